@@ -1,0 +1,893 @@
+"""Landsat 8/9 scene and product IDs, band file discovery and MTL metadata parsing.
+
+Pure Python and the standard library only (no numpy, no rasterio, no Airflow), so DAGs and
+plugins can import it cheaply.
+
+* :func:`parse_scene_id` / :func:`find_scene_id` read both ID forms: the Collection product ID
+  (``LC08_L1TP_226010_20140820_20200911_02_T1``) and the pre-collection scene ID
+  (``LC82260102014232LGN00``).
+* :func:`find_scene_files` finds the band, QA and MTL files of one scene in a folder (or in a
+  list of file names, for remote folders), accepting Level-1 (``_B4.TIF``, ``_BQA.TIF``) and
+  Level-2 (``_SR_B4.TIF``, ``_QA_PIXEL.TIF``) naming.
+* :func:`read_mtl` parses an MTL file of any generation (pre-collection, Collection 1,
+  Collection 2 Level-1 and Level-2) in its ODL text, JSON or XML form into :class:`Metadata`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from landsat_ops.errors import MetadataError, SceneError
+
+__all__ = [
+    "BANDS_NEEDED",
+    "QA_KINDS",
+    "Metadata",
+    "SceneFiles",
+    "SceneId",
+    "find_scene_files",
+    "find_scene_id",
+    "parse_mtl",
+    "parse_mtl_json",
+    "parse_mtl_text",
+    "parse_mtl_xml",
+    "parse_scene_id",
+    "qa_kind_for",
+    "read_mtl",
+]
+
+# --------------------------------------------------------------------------------------------
+# Scene and product IDs
+# --------------------------------------------------------------------------------------------
+
+_PRODUCT_ID = (
+    r"(?P<sensor>L[COT])(?P<satellite>0[89])_(?P<level>L1TP|L1GT|L1GS|L2SP|L2SR)_"
+    r"(?P<path>\d{3})(?P<row>\d{3})_(?P<acquired>\d{8})_(?P<processed>\d{8})_"
+    r"(?P<collection>0[12])_(?P<category>T1|T2|RT)"
+)
+_SCENE_ID = (
+    r"(?P<sensor>L[COT])(?P<satellite>[89])(?P<path>\d{3})(?P<row>\d{3})"
+    r"(?P<year>\d{4})(?P<doy>\d{3})(?P<station>[A-Z]{3})(?P<version>\d{2})"
+)
+_PRODUCT_ID_RE = re.compile(_PRODUCT_ID)
+_SCENE_ID_RE = re.compile(_SCENE_ID)
+# Inside a longer name: not glued to other letters or digits on either side.
+_PRODUCT_ID_IN_NAME = re.compile(rf"(?<![A-Za-z0-9]){_PRODUCT_ID}(?![A-Za-z0-9])")
+_SCENE_ID_IN_NAME = re.compile(rf"(?<![A-Za-z0-9]){_SCENE_ID}(?![0-9])")
+
+_ID_FORMS = (
+    "a product ID like LC08_L1TP_PPPRRR_YYYYMMDD_YYYYMMDD_CC_TX "
+    "or a pre-collection scene ID like LC8PPPRRRYYYYDDDGGGVV"
+)
+
+
+@dataclass(frozen=True)
+class SceneId:
+    """A parsed Landsat 8/9 scene ID (pre-collection) or product ID (Collection 1/2).
+
+    Attributes
+    ----------
+    scene_id : str
+        The ID text as given.
+    sensor : str
+        ``"LC"`` (OLI/TIRS), ``"LO"`` (OLI only) or ``"LT"`` (TIRS only).
+    satellite : int
+        8 or 9.
+    path, row : int
+        WRS-2 path and row.
+    acquired : datetime.date
+        Acquisition date.
+    processing_level : str or None
+        ``"L1TP"``, ``"L1GT"``, ``"L1GS"``, ``"L2SP"`` or ``"L2SR"``; None for pre-collection.
+    processed : datetime.date or None
+        Processing date; None for pre-collection.
+    collection : int or None
+        1 or 2; None for pre-collection.
+    category : str or None
+        Collection tier ``"T1"``, ``"T2"`` or ``"RT"``; None for pre-collection.
+    station : str or None
+        Pre-collection ground station, e.g. ``"LGN"``.
+    version : str or None
+        Pre-collection archive version, e.g. ``"00"``.
+    """
+
+    scene_id: str
+    sensor: str
+    satellite: int
+    path: int
+    row: int
+    acquired: datetime.date
+    processing_level: str | None = None
+    processed: datetime.date | None = None
+    collection: int | None = None
+    category: str | None = None
+    station: str | None = None
+    version: str | None = None
+
+    @property
+    def level(self) -> int:
+        """Processing level as a number: 2 for ``L2SP``/``L2SR``, else 1."""
+        return 2 if self.processing_level in ("L2SP", "L2SR") else 1
+
+    def __str__(self) -> str:
+        return self.scene_id
+
+
+def _yyyymmdd(text: str, whole: str) -> datetime.date:
+    """Parse ``YYYYMMDD`` inside the ID ``whole``; SceneError if it is not a real date."""
+    try:
+        return datetime.datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise SceneError(
+            f"not a Landsat 8/9 scene ID: {whole!r} has the impossible date {text} "
+            f"(expected {_ID_FORMS}, with real dates)"
+        ) from None
+
+
+def _year_doy(year: str, doy: str, whole: str) -> datetime.date:
+    """Parse a year and day of year inside the ID ``whole``."""
+    try:
+        day = datetime.date(int(year), 1, 1) + datetime.timedelta(days=int(doy) - 1)
+    except (ValueError, OverflowError):
+        day = None
+    if int(doy) < 1 or day is None or day.year != int(year):
+        raise SceneError(
+            f"not a Landsat 8/9 scene ID: {whole!r} has the impossible day of year {doy} "
+            f"(expected {_ID_FORMS}, with real dates)"
+        )
+    return day
+
+
+def _scene_id_from_match(match: re.Match[str]) -> SceneId:
+    """Build a :class:`SceneId` from a match of either ID pattern."""
+    text = match.group(0)
+    groups = match.groupdict()
+    common = {
+        "scene_id": text,
+        "sensor": groups["sensor"],
+        "satellite": int(groups["satellite"]),
+        "path": int(groups["path"]),
+        "row": int(groups["row"]),
+    }
+    if "level" in groups:
+        return SceneId(
+            **common,
+            acquired=_yyyymmdd(groups["acquired"], text),
+            processing_level=groups["level"],
+            processed=_yyyymmdd(groups["processed"], text),
+            collection=int(groups["collection"]),
+            category=groups["category"],
+        )
+    return SceneId(
+        **common,
+        acquired=_year_doy(groups["year"], groups["doy"], text),
+        station=groups["station"],
+        version=groups["version"],
+    )
+
+
+def parse_scene_id(text: str) -> SceneId:
+    """Parse a Landsat 8/9 product ID or pre-collection scene ID.
+
+    Parameters
+    ----------
+    text : str
+        The whole ID, e.g. ``"LC08_L1TP_226010_20140820_20200911_02_T1"`` or
+        ``"LC82260102014232LGN00"``. Nothing may precede or follow it.
+
+    Returns
+    -------
+    SceneId
+
+    Raises
+    ------
+    SceneError
+        If the text is neither form, or holds an impossible date.
+    """
+    for pattern in (_PRODUCT_ID_RE, _SCENE_ID_RE):
+        match = pattern.fullmatch(text)
+        if match:
+            return _scene_id_from_match(match)
+    raise SceneError(f"not a Landsat 8/9 scene ID: {text!r} (expected {_ID_FORMS})")
+
+
+def find_scene_id(name: str) -> SceneId:
+    """Find a product ID or scene ID inside a file name, folder name or path.
+
+    Product IDs win over pre-collection scene IDs; if several are present the last one
+    (nearest the file name) is used.
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``"LC08_L2SP_008059_20191201_20200825_02_T1_SR_B4.TIF"`` or
+        ``"LC80200392015216LGN00_crop30m"``.
+
+    Returns
+    -------
+    SceneId
+
+    Raises
+    ------
+    SceneError
+        If the name holds no ID.
+    """
+    for pattern in (_PRODUCT_ID_IN_NAME, _SCENE_ID_IN_NAME):
+        matches = list(pattern.finditer(name))
+        if matches:
+            return _scene_id_from_match(matches[-1])
+    raise SceneError(f"no Landsat 8/9 scene ID in the name {name!r} (expected {_ID_FORMS})")
+
+
+# --------------------------------------------------------------------------------------------
+# QA band kinds (the bit layouts themselves live in landsat_ops.qa)
+# --------------------------------------------------------------------------------------------
+
+QA_KINDS = ("pre-collection", "c1", "c2")
+
+
+def qa_kind_for(scene_id: SceneId, qa_filename: str) -> str:
+    """Say which QA bit layout a QA file uses.
+
+    Parameters
+    ----------
+    scene_id : SceneId
+        The scene the QA file belongs to.
+    qa_filename : str
+        The QA file name (or path): ``..._QA_PIXEL.TIF`` or ``..._BQA.TIF``.
+
+    Returns
+    -------
+    str
+        ``"c2"`` for a Collection 2 ``QA_PIXEL``, ``"c1"`` for a Collection 1 ``BQA``,
+        ``"pre-collection"`` for a pre-collection ``BQA`` (one of :data:`QA_KINDS`).
+
+    Raises
+    ------
+    SceneError
+        If the file name is not a QA file, or does not fit the scene's collection.
+    """
+    upper = qa_filename.upper()
+    if upper.endswith("_QA_PIXEL.TIF") and scene_id.collection == 2:
+        return "c2"
+    if upper.endswith("_BQA.TIF") and scene_id.collection is None:
+        return "pre-collection"
+    if upper.endswith("_BQA.TIF") and scene_id.collection == 1:
+        return "c1"
+    raise SceneError(
+        f"{qa_filename}: not a QA band of {scene_id.scene_id} (expected _BQA.TIF for "
+        "pre-collection and Collection 1 scenes, _QA_PIXEL.TIF for Collection 2)"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Band files of one scene
+# --------------------------------------------------------------------------------------------
+
+BANDS_NEEDED = (1, 2, 3, 4, 5, 7)
+
+# <ID>_B4.TIF, <ID>_SR_B4.TIF, <ID>_BQA.TIF, <ID>_QA_PIXEL.TIF, <ID>_MTL.txt|json|xml.
+_SCENE_FILE_RE = re.compile(
+    r"(?P<id>.+?)_(?:(?P<sr>SR_)?B(?P<band>\d{1,2})\.TIF|(?P<qa>BQA|QA_PIXEL)\.TIF"
+    r"|MTL\.(?P<mtl>TXT|JSON|XML))",
+    re.IGNORECASE,
+)
+_MTL_PREFERENCE = ("txt", "json", "xml")
+
+
+@dataclass(frozen=True)
+class SceneFiles:
+    """The files of one scene found in a folder.
+
+    Attributes
+    ----------
+    scene_id : SceneId
+        The scene (product) the band files belong to.
+    folder : Path
+        The folder searched.
+    bands : dict[int, Path]
+        Band number -> file, for the bands B1..B11 found (Level-2: the ``SR_B*`` files).
+    qa : Path or None
+        The ``_BQA.TIF`` or ``_QA_PIXEL.TIF`` file.
+    qa_kind : str or None
+        The QA bit layout (see :func:`qa_kind_for`); None when there is no QA file.
+    mtl : Path or None
+        The MTL file, preferring ``.txt``, then ``.json``, then ``.xml``.
+    surface_reflectance : bool
+        True when the bands are Level-2 surface reflectance (``SR_B*``).
+    """
+
+    scene_id: SceneId
+    folder: Path
+    bands: dict[int, Path] = field(default_factory=dict)
+    qa: Path | None = None
+    qa_kind: str | None = None
+    mtl: Path | None = None
+    surface_reflectance: bool = False
+
+    def require(self, bands: Iterable[int]) -> None:
+        """Check that every band in ``bands`` was found.
+
+        Raises
+        ------
+        SceneError
+            Naming the folder and the first missing band.
+        """
+        for band in bands:
+            if band not in self.bands:
+                raise SceneError(
+                    f"scene folder {self.folder} has no band B{band} "
+                    f"(expected a file ending in _B{band}.TIF or _SR_B{band}.TIF)"
+                )
+
+
+def _list_folder(folder: Path) -> list[str]:
+    """Names of the files in ``folder``; SceneError if it is not a readable folder."""
+    if not folder.is_dir():
+        raise SceneError(
+            f"scene folder {folder} does not exist or is not a folder "
+            "(expected a folder holding the scene's band files)"
+        )
+    try:
+        return sorted(entry.name for entry in folder.iterdir() if entry.is_file())
+    except OSError as exc:
+        raise SceneError(
+            f"scene folder {folder} cannot be listed: {exc.strerror} (expected a readable folder)"
+        ) from None
+
+
+def _classify(name: str) -> tuple[SceneId, re.Match[str]] | None:
+    """Parse ``name`` as one of a scene's files, or None if it is some other file."""
+    match = _SCENE_FILE_RE.fullmatch(name)
+    if not match:
+        return None
+    try:
+        scene_id = parse_scene_id(match.group("id"))
+    except SceneError:
+        return None  # e.g. <ID>_ST_B10.TIF: the prefix is not a bare ID
+    if match.group("band") and not 1 <= int(match.group("band")) <= 11:
+        return None
+    return scene_id, match
+
+
+def find_scene_files(folder: str | Path, names: Iterable[str] | None = None) -> SceneFiles:
+    """Find the band, QA and MTL files of the one scene in a folder.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The scene folder. It is listed unless ``names`` is given.
+    names : iterable of str, optional
+        File names (or keys; only the part after the last ``/`` is used) to search instead of
+        listing ``folder``, e.g. from an S3 listing. The returned paths are ``folder / name``.
+        Note that ``Path`` collapses ``s3://`` to ``s3:/``: remote callers should join their own
+        prefix with each path's ``.name``.
+
+    Returns
+    -------
+    SceneFiles
+
+    Raises
+    ------
+    SceneError
+        If the folder is missing, holds no recognisable band file, or holds files of several
+        scenes or of both Level-1 and Level-2 naming.
+    """
+    folder = Path(folder)
+    listing = _list_folder(folder) if names is None else [n.rsplit("/", 1)[-1] for n in names]
+    found = [hit for hit in map(_classify, listing) if hit is not None]
+    band_hits = [(sid, m) for sid, m in found if m.group("band")]
+    if not band_hits:
+        raise SceneError(
+            f"scene folder {folder} has no Landsat band files "
+            "(expected files named <scene ID>_B<n>.TIF or <scene ID>_SR_B<n>.TIF)"
+        )
+    scene_ids = sorted({sid.scene_id for sid, _ in band_hits})
+    if len(scene_ids) > 1:
+        raise SceneError(
+            f"scene folder {folder} holds band files of several scenes: "
+            f"{', '.join(scene_ids)} (expected one scene per folder)"
+        )
+    scene_id = band_hits[0][0]
+    kinds = {bool(m.group("sr")) for _, m in band_hits}
+    if len(kinds) > 1:
+        raise SceneError(
+            f"scene folder {folder} mixes _B<n>.TIF and _SR_B<n>.TIF band files "
+            "(expected one naming)"
+        )
+    own = [m for sid, m in found if sid.scene_id == scene_id.scene_id]
+    bands = {int(m.group("band")): folder / m.group(0) for m in own if m.group("band")}
+    qa_names = [m.group(0) for m in own if m.group("qa")]
+    mtl_names = sorted(
+        (m.group(0) for m in own if m.group("mtl")),
+        key=lambda n: _MTL_PREFERENCE.index(n.rsplit(".", 1)[-1].lower()),
+    )
+    qa = folder / qa_names[0] if qa_names else None
+    return SceneFiles(
+        scene_id=scene_id,
+        folder=folder,
+        bands=dict(sorted(bands.items())),
+        qa=qa,
+        qa_kind=qa_kind_for(scene_id, qa.name) if qa else None,
+        mtl=folder / mtl_names[0] if mtl_names else None,
+        surface_reflectance=kinds == {True},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# MTL metadata
+# --------------------------------------------------------------------------------------------
+
+_TOP_GROUPS = ("L1_METADATA_FILE", "LANDSAT_METADATA_FILE")
+_INT_RE = re.compile(r"[+-]?\d+")
+_FLOAT_RE = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_TIME_RE = re.compile(r"(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z?")
+_BAND_KEY_RE = re.compile(r"REFLECTANCE_(MULT|ADD)_BAND_(\d+)")
+
+# Where each field lives, by generation: (group, key), first found wins.
+_ID_KEYS = (
+    ("PRODUCT_CONTENTS", "LANDSAT_PRODUCT_ID"),  # Collection 2
+    ("METADATA_FILE_INFO", "LANDSAT_PRODUCT_ID"),  # Collection 1
+    ("METADATA_FILE_INFO", "LANDSAT_SCENE_ID"),  # pre-collection
+)
+_ATTRIBUTE_GROUPS = ("IMAGE_ATTRIBUTES", "PRODUCT_METADATA")
+_PROJECTION_GROUPS = (
+    "PROJECTION_ATTRIBUTES",
+    "PROJECTION_PARAMETERS",
+    "LEVEL1_PROJECTION_PARAMETERS",
+)
+_TOA_GROUPS = ("LEVEL1_RADIOMETRIC_RESCALING", "RADIOMETRIC_RESCALING")
+_SR_GROUP = "LEVEL2_SURFACE_REFLECTANCE_PARAMETERS"
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The fields of an MTL file that rendering needs, plus the whole parsed file.
+
+    Attributes
+    ----------
+    scene_id : SceneId
+        From ``LANDSAT_PRODUCT_ID`` (Collection 1/2) or ``LANDSAT_SCENE_ID`` (pre-collection).
+    spacecraft : str
+        ``SPACECRAFT_ID``, e.g. ``"LANDSAT_8"``.
+    acquired : datetime.datetime
+        ``DATE_ACQUIRED`` + ``SCENE_CENTER_TIME`` (midnight if absent), timezone-aware UTC.
+    cloud_cover, cloud_cover_land : float or None
+        Percentages; None when absent or -1 (unknown).
+    sun_azimuth, sun_elevation : float or None
+        Degrees.
+    reflectance_mult, reflectance_add : dict[int, float]
+        Level-1 top-of-atmosphere rescaling per band (``REFLECTANCE_MULT_BAND_n``).
+    sr_mult, sr_add : dict[int, float]
+        Level-2 surface reflectance scaling per band (2.75e-05 and -0.2); empty for Level-1.
+    utm_zone : int or None
+        None for polar stereographic scenes.
+    map_projection : str or None
+        ``"UTM"`` or ``"PS"``.
+    raw : dict
+        The whole file: ``{"GROUP": {"KEY": value, "SUBGROUP": {...}}}``. Numbers are int or
+        float; everything else (including dates) is str.
+    """
+
+    scene_id: SceneId
+    spacecraft: str
+    acquired: datetime.datetime
+    cloud_cover: float | None = None
+    cloud_cover_land: float | None = None
+    sun_azimuth: float | None = None
+    sun_elevation: float | None = None
+    reflectance_mult: dict[int, float] = field(default_factory=dict)
+    reflectance_add: dict[int, float] = field(default_factory=dict)
+    sr_mult: dict[int, float] = field(default_factory=dict)
+    sr_add: dict[int, float] = field(default_factory=dict)
+    utm_zone: int | None = None
+    map_projection: str | None = None
+    raw: dict = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-serialisable dict (dates as ISO strings, no ``raw``).
+
+        Band-keyed dicts get string keys (``"4"``), as JSON would give them.
+        """
+        sid = self.scene_id
+        return {
+            "scene_id": sid.scene_id,
+            "scene": {
+                "sensor": sid.sensor,
+                "satellite": sid.satellite,
+                "path": sid.path,
+                "row": sid.row,
+                "acquired": sid.acquired.isoformat(),
+                "processing_level": sid.processing_level,
+                "level": sid.level,
+                "processed": sid.processed.isoformat() if sid.processed else None,
+                "collection": sid.collection,
+                "category": sid.category,
+                "station": sid.station,
+                "version": sid.version,
+            },
+            "spacecraft": self.spacecraft,
+            "acquired": self.acquired.isoformat(),
+            "cloud_cover": self.cloud_cover,
+            "cloud_cover_land": self.cloud_cover_land,
+            "sun_azimuth": self.sun_azimuth,
+            "sun_elevation": self.sun_elevation,
+            "reflectance_mult": {str(b): v for b, v in self.reflectance_mult.items()},
+            "reflectance_add": {str(b): v for b, v in self.reflectance_add.items()},
+            "sr_mult": {str(b): v for b, v in self.sr_mult.items()},
+            "sr_add": {str(b): v for b, v in self.sr_add.items()},
+            "utm_zone": self.utm_zone,
+            "map_projection": self.map_projection,
+        }
+
+
+def _scalar(text: str) -> int | float | str:
+    """Turn an unquoted value into int or float when it is a number, else keep the str."""
+    if _INT_RE.fullmatch(text):
+        return int(text)
+    if _FLOAT_RE.fullmatch(text):
+        return float(text)
+    return text
+
+
+def _decode(data: str | bytes, source: str) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MetadataError(
+            f"{source}: not UTF-8 text at byte {exc.start} (expected an MTL text file)"
+        ) from None
+
+
+def _parse_odl(text: str, source: str) -> dict[str, Any]:
+    """Parse ODL ``GROUP = X / KEY = VALUE / END_GROUP = X [/ END]`` into nested dicts."""
+    root: dict[str, Any] = {}
+    stack: list[tuple[str, dict[str, Any]]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped == "END":
+            break
+        key, sep, value = (part.strip() for part in stripped.partition("="))
+        if not sep or not key:
+            raise MetadataError(
+                f"{source}: line {number} {stripped[:60]!r} is not KEY = VALUE "
+                "(expected an ODL MTL text file)"
+            )
+        if key == "GROUP":
+            group: dict[str, Any] = {}
+            (stack[-1][1] if stack else root)[value] = group
+            stack.append((value, group))
+        elif key == "END_GROUP":
+            if not stack or stack[-1][0] != value:
+                open_group = stack[-1][0] if stack else "no open group"
+                raise MetadataError(
+                    f"{source}: line {number} closes group {value} "
+                    f"(expected END_GROUP = {open_group})"
+                )
+            stack.pop()
+        elif not stack:
+            raise MetadataError(
+                f"{source}: line {number} {key} is outside any GROUP "
+                "(expected GROUP = L1_METADATA_FILE or LANDSAT_METADATA_FILE first)"
+            )
+        elif value.startswith('"'):
+            if len(value) < 2 or not value.endswith('"'):
+                raise MetadataError(
+                    f"{source}: line {number} {key} has an unterminated string "
+                    '(expected KEY = "text")'
+                )
+            stack[-1][1][key] = value[1:-1]
+        else:
+            stack[-1][1][key] = _scalar(value)
+    if stack:
+        raise MetadataError(
+            f"{source}: truncated, group {stack[-1][0]} is not closed "
+            f"(expected END_GROUP = {stack[-1][0]})"
+        )
+    return root
+
+
+def _coerce_tree(node: Any, source: str) -> Any:
+    """Convert the leaves of a JSON/XML tree: numeric strings to numbers, nulls to ''."""
+    if isinstance(node, dict):
+        return {key: _coerce_tree(value, source) for key, value in node.items()}
+    if isinstance(node, str):
+        return _scalar(node.strip())
+    if node is None:
+        return ""
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        raise MetadataError(
+            f"{source}: unexpected value {node!r} (expected numbers, strings and groups)"
+        )
+    return node
+
+
+def _xml_tree(element: ET.Element) -> Any:
+    """An XML element as a dict of its children, or the text of a leaf."""
+    children = list(element)
+    if not children:
+        return (element.text or "").strip()
+    return {child.tag: _xml_tree(child) for child in children}
+
+
+def _group(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = raw.get(name)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _lookup(body: Mapping[str, Any], groups: Iterable[str], key: str) -> Any:
+    """The first value of ``key`` found in ``groups`` of the top group ``body``, or None."""
+    for name in groups:
+        group = _group(body, name)
+        if key in group:
+            return group[key]
+    return None
+
+
+def _number(value: Any, key: str, source: str) -> float | None:
+    """A float, or None when absent; MetadataError when not a number."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MetadataError(f"{source}: {key} is {value!r} (expected a number)")
+    return float(value)
+
+
+def _percent(value: Any, key: str, source: str) -> float | None:
+    """A cloud percentage; None when absent or negative (-1 means unknown)."""
+    number = _number(value, key, source)
+    return None if number is None or number < 0 else number
+
+
+def _band_coefficients(group: Mapping[str, Any], source: str) -> tuple[dict, dict]:
+    """``REFLECTANCE_MULT_BAND_n`` and ``REFLECTANCE_ADD_BAND_n`` of one group, by band."""
+    mult: dict[int, float] = {}
+    add: dict[int, float] = {}
+    for key, value in group.items():
+        match = _BAND_KEY_RE.fullmatch(key)
+        if match:
+            target = mult if match.group(1) == "MULT" else add
+            target[int(match.group(2))] = _number(value, key, source)
+    return dict(sorted(mult.items())), dict(sorted(add.items()))
+
+
+def _acquired(date: Any, time: Any, source: str) -> datetime.datetime:
+    """Combine ``DATE_ACQUIRED`` and ``SCENE_CENTER_TIME`` into a UTC datetime."""
+    try:
+        day = datetime.date.fromisoformat(str(date))
+    except ValueError:
+        raise MetadataError(
+            f"{source}: DATE_ACQUIRED is {date!r} (expected a date like 2015-08-04)"
+        ) from None
+    if time is None or time == "":
+        return datetime.datetime.combine(day, datetime.time(), datetime.UTC)
+    match = _TIME_RE.fullmatch(str(time))
+    if not match:
+        raise MetadataError(
+            f"{source}: SCENE_CENTER_TIME is {time!r} (expected a time like 16:19:21.7917421Z)"
+        )
+    hour, minute, second, fraction = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        clock = datetime.time(int(hour), int(minute), int(second), micro, datetime.UTC)
+    except ValueError:
+        raise MetadataError(
+            f"{source}: SCENE_CENTER_TIME is {time!r} (expected a valid time of day)"
+        ) from None
+    return datetime.datetime.combine(day, clock)
+
+
+def _metadata(raw: dict[str, Any], source: str) -> Metadata:
+    """Pick the :class:`Metadata` fields out of a parsed MTL tree."""
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in _TOP_GROUPS:
+        found = ", ".join(map(str, raw)) if isinstance(raw, dict) and raw else "nothing"
+        raise MetadataError(
+            f"{source}: top-level group is {found} "
+            "(expected one group L1_METADATA_FILE or LANDSAT_METADATA_FILE)"
+        )
+    body = _group(raw, next(iter(raw)))
+    id_text = next((body[g][k] for g, k in _ID_KEYS if k in _group(body, g)), None)
+    if not isinstance(id_text, str) or not id_text:
+        raise MetadataError(
+            f"{source}: no LANDSAT_PRODUCT_ID or LANDSAT_SCENE_ID "
+            "(expected one in PRODUCT_CONTENTS or METADATA_FILE_INFO)"
+        )
+    try:
+        scene_id = parse_scene_id(id_text)
+    except SceneError as exc:
+        raise MetadataError(f"{source}: {exc}") from None
+    spacecraft = _lookup(body, _ATTRIBUTE_GROUPS, "SPACECRAFT_ID")
+    if not isinstance(spacecraft, str) or not spacecraft:
+        raise MetadataError(
+            f"{source}: no SPACECRAFT_ID (expected one in IMAGE_ATTRIBUTES or PRODUCT_METADATA)"
+        )
+    date = _lookup(body, _ATTRIBUTE_GROUPS, "DATE_ACQUIRED")
+    if date is None:
+        raise MetadataError(
+            f"{source}: no DATE_ACQUIRED (expected one in IMAGE_ATTRIBUTES or PRODUCT_METADATA)"
+        )
+    toa = next((_group(body, g) for g in _TOA_GROUPS if g in body), {})
+    reflectance_mult, reflectance_add = _band_coefficients(toa, source)
+    sr_mult, sr_add = _band_coefficients(_group(body, _SR_GROUP), source)
+    image = _group(body, "IMAGE_ATTRIBUTES")
+    utm_zone = _number(_lookup(body, _PROJECTION_GROUPS, "UTM_ZONE"), "UTM_ZONE", source)
+    projection = _lookup(body, _PROJECTION_GROUPS, "MAP_PROJECTION")
+    return Metadata(
+        scene_id=scene_id,
+        spacecraft=spacecraft,
+        acquired=_acquired(date, _lookup(body, _ATTRIBUTE_GROUPS, "SCENE_CENTER_TIME"), source),
+        cloud_cover=_percent(image.get("CLOUD_COVER"), "CLOUD_COVER", source),
+        cloud_cover_land=_percent(image.get("CLOUD_COVER_LAND"), "CLOUD_COVER_LAND", source),
+        sun_azimuth=_number(image.get("SUN_AZIMUTH"), "SUN_AZIMUTH", source),
+        sun_elevation=_number(image.get("SUN_ELEVATION"), "SUN_ELEVATION", source),
+        reflectance_mult=reflectance_mult,
+        reflectance_add=reflectance_add,
+        sr_mult=sr_mult,
+        sr_add=sr_add,
+        utm_zone=None if utm_zone is None else int(utm_zone),
+        map_projection=str(projection) if projection not in (None, "") else None,
+        raw=raw,
+    )
+
+
+def parse_mtl_text(text: str | bytes, source: str = "<MTL>") -> Metadata:
+    """Parse an ODL MTL text file (``_MTL.txt``), with or without the final ``END`` line.
+
+    Parameters
+    ----------
+    text : str or bytes
+        The file content.
+    source : str
+        Name used in error messages (the file name or URI).
+
+    Returns
+    -------
+    Metadata
+
+    Raises
+    ------
+    MetadataError
+        If the text is malformed or truncated, or lacks a required field.
+    """
+    return _metadata(_parse_odl(_decode(text, source), source), source)
+
+
+def parse_mtl_json(text: str | bytes, source: str = "<MTL>") -> Metadata:
+    """Parse an MTL JSON file.
+
+    Both forms are accepted: the pre-collection ``{"L1_METADATA_FILE": ...}`` (served by the
+    AWS landsat-pds bucket, with real JSON numbers) and the Collection 2
+    ``{"LANDSAT_METADATA_FILE": ...}`` (every value a string; numeric strings become numbers).
+
+    Parameters
+    ----------
+    text : str or bytes
+        The file content.
+    source : str
+        Name used in error messages.
+
+    Returns
+    -------
+    Metadata
+
+    Raises
+    ------
+    MetadataError
+        If the JSON is malformed or lacks a required field.
+    """
+    try:
+        tree = json.loads(_decode(text, source))
+    except json.JSONDecodeError as exc:
+        raise MetadataError(
+            f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg} "
+            "(expected an MTL JSON file)"
+        ) from None
+    return _metadata(_coerce_tree(tree, source), source)
+
+
+def parse_mtl_xml(text: str | bytes, source: str = "<MTL>") -> Metadata:
+    """Parse a Collection 2 MTL XML file (``<LANDSAT_METADATA_FILE>``).
+
+    Parameters
+    ----------
+    text : str or bytes
+        The file content.
+    source : str
+        Name used in error messages.
+
+    Returns
+    -------
+    Metadata
+
+    Raises
+    ------
+    MetadataError
+        If the XML is malformed or lacks a required field.
+    """
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise MetadataError(
+            f"{source}: invalid XML at line {line} column {column} (expected an MTL XML file)"
+        ) from None
+    tree = {root.tag: _xml_tree(root)}
+    if not isinstance(tree[root.tag], dict):
+        tree[root.tag] = {}
+    return _metadata(_coerce_tree(tree, source), source)
+
+
+_PARSERS = {".txt": parse_mtl_text, ".json": parse_mtl_json, ".xml": parse_mtl_xml}
+
+
+def _parser_for(name: str) -> Any:
+    """The parser for the suffix of ``name``; MetadataError for an unknown suffix."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in _PARSERS:
+        raise MetadataError(
+            f"{name}: unknown MTL format {suffix or '(no suffix)'} "
+            "(expected a .txt, .json or .xml file)"
+        )
+    return _PARSERS[suffix]
+
+
+def parse_mtl(data: str | bytes, name: str) -> Metadata:
+    """Parse MTL content, choosing the format from the suffix of ``name``.
+
+    Parameters
+    ----------
+    data : str or bytes
+        The file content, e.g. an S3 object body.
+    name : str
+        The file name, path or URI (``.txt``, ``.json`` or ``.xml``, any case); also used in
+        error messages.
+
+    Returns
+    -------
+    Metadata
+
+    Raises
+    ------
+    MetadataError
+        If the suffix is unknown or the content does not parse.
+    """
+    return _parser_for(name)(data, name)
+
+
+def read_mtl(path: str | Path) -> Metadata:
+    """Read and parse an MTL file (``.txt``, ``.json`` or ``.xml``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The local MTL file.
+
+    Returns
+    -------
+    Metadata
+
+    Raises
+    ------
+    MetadataError
+        If the file cannot be read, has an unknown suffix, or does not parse.
+    """
+    path = Path(path)
+    parser = _parser_for(str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MetadataError(
+            f"{path}: cannot read the MTL file: {exc.strerror} (expected a readable file)"
+        ) from None
+    return parser(data, str(path))
