@@ -1,0 +1,130 @@
+"""Benchmark: the renderer against plain decoding and against the tutorial's whole-array way.
+
+``make bench`` runs this. It generates a full-size synthetic scene once (7791 x 7921 px,
+bands 1-7 + QA, uint16, 512 px DEFLATE tiles, 0-fill footprint) under ``.bench/``, then runs
+each case as its own process and measures wall time and peak RSS (``wait4``):
+
+(a) decode bands 1,2,3,4,5,7 once with rasterio, single thread (bench/decode_bands.py)
+(b) ``landsat-ops render`` with the default products
+(c) the tutorial's whole-array true colour (bench/tutorial_truecolor.py)
+
+Targets: (b) <= 1.5 x (a) and peak RSS of (b) <= 600 MB. Results go to stdout and to
+``.bench/results.json``. Usage: ``python bench/bench_render.py [--size W H] [--repeat N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / ".bench"
+PY = sys.executable
+CLI = str(Path(PY).with_name("landsat-ops"))
+
+
+def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, peak RSS in MB) of the process and its children."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: command failed: {' '.join(cmd)}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def best_of(n: int, cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    runs = [measure(cmd, env) for _ in range(n)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def ensure_scene(width: int, height: int) -> Path:
+    from landsat_ops.synthetic import make_scene
+
+    root = BENCH / f"scene_{width}x{height}"
+    existing = sorted(root.glob("LC08_*")) if root.exists() else []
+    if existing:
+        return existing[0]
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"generating a {width}x{height} synthetic scene in {root} ...", flush=True)
+    start = time.perf_counter()
+    scene = make_scene(
+        root,
+        path=226,
+        row=10,
+        width=width,
+        height=height,
+        acquired=dt.datetime(2024, 7, 30, 13, 42, tzinfo=dt.UTC),
+    )
+    print(f"  done in {time.perf_counter() - start:.1f}s", flush=True)
+    return scene
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", nargs=2, type=int, default=(7791, 7921), metavar=("W", "H"))
+    parser.add_argument("--repeat", type=int, default=2, help="runs per case; the best counts")
+    parser.add_argument("--skip-tutorial", action="store_true")
+    args = parser.parse_args()
+
+    scene = ensure_scene(*args.size)
+    out = BENCH / "render-out"
+    results: dict = {
+        "scene": scene.name,
+        "size": list(args.size),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "date": dt.date.today().isoformat(),
+    }
+    a = best_of(args.repeat, [PY, str(ROOT / "bench" / "decode_bands.py"), str(scene)])
+    results["a_decode"] = {"seconds": a[0], "peak_rss_mb": a[1]}
+    print(f"(a) decode B1-5,7 single thread : {a[0]:6.2f} s  peak RSS {a[1]:6.0f} MB", flush=True)
+
+    def render_once() -> tuple[float, float]:
+        shutil.rmtree(out, ignore_errors=True)
+        return measure([CLI, "render", str(scene), "--out", str(out), "--no-progress"])
+
+    runs = [render_once() for _ in range(args.repeat)]
+    b = (min(r[0] for r in runs), max(r[1] for r in runs))
+    results["b_render"] = {"seconds": b[0], "peak_rss_mb": b[1]}
+    print(f"(b) landsat-ops render (default): {b[0]:6.2f} s  peak RSS {b[1]:6.0f} MB", flush=True)
+
+    if not args.skip_tutorial:
+        c = measure(
+            [
+                PY,
+                str(ROOT / "bench" / "tutorial_truecolor.py"),
+                str(scene),
+                str(BENCH / "tutorial.png"),
+            ]
+        )
+        results["c_tutorial"] = {"seconds": c[0], "peak_rss_mb": c[1]}
+        print(f"(c) tutorial whole-array (RGB) : {c[0]:6.2f} s  peak RSS {c[1]:6.0f} MB")
+        results["c_over_b"] = c[0] / b[0]
+    results["b_over_a"] = b[0] / a[0]
+    print(
+        f"(b)/(a) = {b[0] / a[0]:.2f}  (target <= 1.5)   peak RSS (b) = {b[1]:.0f} MB "
+        "(target <= 600)"
+    )
+    if "c_over_b" in results:
+        print(f"(c)/(b) = {results['c_over_b']:.2f}")
+
+    extra = ROOT / "bench" / "bench_sample.py"
+    if extra.exists():
+        subprocess.run([PY, str(extra), str(scene)], check=True)
+
+    (BENCH / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"results written to {BENCH / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()

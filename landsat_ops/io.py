@@ -1,0 +1,186 @@
+"""Raster I/O with rasterio: opening a scene's bands on one grid, strip windows, COG and PNG writes.
+
+All GDAL errors a user can cause (missing, unreadable or truncated files, mismatched grids)
+become :class:`~landsat_ops.errors.RasterError` with the file's name in the message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioError
+from rasterio.shutil import copy as rio_copy
+from rasterio.windows import Window
+
+from landsat_ops.errors import RasterError
+
+COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
+PNG_MEDIA_TYPE = "image/png"
+BLOCK = 512
+
+# GDAL settings for a render: a bounded block cache (the default is 5 % of RAM, which would
+# show up as resident memory) and both cores for (de)compression.
+GDAL_ENV = {
+    "GDAL_CACHEMAX": 96 * 1024 * 1024,  # bytes (rasterio passes ints to GDALSetCacheMax64)
+    "GDAL_NUM_THREADS": "ALL_CPUS",
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+}
+
+
+def gdal_env(**overrides) -> rasterio.Env:
+    """A rasterio environment with the project's GDAL settings."""
+    return rasterio.Env(**{**GDAL_ENV, **overrides})
+
+
+@contextlib.contextmanager
+def open_bands(files: dict[int, Path]) -> Iterator[dict[int, rasterio.DatasetReader]]:
+    """Open band files and check they share one grid (size, transform, CRS) and are uint16."""
+    opened: dict[int, rasterio.DatasetReader] = {}
+    try:
+        for band, path in sorted(files.items()):
+            try:
+                ds = rasterio.open(path, num_threads="ALL_CPUS")
+            except RasterioError as exc:
+                raise RasterError(f"{path}: cannot open as a raster ({_first_line(exc)})") from exc
+            opened[band] = ds
+            if ds.count != 1 or ds.dtypes[0] != "uint16":
+                raise RasterError(
+                    f"{path}: expected one uint16 band, found {ds.count} band(s) of {ds.dtypes[0]}"
+                )
+        reference_band, ref = next(iter(opened.items()))
+        for band, ds in opened.items():
+            if (ds.width, ds.height) != (ref.width, ref.height) or not _same_grid(ds, ref):
+                raise RasterError(
+                    f"{ds.name}: band B{band} is not on the grid of B{reference_band} "
+                    f"({ds.width}x{ds.height} {ds.crs} {tuple(ds.transform)[:6]} vs "
+                    f"{ref.width}x{ref.height} {ref.crs} {tuple(ref.transform)[:6]})"
+                )
+        yield opened
+    finally:
+        for ds in opened.values():
+            ds.close()
+
+
+def _same_grid(a, b) -> bool:
+    return a.crs == b.crs and a.transform.almost_equals(b.transform, precision=1e-6)
+
+
+def strips(width: int, height: int, rows: int = BLOCK) -> list[Window]:
+    """Full-width windows of ``rows`` rows covering the raster top to bottom."""
+    return [Window(0, y, width, min(rows, height - y)) for y in range(0, height, rows)]
+
+
+def read_window(ds: rasterio.DatasetReader, window: Window) -> np.ndarray:
+    """Read band 1 of ``ds`` in ``window``; decoding errors name the file."""
+    try:
+        return ds.read(1, window=window)
+    except RasterioError as exc:
+        raise RasterError(
+            f"{ds.name}: cannot read rows {window.row_off}-{window.row_off + window.height} "
+            f"(truncated or corrupt file? {_first_line(exc)})"
+        ) from exc
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def working_profile(ref: rasterio.DatasetReader, count: int, dtype: str, **extra) -> dict:
+    """Profile of an uncompressed tiled GeoTIFF on the grid of ``ref`` (the render's scratch)."""
+    profile = {
+        "driver": "GTiff",
+        "width": ref.width,
+        "height": ref.height,
+        "count": count,
+        "dtype": dtype,
+        "crs": ref.crs,
+        "transform": ref.transform,
+        "tiled": True,
+        "blockxsize": BLOCK,
+        "blockysize": BLOCK,
+        "compress": "none",
+        "interleave": "pixel",
+        "BIGTIFF": "IF_SAFER",
+    }
+    profile.update(extra)
+    return profile
+
+
+def overview_factors(width: int, height: int, smallest: int = BLOCK) -> list[int]:
+    """Powers of two until the overview's longer side fits in one block."""
+    factors = []
+    factor = 2
+    while max(width, height) / (factor // 2) > smallest:
+        factors.append(factor)
+        factor *= 2
+    return factors
+
+
+def add_overviews(scratch: Path) -> list[int]:
+    """Build internal overviews on a scratch GeoTIFF (nearest, as rio-cogeo does by default)."""
+    with rasterio.open(scratch, "r+") as ds:
+        factors = overview_factors(ds.width, ds.height)
+        if factors:
+            ds.build_overviews(factors, Resampling.nearest)
+    return factors
+
+
+def to_cog(scratch: Path, target: Path, *, predictor: int | None = None, level: int = 1) -> Path:
+    """Copy a scratch GeoTIFF with overviews (see :func:`add_overviews`) as a COG.
+
+    The COG is DEFLATE-compressed in 512 px tiles, using both cores, and keeps the scratch
+    file's overviews and no-data value. ``target`` is written under a temporary name and
+    renamed into place.
+    """
+    tmp = target.with_name(f".{target.name}.partial")
+    options = {
+        "COMPRESS": "DEFLATE",
+        "LEVEL": level,
+        "BLOCKSIZE": BLOCK,
+        "OVERVIEWS": "FORCE_USE_EXISTING",
+        "NUM_THREADS": "ALL_CPUS",
+        "BIGTIFF": "IF_SAFER",
+    }
+    if predictor:
+        options["PREDICTOR"] = "FLOATING_POINT" if predictor == 3 else "YES"
+    try:
+        with gdal_env():
+            rio_copy(str(scratch), str(tmp), driver="COG", **options)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def preview_shape(width: int, height: int, max_size: int) -> tuple[int, int]:
+    """(height, width) of a preview whose longer side is at most ``max_size``, never upsampled."""
+    scale = min(1.0, max_size / max(width, height))
+    return max(1, math.floor(height * scale)), max(1, math.floor(width * scale))
+
+
+def read_preview(path: Path, max_size: int) -> np.ndarray:
+    """Decimated read of a raster (from its overviews when present), no-data kept as is."""
+    with rasterio.open(path) as ds:
+        shape = preview_shape(ds.width, ds.height, max_size)
+        return ds.read(out_shape=(ds.count, *shape), resampling=Resampling.nearest)
+
+
+def write_png(rgba: np.ndarray, target: Path) -> Path:
+    """Write an (H, W, 4) uint8 array as an RGBA PNG, atomically."""
+    from PIL import Image
+
+    tmp = target.with_name(f".{target.name}.partial")
+    try:
+        Image.fromarray(rgba, mode="RGBA").save(tmp, format="PNG", compress_level=1)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

@@ -1,0 +1,185 @@
+"""Pure numpy operations: histograms, percentile cut-offs, stretch tables, NDVI, colour maps.
+
+Array in, array out, no I/O. The renderer streams a scene window by window through these
+functions, so each works on a window and the scene-wide state (the histograms) is small:
+a uint16 band's exact distribution is 65536 counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from landsat_ops.errors import NoValidPixelsError, OptionError
+
+DN_LEVELS = 65536  # uint16
+
+
+def dn_histogram(band: np.ndarray) -> np.ndarray:
+    """Counts of every uint16 value in ``band``, with the fill value 0 not counted.
+
+    Parameters
+    ----------
+    band : ndarray of uint16
+        One window of a band; 0 is fill (Landsat Level-1 and Level-2 convention).
+
+    Returns
+    -------
+    ndarray of int64, shape (65536,)
+        ``hist[v]`` is the number of pixels equal to ``v``; ``hist[0]`` is always 0.
+    """
+    if band.dtype != np.uint16:
+        raise OptionError(f"dn_histogram expects uint16 data, got {band.dtype}")
+    hist = np.bincount(band.ravel(), minlength=DN_LEVELS).astype(np.int64, copy=False)
+    hist[0] = 0
+    return hist
+
+
+def validate_percentiles(percentiles: Sequence[float]) -> tuple[float, float]:
+    """Check a ``(low, high)`` percentile pair: 0 <= low < high <= 100."""
+    if len(percentiles) != 2:
+        raise OptionError(f"percentiles must be two numbers LOW,HIGH, got {list(percentiles)}")
+    low, high = (float(p) for p in percentiles)
+    if not (0.0 <= low < high <= 100.0):
+        raise OptionError(f"percentiles must satisfy 0 <= LOW < HIGH <= 100, got {low:g},{high:g}")
+    return low, high
+
+
+def percentile_cutoffs(hist: np.ndarray, percentiles: Sequence[float]) -> tuple[float, float]:
+    """Percentiles of the values a histogram counts, exactly as ``np.percentile`` computes them.
+
+    ``np.percentile`` (method ``"linear"``) sorts the n values and interpolates between the
+    order statistics at rank ``q / 100 * (n - 1)``. The same ranks are found here in the
+    cumulative histogram, so the result equals ``np.percentile(values, q)`` without ever
+    holding the values.
+
+    Raises
+    ------
+    NoValidPixelsError
+        When the histogram counts nothing.
+    """
+    low, high = validate_percentiles(percentiles)
+    cumulative = np.cumsum(hist)
+    n = int(cumulative[-1])
+    if n == 0:
+        raise NoValidPixelsError("no valid (non-fill) pixels to compute a stretch from")
+    out = []
+    for q in (low, high):
+        rank = q / 100.0 * (n - 1)
+        below, frac = int(np.floor(rank)), rank - np.floor(rank)
+        v0 = int(np.searchsorted(cumulative, below, side="right"))
+        v1 = int(np.searchsorted(cumulative, min(below + 1, n - 1), side="right"))
+        out.append(v0 + (v1 - v0) * frac)
+    return out[0], out[1]
+
+
+def validate_range(low: float, high: float, name: str = "range") -> tuple[float, float]:
+    """Check a manual DN range: 0 <= low < high <= 65535."""
+    if not (0 <= low < high <= DN_LEVELS - 1):
+        raise OptionError(f"{name} must satisfy 0 <= LOW < HIGH <= 65535, got {low:g}:{high:g}")
+    return float(low), float(high)
+
+
+def stretch_lut(low: float, high: float) -> np.ndarray:
+    """Lookup table mapping every uint16 DN to 8 bits, keeping 0 for fill.
+
+    DN 0 (fill) maps to 0, the no-data value of the 8-bit products. Every other DN maps
+    linearly from ``low`` -> 1 to ``high`` -> 255, rounded to nearest and clipped to 1..255,
+    so a valid pixel never looks like fill. Applying it (``lut[band]``) is the stretch.
+    """
+    validate_range(low, high)
+    dn = np.arange(DN_LEVELS, dtype=np.float64)
+    scaled = 1.0 + (dn - low) * (254.0 / (high - low))
+    lut = np.clip(np.rint(scaled), 1, 255).astype(np.uint8)
+    lut[0] = 0
+    return lut
+
+
+def apply_lut(band: np.ndarray, lut: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Look every pixel of ``band`` up in ``lut`` (``lut[band]`` without a temporary)."""
+    return np.take(lut, band, out=out)
+
+
+def reflectance(dn: np.ndarray, mult: float, add: float) -> np.ndarray:
+    """Reflectance from DN with a linear rescaling ``dn * mult + add`` (float32).
+
+    Level-1: the MTL's REFLECTANCE_MULT/ADD give top-of-atmosphere reflectance (not
+    corrected for the sun angle; NDVI, a ratio of two bands of one scene, does not need it).
+    Level-2: 2.75e-05 and -0.2 give surface reflectance.
+    """
+    out = dn.astype(np.float32)
+    out *= np.float32(mult)
+    out += np.float32(add)
+    return out
+
+
+def ndvi(
+    red: np.ndarray,
+    nir: np.ndarray,
+    valid: np.ndarray,
+    nodata: float = np.nan,
+) -> np.ndarray:
+    """Normalized difference vegetation index ``(nir - red) / (nir + red)`` (float32).
+
+    Pixels outside ``valid``, and pixels whose reflectances sum to zero or less (no
+    meaningful ratio), become ``nodata``.
+    """
+    total = nir + red
+    ok = valid & (total > 0)
+    out = np.full(red.shape, nodata, dtype=np.float32)
+    np.divide(nir - red, total, out=out, where=ok)
+    return out
+
+
+def ndvi_from_dn(
+    red_dn: np.ndarray,
+    nir_dn: np.ndarray,
+    red_mult: float,
+    red_add: float,
+    nir_mult: float,
+    nir_add: float,
+) -> np.ndarray:
+    """NDVI of reflectance computed from uint16 DN (0 = fill -> NaN); see :func:`reflectance`."""
+    return ndvi(
+        reflectance(red_dn, red_mult, red_add),
+        reflectance(nir_dn, nir_mult, nir_add),
+        valid_mask(red_dn, nir_dn),
+    )
+
+
+def value_histogram(values: np.ndarray, low: float, high: float, bins: int) -> np.ndarray:
+    """Counts of the finite ``values`` in ``bins`` equal bins over [low, high] (clipped)."""
+    finite = values[np.isfinite(values)]
+    index = ((finite - low) * (bins / (high - low))).astype(np.int64)
+    np.clip(index, 0, bins - 1, out=index)
+    return np.bincount(index, minlength=bins)
+
+
+def valid_mask(*bands: np.ndarray) -> np.ndarray:
+    """True where every band holds data (non-zero DN)."""
+    mask = bands[0] != 0
+    for band in bands[1:]:
+        mask &= band != 0
+    return mask
+
+
+def colormap_lut(name: str = "RdYlGn", n: int = 256) -> np.ndarray:
+    """An ``(n, 4)`` uint8 RGBA table from a matplotlib colour map."""
+    from matplotlib import colormaps
+
+    cmap = colormaps[name].resampled(n)
+    return (cmap(np.arange(n)) * 255).round().astype(np.uint8)
+
+
+def colorize(values: np.ndarray, vmin: float, vmax: float, lut: np.ndarray) -> np.ndarray:
+    """Map float values (NaN = nodata) to RGBA via ``lut``; nodata becomes transparent."""
+    n = len(lut)
+    finite = np.isfinite(values)
+    idx = np.zeros(values.shape, dtype=np.intp)
+    scaled = (np.where(finite, values, vmin) - vmin) / (vmax - vmin) * (n - 1)
+    np.clip(np.rint(scaled), 0, n - 1, out=scaled)
+    idx[...] = scaled
+    rgba = lut[idx]
+    rgba[~finite] = 0
+    return rgba

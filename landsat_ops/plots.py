@@ -1,0 +1,81 @@
+"""Matplotlib figures: the per-channel histogram sheet of a rendered scene.
+
+Figures are drawn with the non-interactive Agg canvas (no display, thread-safe) and saved
+atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+CHANNEL_COLOURS = ("#d62728", "#2ca02c", "#1f77b4")
+BIN_WIDTH = 64  # DN per histogram bar: 1024 bars over the uint16 range
+
+
+def _figure(nrows: int, ncols: int, size: tuple[float, float]):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+def save_figure(fig, target: Path, dpi: int = 100) -> Path:
+    """Save a figure as PNG under a temporary name, then rename it into place."""
+    tmp = target.with_name(f".{target.name}.partial")
+    try:
+        fig.savefig(tmp, format="png", dpi=dpi)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -> Path:
+    """One row per composite: each channel's DN histogram with its stretch cut-offs.
+
+    Parameters
+    ----------
+    histograms : dict[int, ndarray]
+        Band number -> exact uint16 histogram of the band's valid pixels.
+    stretches : dict[str, Stretch]
+        Composite name -> the stretch used (bands and cut-offs).
+    ndvi_hist : (counts, edges) or None
+        NDVI distribution, drawn as an extra row when given.
+    """
+    rows = list(stretches.items())
+    nrows = len(rows) + (ndvi_hist is not None)
+    fig, axes = _figure(nrows, 3, (12, 3.2 * nrows))
+    for r, (name, stretch) in enumerate(rows):
+        for c, (band, (low, high)) in enumerate(zip(stretch.bands, stretch.cutoffs, strict=True)):
+            ax = axes[r][c]
+            hist = histograms[band]
+            nonzero = np.flatnonzero(hist)
+            lo_dn, hi_dn = int(nonzero[0]), int(nonzero[-1]) + 1
+            start = lo_dn - lo_dn % BIN_WIDTH
+            counts = np.add.reduceat(hist[start:hi_dn], np.arange(0, hi_dn - start, BIN_WIDTH))
+            edges = start + np.arange(len(counts) + 1) * BIN_WIDTH
+            ax.stairs(counts, edges, fill=True, color=CHANNEL_COLOURS[c], alpha=0.6)
+            for x in (low, high):
+                ax.axvline(x, color="black", linestyle="--", linewidth=1)
+            label = f"{stretch.method} {low:.0f}-{high:.0f}"
+            if stretch.percentiles:
+                label = (
+                    f"p{stretch.percentiles[0]:g}-p{stretch.percentiles[1]:g}: {low:.0f}-{high:.0f}"
+                )
+            ax.set_title(f"{name} {'RGB'[c]} = B{band}  ({label})", fontsize=9)
+            ax.set_xlabel("DN")
+            ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 3))
+    if ndvi_hist is not None:
+        counts, edges = ndvi_hist
+        ax = axes[nrows - 1][0]
+        ax.stairs(counts, edges, fill=True, color="#4d9221", alpha=0.7)
+        ax.set_title("NDVI (valid pixels)", fontsize=9)
+        ax.set_xlabel("NDVI")
+        for extra in axes[nrows - 1][1:]:
+            extra.set_visible(False)
+    fig.suptitle(f"{scene_id}: per-channel histograms and stretch cut-offs", fontsize=11)
+    return save_figure(fig, target)

@@ -1,0 +1,359 @@
+"""Local folders and ``s3://bucket/prefix`` behind one small interface.
+
+A :class:`Store` is rooted at a URI and addresses objects by keys relative to that root
+(``"landing/LC08_.../LC08_..._B4.TIF"``). Both implementations write atomically:
+
+* :class:`LocalStore` writes ``.<name>.partial`` next to the target and renames it into place.
+* :class:`S3Store` uploads with boto3's managed transfer (multipart and concurrent above
+  ``multipart_threshold``); an S3 object only appears once its upload completed.
+
+Every object written through a store carries its SHA-256: S3 objects in the ``sha256`` user
+metadata, local files are hashed on demand. :meth:`Store.put_file` skips the upload when the
+target already holds the same bytes, which makes re-runs upload nothing.
+
+S3-compatible endpoints (MinIO, moto) work through boto3's standard ``AWS_ENDPOINT_URL``
+setting, or by passing a configured client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from landsat_ops.errors import StorageError
+
+CHUNK = 8 * 1024 * 1024
+MULTIPART_THRESHOLD = 64 * 1024 * 1024
+
+
+def is_s3(uri: str | os.PathLike) -> bool:
+    """Return True for ``s3://`` URIs."""
+    return str(uri).startswith("s3://")
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    """Split ``s3://bucket/key`` into ``(bucket, key)``; the key may be empty."""
+    if not is_s3(uri):
+        raise StorageError(f"{uri}: not an s3:// URI")
+    rest = uri[len("s3://") :]
+    bucket, _, key = rest.partition("/")
+    if not bucket:
+        raise StorageError(f"{uri}: no bucket name (expected s3://bucket/prefix)")
+    return bucket, key
+
+
+def join(uri: str, *parts: str) -> str:
+    """Join URI parts with single slashes (works for local paths and s3:// URIs)."""
+    out = str(uri).rstrip("/")
+    for part in parts:
+        part = part.strip("/")
+        if part:
+            out = f"{out}/{part}"
+    return out
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a local file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a store knows about one object."""
+
+    key: str
+    size: int
+    sha256: str | None
+    etag: str | None = None
+
+
+class Store:
+    """A place holding objects under a root URI. Use :func:`open_store` to get one."""
+
+    root: str
+
+    def uri(self, key: str) -> str:
+        return join(self.root, key)
+
+    # The interface; implemented below.
+    def list(self, prefix: str = "") -> list[str]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def info(self, key: str) -> ObjectInfo | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def read_bytes(self, key: str) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def write_bytes(
+        self, key: str, data: bytes, content_type: str | None = None
+    ) -> ObjectInfo:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def put_file(
+        self,
+        path: str | os.PathLike,
+        key: str,
+        *,
+        sha256: str | None = None,
+        content_type: str | None = None,
+    ) -> tuple[ObjectInfo, bool]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def get_file(self, key: str, path: str | os.PathLike) -> Path:  # pragma: no cover
+        raise NotImplementedError
+
+    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:  # pragma: no cover
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def exists(self, key: str) -> bool:
+        return self.info(key) is not None
+
+
+class LocalStore(Store):
+    """A local folder standing in for a bucket."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = str(Path(root).expanduser().absolute())
+        self._root = Path(self.root)
+
+    def _path(self, key: str) -> Path:
+        path = (self._root / key).resolve() if key else self._root
+        if self._root.resolve() not in (path, *path.parents):
+            raise StorageError(f"{key}: key escapes the store root {self.root}")
+        return path
+
+    def list(self, prefix: str = "") -> list[str]:
+        base = self._path(prefix) if prefix and self._path(prefix).is_dir() else self._root
+        if not base.exists():
+            return []
+        keys = []
+        for path in base.rglob("*"):
+            if path.is_file() and not path.name.endswith(".partial"):
+                key = path.relative_to(self._root).as_posix()
+                if key.startswith(prefix):
+                    keys.append(key)
+        return sorted(keys)
+
+    def info(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        return ObjectInfo(key=key, size=path.stat().st_size, sha256=sha256_file(path))
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except OSError as exc:
+            raise StorageError(f"{self.uri(key)}: cannot read ({exc.strerror or exc})") from exc
+
+    def _atomic(self, key: str, writer) -> Path:
+        target = self._path(key)
+        tmp = target.with_name(f".{target.name}.partial")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            writer(tmp)
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StorageError(f"{self.uri(key)}: cannot write ({exc.strerror or exc})") from exc
+        return target
+
+    def write_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
+        path = self._atomic(key, lambda tmp: tmp.write_bytes(data))
+        return ObjectInfo(key, path.stat().st_size, hashlib.sha256(data).hexdigest())
+
+    def put_file(self, path, key, *, sha256=None, content_type=None):
+        sha256 = sha256 or sha256_file(path)
+        current = self.info(key)
+        if current is not None and current.sha256 == sha256:
+            return current, False
+        target = self._atomic(key, lambda tmp: shutil.copyfile(path, tmp))
+        return ObjectInfo(key, target.stat().st_size, sha256), True
+
+    def get_file(self, key: str, path) -> Path:
+        src = self._path(key)
+        if not src.is_file():
+            raise StorageError(f"{self.uri(key)}: no such file")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, path)
+        return path
+
+    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
+        src = self._path(src_key)
+        if not src.is_file():
+            raise StorageError(f"{self.uri(src_key)}: no such file")
+        info, _ = self.put_file(src, dst_key)
+        return info
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+
+class S3Store(Store):
+    """A bucket prefix on S3 or an S3-compatible endpoint."""
+
+    def __init__(self, root: str, client: Any | None = None, *, max_concurrency: int = 8):
+        self.bucket, prefix = split_s3(root)
+        self.prefix = prefix.strip("/")
+        self.root = join(f"s3://{self.bucket}", self.prefix)
+        self.max_concurrency = max_concurrency
+        if client is None:
+            import boto3
+
+            client = boto3.client("s3")
+        self.client = client
+
+    def _key(self, key: str) -> str:
+        return join(self.prefix, key) if self.prefix else key.strip("/")
+
+    def _rel(self, full_key: str) -> str:
+        return full_key[len(self.prefix) + 1 :] if self.prefix else full_key
+
+    def _fail(self, what: str, key: str, exc: Exception) -> StorageError:
+        return StorageError(f"{self.uri(key)}: cannot {what} ({_short(exc)})")
+
+    def _transfer_config(self):
+        from boto3.s3.transfer import TransferConfig
+
+        return TransferConfig(
+            multipart_threshold=MULTIPART_THRESHOLD,
+            multipart_chunksize=MULTIPART_THRESHOLD // 4,
+            max_concurrency=self.max_concurrency,
+            use_threads=True,
+        )
+
+    def iter_objects(self, prefix: str = "") -> Iterator[dict]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        full = self._key(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                yield from page.get("Contents", [])
+        except Exception as exc:
+            raise self._fail("list", prefix, exc) from exc
+
+    def list(self, prefix: str = "") -> list[str]:
+        return sorted(self._rel(obj["Key"]) for obj in self.iter_objects(prefix))
+
+    def info(self, key: str) -> ObjectInfo | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._fail("stat", key, exc) from exc
+        except Exception as exc:
+            raise self._fail("stat", key, exc) from exc
+        return ObjectInfo(
+            key=key,
+            size=head["ContentLength"],
+            sha256=head.get("Metadata", {}).get("sha256"),
+            etag=head.get("ETag"),
+        )
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except Exception as exc:
+            raise self._fail("read", key, exc) from exc
+
+    def write_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
+        sha = hashlib.sha256(data).hexdigest()
+        extra = {"ContentType": content_type} if content_type else {}
+        try:
+            resp = self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, Metadata={"sha256": sha}, **extra
+            )
+        except Exception as exc:
+            raise self._fail("write", key, exc) from exc
+        return ObjectInfo(key, len(data), sha, resp.get("ETag"))
+
+    def put_file(self, path, key, *, sha256=None, content_type=None):
+        sha256 = sha256 or sha256_file(path)
+        current = self.info(key)
+        if current is not None and current.sha256 == sha256:
+            return current, False
+        extra: dict[str, Any] = {"Metadata": {"sha256": sha256}}
+        if content_type:
+            extra["ContentType"] = content_type
+        try:
+            self.client.upload_file(
+                str(path),
+                self.bucket,
+                self._key(key),
+                ExtraArgs=extra,
+                Config=self._transfer_config(),
+            )
+        except Exception as exc:
+            raise self._fail("upload", key, exc) from exc
+        return ObjectInfo(key, os.path.getsize(path), sha256), True
+
+    def get_file(self, key: str, path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.partial")
+        try:
+            self.client.download_file(
+                self.bucket, self._key(key), str(tmp), Config=self._transfer_config()
+            )
+            os.replace(tmp, path)
+        except Exception as exc:
+            tmp.unlink(missing_ok=True)
+            raise self._fail("download", key, exc) from exc
+        return path
+
+    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
+        src = self.info(src_key)
+        if src is None:
+            raise StorageError(f"{self.uri(src_key)}: no such object")
+        current = self.info(dst_key)
+        if current is not None and src.sha256 and current.sha256 == src.sha256:
+            return current
+        try:
+            extra = {}
+            if src.sha256:
+                extra = {"Metadata": {"sha256": src.sha256}, "MetadataDirective": "REPLACE"}
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": self._key(src_key)},
+                self.bucket,
+                self._key(dst_key),
+                ExtraArgs=extra,
+                Config=self._transfer_config(),
+            )
+        except Exception as exc:
+            raise self._fail("copy to " + dst_key, src_key, exc) from exc
+        return self.info(dst_key) or src
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            raise self._fail("delete", key, exc) from exc
+
+
+def _short(exc: Exception) -> str:
+    """One line of an exception's text."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def open_store(uri: str | os.PathLike, client: Any | None = None) -> Store:
+    """Return the store for a local folder or an ``s3://bucket/prefix`` URI."""
+    if is_s3(uri):
+        return S3Store(str(uri), client)
+    return LocalStore(uri)
