@@ -88,7 +88,10 @@ def read_window(ds: rasterio.DatasetReader, window: Window) -> np.ndarray:
         ) from exc
 
 
-def _first_line(exc: Exception) -> str:
+def _first_line(exc: BaseException) -> str:
+    """The most specific one-line text of an exception (GDAL's own message when chained)."""
+    while exc.__cause__ is not None and "previous exception" in str(exc):
+        exc = exc.__cause__
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 

@@ -1,0 +1,184 @@
+"""The landsat-ops CLI: output of render/info, and one-line errors with exit code 2 on bad input."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from landsat_ops.cli import main
+
+CROP = "rasters/LC80200392015216LGN00_crop30m"
+SID = "LC80200392015216LGN00"
+
+
+@pytest.fixture
+def scene(landsat_data, tmp_path) -> Path:
+    """A writable copy of the real 30 m crop (bands 1-5, 7 and the MTL)."""
+    folder = tmp_path / SID
+    folder.mkdir()
+    for src in (landsat_data / CROP).iterdir():
+        if any(src.name.endswith(f"_B{n}.TIF") for n in (1, 2, 3, 4, 5, 7)) or "MTL" in src.name:
+            shutil.copy(src, folder / src.name)
+    return folder
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(err: str, *fragments: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one line, got: {err!r}"
+    assert lines[0].startswith("landsat-ops: error: ")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+
+
+def test_render_prints_summary(capsys, scene, tmp_path):
+    out = tmp_path / "out"
+    code, stdout, _ = run(capsys, "render", scene, "--out", out, "--products", "truecolor")
+    assert code == 0
+    summary = json.loads(stdout)
+    assert summary["scene_id"] == SID
+    assert Path(summary["item"]) == out / f"{SID}.json"
+    assert sorted(p.name for p in out.iterdir()) == sorted(summary["outputs"])
+
+
+def test_options_from_environment(capsys, scene, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANDSAT_OPS_PERCENTILES", "1,99")
+    monkeypatch.setenv("LANDSAT_OPS_PRODUCTS", "truecolor")
+    monkeypatch.setenv("LANDSAT_OPS_OUT", str(tmp_path / "env-out"))
+    code, stdout, _ = run(capsys, "render", scene)
+    assert code == 0
+    assert json.loads(stdout)["stretch"]["truecolor"]["percentiles"] == [1.0, 99.0]
+
+
+def test_info(capsys, scene):
+    code, stdout, _ = run(capsys, "info", scene)
+    assert code == 0
+    info = json.loads(stdout)
+    assert info["id"]["path"] == 20 and info["id"]["row"] == 39
+    assert info["metadata"]["cloud_cover"] == pytest.approx(11.08)
+    assert set(info["bands"]) == {"B1", "B2", "B3", "B4", "B5", "B7"}
+
+
+def test_console_script_runs():
+    exe = Path(sys.executable).with_name("landsat-ops")
+    proc = subprocess.run(
+        [exe, "render", "/nonexistent/scene", "--out", "/tmp/x"], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert_one_line_error(proc.stderr, "/nonexistent/scene")
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+def regrid(path: Path) -> None:
+    with rasterio.open(path) as ds:
+        data, profile = ds.read(), ds.profile
+    profile["transform"] = from_origin(0, 0, 60, 60)
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(data)
+
+
+def zero_out(folder: Path) -> None:
+    for path in folder.glob("*.TIF"):
+        with rasterio.open(path, "r+") as ds:
+            ds.write(np.zeros((1, ds.height, ds.width), np.uint16))
+
+
+@pytest.mark.parametrize(
+    "damage, fragments",
+    [
+        pytest.param(
+            lambda f: (f / f"{SID}_B5.TIF").unlink(), ["no band B5", "_B5.TIF"], id="missing-band"
+        ),
+        pytest.param(lambda f: truncate(f / f"{SID}_B3.TIF"), [f"{SID}_B3.TIF"], id="truncated"),
+        pytest.param(
+            lambda f: (f / f"{SID}_B2.TIF").write_bytes(b"not a tiff"),
+            [f"{SID}_B2.TIF", "cannot open"],
+            id="unreadable",
+        ),
+        pytest.param(lambda f: regrid(f / f"{SID}_B7.TIF"), ["B7", "grid"], id="other-grid"),
+        pytest.param(zero_out, ["no valid"], id="no-valid-pixels"),
+        pytest.param(lambda f: (f / f"{SID}_MTL.txt").unlink(), ["no MTL"], id="no-mtl-for-ndvi"),
+        pytest.param(
+            lambda f: (f / f"{SID}_MTL.txt").write_text("GROUP = L1_METADATA_FILE\n"),
+            [f"{SID}_MTL.txt"],
+            id="bad-mtl",
+        ),
+    ],
+)
+def test_bad_scene(capsys, scene, tmp_path, damage, fragments):
+    damage(scene)
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, "render", scene, "--out", out)
+    assert code == 2
+    assert_one_line_error(err, *fragments)
+    assert not out.exists(), "nothing may be left in the destination"
+    assert stdout == ""
+
+
+def test_missing_folder(capsys, tmp_path):
+    code, _, err = run(capsys, "render", tmp_path / "nope", "--out", tmp_path / "out")
+    assert code == 2
+    assert_one_line_error(err, str(tmp_path / "nope"))
+
+
+@pytest.mark.parametrize(
+    "option, fragments",
+    [
+        pytest.param(["--percentiles", "98,2"], ["--percentiles", "LOW < HIGH"], id="pct-order"),
+        pytest.param(["--percentiles", "a,b"], ["--percentiles"], id="pct-text"),
+        pytest.param(["--ranges", "1:2,3:4"], ["--ranges", "three"], id="ranges-count"),
+        pytest.param(["--ranges", "9:1,3:4,5:6"], ["--ranges", "R range"], id="ranges-order"),
+        pytest.param(["--products", "truecolor,sepia"], ["--products", "sepia"], id="product"),
+        pytest.param(["--preview-size", "0"], ["--preview-size"], id="preview-size"),
+    ],
+)
+def test_bad_options(capsys, scene, tmp_path, option, fragments):
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "render", scene, "--out", out, *option)
+    assert code == 2
+    assert_one_line_error(err, *fragments)
+    assert not out.exists()
+
+
+def test_unwritable_destination(capsys, scene, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code, _, err = run(capsys, "render", scene, "--out", blocker / "out")
+    assert code == 2
+    assert_one_line_error(err, "not a writable folder")
+
+
+def test_overpasses(capsys):
+    code, stdout, _ = run(
+        capsys,
+        "overpasses",
+        "--path",
+        226,
+        "--row",
+        10,
+        "--start",
+        "2014-08-01",
+        "--end",
+        "2014-09-30",
+    )
+    assert code == 0
+    assert stdout.split() == ["2014-08-04", "2014-08-20", "2014-09-05", "2014-09-21"]
+    code, _, err = run(capsys, "overpasses", "--path", 300, "--row", 10)
+    assert code == 2
+    assert_one_line_error(err, "--path", "300")

@@ -1,0 +1,220 @@
+"""The renderer against independent arithmetic on real Landsat 8 bands.
+
+Scenes (../shared/data/landsat, see its README):
+- CROP: native 30 m pre-collection L1T crop, no fill.
+- EDGE: a whole Collection 1 L1 scene at 900 m with real 0-fill edges.
+- L2: a Collection 2 Level-2 surface reflectance scene (tropics, vegetation + cloud).
+- ICE: a Collection 2 Level-2 scene over Greenland (snow and ice).
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from PIL import Image
+
+from landsat_ops.render import render_scene
+
+CROP = "rasters/LC80200392015216LGN00_crop30m"
+EDGE = "rasters/LC08_L1TP_016037_20170813_20170814_01_RT_900m"
+L2 = "rasters/LC08_L2SP_008059_20191201_20200825_02_T1_512px"
+ICE = "rasters/LC08_L2SP_005009_20150710_20200908_02_T2_512px"
+
+
+def band(folder: Path, n: int) -> np.ndarray:
+    (path,) = [p for p in folder.iterdir() if p.name.upper().endswith(f"_B{n}.TIF")]
+    with rasterio.open(path) as ds:
+        return ds.read(1)
+
+
+def expected_stretch(dn: np.ndarray, low: float, high: float) -> np.ndarray:
+    """8-bit stretch written out directly: fill -> 0, low..high -> 1..255, clipped."""
+    scaled = np.clip(np.rint(1 + (dn.astype(np.float64) - low) * 254 / (high - low)), 1, 255)
+    return np.where(dn == 0, 0, scaled).astype(np.uint8)
+
+
+def read_tif(path: Path) -> np.ndarray:
+    with rasterio.open(path) as ds:
+        return ds.read()
+
+
+def assert_valid_cog(path: Path, count: int, dtype: str) -> None:
+    with rasterio.open(path) as ds:
+        structure = ds.tags(ns="IMAGE_STRUCTURE")
+        assert structure.get("LAYOUT") == "COG", f"{path.name} has no COG layout"
+        assert structure.get("COMPRESSION") == "DEFLATE"
+        assert ds.count == count and ds.dtypes[0] == dtype
+        assert ds.profile["tiled"] and ds.block_shapes[0] == (512, 512)
+        full_offset = int(ds.get_tag_item("BLOCK_OFFSET_0_0", "TIFF", bidx=1))
+        overviews = ds.overviews(1)
+        if max(ds.width, ds.height) > 512:
+            assert overviews, f"{path.name} has no overviews"
+    for level in range(len(overviews)):
+        with rasterio.open(path, overview_level=level) as ovr:
+            # COG: overview data lies before the full-resolution data.
+            assert int(ovr.get_tag_item("BLOCK_OFFSET_0_0", "TIFF", bidx=1)) < full_offset
+
+
+@pytest.fixture(scope="module")
+def crop_render(landsat_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("crop")
+    result = render_scene(landsat_data / CROP, out)
+    return landsat_data / CROP, out, result
+
+
+def test_all_products_written(crop_render):
+    _, out, result = crop_render
+    sid = "LC80200392015216LGN00"
+    expected = {
+        f"{sid}_truecolor.tif",
+        f"{sid}_truecolor.png",
+        f"{sid}_falsecolor.tif",
+        f"{sid}_falsecolor.png",
+        f"{sid}_ndvi.tif",
+        f"{sid}_ndvi.png",
+        f"{sid}_histograms.png",
+        f"{sid}.json",
+    }
+    assert {p.name for p in out.iterdir()} == expected
+    assert result.scene_id == sid
+    assert result.item_uri == str(out / f"{sid}.json")
+
+
+@pytest.mark.parametrize("product, bands", [("truecolor", (4, 3, 2)), ("falsecolor", (7, 5, 1))])
+def test_percentile_stretch_matches_numpy(crop_render, product, bands):
+    folder, out, result = crop_render
+    cutoffs = result.stretch[product]["cutoffs"]
+    rgb = read_tif(out / f"LC80200392015216LGN00_{product}.tif")
+    for channel, (n, (low, high)) in enumerate(zip(bands, cutoffs, strict=True)):
+        dn = band(folder, n)
+        p2, p98 = np.percentile(dn[dn > 0], [2, 98])
+        assert (low, high) == pytest.approx((p2, p98), abs=1e-3), f"B{n} cut-offs"
+        np.testing.assert_array_equal(rgb[channel], expected_stretch(dn, p2, p98))
+
+
+def test_readme_cutoffs(crop_render):
+    """The README of the data lists p2/p98 of the crop's bands."""
+    _, _, result = crop_render
+    assert result.stretch["truecolor"]["cutoffs"] == [[6382, 12609], [7120, 12846], [7958, 13383]]
+
+
+def test_ndvi_is_toa_reflectance_ratio(crop_render):
+    folder, out, _ = crop_render
+    red = band(folder, 4) * 2.0e-05 - 0.1  # REFLECTANCE_MULT/ADD_BAND_4 of the MTL
+    nir = band(folder, 5) * 2.0e-05 - 0.1
+    expected = (nir - red) / (nir + red)
+    with rasterio.open(out / "LC80200392015216LGN00_ndvi.tif") as ds:
+        assert ds.dtypes[0] == "float32" and np.isnan(ds.nodata)
+        ndvi = ds.read(1)
+    np.testing.assert_allclose(ndvi, expected, rtol=1e-5, atol=1e-6)
+    assert 0.3 < float(np.median(ndvi)) < 0.7  # forest and farmland
+
+
+@pytest.mark.parametrize(
+    "name, count, dtype",
+    [("truecolor", 3, "uint8"), ("falsecolor", 3, "uint8"), ("ndvi", 1, "float32")],
+)
+def test_cogs_are_valid(crop_render, name, count, dtype):
+    folder, out, _ = crop_render
+    path = out / f"LC80200392015216LGN00_{name}.tif"
+    assert_valid_cog(path, count, dtype)
+    with rasterio.open(path) as ds, rasterio.open(next(folder.glob("*_B4.TIF"))) as src:
+        assert ds.crs == src.crs and ds.transform == src.transform
+        assert (ds.width, ds.height) == (src.width, src.height)  # full resolution
+
+
+def test_previews_never_upsampled(crop_render):
+    _, out, _ = crop_render
+    for name in ("truecolor", "falsecolor", "ndvi"):
+        with Image.open(out / f"LC80200392015216LGN00_{name}.png") as im:
+            assert im.mode == "RGBA" and im.size == (627, 603)
+
+
+def test_stac_item_lists_products_with_checksums(crop_render):
+    _, out, result = crop_render
+    item = json.loads((out / "LC80200392015216LGN00.json").read_text())
+    assert item["type"] == "Feature" and item["id"] == "LC80200392015216LGN00"
+    assert item["properties"]["datetime"].startswith("2015-08-04T16:")
+    assert item["properties"]["eo:cloud_cover"] == pytest.approx(11.08)
+    assert item["properties"]["landsat:wrs_path"] == "020"
+    assert item["properties"]["landsat_ops:stretch"] == result.stretch
+    assert len(item["assets"]) == 7
+    for asset in item["assets"].values():
+        path = out / asset["href"]
+        assert asset["file:checksum"] == "1220" + hashlib.sha256(path.read_bytes()).hexdigest()
+        assert asset["file:size"] == path.stat().st_size
+    west, south, east, north = item["bbox"]
+    assert -87.6 < west < east < -87.2 and 30.6 < south < north < 30.9
+
+
+def test_histogram_figure(crop_render):
+    _, out, _ = crop_render
+    with Image.open(out / "LC80200392015216LGN00_histograms.png") as im:
+        assert im.format == "PNG" and im.size[0] >= 800
+
+
+def test_fill_edges_are_nodata(landsat_data, tmp_path):
+    folder = landsat_data / EDGE
+    result = render_scene(folder, tmp_path, products="truecolor")
+    sid = result.scene_id
+    b4, b3, b2 = (band(folder, n) for n in (4, 3, 2))
+    fill = (b4 == 0) | (b3 == 0) | (b2 == 0)
+    assert 0.2 < fill.mean() < 0.5  # a whole scene's rotated footprint
+    for n, (low, high) in zip((4, 3, 2), result.stretch["truecolor"]["cutoffs"], strict=True):
+        dn = band(folder, n)
+        assert (low, high) == pytest.approx(tuple(np.percentile(dn[dn > 0], [2, 98])), abs=1e-3)
+    with rasterio.open(tmp_path / f"{sid}_truecolor.tif") as ds:
+        assert ds.nodata == 0
+        rgb = ds.read()
+    assert (rgb[:, fill] == 0).all()
+    assert (rgb[:, ~fill] > 0).all()
+    alpha = np.asarray(Image.open(tmp_path / f"{sid}_truecolor.png"))[..., 3]
+    np.testing.assert_array_equal(alpha == 0, fill)
+
+
+def test_level2_ndvi_uses_surface_reflectance(landsat_data, tmp_path):
+    folder = landsat_data / L2
+    result = render_scene(folder, tmp_path, products="ndvi")
+    red_dn, nir_dn = band(folder, 4), band(folder, 5)
+    red = red_dn * 2.75e-05 - 0.2
+    nir = nir_dn * 2.75e-05 - 0.2
+    ok = (red_dn > 0) & (nir_dn > 0) & (red + nir > 0)
+    expected = np.where(ok, (nir - red) / np.where(ok, nir + red, 1), np.nan)
+    with rasterio.open(tmp_path / f"{result.scene_id}_ndvi.tif") as ds:
+        ndvi = ds.read(1)
+    np.testing.assert_allclose(ndvi, expected, rtol=1e-4, atol=1e-5)
+    assert np.isnan(ndvi[red_dn == 0]).all()
+
+
+def test_manual_ranges(landsat_data, tmp_path):
+    folder = landsat_data / CROP
+    ranges = [(5900, 11000), (6200, 11000), (7600, 11000)]
+    result = render_scene(folder, tmp_path, products=["truecolor"], ranges=ranges)
+    assert result.stretch["truecolor"]["method"] == "manual"
+    rgb = read_tif(tmp_path / f"{result.scene_id}_truecolor.tif")
+    for channel, (n, (low, high)) in enumerate(zip((4, 3, 2), ranges, strict=True)):
+        np.testing.assert_array_equal(rgb[channel], expected_stretch(band(folder, n), low, high))
+
+
+def test_ice_shows_cyan_in_false_colour(landsat_data, tmp_path):
+    folder = landsat_data / ICE
+    result = render_scene(folder, tmp_path, products="falsecolor", preview_size=256)
+    rgb = read_tif(tmp_path / f"{result.scene_id}_falsecolor.tif").astype(int)
+    green = band(folder, 3)
+    bright = green > np.percentile(green[green > 0], 90)  # snow and ice
+    r, g, b = (rgb[c][bright].mean() for c in range(3))
+    assert g > r + 40 and b > r + 40, (r, g, b)
+    with Image.open(tmp_path / f"{result.scene_id}_falsecolor.png") as im:
+        assert max(im.size) == 256
+
+
+def test_custom_percentiles(landsat_data, tmp_path):
+    folder = landsat_data / CROP
+    result = render_scene(folder, tmp_path, products="truecolor", percentiles=(1, 99))
+    dn = band(folder, 4)
+    assert result.stretch["truecolor"]["cutoffs"][0] == pytest.approx(
+        list(np.percentile(dn[dn > 0], [1, 99])), abs=1e-3
+    )

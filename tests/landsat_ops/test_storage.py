@@ -1,0 +1,114 @@
+"""Local and S3 stores (S3 = a moto server on 127.0.0.1), and rendering s3:// -> s3://."""
+
+import hashlib
+import json
+
+import boto3
+import pytest
+
+from landsat_ops.errors import StorageError
+from landsat_ops.render import render_scene
+from landsat_ops.storage import LocalStore, S3Store, open_store, split_s3
+
+CROP = "rasters/LC80200392015216LGN00_crop30m"
+SID = "LC80200392015216LGN00"
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path):
+    if request.param == "local":
+        return open_store(tmp_path / "bucket")
+    bucket = request.getfixturevalue("s3_bucket")
+    return open_store(f"s3://{bucket}/root")
+
+
+def test_put_skips_identical_and_replaces_changed(store, tmp_path):
+    src = tmp_path / "a.bin"
+    src.write_bytes(b"hello")
+    info, uploaded = store.put_file(src, "x/a.bin")
+    assert uploaded and info.sha256 == hashlib.sha256(b"hello").hexdigest()
+    _, uploaded = store.put_file(src, "x/a.bin")
+    assert not uploaded
+    src.write_bytes(b"changed")
+    _, uploaded = store.put_file(src, "x/a.bin")
+    assert uploaded
+    assert store.read_bytes("x/a.bin") == b"changed"
+    assert store.list() == ["x/a.bin"]
+    assert store.list("x/") == ["x/a.bin"]
+
+
+def test_copy_get_delete(store, tmp_path):
+    store.write_bytes("a/one.txt", b"1")
+    info = store.copy("a/one.txt", "b/two.txt")
+    assert info.sha256 == hashlib.sha256(b"1").hexdigest()
+    assert store.info("b/two.txt").sha256 == info.sha256
+    path = store.get_file("b/two.txt", tmp_path / "dl" / "two.txt")
+    assert path.read_bytes() == b"1"
+    store.delete("a/one.txt")
+    assert not store.exists("a/one.txt")
+    assert store.list() == ["b/two.txt"]
+
+
+def test_missing_objects(store, tmp_path):
+    assert store.info("nope") is None
+    with pytest.raises(StorageError, match="nope"):
+        store.get_file("nope", tmp_path / "x")
+
+
+def test_local_store_rejects_escaping_keys(tmp_path):
+    with pytest.raises(StorageError, match="escapes"):
+        LocalStore(tmp_path).write_bytes("../outside", b"x")
+
+
+def test_split_s3():
+    assert split_s3("s3://b/k/x") == ("b", "k/x")
+    assert split_s3("s3://b") == ("b", "")
+    with pytest.raises(StorageError):
+        split_s3("s3:///key")
+
+
+def test_unreachable_endpoint_is_a_storage_error(tmp_path):
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    store = S3Store("s3://bucket/p", client)
+    with pytest.raises(StorageError, match="s3://bucket/p/k"):
+        store.write_bytes("k", b"x")
+
+
+def test_render_s3_to_s3(landsat_data, s3_bucket):
+    s3 = boto3.client("s3")
+    for path in (landsat_data / CROP).iterdir():
+        s3.upload_file(str(path), s3_bucket, f"landing/{SID}/{path.name}")
+    result = render_scene(
+        f"s3://{s3_bucket}/landing/{SID}/",
+        f"s3://{s3_bucket}/staging/{SID}/",
+        products="truecolor,ndvi",
+    )
+    assert result.item_uri == f"s3://{s3_bucket}/staging/{SID}/{SID}.json"
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket, Prefix="staging/")["Contents"]}
+    assert keys == {
+        f"staging/{SID}/{SID}{suffix}"
+        for suffix in ("_truecolor.tif", "_truecolor.png", "_ndvi.tif", "_ndvi.png", ".json")
+    }
+    item = json.loads(
+        s3.get_object(Bucket=s3_bucket, Key=f"staging/{SID}/{SID}.json")["Body"].read()
+    )
+    for asset in item["assets"].values():
+        body = s3.get_object(Bucket=s3_bucket, Key=f"staging/{SID}/{asset['href'][2:]}")["Body"]
+        assert asset["file:checksum"] == "1220" + hashlib.sha256(body.read()).hexdigest()
+
+
+def test_render_from_empty_prefix(s3_bucket, tmp_path):
+    from landsat_ops.errors import SceneError
+
+    with pytest.raises(SceneError, match="no objects"):
+        render_scene(f"s3://{s3_bucket}/landing/nothing/", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
