@@ -1,0 +1,551 @@
+"""Find the Landsat scenes of a WRS-2 path/row in a STAC API or a local static STAC catalog.
+
+One function, :func:`discover`, for both kinds of catalog:
+
+* an ``http(s)://`` URL is a **STAC API** root. It is searched with pystac-client (item search,
+  all pages, following ``next`` links, POST bodies and tokens included). Requests that fail
+  with a connection error or a 429/5xx status are retried ``max_retries`` times with
+  exponential backoff (:data:`RETRY_BACKOFF`; ``Retry-After`` is not honoured, so the time
+  spent is bounded). When the API advertises the STAC ``query`` extension, the path/row and
+  the cloud limit are also sent to the server; if it rejects them (HTTP 4xx), the search is
+  repeated without them.
+* anything else (a path, a folder holding ``catalog.json``, or a ``file://`` URL) is a
+  **static catalog**, walked with pystac.
+
+Whatever the server did, every item is filtered again here, because APIs differ in what they
+understand:
+
+* path/row from ``landsat:wrs_path``/``landsat:wrs_row`` (strings or integers, zero-padded
+  or not), the older ``landsat:path``/``landsat:row`` or ``eo:column``/``eo:row``, else from
+  the scene ID;
+* platform from ``platform`` or ``eo:platform``, compared case- and separator-insensitively
+  (``"LANDSAT_8"`` is ``"landsat-8"``), else from the scene ID prefix (``LC08``, ``LC8``);
+* collection, when one is asked for and the item names its own;
+* acquisition time in ``[start, end)``;
+* cloud cover from ``eo:cloud_cover``, at most ``max_cloud`` percent. An unknown cover
+  (missing, or -1 as in old sat-api items) **passes** the cloud limit: the scene is kept and
+  its :attr:`DiscoveredScene.cloud_cover` is None, so callers can decide. (An API applying
+  the ``query`` extension keeps -1 too, but drops items that lack ``eo:cloud_cover``.)
+
+Asset keys of the different providers are normalised to ``B1``..``B7``, ``QA`` and ``MTL``
+(see :data:`ASSET_ALIASES`) and hrefs are made absolute (relative ones against the item's
+own location). pystac-client is imported only when an API is searched: the render container
+has pystac but not pystac-client.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlparse
+from urllib.request import url2pathname
+
+from landsat_ops.errors import LandsatOpsError, SceneError
+
+__all__ = [
+    "ASSET_ALIASES",
+    "RETRY_BACKOFF",
+    "RETRY_STATUSES",
+    "DiscoveredScene",
+    "DiscoveryError",
+    "discover",
+    "normalize_assets",
+]
+
+log = logging.getLogger(__name__)
+
+RETRY_BACKOFF = 0.5
+"""urllib3 backoff factor, seconds: the retries wait 0, 2 x, 4 x, ... this (at most 10 s)."""
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+"""HTTP statuses that are retried."""
+
+ASSET_ALIASES: dict[str, tuple[str, ...]] = {
+    "B1": ("coastal", "sr_b1", "b1", "b01"),
+    "B2": ("blue", "sr_b2", "b2", "b02"),
+    "B3": ("green", "sr_b3", "b3", "b03"),
+    "B4": ("red", "sr_b4", "b4", "b04"),
+    "B5": ("nir08", "nir", "sr_b5", "b5", "b05"),
+    "B6": ("swir16", "swir1", "sr_b6", "b6", "b06"),
+    "B7": ("swir22", "swir2", "sr_b7", "b7", "b07"),
+    "QA": ("qa_pixel", "bqa"),
+    "MTL": ("mtl.txt", "mtl", "mtl.json", "mtl.xml"),
+}
+"""Normalised key -> provider asset keys, best first, compared in lower case and without a
+``.TIF`` suffix: Earth Search and LandsatLook (``coastal``, ``nir08``, ``qa_pixel``,
+``mtl.txt``), Planetary Computer (``SR_B1``, ``QA_PIXEL``, ``MTL.txt``), USGS beta
+(``SR_B4.TIF``) and sat-api (``B4``, ``BQA``, ``MTL``). Note Earth Search's ``qa`` is the
+surface temperature QA, not QA_PIXEL, so it is not an alias."""
+
+_COMMON_NAMES = {
+    "coastal": "B1",
+    "blue": "B2",
+    "green": "B3",
+    "red": "B4",
+    "nir08": "B5",
+    "nir": "B5",
+    "swir16": "B6",
+    "swir22": "B7",
+}
+_PATH_KEYS = ("landsat:wrs_path", "landsat:path", "eo:column", "wrs:path")
+_ROW_KEYS = ("landsat:wrs_row", "landsat:row", "eo:row", "wrs:row")
+_PLATFORM_KEYS = ("platform", "eo:platform")
+_COLLECTION_KEYS = ("collection", "c:id")
+_ID_PLATFORM = re.compile(r"L[COTE]0?(\d)")
+_LEVEL2_SUFFIX = re.compile(r"_(SR|ST)$")
+
+
+class DiscoveryError(LandsatOpsError):
+    """A STAC API or static catalog cannot be reached, or does not answer valid STAC JSON."""
+
+
+@dataclass(frozen=True)
+class DiscoveredScene:
+    """One scene found by :func:`discover`.
+
+    Attributes
+    ----------
+    scene_id : str
+        The product ID (the item ID, without LandsatLook's ``_SR``/``_ST`` suffix).
+    acquired : datetime.datetime
+        Acquisition time (the item ``datetime``), timezone-aware UTC.
+    path, row : int
+        WRS-2 path and row.
+    cloud_cover : float or None
+        ``eo:cloud_cover`` in percent; None when unknown.
+    platform : str
+        Normalised platform, e.g. ``"landsat-8"``.
+    assets : dict[str, str]
+        ``"B1"``..``"B7"``, ``"QA"``, ``"MTL"`` -> absolute href (URL or local path); only
+        the keys the item has.
+    item : dict
+        The raw item JSON.
+    """
+
+    scene_id: str
+    acquired: datetime.datetime
+    path: int
+    row: int
+    cloud_cover: float | None
+    platform: str
+    assets: dict[str, str] = field(default_factory=dict, hash=False)
+    item: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading one item
+# --------------------------------------------------------------------------------------------
+
+
+def _normalize_platform(value: str) -> str:
+    return re.sub(r"[\s_]+", "-", value.strip().lower())
+
+
+def _as_utc(value: datetime.datetime | datetime.date, name: str) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            return value.replace(tzinfo=datetime.UTC)
+        return value.astimezone(datetime.UTC)
+    if isinstance(value, datetime.date):
+        return datetime.datetime.combine(value, datetime.time(), datetime.UTC)
+    raise TypeError(f"{name} must be a datetime, got {value!r}")
+
+
+def _parse_datetime(text: Any) -> datetime.datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return _as_utc(value, "datetime")
+
+
+def _int_property(properties: Mapping[str, Any], keys: Iterable[str]) -> int | None:
+    for key in keys:
+        value = properties.get(key)
+        if value is None or isinstance(value, bool):
+            continue
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            continue
+    return None
+
+
+def _cloud_cover(properties: Mapping[str, Any]) -> float | None:
+    value = properties.get("eo:cloud_cover")
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        cover = float(value)
+    except (TypeError, ValueError):
+        return None
+    return cover if cover >= 0 else None
+
+
+def _is_url(href: str) -> bool:
+    return len(urlparse(href).scheme) > 1  # not a Windows drive letter
+
+
+def _absolute(href: str, base: str | None) -> str:
+    """``href`` made absolute against ``base`` (a URL or a local file path)."""
+    if _is_url(href) or not base:
+        return href
+    if _is_url(base):
+        return urljoin(base, href)
+    return str((Path(base).parent / href).resolve())
+
+
+def normalize_assets(assets: Mapping[str, Any], base: str | None = None) -> dict[str, str]:
+    """Map a STAC item's assets to ``B1``..``B7``, ``QA`` and ``MTL`` -> absolute href.
+
+    Parameters
+    ----------
+    assets : mapping
+        The item's ``assets`` (key -> asset dict with ``href``).
+    base : str, optional
+        The item's own href (URL or file path), for relative asset hrefs.
+
+    Returns
+    -------
+    dict[str, str]
+        Only the keys found. An asset under an unknown key still counts when its ``eo:bands``
+        (or ``bands``) names one band with a known ``common_name``.
+    """
+    by_key: dict[str, str] = {}
+    for key, asset in assets.items():
+        if not isinstance(asset, Mapping) or not isinstance(asset.get("href"), str):
+            continue
+        name = re.sub(r"\.tiff?$", "", key.lower())
+        by_key.setdefault(name, asset["href"])
+    found: dict[str, str] = {}
+    for target, aliases in ASSET_ALIASES.items():
+        href = next((by_key[a] for a in aliases if a in by_key), None)
+        if href is not None:
+            found[target] = _absolute(href, base)
+    for asset in assets.values():  # unknown keys described by eo:bands common names
+        if not isinstance(asset, Mapping) or not isinstance(asset.get("href"), str):
+            continue
+        bands = asset.get("eo:bands") or asset.get("bands") or []
+        if isinstance(bands, list) and len(bands) == 1 and isinstance(bands[0], Mapping):
+            target = _COMMON_NAMES.get(str(bands[0].get("common_name", "")).lower())
+            if target and target not in found:
+                found[target] = _absolute(asset["href"], base)
+    return {key: found[key] for key in ASSET_ALIASES if key in found}
+
+
+def _self_href(item: Mapping[str, Any]) -> str | None:
+    links = item.get("links")
+    if isinstance(links, Mapping):  # sat-api 2018: {"self": {"href": ...}}
+        links = [dict(link, rel=rel) for rel, link in links.items() if isinstance(link, Mapping)]
+    for link in links or []:
+        if isinstance(link, Mapping) and link.get("rel") == "self":
+            href = link.get("href")
+            return href if isinstance(href, str) else None
+    return None
+
+
+def _scene_id(item: Mapping[str, Any], properties: Mapping[str, Any]) -> str | None:
+    text = item.get("id") or properties.get("id")
+    if not isinstance(text, str) or not text:
+        return None
+    stripped = _LEVEL2_SUFFIX.sub("", text)
+    if stripped != text and _parse_id(stripped) is not None:
+        return stripped
+    return text
+
+
+def _parse_id(text: str):
+    from landsat_ops.scene import parse_scene_id
+
+    try:
+        return parse_scene_id(text)
+    except SceneError:
+        return None
+
+
+def _scene_from_item(item: Mapping[str, Any], base: str | None) -> DiscoveredScene | None:
+    """A DiscoveredScene, or None when the item lacks an ID, a time or a path/row."""
+    properties = item.get("properties")
+    if not isinstance(properties, Mapping):
+        return None
+    scene_id = _scene_id(item, properties)
+    acquired = _parse_datetime(properties.get("datetime")) or _parse_datetime(
+        properties.get("start_datetime")
+    )
+    if scene_id is None or acquired is None:
+        return None
+    path = _int_property(properties, _PATH_KEYS)
+    row = _int_property(properties, _ROW_KEYS)
+    if path is None or row is None:
+        parsed = _parse_id(scene_id)
+        if parsed is None:
+            return None
+        path, row = parsed.path, parsed.row
+    platform = next(
+        (properties[k] for k in _PLATFORM_KEYS if isinstance(properties.get(k), str)), None
+    )
+    if platform is None:
+        match = _ID_PLATFORM.match(scene_id)
+        platform = f"landsat-{match.group(1)}" if match else ""
+    self_href = _self_href(item)
+    if self_href and base:
+        self_href = _absolute(self_href, base)
+    return DiscoveredScene(
+        scene_id=scene_id,
+        acquired=acquired,
+        path=path,
+        row=row,
+        cloud_cover=_cloud_cover(properties),
+        platform=_normalize_platform(platform),
+        assets=normalize_assets(item.get("assets") or {}, self_href or base),
+        item=dict(item),
+    )
+
+
+def _item_collection(item: Mapping[str, Any]) -> str | None:
+    properties = item.get("properties") or {}
+    for source in (item, properties):
+        for key in _COLLECTION_KEYS:
+            if isinstance(source.get(key), str):
+                return source[key]
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Sources: STAC API and static catalog
+# --------------------------------------------------------------------------------------------
+
+
+def _short(exc: BaseException) -> str:
+    """The first line of an exception message, at most 200 characters."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _api_items(
+    url: str,
+    *,
+    collection: str | None,
+    path: int,
+    row: int,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    max_cloud: float | None,
+    max_retries: int,
+    timeout: float,
+) -> Iterator[tuple[dict, str]]:
+    """Yield (item dict, base href) for every item of a STAC API search."""
+    import pystac
+    from pystac_client import Client
+    from pystac_client.conformance import ConformanceClasses
+    from pystac_client.exceptions import APIError
+    from pystac_client.stac_api_io import StacApiIO
+    from pystac_client.warnings import PystacClientWarning
+    from urllib3 import Retry
+
+    retry = Retry(
+        total=max_retries,
+        connect=max_retries,
+        read=max_retries,
+        status=max_retries,
+        other=0,
+        backoff_factor=RETRY_BACKOFF,
+        backoff_max=10.0,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,  # searches are safe to repeat, POST included
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )
+    failures = (APIError, PystacClientWarning, pystac.STACError, ValueError, KeyError, TypeError)
+    try:
+        stac_io = StacApiIO(max_retries=retry, timeout=timeout)
+        client = Client.open(url, stac_io=stac_io, timeout=timeout)
+    except failures as exc:
+        raise DiscoveryError(f"STAC API {url} cannot be opened: {_short(exc)}") from exc
+    if not client.conforms_to(ConformanceClasses.ITEM_SEARCH):
+        raise DiscoveryError(
+            f"STAC API {url} does not advertise item search (expected a STAC API root URL)"
+        )
+    methods = {
+        str(link.extra_fields.get("method") or "GET").upper() for link in client.get_links("search")
+    }
+    method = "POST" if "POST" in methods or not methods else "GET"
+    query = None
+    if client.conforms_to(ConformanceClasses.QUERY):
+        # The landsat extension says zero-padded strings; some catalogs do not pad.
+        query = {
+            "landsat:wrs_path": {"in": list(dict.fromkeys([f"{path:03d}", str(path)]))},
+            "landsat:wrs_row": {"in": list(dict.fromkeys([f"{row:03d}", str(row)]))},
+        }
+        if max_cloud is not None:
+            query["eo:cloud_cover"] = {"lte": max_cloud}
+
+    def pages(query: dict | None) -> Iterator[dict]:
+        search = client.search(
+            method=method,
+            collections=[collection] if collection else None,
+            datetime=[start, end],
+            query=query,
+        )
+        yield from search.pages_as_dicts()
+
+    try:
+        try:
+            for page in pages(query):
+                for item in page.get("features") or []:
+                    yield item, url
+        except APIError as exc:
+            status = getattr(exc, "status_code", None)
+            if query is None or status is None or not 400 <= status < 500:
+                raise
+            log.info("%s rejected the query extension (%s); searching without it", url, status)
+            for page in pages(None):
+                for item in page.get("features") or []:
+                    yield item, url
+    except failures as exc:
+        raise DiscoveryError(f"STAC API {url} search failed: {_short(exc)}") from exc
+
+
+def _catalog_file(catalog: str) -> Path:
+    if catalog.startswith("file:"):
+        catalog = url2pathname(urlparse(catalog).path)
+    location = Path(catalog).expanduser()
+    return location / "catalog.json" if location.is_dir() else location
+
+
+def _item_hrefs(catalog: Any) -> Iterator[str]:
+    """Absolute hrefs of the items of a pystac catalog and its children, recursively."""
+    for link in catalog.get_item_links():
+        yield link.get_absolute_href()
+    for child in catalog.get_children():
+        yield from _item_hrefs(child)
+
+
+def _static_items(catalog: str) -> Iterator[tuple[dict, str]]:
+    """Yield (item dict, item file) for every item of a static catalog.
+
+    pystac walks the catalogs and collections; the items are read as plain JSON, so they
+    come back exactly as stored (pystac would migrate e.g. ``proj:epsg`` to ``proj:code``).
+    """
+    import pystac
+
+    location = _catalog_file(catalog)
+    if not location.is_file():
+        raise DiscoveryError(
+            f"static STAC catalog {location} does not exist "
+            "(expected a catalog.json file or a folder holding one)"
+        )
+    try:
+        root = pystac.Catalog.from_file(str(location))
+        stac_io = pystac.StacIO.default()
+        for href in _item_hrefs(root):
+            yield stac_io.read_json(href), href
+    except (pystac.STACError, OSError, ValueError, KeyError, TypeError) as exc:
+        raise DiscoveryError(
+            f"static STAC catalog {location} cannot be read: {_short(exc)}"
+        ) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# discover
+# --------------------------------------------------------------------------------------------
+
+
+def discover(
+    catalog: str,
+    *,
+    path: int,
+    row: int,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    collection: str | None = None,
+    max_cloud: float | None = None,
+    platform: str = "landsat-8",
+    max_retries: int = 3,
+    timeout: float = 30.0,
+) -> list[DiscoveredScene]:
+    """Find the scenes of a WRS-2 path/row acquired in ``[start, end)``.
+
+    Parameters
+    ----------
+    catalog : str
+        A STAC API root URL (``https://earth-search.aws.element84.com/v1``), or a static
+        catalog: a ``catalog.json`` path, a folder holding one, or a ``file://`` URL.
+    path, row : int
+        WRS-2 path and row.
+    start, end : datetime.datetime
+        Half-open time range; naive datetimes (and dates) are UTC.
+    collection : str, optional
+        Collection ID to search (``"landsat-c2-l2"`` on Earth Search and Planetary Computer,
+        ``"landsat-c2-l1"`` in the catalog of :func:`landsat_ops.synthetic.make_catalog`).
+        Default: all collections.
+    max_cloud : float, optional
+        Keep scenes with ``eo:cloud_cover`` at most this (percent). Scenes of unknown cover
+        are kept.
+    platform : str
+        ``"landsat-8"`` (default) or e.g. ``"landsat-9"``; any case, ``_`` or ``-``.
+    max_retries : int
+        Retries per HTTP request on connection errors and 429/5xx answers.
+    timeout : float
+        Seconds to wait for each HTTP connection and response.
+
+    Returns
+    -------
+    list of DiscoveredScene
+        Oldest first, one per scene ID.
+
+    Raises
+    ------
+    DiscoveryError
+        If the catalog cannot be reached (after the retries), is missing, or does not answer
+        valid STAC JSON; the message names the URL or file.
+
+    Examples
+    --------
+    >>> discover("https://earth-search.aws.element84.com/v1", path=226, row=10,
+    ...          start=datetime.datetime(2023, 7, 1), end=datetime.datetime(2023, 9, 1),
+    ...          collection="landsat-c2-l2", max_cloud=30)  # doctest: +SKIP
+    """
+    start_utc = _as_utc(start, "start")
+    end_utc = _as_utc(end, "end")
+    wanted_platform = _normalize_platform(platform)
+    if _is_url(catalog) and urlparse(catalog).scheme in ("http", "https"):
+        source = _api_items(
+            catalog,
+            collection=collection,
+            path=path,
+            row=row,
+            start=start_utc,
+            end=end_utc,
+            max_cloud=max_cloud,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+    else:
+        source = _static_items(catalog)
+
+    found: dict[str, DiscoveredScene] = {}
+    for item, base in source:
+        if not isinstance(item, Mapping):
+            continue
+        if collection and _item_collection(item) not in (None, collection):
+            continue
+        scene = _scene_from_item(item, base)
+        if scene is None:
+            log.debug("skipping an item without ID, datetime or path/row: %s", item.get("id"))
+            continue
+        if (scene.path, scene.row) != (path, row) or scene.platform != wanted_platform:
+            continue
+        if not start_utc <= scene.acquired < end_utc:
+            continue
+        if max_cloud is not None and scene.cloud_cover is not None:
+            if scene.cloud_cover > max_cloud:
+                continue
+        found.setdefault(scene.scene_id, scene)
+    return sorted(found.values(), key=lambda s: (s.acquired, s.scene_id))
