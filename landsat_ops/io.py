@@ -77,10 +77,12 @@ def strips(width: int, height: int, rows: int = BLOCK) -> list[Window]:
     return [Window(0, y, width, min(rows, height - y)) for y in range(0, height, rows)]
 
 
-def read_window(ds: rasterio.DatasetReader, window: Window) -> np.ndarray:
-    """Read band 1 of ``ds`` in ``window``; decoding errors name the file."""
+def read_window(
+    ds: rasterio.DatasetReader, window: Window, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Read band 1 of ``ds`` in ``window`` (into ``out`` when given); errors name the file."""
     try:
-        return ds.read(1, window=window)
+        return ds.read(1, window=window, out=out)
     except RasterioError as exc:
         raise RasterError(
             f"{ds.name}: cannot read rows {window.row_off}-{window.row_off + window.height} "

@@ -16,13 +16,16 @@ from landsat_ops.errors import NoValidPixelsError, OptionError
 DN_LEVELS = 65536  # uint16
 
 
-def dn_histogram(band: np.ndarray) -> np.ndarray:
+def dn_histogram(band: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
     """Counts of every uint16 value in ``band``, with the fill value 0 not counted.
 
     Parameters
     ----------
     band : ndarray of uint16
         One window of a band; 0 is fill (Landsat Level-1 and Level-2 convention).
+    scratch : ndarray of intp, optional
+        A reusable 1-D buffer of at least ``band.size`` elements. ``np.bincount`` needs
+        intp input; converting into a kept buffer avoids a large allocation per window.
 
     Returns
     -------
@@ -31,7 +34,11 @@ def dn_histogram(band: np.ndarray) -> np.ndarray:
     """
     if band.dtype != np.uint16:
         raise OptionError(f"dn_histogram expects uint16 data, got {band.dtype}")
-    hist = np.bincount(band.ravel(), minlength=DN_LEVELS).astype(np.int64, copy=False)
+    values = band.ravel()
+    if scratch is not None:
+        values = scratch[: band.size]
+        np.copyto(values, band.ravel(), casting="safe")
+    hist = np.bincount(values, minlength=DN_LEVELS).astype(np.int64, copy=False)
     hist[0] = 0
     return hist
 
@@ -139,13 +146,30 @@ def ndvi_from_dn(
     red_add: float,
     nir_mult: float,
     nir_add: float,
+    out: np.ndarray | None = None,
+    work: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """NDVI of reflectance computed from uint16 DN (0 = fill -> NaN); see :func:`reflectance`."""
-    return ndvi(
-        reflectance(red_dn, red_mult, red_add),
-        reflectance(nir_dn, nir_mult, nir_add),
-        valid_mask(red_dn, nir_dn),
-    )
+    """NDVI of reflectance computed from uint16 DN (0 = fill -> NaN); see :func:`reflectance`.
+
+    Gives the same values as ``ndvi(reflectance(red), reflectance(nir), valid_mask(...))``.
+    ``out`` and the two ``work`` arrays (float32, the shape of the bands) are optional
+    buffers reused across windows.
+    """
+    shape = red_dn.shape
+    out = np.empty(shape, np.float32) if out is None else out
+    if work is None:
+        work = (np.empty(shape, np.float32), np.empty(shape, np.float32))
+    red, diff = work
+    np.multiply(red_dn, np.float32(red_mult), out=red, dtype=np.float32)
+    red += np.float32(red_add)
+    np.multiply(nir_dn, np.float32(nir_mult), out=out, dtype=np.float32)
+    out += np.float32(nir_add)  # out = NIR reflectance
+    np.subtract(out, red, out=diff)
+    out += red  # out = NIR + red
+    valid = (red_dn != 0) & (nir_dn != 0) & (out > 0)
+    np.divide(diff, out, out=out, where=valid)
+    np.copyto(out, np.float32(np.nan), where=~valid)
+    return out
 
 
 def value_histogram(values: np.ndarray, low: float, high: float, bins: int) -> np.ndarray:

@@ -46,6 +46,8 @@ def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -
     ndvi_hist : (counts, edges) or None
         NDVI distribution, drawn as an extra row when given.
     """
+    from matplotlib.ticker import MaxNLocator
+
     rows = list(stretches.items())
     nrows = len(rows) + (ndvi_hist is not None)
     fig, axes = _figure(nrows, 3, (12, 3.2 * nrows))
@@ -68,6 +70,7 @@ def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -
                 )
             ax.set_title(f"{name} {'RGB'[c]} = B{band}  ({label})", fontsize=9)
             ax.set_xlabel("DN")
+            ax.xaxis.set_major_locator(MaxNLocator(5))
             ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 3))
     if ndvi_hist is not None:
         counts, edges = ndvi_hist

@@ -309,7 +309,9 @@ class _SceneRenderer:
                 scratch = self._stretch_pass(name, ref, windows)
                 finishing.append(pool.submit(self._finish_composite, name, scratch))
             written = []
-            if "histograms" in self.products:
+            if ndvi_scratch is not None:  # the histogram sheet needs the NDVI distribution
+                written += finishing.pop(0).result()
+            if "histograms" in self.products:  # drawn while the COGs are still encoding
                 from landsat_ops.plots import histogram_figure
 
                 written.append(
@@ -323,58 +325,75 @@ class _SceneRenderer:
                 )
             for i, future in enumerate(finishing):
                 self.progress("write", i, len(finishing))
-                written[:0] = future.result()
+                written += future.result()
             self.progress("write", len(finishing), len(finishing))
         order = {name: i for i, name in enumerate(PRODUCTS)}
         return sorted(written, key=lambda p: (order[_product_of(p, self.scene_id)], p.suffix))
 
     def _scan(self, bands, ref, windows, pool) -> Path | None:
+        """Decode every needed band once: histograms, NDVI, and the spooled raw strips.
+
+        Strips are decoded into two alternating sets of buffers: a worker thread decodes
+        strip i + 1 (GDAL releases the GIL) while this thread processes strip i. All
+        per-strip arrays are allocated once and reused.
+        """
         for b in self.hist_bands:
             self.histograms[b] = np.zeros(ops.DN_LEVELS, dtype=np.int64)
+        rows, width = io.BLOCK, ref.width
+        buffers = [{b: np.empty((rows, width), np.uint16) for b in bands} for _ in range(2)]
+        intp_scratch = np.empty(rows * width, np.intp)
         spools = {b: open(self.work / f"B{b}.u16", "wb") for b in self.spool_bands}
-        ndvi_path = None
-        ndvi_ds = None
-        ndvi_counts = np.zeros(NDVI_BINS, dtype=np.int64)
+        ndvi_path = ndvi_ds = None
         if "ndvi" in self.products:
             coefficients = self._ndvi_coefficients()
+            ndvi_buffers = [np.empty((rows, width), np.float32) for _ in range(3)]
             ndvi_path = self.work / "ndvi.tif"
             ndvi_ds = rasterio.open(
                 ndvi_path, "w", **io.working_profile(ref, 1, "float32", nodata=float("nan"))
             )
+        ndvi_valid = 0
 
-        def read(window):
+        def read(i):
+            window, target = windows[i], buffers[i % 2]
             with io.gdal_env():
-                return {b: io.read_window(ds, window) for b, ds in bands.items()}
+                return {
+                    b: io.read_window(ds, window, out=target[b][: window.height])
+                    for b, ds in bands.items()
+                }
 
         try:
-            pending = pool.submit(read, windows[0])
+            pending = pool.submit(read, 0)
             for i, window in enumerate(windows):
                 self.progress("scan", i, len(windows))
                 data = pending.result()
                 if i + 1 < len(windows):  # decode the next strip while this one is processed
-                    pending = pool.submit(read, windows[i + 1])
+                    pending = pool.submit(read, i + 1)
                 for b in self.hist_bands:
-                    self.histograms[b] += ops.dn_histogram(data[b])
+                    self.histograms[b] += ops.dn_histogram(data[b], scratch=intp_scratch)
                 for b in self.spool_bands:
-                    data[b].tofile(spools[b])
+                    spools[b].write(memoryview(data[b]).cast("B"))
                 if ndvi_ds is not None:
+                    h = window.height
+                    out, red, diff = (buf[:h] for buf in ndvi_buffers)
                     values = ops.ndvi_from_dn(
-                        data[NDVI_BANDS[0]], data[NDVI_BANDS[1]], *coefficients
+                        data[NDVI_BANDS[0]],
+                        data[NDVI_BANDS[1]],
+                        *coefficients,
+                        out=out,
+                        work=(red, diff),
                     )
+                    ndvi_valid += int(np.count_nonzero(values == values))  # not NaN
                     ndvi_ds.write(values, 1, window=window)
-                    ndvi_counts += ops.value_histogram(values, *NDVI_RANGE, NDVI_BINS)
             self.progress("scan", len(windows), len(windows))
         finally:
             for fh in spools.values():
                 fh.close()
             if ndvi_ds is not None:
                 ndvi_ds.close()
-        if ndvi_ds is not None:
-            if ndvi_counts.sum() == 0:
-                raise NoValidPixelsError(
-                    f"{self.files.bands[4]}: no valid pixels for NDVI (red and NIR are all fill)"
-                )
-            self.ndvi_hist = (ndvi_counts, np.linspace(*NDVI_RANGE, NDVI_BINS + 1))
+        if ndvi_ds is not None and ndvi_valid == 0:
+            raise NoValidPixelsError(
+                f"{self.files.bands[4]}: no valid pixels for NDVI (red and NIR are all fill)"
+            )
         for b, hist in self.histograms.items():
             if hist.sum() == 0:
                 raise NoValidPixelsError(
@@ -431,19 +450,25 @@ class _SceneRenderer:
         stretch = self.stretches[name]
         luts = [ops.stretch_lut(lo, hi) for lo, hi in stretch.cutoffs]
         path = self.work / f"{name}.tif"
-        width = ref.width
+        rows, width = io.BLOCK, ref.width
+        dn = np.empty((rows, width), np.uint16)
+        rgb_buffer = np.empty((3, rows, width), np.uint8)
+        common_buffer = np.empty((rows, width), np.uint8)
         spools = {b: open(self.work / f"B{b}.u16", "rb") for b in stretch.bands}
         profile = io.working_profile(ref, 3, "uint8", nodata=0, photometric="RGB")
         try:
             with rasterio.open(path, "w", **profile) as dst:
                 for i, window in enumerate(windows):
                     self.progress(name, i, len(windows))
-                    rgb = np.empty((3, window.height, width), dtype=np.uint8)
+                    h = window.height
+                    rgb, common = rgb_buffer[:, :h], common_buffer[:h]
                     for c, (band, lut) in enumerate(zip(stretch.bands, luts, strict=True)):
-                        dn = np.fromfile(spools[band], dtype=np.uint16, count=window.height * width)
-                        ops.apply_lut(dn.reshape(window.height, width), lut, out=rgb[c])
-                    # A pixel is no data in all channels when any channel is fill.
-                    rgb *= np.logical_and.reduce(rgb != 0, axis=0)
+                        spools[band].readinto(memoryview(dn[:h]).cast("B"))
+                        ops.apply_lut(dn[:h], lut, out=rgb[c])
+                    # A pixel is no data in all channels when any channel is fill (0).
+                    np.minimum.reduce(rgb, axis=0, out=common)
+                    np.minimum(common, 1, out=common)
+                    rgb *= common
                     dst.write(rgb, window=window)
                 self.progress(name, len(windows), len(windows))
         finally:
@@ -467,6 +492,9 @@ class _SceneRenderer:
             io.add_overviews(scratch)
             cog = io.to_cog(scratch, self.out / f"{self.scene_id}_ndvi.tif", predictor=3)
             data = io.read_preview(scratch, self.preview_size)
+        # The NDVI distribution for the histogram sheet, from the preview's sample of pixels.
+        counts = ops.value_histogram(data[0], *NDVI_RANGE, NDVI_BINS)
+        self.ndvi_hist = (counts, np.linspace(*NDVI_RANGE, NDVI_BINS + 1))
         rgba = ops.colorize(data[0], *NDVI_RANGE, ops.colormap_lut(NDVI_COLORMAP))
         png = io.write_png(rgba, self.out / f"{self.scene_id}_ndvi.png")
         scratch.unlink()
