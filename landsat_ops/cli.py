@@ -253,6 +253,17 @@ def overpasses(wrs_path, wrs_row, start, end):
         click.echo(day.isoformat())
 
 
+def _register_commands() -> None:
+    """Commands that live in their own modules (each imports its heavy libraries lazily)."""
+    from landsat_ops.analytics_cli import sample, timeseries
+
+    cli.add_command(sample)
+    cli.add_command(timeseries)
+
+
+_register_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; input errors become one line on stderr and exit code 2."""
     try:

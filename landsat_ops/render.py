@@ -36,6 +36,7 @@ from landsat_ops.errors import (
     SceneError,
     StorageError,
 )
+from landsat_ops.rescaling import NDVI_BANDS, ndvi_coefficients
 from landsat_ops.scene import Metadata, SceneFiles, find_scene_files, read_mtl
 from landsat_ops.storage import LocalStore, Store, is_s3, open_store, sha256_file
 
@@ -49,11 +50,9 @@ COMPOSITES = {
     "truecolor": (4, 3, 2),  # red, green, blue
     "falsecolor": (7, 5, 1),  # SWIR2, NIR, coastal: ice and snow show cyan
 }
-NDVI_BANDS = (4, 5)
 NDVI_RANGE = (-1.0, 1.0)
 NDVI_COLORMAP = "RdYlGn"
 NDVI_BINS = 200
-SR_MULT, SR_ADD = 2.75e-05, -0.2  # Collection 2 Level-2 surface reflectance scaling
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -345,7 +344,7 @@ class _SceneRenderer:
         spools = {b: open(self.work / f"B{b}.u16", "wb") for b in self.spool_bands}
         ndvi_path = ndvi_ds = None
         if "ndvi" in self.products:
-            coefficients = self._ndvi_coefficients()
+            coefficients = ndvi_coefficients(self.files, self.meta)
             ndvi_buffers = [np.empty((rows, width), np.float32) for _ in range(3)]
             ndvi_path = self.work / "ndvi.tif"
             ndvi_ds = rasterio.open(
@@ -400,35 +399,6 @@ class _SceneRenderer:
                     f"{self.files.bands[b]}: band B{b} has no valid (non-zero) pixels"
                 )
         return ndvi_path
-
-    def _ndvi_coefficients(self) -> tuple[float, float, float, float]:
-        red, nir = NDVI_BANDS
-        if self.files.surface_reflectance:
-            mult = self.meta.sr_mult if self.meta and self.meta.sr_mult else {}
-            add = self.meta.sr_add if self.meta and self.meta.sr_add else {}
-            return (
-                mult.get(red, SR_MULT),
-                add.get(red, SR_ADD),
-                mult.get(nir, SR_MULT),
-                add.get(nir, SR_ADD),
-            )
-        if self.meta is None:
-            raise SceneError(
-                f"{self.files.folder}: no MTL file; ndvi needs its REFLECTANCE_MULT/ADD_BAND_4/5 "
-                "(expected <ID>_MTL.txt, .json or .xml next to the bands)"
-            )
-        try:
-            return (
-                self.meta.reflectance_mult[red],
-                self.meta.reflectance_add[red],
-                self.meta.reflectance_mult[nir],
-                self.meta.reflectance_add[nir],
-            )
-        except KeyError as exc:
-            raise SceneError(
-                f"{self.files.mtl}: no REFLECTANCE_MULT/ADD_BAND_{exc.args[0]} "
-                "(needed for NDVI of top-of-atmosphere reflectance)"
-            ) from None
 
     # -- pass 2 ---------------------------------------------------------------------
     def _make_stretches(self) -> None:
