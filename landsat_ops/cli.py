@@ -256,9 +256,11 @@ def overpasses(wrs_path, wrs_row, start, end):
 def _register_commands() -> None:
     """Commands that live in their own modules (each imports its heavy libraries lazily)."""
     from landsat_ops.analytics_cli import sample, timeseries
+    from landsat_ops.syncrun import sync_run_command
 
     cli.add_command(sample)
     cli.add_command(timeseries)
+    cli.add_command(sync_run_command)
 
 
 _register_commands()
@@ -267,7 +269,7 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; input errors become one line on stderr and exit code 2."""
     try:
-        cli.main(args=argv, prog_name="landsat-ops", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="landsat-ops", standalone_mode=False)
     except click.UsageError as exc:
         message = exc.format_message()
         if exc.ctx is not None:
@@ -284,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":
