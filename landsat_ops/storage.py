@@ -74,6 +74,7 @@ class ObjectInfo:
     size: int
     sha256: str | None
     etag: str | None = None
+    content_type: str | None = None
 
 
 class Store:
@@ -264,6 +265,7 @@ class S3Store(Store):
             size=head["ContentLength"],
             sha256=head.get("Metadata", {}).get("sha256"),
             etag=head.get("ETag"),
+            content_type=head.get("ContentType"),
         )
 
     def read_bytes(self, key: str) -> bytes:
@@ -326,8 +328,10 @@ class S3Store(Store):
             return current
         try:
             extra = {}
-            if src.sha256:
+            if src.sha256:  # REPLACE drops what is not given again: keep the content type
                 extra = {"Metadata": {"sha256": src.sha256}, "MetadataDirective": "REPLACE"}
+                if src.content_type:
+                    extra["ContentType"] = src.content_type
             self.client.copy(
                 {"Bucket": self.bucket, "Key": self._key(src_key)},
                 self.bucket,

@@ -176,8 +176,14 @@ class WRS2OverpassTimetable(Timetable):
         return info
 
     def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:
-        """Return the UTC day of the latest acquisition at or before ``run_after``."""
+        """Return the overpass UTC day containing ``run_after``, else the latest one before it.
+
+        So a manual run (or ``airflow dags test``) with the logical date of an overpass day
+        gets exactly the interval of the scheduled run of that day; if the scene is not in the
+        catalog yet, the discover sensor waits for it.
+        """
+        day_start = run_after.replace(hour=0, minute=0, second=0, microsecond=0)
         at = overpass_datetime(
-            self.path, self.row, run_after - _CYCLE + datetime.timedelta(microseconds=1)
+            self.path, self.row, day_start + datetime.timedelta(days=1) - _CYCLE
         )
         return self._run_info(at.date()).data_interval

@@ -112,3 +112,13 @@ def test_render_from_empty_prefix(s3_bucket, tmp_path):
     with pytest.raises(SceneError, match="no objects"):
         render_scene(f"s3://{s3_bucket}/landing/nothing/", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_s3_copy_keeps_content_type(s3_bucket, tmp_path):
+    store = open_store(f"s3://{s3_bucket}/p")
+    src = tmp_path / "a.png"
+    src.write_bytes(b"png")
+    store.put_file(src, "a.png", content_type="image/png")
+    store.copy("a.png", "b/a.png")
+    info = store.info("b/a.png")
+    assert info.content_type == "image/png" and info.sha256 == store.info("a.png").sha256

@@ -177,12 +177,14 @@ def test_latest_restriction_is_inclusive_on_the_logical_date(latest, expected):
     ("run_after", "expected"),
     [
         pytest.param(utc(2014, 8, 20, 14), (2014, 8, 20), id="after-the-overpass-that-day"),
-        pytest.param(utc(2014, 8, 20, 10), (2014, 8, 4), id="before-the-overpass-that-day"),
+        pytest.param(utc(2014, 8, 20, 10), (2014, 8, 20), id="before-the-overpass-that-day"),
+        pytest.param(utc(2014, 8, 20), (2014, 8, 20), id="midnight-of-an-overpass-day"),
+        pytest.param(utc(2014, 8, 19, 23, 59), (2014, 8, 4), id="the-day-before"),
         pytest.param(utc(2014, 9, 1), (2014, 8, 20), id="between-overpasses"),
         pytest.param(utc(2014, 9, 5, 23, 59), (2014, 9, 5), id="late-on-an-overpass-day"),
     ],
 )
-def test_manual_run_gets_the_latest_acquisition_day(run_after, expected):
+def test_manual_run_gets_the_overpass_day_of_its_date(run_after, expected):
     interval = SCORESBY.infer_manual_data_interval(run_after=run_after)
     assert interval == day_run(*expected).data_interval
 

@@ -1,0 +1,281 @@
+"""The whole DAG with `dag.test()` against a moto S3 server on 127.0.0.1.
+
+The bucket is reached only through the Airflow connection ``aws_default`` (endpoint_url in its
+extra): ``AWS_ENDPOINT_URL`` is unset while the DAG runs. Every S3 call the tasks make is
+recorded through a botocore event hook on the connection's client, so "uploads nothing" is
+checked on the calls themselves, not only on the objects.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from conftest import BUCKET, PATH, REPO, ROW
+
+DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"
+SCENE_DAY = datetime.date(2024, 6, 28)  # an overpass of 226/010 in the test catalog
+SCENE_ID = "LC08_L1TP_226010_20240628_20240708_02_T1"
+EMPTY_DAY = datetime.date(2024, 7, 30)  # an overpass after the catalog ends
+LANDED = ["B1.TIF", "B2.TIF", "B3.TIF", "B4.TIF", "B5.TIF", "B7.TIF", "MTL.txt", "QA_PIXEL.TIF"]
+PRODUCTS = [
+    ".json",
+    "_falsecolor.png",
+    "_falsecolor.tif",
+    "_histograms.png",
+    "_ndvi.png",
+    "_ndvi.tif",
+    "_truecolor.png",
+    "_truecolor.tif",
+]
+WRITES = {"PutObject", "CopyObject", "UploadPart", "CreateMultipartUpload", "DeleteObject"}
+
+
+def logical_date(day: datetime.date) -> datetime.datetime:
+    """The logical date of the run of overpass day ``day``: that day at 00:00 UTC, as scheduled.
+
+    WRS2OverpassTimetable gives a manual run the overpass day containing its logical date.
+    """
+    return datetime.datetime.combine(day, datetime.time(0, 0), datetime.UTC)
+
+
+@pytest.fixture
+def s3(aws_connection, s3_bucket, monkeypatch):
+    """A verification client, and the list of S3 calls made by the DAG's tasks."""
+    import boto3
+    import landsat_pipeline.bucket as bucket_module
+
+    client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # the tasks must use the connection's endpoint
+    calls: list[str] = []
+    faults: list = []
+    real = bucket_module.s3_client
+
+    def recording_client(aws_conn_id):
+        task_client = real(aws_conn_id)
+        assert task_client.meta.endpoint_url == aws_connection
+
+        def before_send(request, **kwargs):
+            name = kwargs["event_name"].rsplit(".", 1)[-1]
+            for fault in faults:
+                fault(name, request)
+            calls.append(name)
+
+        task_client.meta.events.register("before-send.s3", before_send)
+        return task_client
+
+    monkeypatch.setattr(bucket_module, "s3_client", recording_client)
+    return client, calls, faults
+
+
+@pytest.fixture
+def dag(airflow_db, catalog, pipeline_config):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    return bag.get_dag(DAG_ID)
+
+
+def objects(client) -> dict[str, dict]:
+    """Key -> {etag, modified, sha256 (metadata), actual (sha256 of the body)}."""
+    out = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for obj in page.get("Contents", []):
+            head = client.head_object(Bucket=BUCKET, Key=obj["Key"])
+            body = client.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
+            out[obj["Key"]] = {
+                "etag": obj["ETag"],
+                "modified": obj["LastModified"],
+                "sha256": head.get("Metadata", {}).get("sha256"),
+                "actual": hashlib.sha256(body).hexdigest(),
+                "type": head.get("ContentType"),
+            }
+    return out
+
+
+def run_states(dag_run) -> dict[str, tuple[str, int]]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        tis = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id
+            )
+        )
+        return {ti.task_id: (str(ti.state), ti.try_number) for ti in tis}
+
+
+def xcom(dag_run, task_id: str):
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(
+            run_id=dag_run.run_id, key="return_value", dag_ids=dag_run.dag_id, task_ids=task_id
+        )
+        row = session.scalars(query).first()
+        return None if row is None else XComModel.deserialize_value(row)
+
+
+def expected_keys(date: datetime.date = SCENE_DAY, scene_id: str = SCENE_ID) -> set[str]:
+    published = f"published/{PATH:03d}/{ROW:03d}/{date}"
+    return (
+        {f"landing/{scene_id}/{scene_id}_{suffix}" for suffix in LANDED}
+        | {f"{published}/{scene_id}{suffix}" for suffix in PRODUCTS}
+        | {f"published/{PATH:03d}/{ROW:03d}/collection.json", "catalog.json", "index.html"}
+    )
+
+
+def test_whole_dag_on_s3_then_a_rerun_changes_nothing(dag, s3, catalog):
+    client, calls, _ = s3
+    dag_run = dag.test(logical_date=logical_date(SCENE_DAY))
+
+    assert dag_run.state == "success"
+    states = run_states(dag_run)
+    assert {task: state for task, (state, _) in states.items()} == {
+        "discover": "success",
+        "upload_bands": "success",
+        "choose_render": "success",
+        "render_local": "success",
+        "publish": "success",
+    }
+    first = objects(client)
+    assert set(first) == expected_keys()
+    for key, obj in first.items():  # every object carries the checksum of its bytes
+        assert obj["sha256"] == obj["actual"], key
+    scene_dir = Path(catalog).parent / "scenes" / SCENE_ID
+    for suffix in LANDED:  # the landed bands are the catalog's files, byte for byte
+        source = hashlib.sha256((scene_dir / f"{SCENE_ID}_{suffix}").read_bytes()).hexdigest()
+        assert first[f"landing/{SCENE_ID}/{SCENE_ID}_{suffix}"]["actual"] == source
+    prefix = f"published/226/010/{SCENE_DAY}/"
+    item = json.loads(
+        client.get_object(Bucket=BUCKET, Key=f"{prefix}{SCENE_ID}.json")["Body"].read()
+    )
+    for asset in item["assets"].values():  # published products match the item's checksums
+        name = asset["href"].removeprefix("./")
+        assert asset["file:checksum"] == "1220" + first[prefix + name]["actual"]
+    assert item["collection"] == "landsat-p226-r010"
+    assert not any("B6" in key for key in first)
+
+    collection = json.loads(
+        client.get_object(Bucket=BUCKET, Key="published/226/010/collection.json")["Body"].read()
+    )
+    items = [link for link in collection["links"] if link["rel"] == "item"]
+    assert [link["href"] for link in items] == [f"./{SCENE_DAY}/{SCENE_ID}.json"]
+    gallery = client.get_object(Bucket=BUCKET, Key="index.html")["Body"].read().decode()
+    assert f'src="published/226/010/{SCENE_DAY}/{SCENE_ID}_truecolor.png"' in gallery
+    assert first["index.html"]["type"].startswith("text/html")
+
+    landed = xcom(dag_run, "upload_bands")
+    assert sorted(landed["uploaded"]) == sorted(f"{SCENE_ID}_{s}" for s in LANDED)
+    assert landed["skipped"] == []
+    scene = xcom(dag_run, "discover")
+    assert scene["scene_id"] == SCENE_ID and scene["date"] == str(SCENE_DAY)
+    published = xcom(dag_run, "publish")
+    assert published["item_uri"] == f"s3://{BUCKET}/{prefix}{SCENE_ID}.json"
+    assert published["gallery_uri"] == f"s3://{BUCKET}/index.html"
+    for value in (scene, landed, published):
+        assert "testing" not in json.dumps(value)  # no credentials in XCom
+
+    # The same logical date again: same keys, same ETags, and not one write request.
+    calls.clear()
+    again = dag.test(logical_date=logical_date(SCENE_DAY))
+    assert again.state == "success"
+    assert run_states(again)["render_local"][0] == "skipped"  # already published, complete
+    assert objects(client) == first
+    assert WRITES.isdisjoint(calls), calls
+    assert xcom(again, "upload_bands")["uploaded"] == []
+    assert xcom(again, "publish")["copied"] == []
+
+
+def test_asset_event_is_emitted_with_the_scene(dag, s3):
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    dag_run = dag.test(logical_date=logical_date(SCENE_DAY))
+    assert dag_run.state == "success"
+    with create_session() as session:
+        events = session.scalars(
+            select(AssetEvent).where(AssetEvent.source_run_id == dag_run.run_id)
+        ).all()
+        assert [e.asset.uri for e in events] == ["landsat://published/p226_r010"]
+        extra = events[0].extra
+    assert extra["scene_id"] == SCENE_ID
+    assert extra["item_uri"] == f"s3://{BUCKET}/published/226/010/{SCENE_DAY}/{SCENE_ID}.json"
+
+
+def test_no_scene_in_the_catalog_skips_the_run(dag, s3, capfd):
+    client, calls, _ = s3
+    dag_run = dag.test(logical_date=logical_date(EMPTY_DAY))
+
+    states = run_states(dag_run)
+    assert {task: state for task, (state, _) in states.items()} == {
+        "discover": "skipped",
+        "upload_bands": "skipped",
+        "choose_render": "skipped",
+        "render_local": "skipped",
+        "publish": "skipped",
+    }
+    assert objects(client) == {}
+    assert calls == []
+    log = capfd.readouterr().out
+    assert f"Skipping: no Landsat scene of path/row 226/010 acquired in [{EMPTY_DAY}T00:00" in log
+    assert "appeared in the catalog within 0:00:03" in log
+
+
+def test_cloudy_scene_is_skipped(dag, s3, pipeline_config, capfd):
+    client, _, _ = s3
+    pipeline_config(area={"max_cloud_cover": 0})
+    dag_run = dag.test(logical_date=logical_date(SCENE_DAY))
+    assert run_states(dag_run)["discover"][0] == "skipped"
+    assert run_states(dag_run)["publish"][0] == "skipped"
+    assert objects(client) == {}
+    assert "cloud cover, above the limit of 0 %" in capfd.readouterr().out
+
+
+def test_endpoint_lost_mid_upload_fails_the_try_and_the_retry_completes(dag, s3, capfd):
+    """The S3 endpoint goes away after 3 of the 8 band uploads of the first try."""
+    from airflow.sdk import get_current_context
+    from botocore.exceptions import EndpointConnectionError
+
+    client, calls, faults = s3
+    seen = {"puts": 0, "down_at": None}
+
+    def endpoint_down_in_first_upload_try(name, request):
+        ti = get_current_context()["ti"]
+        if ti.task_id != "upload_bands" or ti.try_number != 1:
+            return
+        if name == "PutObject":
+            seen["puts"] += 1
+        if seen["puts"] > 3:
+            if seen["down_at"] is None:
+                seen["down_at"] = sorted(objects(client))  # what exists when it goes away
+            raise EndpointConnectionError(endpoint_url=request.url.split("/" + BUCKET)[0])
+
+    faults.append(endpoint_down_in_first_upload_try)
+    dag_run = dag.test(logical_date=logical_date(SCENE_DAY))
+
+    assert dag_run.state == "success"
+    states = run_states(dag_run)
+    assert states["upload_bands"] == ("success", 2)  # failed once, retried
+    assert states["publish"][0] == "success"
+    # The failed try left the 3 completed uploads only: nothing partial, nothing published.
+    assert len(seen["down_at"]) == 3
+    assert all(key.startswith(f"landing/{SCENE_ID}/") for key in seen["down_at"])
+    log = capfd.readouterr().out
+    assert f"s3://{BUCKET}/landing/{SCENE_ID}/{SCENE_ID}_B4.TIF: cannot upload" in log
+    assert "Could not connect to the endpoint URL" in log
+    # The retry uploaded the other 5 and skipped the 3 already there with the same checksum.
+    landed = xcom(dag_run, "upload_bands")
+    assert len(landed["uploaded"]) == 5 and len(landed["skipped"]) == 3
+    final = objects(client)
+    assert set(final) == expected_keys()
+    assert all(obj["sha256"] == obj["actual"] for obj in final.values())
+    assert client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []

@@ -1,0 +1,306 @@
+"""Landing and publishing (plugins/landsat_pipeline/landing.py, publishing.py) on a local bucket.
+
+Product sets are made by hand (a few bytes per "product" and a STAC item listing their
+checksums, as landsat_ops.render writes them), so no rendering is needed here; the DAG tests
+in tests/dags run the real render against S3.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+if str(PLUGINS) not in sys.path:
+    sys.path.append(str(PLUGINS))  # as Airflow does at runtime
+
+from landsat_pipeline.landing import LandingError, land_scene, landed_name  # noqa: E402
+from landsat_pipeline.publishing import (  # noqa: E402
+    PublishError,
+    expected_asset_keys,
+    publish_scene,
+    published_status,
+)
+
+import landsat_ops  # noqa: E402
+from landsat_ops.storage import open_store  # noqa: E402
+
+PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
+
+
+def scene(day: str = "2024-06-28", processed: str = "20240708") -> dict:
+    compact = day.replace("-", "")
+    return {
+        "scene_id": f"LC08_L1TP_226010_{compact}_{processed}_02_T1",
+        "date": day,
+        "path": 226,
+        "row": 10,
+    }
+
+
+def stage(store, scene: dict, *, payload: str = "v1") -> dict:
+    """Write a staged product set and its item, like a render does."""
+    sid = scene["scene_id"]
+    assets = {}
+    for key in sorted(expected_asset_keys(PRODUCTS)):
+        product, ext = key.rsplit("_", 1)
+        name = f"{sid}_{product}.{ext}"
+        data = f"{payload} {name}".encode()
+        store.write_bytes(f"staging/{sid}/{name}", data)
+        assets[key] = {
+            "href": f"./{name}",
+            "file:checksum": "1220" + hashlib.sha256(data).hexdigest(),
+        }
+    item = {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        "id": sid,
+        "bbox": [-25.0, 70.0, -21.0, 72.0],
+        "geometry": None,
+        "properties": {
+            "datetime": f"{scene['date']}T13:21:19Z",
+            "eo:cloud_cover": 12.5,
+            "landsat_ops:version": landsat_ops.__version__,
+            "landsat_ops:stretch": {"truecolor": {"method": "percentile", "percentiles": [2, 98]}},
+        },
+        "assets": assets,
+        "links": [],
+    }
+    store.write_bytes(f"staging/{sid}/{sid}.json", json.dumps(item).encode())
+    return item
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, str]]:
+    return {
+        p.relative_to(root).as_posix(): (
+            p.stat().st_mtime_ns,
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+        )
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def store(tmp_path):
+    return open_store(tmp_path / "bucket")
+
+
+def test_publish_moves_the_set_and_builds_catalog_and_gallery(store):
+    first = scene()
+    stage(store, first)
+    result = publish_scene(store, first, title="Scoresby Sund")
+
+    sid = first["scene_id"]
+    prefix = "published/226/010/2024-06-28"
+    assert sorted(store.list(prefix)) == sorted(
+        [f"{prefix}/{sid}.json"]
+        + [
+            f"{prefix}/{sid}_{k.rsplit('_', 1)[0]}.{k.rsplit('_', 1)[1]}"
+            for k in expected_asset_keys(PRODUCTS)
+        ]
+    )
+    assert store.list("staging/") == []
+    assert not (Path(store.root) / "staging" / sid).exists()
+    assert result["item_uri"] == store.uri(f"{prefix}/{sid}.json")
+    assert len(result["copied"]) == 8 and result["unchanged"] == []
+
+    item = json.loads(store.read_bytes(f"{prefix}/{sid}.json"))
+    assert item["collection"] == "landsat-p226-r010"
+    assert {link["rel"]: link["href"] for link in item["links"]} == {
+        "root": "../../../../catalog.json",
+        "parent": "../collection.json",
+        "collection": "../collection.json",
+    }
+    collection = json.loads(store.read_bytes("published/226/010/collection.json"))
+    assert collection["title"].startswith("Scoresby Sund")
+    items = [link for link in collection["links"] if link["rel"] == "item"]
+    assert [link["href"] for link in items] == [f"./2024-06-28/{sid}.json"]
+    assert items[0]["landsat_ops:previews"]["truecolor"] == f"./2024-06-28/{sid}_truecolor.png"
+    assert collection["extent"]["spatial"]["bbox"] == [[-25.0, 70.0, -21.0, 72.0]]
+    catalog = json.loads(store.read_bytes("catalog.json"))
+    assert [link["href"] for link in catalog["links"] if link["rel"] == "child"] == [
+        "./published/226/010/collection.json"
+    ]
+    gallery = store.read_bytes("index.html").decode()
+    assert f'<img src="published/226/010/2024-06-28/{sid}_truecolor.png"' in gallery
+    assert "cloud 12 %" in gallery or "cloud 13 %" in gallery
+    assert 'href="catalog.json"' in gallery
+
+
+def test_republishing_replaces_never_duplicates_and_changes_nothing(store, tmp_path):
+    first, second = scene(), scene("2024-07-14", "20240724")
+    stage(store, first)
+    publish_scene(store, first, title="t")
+    stage(store, second)
+    publish_scene(store, second, title="t")
+    collection = json.loads(store.read_bytes("published/226/010/collection.json"))
+    hrefs = [link["href"] for link in collection["links"] if link["rel"] == "item"]
+    assert hrefs == [
+        f"./2024-07-14/{second['scene_id']}.json",  # newest first
+        f"./2024-06-28/{first['scene_id']}.json",
+    ]
+    before = snapshot(Path(store.root))
+
+    stage(store, first)  # rendered again, same bytes
+    result = publish_scene(store, first, title="t")
+    assert result["copied"] == []
+    assert snapshot(Path(store.root)) == before  # same files, not even rewritten
+
+    result = publish_scene(store, first, title="t")  # render skipped: nothing staged
+    assert result["copied"] == []
+    assert snapshot(Path(store.root)) == before
+
+
+def test_a_changed_render_replaces_the_published_products(store):
+    first = scene()
+    stage(store, first, payload="v1")
+    publish_scene(store, first, title="t")
+    stage(store, first, payload="v2")
+    result = publish_scene(store, first, title="t")
+    assert len(result["copied"]) == 8
+    sid = first["scene_id"]
+    data = store.read_bytes(f"published/226/010/2024-06-28/{sid}_ndvi.tif")
+    assert data.startswith(b"v2 ")
+    collection = json.loads(store.read_bytes("published/226/010/collection.json"))
+    assert len([link for link in collection["links"] if link["rel"] == "item"]) == 1
+
+
+def test_products_dropped_from_the_config_are_unpublished(store):
+    first = scene()
+    stage(store, first)
+    publish_scene(store, first, title="t")
+    item = stage(store, first)
+    sid = first["scene_id"]
+    store.delete(f"staging/{sid}/{sid}_ndvi.tif")
+    del item["assets"]["ndvi_tif"]
+    store.write_bytes(f"staging/{sid}/{sid}.json", json.dumps(item).encode())
+    publish_scene(store, first, title="t")
+    names = [key.rsplit("/", 1)[-1] for key in store.list("published/226/010/2024-06-28/")]
+    assert f"{sid}_ndvi.tif" not in names and f"{sid}_ndvi.png" in names and len(names) == 7
+
+
+def test_an_incomplete_staged_set_publishes_nothing(store):
+    first = scene()
+    stage(store, first)
+    sid = first["scene_id"]
+    store.write_bytes(f"staging/{sid}/{sid}_ndvi.tif", b"truncated")
+    with pytest.raises(PublishError, match=r"incomplete render: .*_ndvi.tif does not match"):
+        publish_scene(store, first, title="t")
+    assert store.list("published/") == []
+    assert not store.exists("catalog.json")
+
+
+def test_nothing_rendered_and_nothing_published_is_an_error(store):
+    with pytest.raises(
+        PublishError, match="nothing is staged in .* and the published set is incomplete"
+    ):
+        publish_scene(store, scene(), title="t")
+
+
+def test_published_status(store):
+    first = scene()
+    done, why = published_status(store, first, products=PRODUCTS, percentiles=(2.0, 98.0))
+    assert not done and "does not exist" in why
+    stage(store, first)
+    publish_scene(store, first, title="t")
+    done, why = published_status(store, first, products=PRODUCTS, percentiles=(2.0, 98.0))
+    assert done, why
+    done, why = published_status(store, first, products=("ndvi",), percentiles=(2.0, 98.0))
+    assert not done and "differ" in why
+    done, why = published_status(store, first, products=PRODUCTS, percentiles=(1.0, 99.0))
+    assert not done and "percentiles" in why
+    sid = first["scene_id"]
+    store.write_bytes(f"published/226/010/2024-06-28/{sid}_truecolor.png", b"changed")
+    done, why = published_status(store, first, products=PRODUCTS, percentiles=(2.0, 98.0))
+    assert not done and "does not match the item's checksum" in why
+
+
+# --------------------------------------------------------------------------------------------
+# Landing
+# --------------------------------------------------------------------------------------------
+
+SID = "LC08_L1TP_226010_20240628_20240708_02_T1"
+ASSETS = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "QA", "MTL"]
+
+
+def source_files(folder: Path) -> dict[str, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    assets = {}
+    for key in ASSETS:
+        name = f"{SID}_{'QA_PIXEL' if key == 'QA' else key}.{'txt' if key == 'MTL' else 'TIF'}"
+        (folder / name).write_bytes(f"{key} data".encode() * 100)
+        assets[key] = str(folder / name)
+    return assets
+
+
+def test_land_local_files_then_again_skips_all(store, tmp_path):
+    assets = source_files(tmp_path / "source")
+    result = land_scene({"scene_id": SID, "assets": assets}, store)
+    assert len(result["uploaded"]) == 8 and result["skipped"] == []
+    assert result["landing_uri"] == store.uri(f"landing/{SID}")
+    landed = store.list(f"landing/{SID}/")
+    assert len(landed) == 8 and not any("_B6." in key for key in landed)
+    assert f"landing/{SID}/{SID}_QA_PIXEL.TIF" in landed
+    again = land_scene({"scene_id": SID, "assets": assets}, store)
+    assert again["uploaded"] == [] and len(again["skipped"]) == 8
+
+
+@pytest.fixture
+def http_root(tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_land_from_http_and_a_clear_error_on_404(store, http_root):
+    root, url = http_root
+    local = source_files(root / "scene")
+    assets = {key: f"{url}/scene/{Path(path).name}?token=secret" for key, path in local.items()}
+    result = land_scene({"scene_id": SID, "assets": assets}, store)
+    assert len(result["uploaded"]) == 8
+    data = store.read_bytes(f"landing/{SID}/{SID}_B4.TIF")
+    assert data == Path(local["B4"]).read_bytes()
+
+    assets["B4"] = f"{url}/scene/missing.TIF?token=secret"
+    with pytest.raises(LandingError) as error:
+        land_scene({"scene_id": SID, "assets": assets}, store)
+    assert f"{url}/scene/missing.TIF: download failed (HTTP 404 File not found)" in str(error.value)
+    assert "secret" not in str(error.value)
+
+
+def test_missing_assets_are_named(store):
+    with pytest.raises(LandingError, match=r"has no B7, QA asset"):
+        land_scene(
+            {"scene_id": SID, "assets": {k: "/x" for k in ASSETS if k not in ("B7", "QA")}}, store
+        )
+
+
+@pytest.mark.parametrize(
+    ("key", "href", "expected"),
+    [
+        ("B4", f"/data/{SID}_B4.TIF", f"{SID}_B4.TIF"),
+        ("B4", f"https://host/x/{SID}_SR_B4.TIF?sig=1", f"{SID}_SR_B4.TIF"),
+        ("QA", "https://host/x/qa_pixel.tif", f"{SID}_QA_PIXEL.tif"),
+        ("MTL", "s3://bucket/x/metadata", f"{SID}_MTL.txt"),
+    ],
+)
+def test_landed_names(key, href, expected):
+    assert landed_name(SID, key, href) == expected
