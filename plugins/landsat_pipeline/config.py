@@ -12,7 +12,11 @@ Layout (every key of ``defaults`` may be overridden per area)::
                render_backend, availability_delay_hours, wait_for_scene_hours,
                poke_interval_minutes, retries, retry_delay_minutes, max_active_runs}
     areas:
-      <name>: {title, path_rows: [[path, row], ...], <any defaults key>}
+      <name>: {title, path_rows: [[path, row], ...], points: [{id, lon, lat}, ...],
+               <any defaults key>}
+
+``points`` are the area's points of interest (WGS84 degrees) whose NDVI the
+``landsat_ndvi_timeseries`` DAG follows across every published scene of the area.
 
 Relative local paths (``catalog.url``, ``storage.root``) are relative to the folder of the
 YAML file. ``LANDSAT_PIPELINE_CONFIG`` names another file (tests and deployments use it).
@@ -34,9 +38,11 @@ __all__ = [
     "CONFIG_ENV",
     "PRODUCTS",
     "RENDER_BACKENDS",
+    "Area",
     "CatalogSettings",
     "ConfigError",
     "PipelineConfig",
+    "PointOfInterest",
     "StorageSettings",
     "Watch",
     "config_path",
@@ -78,7 +84,7 @@ _CATALOG_DEFAULTS: dict[str, Any] = {
 }
 _STORAGE_DEFAULTS: dict[str, Any] = {"aws_conn_id": "aws_default"}
 _TOP_KEYS = {"catalog", "storage", "defaults", "areas"}
-_AREA_KEYS = {"title", "path_rows"} | set(_DEFAULTS)
+_AREA_KEYS = {"title", "path_rows", "points"} | set(_DEFAULTS)
 
 
 class ConfigError(ValueError):
@@ -140,6 +146,25 @@ class Watch:
 
 
 @dataclass(frozen=True)
+class PointOfInterest:
+    """A place whose NDVI is followed over time (WGS84 degrees)."""
+
+    id: str
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class Area:
+    """A named group of path/rows and its points of interest."""
+
+    name: str
+    title: str
+    path_rows: tuple[tuple[int, int], ...]
+    points: tuple[PointOfInterest, ...]
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     """The whole configuration file, validated."""
 
@@ -147,6 +172,16 @@ class PipelineConfig:
     catalog: CatalogSettings
     storage: StorageSettings
     watches: tuple[Watch, ...]
+    areas: tuple[Area, ...] = ()
+
+    def area(self, name: str) -> Area:
+        """The area called ``name``; ConfigError when the file has none."""
+        for area in self.areas:
+            if area.name == name:
+                return area
+        raise ConfigError(
+            f"{self.source}: no area {name!r} (expected one of {[a.name for a in self.areas]})"
+        )
 
     def watch(self, path: int, row: int) -> Watch:
         """The watch of a path/row; ConfigError when the file does not list it."""
@@ -198,6 +233,7 @@ def parse_config(raw: Any, source: Path) -> PipelineConfig:
     if not areas:
         raise check.error("areas", "is empty", "at least one named area with path_rows")
     watches: list[Watch] = []
+    area_list: list[Area] = []
     seen: dict[tuple[int, int], str] = {}
     for name, body in areas.items():
         key = f"areas.{name}"
@@ -208,7 +244,10 @@ def parse_config(raw: Any, source: Path) -> PipelineConfig:
         title = area.get("title", name)
         if not isinstance(title, str):
             raise check.error(f"{key}.title", f"is {title!r}", "a string")
-        for index, (path, row) in enumerate(_path_rows(check, area["path_rows"], key)):
+        path_rows = _path_rows(check, area["path_rows"], key)
+        points = _points(check, area.get("points", []), key)
+        area_list.append(Area(name, title, tuple(path_rows), points))
+        for index, (path, row) in enumerate(path_rows):
             if (path, row) in seen:
                 raise check.error(
                     f"{key}.path_rows[{index}]",
@@ -217,7 +256,13 @@ def parse_config(raw: Any, source: Path) -> PipelineConfig:
                 )
             seen[path, row] = name
             watches.append(_watch(check, settings, key, name, title, path, row))
-    return PipelineConfig(source=source, catalog=catalog, storage=storage, watches=tuple(watches))
+    return PipelineConfig(
+        source=source,
+        catalog=catalog,
+        storage=storage,
+        watches=tuple(watches),
+        areas=tuple(area_list),
+    )
 
 
 class _Checker:
@@ -336,6 +381,30 @@ def _path_rows(check: _Checker, raw: Any, key: str) -> list[tuple[int, int]]:
             raise check.error(where, f"is {list(pair)!r}: {exc}", "a WRS-2 path/row") from None
         out.append((pair[0], pair[1]))
     return out
+
+
+def _points(check: _Checker, raw: Any, key: str) -> tuple[PointOfInterest, ...]:
+    if not isinstance(raw, list):
+        raise check.error(f"{key}.points", f"is {raw!r}", "a list of {id, lon, lat}")
+    out: list[PointOfInterest] = []
+    for index, item in enumerate(raw):
+        where = f"{key}.points[{index}]"
+        body = check.mapping(
+            item, where, required={"id", "lon", "lat"}, allowed={"id", "lon", "lat"}
+        )
+        point_id = body["id"]
+        if not isinstance(point_id, str | int) or isinstance(point_id, bool) or not str(point_id):
+            raise check.error(f"{where}.id", f"is {point_id!r}", "a non-empty name")
+        if any(p.id == str(point_id) for p in out):
+            raise check.error(f"{where}.id", f"repeats {point_id!r}", "unique point ids per area")
+        out.append(
+            PointOfInterest(
+                id=str(point_id),
+                lon=check.number(body["lon"], f"{where}.lon", -180, 180),
+                lat=check.number(body["lat"], f"{where}.lat", -90, 90),
+            )
+        )
+    return tuple(out)
 
 
 def _watch(check: _Checker, s: dict, key: str, area: str, title: str, path: int, row: int) -> Watch:

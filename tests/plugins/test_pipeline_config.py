@@ -155,3 +155,29 @@ def test_the_environment_variable_selects_another_file(monkeypatch, tmp_path):
     assert config_path(tmp_path / "default.yaml") == tmp_path / "default.yaml"
     monkeypatch.setenv("LANDSAT_PIPELINE_CONFIG", str(tmp_path / "other.yaml"))
     assert config_path(tmp_path / "default.yaml") == tmp_path / "other.yaml"
+
+
+def test_points_of_interest(tmp_path):
+    from landsat_pipeline.config import ConfigError, PointOfInterest, parse_config
+
+    raw = {
+        "catalog": {"url": "https://example.test/stac"},
+        "storage": {"root": "s3://bucket/x"},
+        "areas": {
+            "fjord": {
+                "path_rows": [[226, 10]],
+                "points": [{"id": "a", "lon": -22.5, "lat": 70.8}, {"id": 7, "lon": 0, "lat": 0}],
+            }
+        },
+    }
+    config = parse_config(raw, tmp_path / "areas.yaml")
+    assert config.area("fjord").points == (
+        PointOfInterest("a", -22.5, 70.8),
+        PointOfInterest("7", 0.0, 0.0),
+    )
+    raw["areas"]["fjord"]["points"][1] = {"id": "b", "lon": 0, "lat": 91}
+    with pytest.raises(ConfigError, match=r"areas\.fjord\.points\[1\]\.lat"):
+        parse_config(raw, tmp_path / "areas.yaml")
+    raw["areas"]["fjord"]["points"][1] = {"id": "a", "lon": 0, "lat": 0}
+    with pytest.raises(ConfigError, match="repeats"):
+        parse_config(raw, tmp_path / "areas.yaml")
