@@ -6,9 +6,9 @@ import dataclasses
 import os
 from pathlib import Path
 
-from landsat_ops.errors import SceneError
-from landsat_ops.scene import find_scene_files, parse_mtl, read_mtl
-from landsat_ops.storage import is_s3, open_store
+from landsat_ops.locate import locate_scene, read_scene_metadata
+from landsat_ops.scene import read_mtl
+from landsat_ops.storage import is_s3
 
 
 def scene_info(scene: str | os.PathLike, s3_client=None) -> dict:
@@ -16,24 +16,16 @@ def scene_info(scene: str | os.PathLike, s3_client=None) -> dict:
     if not is_s3(scene) and Path(scene).is_file():
         meta = read_mtl(scene)
         return {"scene_id": meta.scene_id.scene_id, "metadata": meta.to_dict()}
-    if is_s3(scene):
-        store = open_store(str(scene), s3_client)
-        names = [k for k in store.list() if "/" not in k]
-        if not names:
-            raise SceneError(f"{scene}: no objects under this prefix (expected a scene's files)")
-        files = find_scene_files(store.root, names=names)
-        meta = (
-            parse_mtl(store.read_bytes(files.mtl.name), store.uri(files.mtl.name))
-            if files.mtl
-            else None
-        )
-        location = store.root
-        file_uri = store.uri
+    store, files = locate_scene(scene, s3_client)
+    meta = read_scene_metadata(store, files)
+    if store is not None:
+        location, file_uri = store.root, store.uri
     else:
-        files = find_scene_files(scene)
-        meta = read_mtl(files.mtl) if files.mtl else None
         location = str(Path(scene).absolute())
-        file_uri = lambda name: str(Path(location) / name)  # noqa: E731
+
+        def file_uri(name: str) -> str:
+            return str(Path(location) / name)
+
     sid = files.scene_id
     return {
         "scene_id": sid.scene_id,

@@ -33,9 +33,9 @@ from landsat_ops.errors import (
     LandsatOpsError,
     NoValidPixelsError,
     OptionError,
-    SceneError,
     StorageError,
 )
+from landsat_ops.locate import locate_scene
 from landsat_ops.rescaling import NDVI_BANDS, ndvi_coefficients
 from landsat_ops.scene import Metadata, SceneFiles, find_scene_files, read_mtl
 from landsat_ops.storage import LocalStore, Store, is_s3, open_store, sha256_file
@@ -230,16 +230,10 @@ def _fetch_scene(
 ) -> SceneFiles:
     """Find the scene's files; for ``s3://`` scenes download only the needed bands and MTL."""
     needed = _needed_bands(products)
-    if not is_s3(scene):
-        files = find_scene_files(scene)
-        files.require(needed)
-        return files
-    store = open_store(str(scene), s3_client)
-    keys = [k for k in store.list() if "/" not in k]
-    if not keys:
-        raise SceneError(f"{scene}: no objects under this prefix (expected a scene's band files)")
-    remote = find_scene_files(store.root, names=keys)
+    store, remote = locate_scene(scene, s3_client)
     remote.require(needed)
+    if store is None:
+        return remote
     wanted = [remote.bands[b].name for b in sorted(needed)]
     if remote.mtl is not None:
         wanted.append(remote.mtl.name)

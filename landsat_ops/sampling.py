@@ -42,9 +42,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from landsat_ops.errors import OptionError, RasterError, SceneError, StorageError
+from landsat_ops.errors import OptionError, RasterError, StorageError
+from landsat_ops.locate import locate_scene, read_scene_metadata
 from landsat_ops.rescaling import NDVI_BANDS, ndvi_coefficients
-from landsat_ops.scene import Metadata, SceneFiles, find_scene_files, parse_mtl, read_mtl
+from landsat_ops.scene import Metadata, SceneFiles
 from landsat_ops.storage import Store, is_s3, open_store
 
 __all__ = [
@@ -327,27 +328,19 @@ class _Scene:
 
 def _locate(scene: str | os.PathLike, s3_client) -> _Scene:
     """Find the scene's files; for ``s3://`` only the MTL is downloaded (bands stay remote)."""
-    if not is_s3(scene):
-        files = find_scene_files(scene)
-        files.require(NDVI_BANDS)
+    store, files = locate_scene(scene, s3_client)
+    files.require(NDVI_BANDS)
+    meta = read_scene_metadata(store, files)
+    if store is None:
         return _Scene(
             files=files,
-            meta=read_mtl(files.mtl) if files.mtl else None,
+            meta=meta,
             location=str(files.folder),
             red=str(files.bands[NDVI_BANDS[0]]),
             nir=str(files.bands[NDVI_BANDS[1]]),
             qa=str(files.qa) if files.qa else None,
             gdal_options={},
         )
-    store = open_store(str(scene), s3_client)
-    keys = [k for k in store.list() if "/" not in k]
-    if not keys:
-        raise SceneError(f"{scene}: no objects under this prefix (expected a scene's band files)")
-    files = find_scene_files(store.root, names=keys)
-    files.require(NDVI_BANDS)
-    meta = None
-    if files.mtl is not None:
-        meta = parse_mtl(store.read_bytes(files.mtl.name), store.uri(files.mtl.name))
 
     def vsis3(path: Path) -> str:
         return "/vsis3/" + store.uri(path.name).removeprefix("s3://")

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from landsat_ops.errors import OptionError, StorageError
-from landsat_ops.sampling import ACQUIRED_FORMAT, OUTSIDE, SampleRow, store_and_name
+from landsat_ops.sampling import ACQUIRED_FORMAT, OUTSIDE, SampleRow, _cell, store_and_name
 
 __all__ = [
     "COLUMNS",
@@ -224,14 +224,6 @@ def is_cloudy(row: Mapping[str, Any], cloud_threshold: float = DEFAULT_CLOUD_THR
 # --------------------------------------------------------------------------------------------
 # CSV and Parquet
 # --------------------------------------------------------------------------------------------
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
 
 
 def table_to_csv(table: Iterable[Mapping[str, Any]]) -> bytes:
