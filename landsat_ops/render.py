@@ -274,6 +274,7 @@ class _SceneRenderer:
         self.stretches: dict[str, Stretch] = {}
         self.ndvi_hist: tuple[np.ndarray, np.ndarray] | None = None
         self.grid: dict = {}
+        self.valid_preview: np.ndarray | None = None  # where a preview has data (footprint)
 
     # -- pass 1 ---------------------------------------------------------------------
     def run(self) -> list[Path]:
@@ -447,6 +448,7 @@ class _SceneRenderer:
             cog = io.to_cog(scratch, self.out / f"{self.scene_id}_{name}.tif")
             data = io.read_preview(scratch, self.preview_size)
         alpha = np.where(data[0] != 0, np.uint8(255), np.uint8(0))
+        self.valid_preview = alpha != 0
         png = io.write_png(np.dstack([*data, alpha]), self.out / f"{self.scene_id}_{name}.png")
         scratch.unlink()
         return [cog, png]
@@ -460,6 +462,8 @@ class _SceneRenderer:
         counts = ops.value_histogram(data[0], *NDVI_RANGE, NDVI_BINS)
         self.ndvi_hist = (counts, np.linspace(*NDVI_RANGE, NDVI_BINS + 1))
         rgba = ops.colorize(data[0], *NDVI_RANGE, ops.colormap_lut(NDVI_COLORMAP))
+        if self.valid_preview is None:
+            self.valid_preview = np.isfinite(data[0])
         png = io.write_png(rgba, self.out / f"{self.scene_id}_ndvi.png")
         scratch.unlink()
         return [cog, png]
@@ -478,12 +482,9 @@ def build_item(
 
     sid = files.scene_id
     grid = renderer.grid
-    left, bottom, right, top = grid["bounds"]
-    footprint = {
-        "type": "Polygon",
-        "coordinates": [[[left, top], [right, top], [right, bottom], [left, bottom], [left, top]]],
-    }
-    geometry = transform_geom(grid["crs"], "EPSG:4326", footprint)
+    geometry = transform_geom(
+        grid["crs"], "EPSG:4326", _footprint(grid, renderer.valid_preview), precision=6
+    )
     xs = [x for x, _ in geometry["coordinates"][0]]
     ys = [y for _, y in geometry["coordinates"][0]]
     acquired = (
@@ -540,6 +541,51 @@ def build_item(
             ),
         )
     return item.to_dict(include_self_link=False)
+
+
+def _footprint(grid: dict, valid: np.ndarray | None) -> dict:
+    """The scene's data footprint in its CRS: the convex hull of the valid preview pixels.
+
+    Falls back to the raster's bounds when no preview was made or nothing is valid.
+    """
+    left, bottom, right, top = grid["bounds"]
+    ring = [[left, top], [right, top], [right, bottom], [left, bottom]]
+    if valid is not None and valid.any():
+        rows = np.flatnonzero(valid.any(axis=1))
+        first = valid[rows].argmax(axis=1)
+        last = valid.shape[1] - 1 - valid[rows, ::-1].argmax(axis=1)
+        # Pixel corners of each row's first and last valid pixel, in preview pixel units.
+        points = [(c, r) for r, c in zip(rows, first, strict=True)]
+        points += [(c, r + 1) for r, c in zip(rows, first, strict=True)]
+        points += [(c + 1, r) for r, c in zip(rows, last, strict=True)]
+        points += [(c + 1, r + 1) for r, c in zip(rows, last, strict=True)]
+        sx = (right - left) / valid.shape[1]
+        sy = (top - bottom) / valid.shape[0]
+        # Rows grow downwards: reversing keeps the exterior ring counter-clockwise (RFC 7946).
+        ring = [[left + c * sx, top - r * sy] for c, r in reversed(_convex_hull(points))]
+    return {"type": "Polygon", "coordinates": [ring + ring[:1]]}
+
+
+def _convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Convex hull (Andrew's monotone chain), counter-clockwise, without repeated points."""
+    pts = sorted(set((float(x), float(y)) for x, y in points))
+    if len(pts) <= 2:
+        return pts
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list = []
+    upper: list = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
 
 
 _TITLES = {

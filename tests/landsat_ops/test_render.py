@@ -218,3 +218,34 @@ def test_custom_percentiles(landsat_data, tmp_path):
     assert result.stretch["truecolor"]["cutoffs"][0] == pytest.approx(
         list(np.percentile(dn[dn > 0], [1, 99])), abs=1e-3
     )
+
+
+def _inside(lon: float, lat: float, ring: list) -> bool:
+    """Ray casting point-in-polygon."""
+    inside = False
+    for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False):
+        if (y0 > lat) != (y1 > lat) and lon < x0 + (lat - y0) * (x1 - x0) / (y1 - y0):
+            inside = not inside
+    return inside
+
+
+def test_item_geometry_is_the_data_footprint(landsat_data, tmp_path):
+    from rasterio.warp import transform
+
+    folder = landsat_data / EDGE
+    result = render_scene(folder, tmp_path, products="truecolor", preview_size=256)
+    item = json.loads((tmp_path / f"{result.scene_id}.json").read_text())
+    ring = item["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1] and len(ring) >= 5
+    signed_area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
+    assert signed_area > 0, "exterior ring must be counter-clockwise"
+    with rasterio.open(next(folder.glob("*_B4.TIF"))) as ds:
+        dn = ds.read(1)
+        rows, cols = np.nonzero(dn)
+        xs, ys = ds.xy(rows[:: len(rows) // 50], cols[:: len(cols) // 50])
+        corner = ds.xy(0, 0)
+        crs = ds.crs
+    lons, lats = transform(crs, "EPSG:4326", list(xs), list(ys))
+    assert all(_inside(lon, lat, ring) for lon, lat in zip(lons, lats, strict=True))
+    (lon,), (lat,) = transform(crs, "EPSG:4326", [corner[0]], [corner[1]])
+    assert dn[0, 0] == 0 and not _inside(lon, lat, ring)  # a fill corner is outside
