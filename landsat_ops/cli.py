@@ -131,6 +131,14 @@ def cli() -> None:
     help="Longest side of PNG previews (never upsampled).",
 )
 @click.option(
+    "--compression",
+    type=click.Choice(["zstd", "deflate"]),
+    default="zstd",
+    show_default=True,
+    envvar="LANDSAT_OPS_COMPRESSION",
+    help="COG compression: zstd (fastest) or deflate (most widely readable).",
+)
+@click.option(
     "--workdir",
     default=None,
     envvar="LANDSAT_OPS_WORKDIR",
@@ -142,7 +150,7 @@ def cli() -> None:
     default=None,
     help="Show progress on stderr (default: when stderr is a terminal).",
 )
-def render(scene, out, products, percentiles, ranges, preview_size, workdir, progress):
+def render(scene, out, products, percentiles, ranges, preview_size, compression, workdir, progress):
     """Render SCENE (a folder or s3:// prefix with <ID>_B<n>.TIF and the MTL) into --out.
 
     Writes <ID>_truecolor.tif/.png, <ID>_falsecolor.tif/.png, <ID>_ndvi.tif/.png,
@@ -166,6 +174,7 @@ def render(scene, out, products, percentiles, ranges, preview_size, workdir, pro
             percentiles=percentiles,
             ranges=ranges,
             preview_size=preview_size,
+            compression=compression,
             progress=bar,
             workdir=workdir,
         )

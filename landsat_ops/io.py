@@ -138,24 +138,36 @@ def add_overviews(scratch: Path) -> list[int]:
     return factors
 
 
-def to_cog(scratch: Path, target: Path, *, predictor: int | None = None, level: int = 1) -> Path:
+COMPRESSIONS = ("zstd", "deflate")
+"""COG compressions: ``zstd`` (default: 2-4x less CPU than DEFLATE at a similar size; GDAL
+>= 2.3, QGIS, rio-tiler and geotiff.js read it) or ``deflate`` (the most widely readable)."""
+
+_COG_OPTIONS = {
+    # (compression, float data?) -> GDAL COG creation options
+    ("zstd", False): {"COMPRESS": "ZSTD", "LEVEL": 1, "PREDICTOR": "YES"},
+    ("zstd", True): {"COMPRESS": "ZSTD", "LEVEL": 1},
+    ("deflate", False): {"COMPRESS": "DEFLATE", "LEVEL": 6, "PREDICTOR": "YES"},
+    ("deflate", True): {"COMPRESS": "DEFLATE", "LEVEL": 6, "PREDICTOR": "FLOATING_POINT"},
+}
+
+
+def to_cog(scratch: Path, target: Path, *, compression: str = "zstd") -> Path:
     """Copy a scratch GeoTIFF with overviews (see :func:`add_overviews`) as a COG.
 
-    The COG is DEFLATE-compressed in 512 px tiles, using both cores, and keeps the scratch
-    file's overviews and no-data value. ``target`` is written under a temporary name and
-    renamed into place.
+    The COG has 512 px tiles compressed with ``compression`` (see :data:`COMPRESSIONS`) on
+    both cores, and keeps the scratch file's overviews and no-data value. ``target`` is
+    written under a temporary name and renamed into place.
     """
-    tmp = target.with_name(f".{target.name}.partial")
+    with rasterio.open(scratch) as ds:
+        is_float = ds.dtypes[0].startswith("float")
     options = {
-        "COMPRESS": "DEFLATE",
-        "LEVEL": level,
+        **_COG_OPTIONS[compression, is_float],
         "BLOCKSIZE": BLOCK,
         "OVERVIEWS": "FORCE_USE_EXISTING",
         "NUM_THREADS": "ALL_CPUS",
         "BIGTIFF": "IF_SAFER",
     }
-    if predictor:
-        options["PREDICTOR"] = "FLOATING_POINT" if predictor == 3 else "YES"
+    tmp = target.with_name(f".{target.name}.partial")
     try:
         with gdal_env():
             rio_copy(str(scratch), str(tmp), driver="COG", **options)

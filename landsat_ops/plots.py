@@ -18,7 +18,9 @@ BIN_WIDTH = 64  # DN per histogram bar: 1024 bars over the uint16 range
 def _figure(nrows: int, ncols: int, size: tuple[float, float]):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=size, layout="constrained")
+    # Fixed margins: a layout engine costs more than drawing the whole sheet.
+    fig = Figure(figsize=size)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.07, top=0.9, wspace=0.25, hspace=0.5)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes
 
@@ -46,7 +48,7 @@ def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -
     ndvi_hist : (counts, edges) or None
         NDVI distribution, drawn as an extra row when given.
     """
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import EngFormatter, MaxNLocator
 
     rows = list(stretches.items())
     nrows = len(rows) + (ndvi_hist is not None)
@@ -71,13 +73,14 @@ def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -
             ax.set_title(f"{name} {'RGB'[c]} = B{band}  ({label})", fontsize=9)
             ax.set_xlabel("DN")
             ax.xaxis.set_major_locator(MaxNLocator(5))
-            ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 3))
+            ax.yaxis.set_major_formatter(EngFormatter(sep=""))  # 40k, 1.2M: no offset text
     if ndvi_hist is not None:
         counts, edges = ndvi_hist
         ax = axes[nrows - 1][0]
         ax.stairs(counts, edges, fill=True, color="#4d9221", alpha=0.7)
-        ax.set_title("NDVI (valid pixels)", fontsize=9)
+        ax.set_title("NDVI (valid pixels, from the preview)", fontsize=9)
         ax.set_xlabel("NDVI")
+        ax.yaxis.set_major_formatter(EngFormatter(sep=""))
         for extra in axes[nrows - 1][1:]:
             extra.set_visible(False)
     fig.suptitle(f"{scene_id}: per-channel histograms and stretch cut-offs", fontsize=11)

@@ -127,6 +127,7 @@ def render_scene(
     percentiles: Sequence[float] = DEFAULT_PERCENTILES,
     ranges: Sequence[tuple[float, float]] | str | None = None,
     preview_size: int = DEFAULT_PREVIEW_SIZE,
+    compression: str = "zstd",
     progress: ProgressFn | None = None,
     s3_client=None,
     workdir: str | os.PathLike | None = None,
@@ -148,6 +149,8 @@ def render_scene(
         stretch for every composite.
     preview_size
         Longest side of the PNG previews in pixels; smaller scenes are not upsampled.
+    compression
+        COG compression, ``zstd`` (default, fastest) or ``deflate`` (most widely readable).
 
     Returns
     -------
@@ -167,6 +170,10 @@ def render_scene(
         ]
     if not isinstance(preview_size, int) or preview_size < 16:
         raise OptionError(f"preview-size must be an integer >= 16, got {preview_size!r}")
+    if compression not in io.COMPRESSIONS:
+        raise OptionError(
+            f"compression must be one of {', '.join(io.COMPRESSIONS)}, got {compression!r}"
+        )
     progress = progress or (lambda step, done, total: None)
     out_store = open_store(out, s3_client)
     _check_destination(out_store)
@@ -179,7 +186,16 @@ def render_scene(
         products_dir.mkdir()
         scene_id = files.scene_id.scene_id
         renderer = _SceneRenderer(
-            files, meta, products, percentiles, ranges, preview_size, work, products_dir, progress
+            files,
+            meta,
+            products,
+            percentiles,
+            ranges,
+            preview_size,
+            work,
+            products_dir,
+            progress,
+            compression,
         )
         written = renderer.run()
         item = build_item(files, meta, renderer, written)
@@ -248,7 +264,17 @@ class _SceneRenderer:
     """The scan -> stretch -> products passes over one scene (see the module docstring)."""
 
     def __init__(
-        self, files, meta, products, percentiles, ranges, preview_size, work, products_dir, progress
+        self,
+        files,
+        meta,
+        products,
+        percentiles,
+        ranges,
+        preview_size,
+        work,
+        products_dir,
+        progress,
+        compression,
     ):
         self.files: SceneFiles = files
         self.meta: Metadata | None = meta
@@ -275,6 +301,7 @@ class _SceneRenderer:
         self.ndvi_hist: tuple[np.ndarray, np.ndarray] | None = None
         self.grid: dict = {}
         self.valid_preview: np.ndarray | None = None  # where a preview has data (footprint)
+        self.compression = compression
 
     # -- pass 1 ---------------------------------------------------------------------
     def run(self) -> list[Path]:
@@ -445,7 +472,9 @@ class _SceneRenderer:
     def _finish_composite(self, name: str, scratch: Path) -> list[Path]:
         with io.gdal_env():
             io.add_overviews(scratch)
-            cog = io.to_cog(scratch, self.out / f"{self.scene_id}_{name}.tif")
+            cog = io.to_cog(
+                scratch, self.out / f"{self.scene_id}_{name}.tif", compression=self.compression
+            )
             data = io.read_preview(scratch, self.preview_size)
         alpha = np.where(data[0] != 0, np.uint8(255), np.uint8(0))
         self.valid_preview = alpha != 0
@@ -456,7 +485,9 @@ class _SceneRenderer:
     def _finish_ndvi(self, scratch: Path) -> list[Path]:
         with io.gdal_env():
             io.add_overviews(scratch)
-            cog = io.to_cog(scratch, self.out / f"{self.scene_id}_ndvi.tif", predictor=3)
+            cog = io.to_cog(
+                scratch, self.out / f"{self.scene_id}_ndvi.tif", compression=self.compression
+            )
             data = io.read_preview(scratch, self.preview_size)
         # The NDVI distribution for the histogram sheet, from the preview's sample of pixels.
         counts = ops.value_histogram(data[0], *NDVI_RANGE, NDVI_BINS)
@@ -627,12 +658,17 @@ def publish(store: Store, paths: list[Path]) -> dict[str, str]:
 
 
 def _publish_local(dest: Path, paths: list[Path]) -> None:
+    """Stage every file as ``.<name>.partial`` in ``dest``, then rename them all into place.
+
+    The work files are moved (a rename when the work folder is on the same file system,
+    else a copy), so publishing a full scene does not write its products twice.
+    """
     staged: list[tuple[Path, Path]] = []
     try:
         dest.mkdir(parents=True, exist_ok=True)
         for path in paths:
             partial = dest / f".{path.name}.partial"
-            shutil.copyfile(path, partial)
+            shutil.move(path, partial)
             staged.append((partial, dest / path.name))
         for partial, target in staged:
             os.replace(partial, target)

@@ -146,6 +146,7 @@ def test_missing_folder(capsys, tmp_path):
         pytest.param(["--ranges", "9:1,3:4,5:6"], ["--ranges", "R range"], id="ranges-order"),
         pytest.param(["--products", "truecolor,sepia"], ["--products", "sepia"], id="product"),
         pytest.param(["--preview-size", "0"], ["--preview-size"], id="preview-size"),
+        pytest.param(["--compression", "lzma"], ["--compression", "lzma"], id="compression"),
     ],
 )
 def test_bad_options(capsys, scene, tmp_path, option, fragments):

@@ -41,11 +41,11 @@ def read_tif(path: Path) -> np.ndarray:
         return ds.read()
 
 
-def assert_valid_cog(path: Path, count: int, dtype: str) -> None:
+def assert_valid_cog(path: Path, count: int, dtype: str, compression: str = "ZSTD") -> None:
     with rasterio.open(path) as ds:
         structure = ds.tags(ns="IMAGE_STRUCTURE")
         assert structure.get("LAYOUT") == "COG", f"{path.name} has no COG layout"
-        assert structure.get("COMPRESSION") == "DEFLATE"
+        assert structure.get("COMPRESSION") == compression
         assert ds.count == count and ds.dtypes[0] == dtype
         assert ds.profile["tiled"] and ds.block_shapes[0] == (512, 512)
         full_offset = int(ds.get_tag_item("BLOCK_OFFSET_0_0", "TIFF", bidx=1))
@@ -249,3 +249,13 @@ def test_item_geometry_is_the_data_footprint(landsat_data, tmp_path):
     assert all(_inside(lon, lat, ring) for lon, lat in zip(lons, lats, strict=True))
     (lon,), (lat,) = transform(crs, "EPSG:4326", [corner[0]], [corner[1]])
     assert dn[0, 0] == 0 and not _inside(lon, lat, ring)  # a fill corner is outside
+
+
+def test_deflate_compression(landsat_data, tmp_path):
+    folder = landsat_data / CROP
+    result = render_scene(folder, tmp_path, products="truecolor,ndvi", compression="deflate")
+    assert_valid_cog(tmp_path / f"{result.scene_id}_truecolor.tif", 3, "uint8", "DEFLATE")
+    assert_valid_cog(tmp_path / f"{result.scene_id}_ndvi.tif", 1, "float32", "DEFLATE")
+    rgb = read_tif(tmp_path / f"{result.scene_id}_truecolor.tif")
+    low, high = result.stretch["truecolor"]["cutoffs"][0]
+    np.testing.assert_array_equal(rgb[0], expected_stretch(band(folder, 4), low, high))
