@@ -11,11 +11,22 @@ Tasks (XCom holds IDs and URIs, never data nor credentials):
    XCom: scene ID, acquisition date, path/row, cloud cover, asset hrefs.
 2. `upload_bands`: lands B1-B5, B7, QA_PIXEL and the MTL under `landing/<ID>/`; files already
    there with the same checksum are skipped. XCom: landing URI, uploaded and skipped names.
-3. `choose_render`: branches on the `render_backend` Param to `render_<backend>`; goes straight
-   to `publish` when the scene is already published complete by this landsat_ops version with
-   these settings (unless the `force_render` Param is set).
-4. `render_local`: renders true colour, false colour (B7/B5/B1), NDVI and histograms in the
-   worker into `staging/<ID>/` (pool `landsat_render`). XCom: the staged item and products.
+3. `choose_render`: branches on the `render_backend` Param to the first task of that backend;
+   goes straight to `publish` when the scene is already published complete by this landsat_ops
+   version with these settings (unless the `force_render` Param is set).
+4. One render backend writes true colour, false colour (B7/B5/B1), NDVI and histograms of
+   `landing/<ID>/` into `staging/<ID>/`:
+   - `local`: `render_local` renders in the worker (pool `landsat_render`).
+   - `ecs`: `prepare_ecs` builds the container command and the `run_task` arguments from the
+     config's `remote` section; `render_ecs` runs one ECS Fargate task (the provider's
+     `EcsRunTaskOperator`: deferrable, reattaching, its CloudWatch logs in the task log) and
+     fails with the container's last log lines if it exits non-zero.
+   - `ec2`: `prepare_ec2` builds the instance's config and user data; `launch_ec2` starts one
+     instance that runs the render image once and terminates itself when done or after a hard
+     timeout; `render_ec2` waits for the staged set (failing fast on a non-zero exit code);
+     the teardown `terminate_ec2` terminates the instance whatever happened.
+   A remote launch is skipped when `staging/<ID>/` already holds the complete set (a retry
+   after a render that succeeded). XCom of `render_<backend>`: what was staged.
 5. `publish` (joins the branch: runs unless something failed): moves the set to
    `published/<PPP>/<RRR>/<YYYY-MM-DD>/`, rebuilds the path/row's STAC collection, the root
    `catalog.json` and the `index.html` gallery (pool `landsat_publish`, one at a time) and
@@ -37,8 +48,13 @@ import logging
 from pathlib import Path
 
 import pendulum
+from airflow.providers.amazon.aws.operators.ec2 import (
+    EC2CreateInstanceOperator,
+    EC2TerminateInstanceOperator,
+)
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
 from landsat_pipeline.config import RENDER_BACKENDS, Watch, config_path, load_config
+from landsat_pipeline.remote_render import Ec2RenderSensor, RenderEcsTaskOperator
 from landsat_pipeline.sensors import LandsatSceneSensor
 from timetables.wrs2 import WRS2OverpassTimetable
 
@@ -46,7 +62,9 @@ CONFIG_PATH = str(config_path(Path(__file__).parent / "config" / "areas.yaml"))
 RENDER_POOL = "landsat_render"
 PUBLISH_POOL = "landsat_publish"
 RENDER_TASKS = {backend: f"render_{backend}" for backend in RENDER_BACKENDS}
-"""Render backend -> the task that runs it; ``choose_render`` follows one of them."""
+"""Render backend -> the task whose success means the set is staged (``publish`` joins them)."""
+FIRST_TASKS = {"local": "render_local", "ecs": "prepare_ecs", "ec2": "prepare_ec2"}
+"""Render backend -> the first task of its chain; ``choose_render`` follows one of them."""
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +84,19 @@ def _bucket():
     config = load_config(CONFIG_PATH)
     store, client = open_bucket(config.storage)
     return config, store, client
+
+
+def _skip_if_staged(context) -> None:
+    """Before a remote launch: skip it when the scene's complete product set is staged already."""
+    from airflow.sdk.exceptions import AirflowSkipException
+    from landsat_pipeline.remote_render import staged_set_reason
+
+    scene = context["ti"].xcom_pull(task_ids="discover")
+    config, store, _ = _bucket()
+    reason = staged_set_reason(store, scene, config.watch(scene["path"], scene["row"]).products)
+    if reason:
+        log.info("Skipping: %s", reason)
+        raise AirflowSkipException(reason)
 
 
 def build_dag(watch: Watch):
@@ -97,7 +128,11 @@ def build_dag(watch: Watch):
                 watch.render_backend,
                 type="string",
                 enum=list(RENDER_BACKENDS),
-                description="Where the render step runs (local: in the Airflow worker).",
+                description=(
+                    "Where the render step runs: local (in the Airflow worker), ecs (an ECS "
+                    "Fargate task) or ec2 (a throwaway EC2 instance); ecs and ec2 need the "
+                    "config's remote section."
+                ),
             ),
             "force_render": Param(
                 False,
@@ -150,7 +185,7 @@ def build_dag(watch: Watch):
                 log.info("Rendering %s with backend %r: %s", scene["scene_id"], backend, why)
             else:
                 log.info("Rendering %s with backend %r: force_render", scene["scene_id"], backend)
-            return RENDER_TASKS[backend]
+            return FIRST_TASKS[backend]
 
         @task(
             task_id=RENDER_TASKS["local"],
@@ -202,12 +237,95 @@ def build_dag(watch: Watch):
             }
             return result
 
+        # -- ecs: one Fargate task per scene --------------------------------------------------
+        @task(multiple_outputs=True)
+        def prepare_ecs(scene: dict, landed: dict) -> dict:
+            """The container command and run_task arguments of this scene (config remote.ecs)."""
+            from landsat_pipeline.remote_render import ecs_task_arguments
+
+            config, store, _ = _bucket()
+            return ecs_task_arguments(config, store, scene, landed["landing_uri"])
+
+        # -- ec2: one throwaway instance per scene ---------------------------------------------
+        @task(multiple_outputs=True)
+        def prepare_ec2(scene: dict, landed: dict) -> dict:
+            """The instance config (user data: the command) of this scene (config remote.ec2)."""
+            from landsat_pipeline.remote_render import ec2_launch_arguments
+
+            config, store, _ = _bucket()
+            return ec2_launch_arguments(config, store, scene, landed["landing_uri"])
+
         landed = upload_bands(scene)
         route = choose_render(scene)
         rendered = render_local(scene, landed)
         published = publish(scene)
-        landed >> route >> [rendered, published]
-        rendered >> published
+
+        # The remote operators take their arguments from prepare_<backend>'s XCom: the config's
+        # remote section is read at run time, so the DAG loads (and local works) without it.
+        ecs = prepare_ecs(scene, landed)
+        render_ecs = RenderEcsTaskOperator(
+            task_id=RENDER_TASKS["ecs"],
+            pre_launch=_skip_if_staged,
+            launch_type="FARGATE",
+            reattach=True,
+            cluster=ecs["cluster"],
+            task_definition=ecs["task_definition"],
+            overrides=ecs["overrides"],
+            network_configuration=ecs["network_configuration"],
+            tags=ecs["tags"],
+            container_name=ecs["container_name"],
+            awslogs_group=ecs["awslogs_group"],
+            awslogs_region=ecs["region_name"],
+            awslogs_stream_prefix=ecs["awslogs_stream_prefix"],
+            number_logs_exception=ecs["number_logs_exception"],
+            aws_conn_id=ecs["aws_conn_id"],
+            region_name=ecs["region_name"],
+            deferrable=ecs["deferrable"],
+            waiter_delay=ecs["waiter_delay"],
+            waiter_max_attempts=ecs["waiter_max_attempts"],
+            doc_md="Run the render image as one ECS Fargate task: landing/<ID>/ -> staging/<ID>/.",
+        )
+
+        ec2 = prepare_ec2(scene, landed)
+        launch_ec2 = EC2CreateInstanceOperator(
+            task_id="launch_ec2",
+            pre_execute=_skip_if_staged,
+            image_id=ec2["image_id"],
+            config=ec2["config"],
+            aws_conn_id=ec2["aws_conn_id"],
+            region_name=ec2["region_name"],
+            doc_md="Start the instance that renders the scene once, then terminates itself.",
+        )
+        render_ec2 = Ec2RenderSensor(
+            task_id=RENDER_TASKS["ec2"],
+            config_path=CONFIG_PATH,
+            scene=scene,
+            instance_ids=launch_ec2.output,
+            aws_conn_id=ec2["aws_conn_id"],
+            region_name=ec2["region_name"],
+            log_group=ec2["log_group"],
+            log_stream_prefix=ec2["log_stream_prefix"],
+            log_lines=ec2["log_lines"],
+            poll_seconds=ec2["poll_seconds"],
+            timeout_minutes=ec2["timeout_minutes"],
+            mode="reschedule",
+            doc_md="Wait for the instance's product set in staging/<ID>/; fail on its exit code.",
+        )
+        terminate_ec2 = EC2TerminateInstanceOperator(
+            task_id="terminate_ec2",
+            instance_ids=launch_ec2.output,
+            aws_conn_id=ec2["aws_conn_id"],
+            region_name=ec2["region_name"],
+            doc_md="Teardown: terminate the render instance, whatever happened to the render.",
+        )
+        (
+            launch_ec2
+            >> render_ec2
+            >> terminate_ec2.as_teardown(setups=launch_ec2, on_failure_fail_dagrun=True)
+        )
+
+        landed >> route >> [rendered, ecs, ec2, published]
+        [rendered, render_ecs, render_ec2] >> published
 
     return landsat_scenes()
 

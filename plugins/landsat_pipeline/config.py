@@ -14,9 +14,21 @@ Layout (every key of ``defaults`` may be overridden per area)::
     areas:
       <name>: {title, path_rows: [[path, row], ...], points: [{id, lon, lat}, ...],
                <any defaults key>}
+    remote:   {region, aws_conn_id, log_group, image,         (optional: the ecs/ec2 backends)
+               ecs: {cluster, task_definition, container_name, subnets, security_groups,
+                     assign_public_ip, log_stream_prefix, deferrable, poll_seconds,
+                     timeout_minutes, log_lines},
+               ec2: {ami, instance_type, instance_profile, subnet_id, security_group_ids,
+                     volume_size_gib, timeout_minutes, poll_seconds, log_stream_prefix,
+                     log_lines, tags}}
 
 ``points`` are the area's points of interest (WGS84 degrees) whose NDVI the
 ``landsat_ndvi_timeseries`` DAG follows across every published scene of the area.
+
+``remote`` holds what the ``ecs`` and ``ec2`` render backends need, filled from the outputs of
+``deploy/cloudformation.yaml`` (docs/remote-backends.md maps each key to its output). Without it
+the DAGs still load and the ``local`` backend works; a run asking for ``ecs``/``ec2`` then fails
+naming the missing key (:meth:`PipelineConfig.remote_settings`).
 
 Relative local paths (``catalog.url``, ``storage.root``) are relative to the folder of the
 YAML file. ``LANDSAT_PIPELINE_CONFIG`` names another file (tests and deployments use it).
@@ -29,6 +41,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +54,11 @@ __all__ = [
     "Area",
     "CatalogSettings",
     "ConfigError",
+    "Ec2Settings",
+    "EcsSettings",
     "PipelineConfig",
     "PointOfInterest",
+    "RemoteSettings",
     "StorageSettings",
     "Watch",
     "config_path",
@@ -55,9 +71,10 @@ CONFIG_ENV = "LANDSAT_PIPELINE_CONFIG"
 PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
 """Products landsat_ops renders (landsat_ops.render.PRODUCTS, repeated to keep parsing cheap)."""
 
-RENDER_BACKENDS = ("local",)
-"""Where the render step may run. ``local``: in the Airflow worker. (``ecs`` and ``ec2`` are
-added by the remote-render issue: a branch per backend in the DAG.)"""
+RENDER_BACKENDS = ("local", "ecs", "ec2")
+"""Where the render step may run. ``local``: in the Airflow worker; ``ecs``: one ECS Fargate task
+per scene; ``ec2``: one throwaway EC2 instance per scene. The last two need ``remote``."""
+REMOTE_BACKENDS = ("ecs", "ec2")
 
 LANDSAT8_START = datetime.date(2013, 4, 11)
 
@@ -83,7 +100,37 @@ _CATALOG_DEFAULTS: dict[str, Any] = {
     "timeout_seconds": 30.0,
 }
 _STORAGE_DEFAULTS: dict[str, Any] = {"aws_conn_id": "aws_default"}
-_TOP_KEYS = {"catalog", "storage", "defaults", "areas"}
+_TOP_KEYS = {"catalog", "storage", "defaults", "areas", "remote"}
+_REMOTE_DEFAULTS: dict[str, Any] = {"aws_conn_id": "aws_default", "image": None}
+_ECS_DEFAULTS: dict[str, Any] = {
+    "container_name": "landsat-ops",
+    "assign_public_ip": False,
+    "log_stream_prefix": "render",
+    "deferrable": True,
+    "poll_seconds": 30,
+    "timeout_minutes": 240,
+    "log_lines": 20,
+}
+_EC2_DEFAULTS: dict[str, Any] = {
+    "instance_type": "m6i.xlarge",
+    "volume_size_gib": 50,
+    "timeout_minutes": 120,
+    "poll_seconds": 60,
+    "log_stream_prefix": "ec2",
+    "log_lines": 20,
+    "tags": {},
+}
+_WORKER_TAG_KEY = "landsat-ops:role"  # landsat_ops.remote.WORKER_TAG, set on every instance
+_REMOTE_DOC = "docs/remote-backends.md"
+_AWS_ID = {
+    "subnet": re.compile(r"^subnet-[0-9a-f]{8,17}$"),
+    "sg": re.compile(r"^sg-[0-9a-f]{8,17}$"),
+    "ami": re.compile(r"^ami-[0-9a-f]{8,17}$"),
+}
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_LOG_NAME = re.compile(r"^[A-Za-z0-9_.\-/#]+$")
+_STREAM_PREFIX = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _AREA_KEYS = {"title", "path_rows", "points"} | set(_DEFAULTS)
 
 
@@ -165,6 +212,66 @@ class Area:
 
 
 @dataclass(frozen=True)
+class EcsSettings:
+    """How the ``ecs`` backend runs a scene: one Fargate task (``remote.ecs``).
+
+    ``poll_seconds`` is how often the task's state is checked (and its logs fetched);
+    ``timeout_minutes`` bounds the wait, after which the task is stopped and the Airflow task
+    fails; ``log_lines`` is how many of the container's last log lines a failure quotes.
+    """
+
+    cluster: str
+    task_definition: str
+    container_name: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    assign_public_ip: bool
+    log_stream_prefix: str
+    deferrable: bool
+    poll_seconds: int
+    timeout_minutes: int
+    log_lines: int
+
+
+@dataclass(frozen=True)
+class Ec2Settings:
+    """How the ``ec2`` backend runs a scene: one throwaway instance (``remote.ec2``).
+
+    ``timeout_minutes`` is the job's hard limit inside the instance (it powers itself off, and
+    so terminates, at the latest ``landsat_ops.remote.SETUP_MINUTES`` after it); ``poll_seconds``
+    is how often the staged products and the instance are checked.
+    """
+
+    ami: str
+    instance_type: str
+    instance_profile: str
+    subnet_id: str
+    security_group_ids: tuple[str, ...]
+    volume_size_gib: int
+    timeout_minutes: int
+    poll_seconds: int
+    log_stream_prefix: str
+    log_lines: int
+    tags: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class RemoteSettings:
+    """Where the remote render backends run (``remote``): region, connection, log group, image.
+
+    ``image`` is the render image the ``ec2`` backend pulls (the ECS task definition names its
+    own). ``ecs`` / ``ec2`` are None when their section is absent.
+    """
+
+    region: str
+    aws_conn_id: str
+    log_group: str
+    image: str | None
+    ecs: EcsSettings | None
+    ec2: Ec2Settings | None
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     """The whole configuration file, validated."""
 
@@ -173,6 +280,25 @@ class PipelineConfig:
     storage: StorageSettings
     watches: tuple[Watch, ...]
     areas: tuple[Area, ...] = ()
+    remote: RemoteSettings | None = None
+
+    def remote_settings(self, backend: str) -> RemoteSettings:
+        """The ``remote`` section, checked to hold ``backend``'s (``ecs`` or ``ec2``) settings.
+
+        Raises
+        ------
+        ConfigError
+            Naming the missing key (``remote``, ``remote.ecs`` or ``remote.ec2``).
+        """
+        if backend not in REMOTE_BACKENDS:
+            raise ValueError(f"{backend!r} is not a remote backend (expected {REMOTE_BACKENDS})")
+        missing = _missing_remote(self.remote, backend)
+        if missing:
+            raise ConfigError(
+                f"{self.source}: {missing} is missing (expected the {backend} render backend's "
+                f"settings, filled from the CloudFormation stack outputs; see {_REMOTE_DOC})"
+            )
+        return self.remote
 
     def area(self, name: str) -> Area:
         """The area called ``name``; ConfigError when the file has none."""
@@ -256,13 +382,34 @@ def parse_config(raw: Any, source: Path) -> PipelineConfig:
                 )
             seen[path, row] = name
             watches.append(_watch(check, settings, key, name, title, path, row))
+    remote = _remote(check, top["remote"]) if top.get("remote") is not None else None
+    for watch in watches:
+        missing = _missing_remote(remote, watch.render_backend)
+        if missing:
+            raise check.error(
+                f"areas.{watch.area}.render_backend",
+                f"is {watch.render_backend!r} but {missing} is missing",
+                f"a {missing} section (see {_REMOTE_DOC}) or render_backend: local",
+            )
     return PipelineConfig(
         source=source,
         catalog=catalog,
         storage=storage,
         watches=tuple(watches),
         areas=tuple(area_list),
+        remote=remote,
     )
+
+
+def _missing_remote(remote: RemoteSettings | None, backend: str) -> str | None:
+    """The config key a remote ``backend`` lacks (``remote``, ``remote.ecs``...), or None."""
+    if backend not in REMOTE_BACKENDS:
+        return None
+    if remote is None:
+        return "remote"
+    if getattr(remote, backend) is None:
+        return f"remote.{backend}"
+    return None
 
 
 class _Checker:
@@ -318,6 +465,28 @@ class _Checker:
             raise self.error(key, f"is {value!r}", "a non-empty string")
         return value.strip()
 
+    def boolean(self, value: Any, key: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(key, f"is {value!r}", "true or false")
+        return value
+
+    def matching(self, value: Any, key: str, pattern: re.Pattern, expected: str) -> str:
+        if not isinstance(value, str) or not pattern.match(value.strip()):
+            raise self.error(key, f"is {value!r}", expected)
+        return value.strip()
+
+    def id_list(self, value: Any, key: str, kind: str, expected: str) -> tuple[str, ...]:
+        """A non-empty list of AWS IDs; a comma-separated string (a stack output) works too."""
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if not isinstance(value, list) or not value:
+            raise self.error(key, f"is {value!r}", f"a list of {expected}")
+        ids = [
+            self.matching(item, f"{key}[{index}]", _AWS_ID[kind], expected)
+            for index, item in enumerate(value)
+        ]
+        return tuple(dict.fromkeys(ids))
+
     def local_or_url(self, value: Any, key: str) -> str:
         """A URL or s3:// URI as given; a local path made absolute against the file's folder."""
         text = self.text(value, key)
@@ -357,6 +526,124 @@ def _storage(check: _Checker, raw: Any) -> StorageSettings:
     return StorageSettings(
         root=root.rstrip("/") if root != "/" else root,
         aws_conn_id=check.text(body["aws_conn_id"], "storage.aws_conn_id"),
+    )
+
+
+def _remote(check: _Checker, raw: Any) -> RemoteSettings:
+    body = {**_REMOTE_DEFAULTS, "ecs": None, "ec2": None}
+    body.update(
+        check.mapping(
+            raw, "remote", required={"region", "log_group"}, allowed={"region", "log_group", *body}
+        )
+    )
+    image = body["image"]
+    if image is not None:
+        image = check.text(image, "remote.image")
+        if any(c.isspace() for c in image):
+            raise check.error("remote.image", f"is {image!r}", "an image URI without spaces")
+    remote = RemoteSettings(
+        region=check.matching(
+            body["region"], "remote.region", _REGION, "an AWS region (eu-west-1)"
+        ),
+        aws_conn_id=check.text(body["aws_conn_id"], "remote.aws_conn_id"),
+        log_group=check.matching(
+            body["log_group"], "remote.log_group", _LOG_NAME, "a CloudWatch Logs group name"
+        ),
+        image=image,
+        ecs=_ecs(check, body["ecs"]) if body["ecs"] is not None else None,
+        ec2=_ec2(check, body["ec2"]) if body["ec2"] is not None else None,
+    )
+    if remote.ec2 is not None and remote.image is None:
+        raise check.error(
+            "remote.image",
+            "is missing",
+            "the render image URI (stack output ImageUri) for remote.ec2",
+        )
+    return remote
+
+
+def _ecs(check: _Checker, raw: Any) -> EcsSettings:
+    required = {"cluster", "task_definition", "subnets", "security_groups"}
+    body = {**_ECS_DEFAULTS}
+    body.update(check.mapping(raw, "remote.ecs", required=required, allowed=required | set(body)))
+    return EcsSettings(
+        cluster=check.text(body["cluster"], "remote.ecs.cluster"),
+        task_definition=check.text(body["task_definition"], "remote.ecs.task_definition"),
+        container_name=check.text(body["container_name"], "remote.ecs.container_name"),
+        subnets=check.id_list(
+            body["subnets"], "remote.ecs.subnets", "subnet", "subnet IDs (subnet-...)"
+        ),
+        security_groups=check.id_list(
+            body["security_groups"],
+            "remote.ecs.security_groups",
+            "sg",
+            "security group IDs (sg-...)",
+        ),
+        assign_public_ip=check.boolean(body["assign_public_ip"], "remote.ecs.assign_public_ip"),
+        log_stream_prefix=check.matching(
+            body["log_stream_prefix"],
+            "remote.ecs.log_stream_prefix",
+            _STREAM_PREFIX,
+            "a log stream prefix",
+        ),
+        deferrable=check.boolean(body["deferrable"], "remote.ecs.deferrable"),
+        poll_seconds=check.integer(body["poll_seconds"], "remote.ecs.poll_seconds", 1, 3600),
+        timeout_minutes=check.integer(
+            body["timeout_minutes"], "remote.ecs.timeout_minutes", 1, 2880
+        ),
+        log_lines=check.integer(body["log_lines"], "remote.ecs.log_lines", 1, 500),
+    )
+
+
+def _ec2(check: _Checker, raw: Any) -> Ec2Settings:
+    required = {"ami", "instance_profile", "subnet_id", "security_group_ids"}
+    body = {**_EC2_DEFAULTS}
+    body.update(check.mapping(raw, "remote.ec2", required=required, allowed=required | set(body)))
+    tags = check.mapping(body["tags"], "remote.ec2.tags")
+    for name, value in tags.items():
+        where = f"remote.ec2.tags.{name}"
+        if not isinstance(name, str) or not name or name.lower().startswith("aws:"):
+            raise check.error(where, "is not a valid tag key", "a key not starting with aws:")
+        if name == _WORKER_TAG_KEY:
+            raise check.error(where, "is reserved", "another key (every render instance has it)")
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise check.error(where, f"is {value!r}", "a string")
+    profile = check.text(body["instance_profile"], "remote.ec2.instance_profile")
+    if any(c.isspace() for c in profile):
+        raise check.error("remote.ec2.instance_profile", f"is {profile!r}", "a name or ARN")
+    return Ec2Settings(
+        ami=check.matching(body["ami"], "remote.ec2.ami", _AWS_ID["ami"], "an AMI ID (ami-...)"),
+        instance_type=check.matching(
+            body["instance_type"],
+            "remote.ec2.instance_type",
+            _INSTANCE_TYPE,
+            "an instance type (m6i.xlarge)",
+        ),
+        instance_profile=profile,
+        subnet_id=check.matching(
+            body["subnet_id"], "remote.ec2.subnet_id", _AWS_ID["subnet"], "a subnet ID (subnet-...)"
+        ),
+        security_group_ids=check.id_list(
+            body["security_group_ids"],
+            "remote.ec2.security_group_ids",
+            "sg",
+            "security group IDs (sg-...)",
+        ),
+        volume_size_gib=check.integer(
+            body["volume_size_gib"], "remote.ec2.volume_size_gib", 8, 16384
+        ),
+        timeout_minutes=check.integer(
+            body["timeout_minutes"], "remote.ec2.timeout_minutes", 1, 2880
+        ),
+        poll_seconds=check.integer(body["poll_seconds"], "remote.ec2.poll_seconds", 1, 3600),
+        log_stream_prefix=check.matching(
+            body["log_stream_prefix"],
+            "remote.ec2.log_stream_prefix",
+            _STREAM_PREFIX,
+            "a log stream prefix",
+        ),
+        log_lines=check.integer(body["log_lines"], "remote.ec2.log_lines", 1, 500),
+        tags=tuple(sorted((str(k), str(v)) for k, v in tags.items())),
     )
 
 

@@ -60,19 +60,22 @@ def test_tags_docs_retries_and_params(dag):
         assert task.retry_exponential_backoff, task.task_id
     params = dag.params.dump()
     assert params == {"render_backend": "local", "force_render": False}
-    assert dag.params.get_param("render_backend").schema["enum"] == ["local"]
+    assert dag.params.get_param("render_backend").schema["enum"] == ["local", "ecs", "ec2"]
 
 
 def test_task_graph_branch_join_pools_and_asset(dag):
     from airflow.sdk import TriggerRule
 
+    remote = {"prepare_ecs", "render_ecs", "prepare_ec2", "launch_ec2", "render_ec2"}
     assert set(dag.task_ids) == {
         "discover",
         "upload_bands",
         "choose_render",
         "render_local",
         "publish",
-    }
+        *remote,
+        "terminate_ec2",
+    }  # the ecs and ec2 chains: tests/dags/test_remote_backends.py
     discover = dag.get_task("discover")
     assert discover.mode == "reschedule"
     assert discover.downstream_task_ids == {
@@ -80,8 +83,16 @@ def test_task_graph_branch_join_pools_and_asset(dag):
         "choose_render",
         "render_local",
         "publish",
+        "prepare_ecs",
+        "prepare_ec2",
+        "render_ec2",
     }
-    assert dag.get_task("choose_render").downstream_task_ids == {"render_local", "publish"}
+    assert dag.get_task("choose_render").downstream_task_ids == {
+        "render_local",
+        "prepare_ecs",
+        "prepare_ec2",
+        "publish",
+    }
     assert dag.get_task("render_local").downstream_task_ids == {"publish"}
     assert dag.get_task("render_local").pool == "landsat_render"
     publish = dag.get_task("publish")

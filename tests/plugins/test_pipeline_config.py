@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import sys
 from pathlib import Path
 
@@ -102,8 +103,8 @@ def test_relative_paths_are_relative_to_the_file():
             id="too-few-retries",
         ),
         pytest.param(
-            lambda r: r["areas"]["fjord"].update(render_backend="ecs"),
-            "areas.fjord.render_backend is 'ecs' (expected one of ('local',))",
+            lambda r: r["areas"]["fjord"].update(render_backend="gpu"),
+            "areas.fjord.render_backend is 'gpu' (expected one of ('local', 'ecs', 'ec2'))",
             id="backend",
         ),
         pytest.param(
@@ -181,3 +182,222 @@ def test_points_of_interest(tmp_path):
     raw["areas"]["fjord"]["points"][1] = {"id": "a", "lon": 0, "lat": 0}
     with pytest.raises(ConfigError, match="repeats"):
         parse_config(raw, tmp_path / "areas.yaml")
+
+
+# -- the remote section (ecs and ec2 render backends) -------------------------------------------
+def remote(**changes) -> dict:
+    """A remote section as filled from the CloudFormation outputs; ``changes`` patch it."""
+    section = {
+        "region": "eu-west-1",
+        "log_group": "/landsat-ops/render",
+        "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/landsat-ops-render:0.1.0",
+        "ecs": {
+            "cluster": "landsat-ops",
+            "task_definition": "landsat-ops-render",
+            "subnets": "subnet-0a1b2c3d4e5f60718,subnet-0f1e2d3c4b5a69788",
+            "security_groups": ["sg-0123456789abcdef0"],
+        },
+        "ec2": {
+            "ami": "ami-0abcdef1234567890",
+            "instance_profile": "landsat-ops-render-instance",
+            "subnet_id": "subnet-0a1b2c3d4e5f60718",
+            "security_group_ids": ["sg-0123456789abcdef0"],
+        },
+    }
+    for key, value in changes.items():
+        target, _, name = key.rpartition("__")
+        if target:
+            section[target][name] = value
+        else:
+            section[name] = value
+    return section
+
+
+def test_remote_section_defaults_and_comma_separated_outputs():
+    from landsat_pipeline.config import Ec2Settings, EcsSettings
+
+    raw = minimal()
+    raw["remote"] = remote()
+    config = parse_config(raw, SOURCE)
+    settings = config.remote_settings("ecs")
+    assert settings is config.remote is config.remote_settings("ec2")
+    assert (settings.region, settings.aws_conn_id) == ("eu-west-1", "aws_default")
+    assert settings.log_group == "/landsat-ops/render"
+    assert settings.ecs == EcsSettings(
+        cluster="landsat-ops",
+        task_definition="landsat-ops-render",
+        container_name="landsat-ops",
+        subnets=("subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"),  # from "a,b"
+        security_groups=("sg-0123456789abcdef0",),
+        assign_public_ip=False,
+        log_stream_prefix="render",
+        deferrable=True,
+        poll_seconds=30,
+        timeout_minutes=240,
+        log_lines=20,
+    )
+    assert settings.ec2 == Ec2Settings(
+        ami="ami-0abcdef1234567890",
+        instance_type="m6i.xlarge",
+        instance_profile="landsat-ops-render-instance",
+        subnet_id="subnet-0a1b2c3d4e5f60718",
+        security_group_ids=("sg-0123456789abcdef0",),
+        volume_size_gib=50,
+        timeout_minutes=120,
+        poll_seconds=60,
+        log_stream_prefix="ec2",
+        log_lines=20,
+        tags=(),
+    )
+
+
+def test_without_remote_the_local_backend_works_and_remote_ones_name_the_missing_key():
+    config = parse_config(minimal(), SOURCE)
+    assert config.remote is None
+    assert config.watches[0].render_backend == "local"
+    with pytest.raises(ConfigError) as error:
+        config.remote_settings("ecs")
+    assert str(error.value) == (
+        f"{SOURCE}: remote is missing (expected the ecs render backend's settings, filled from "
+        "the CloudFormation stack outputs; see docs/remote-backends.md)"
+    )
+    raw = minimal()
+    raw["remote"] = remote()
+    del raw["remote"]["ec2"]
+    config = parse_config(raw, SOURCE)
+    assert config.remote_settings("ecs").ec2 is None
+    with pytest.raises(ConfigError, match=r": remote\.ec2 is missing \(expected the ec2 render"):
+        config.remote_settings("ec2")
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        pytest.param(
+            None,
+            "areas.fjord.render_backend is 'ecs' but remote is missing (expected a remote section",
+            id="no-remote",
+        ),
+        pytest.param(
+            remote(ecs=None),
+            "areas.fjord.render_backend is 'ecs' but remote.ecs is missing",
+            id="no-ecs",
+        ),
+    ],
+)
+def test_a_remote_default_backend_needs_its_section(section, message):
+    raw = minimal(render_backend="ecs")
+    if section is not None:
+        raw["remote"] = section
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config(raw, SOURCE)
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        pytest.param(
+            remote(region="Ireland"),
+            "remote.region is 'Ireland' (expected an AWS region (eu-west-1))",
+            id="region",
+        ),
+        pytest.param(
+            {k: v for k, v in remote().items() if k != "log_group"},
+            "remote.log_group is missing (expected a value)",
+            id="no-log-group",
+        ),
+        pytest.param(
+            remote(image=None),
+            "remote.image is missing (expected the render image URI (stack output ImageUri)",
+            id="ec2-needs-image",
+        ),
+        pytest.param(
+            remote(cpu=2), "remote.cpu is not a known key (expected one of", id="unknown-key"
+        ),
+        pytest.param(
+            remote(ecs={"cluster": "landsat-ops"}),
+            "remote.ecs.security_groups is missing (expected a value)",
+            id="ecs-missing-key",
+        ),
+        pytest.param(
+            remote(ecs__subnets="subnet-1,subnet-2"),
+            "remote.ecs.subnets[0] is 'subnet-1' (expected subnet IDs (subnet-...))",
+            id="subnet-id",
+        ),
+        pytest.param(
+            remote(ecs__subnets=[]),
+            "remote.ecs.subnets is [] (expected a list of subnet IDs",
+            id="no-subnets",
+        ),
+        pytest.param(
+            remote(ecs__security_groups=["default"]),
+            "remote.ecs.security_groups[0] is 'default' (expected security group IDs (sg-...))",
+            id="security-group-name",
+        ),
+        pytest.param(
+            remote(ecs__deferrable="yes"),
+            "remote.ecs.deferrable is 'yes' (expected true or false)",
+            id="deferrable",
+        ),
+        pytest.param(
+            remote(ecs__poll_seconds=0),
+            "remote.ecs.poll_seconds is 0 (expected an integer between 1 and 3600)",
+            id="poll",
+        ),
+        pytest.param(
+            remote(ecs__log_stream_prefix="render:*"),
+            "remote.ecs.log_stream_prefix is 'render:*' (expected a log stream prefix)",
+            id="stream-prefix",
+        ),
+        pytest.param(
+            remote(ec2__ami="amazon-linux"),
+            "remote.ec2.ami is 'amazon-linux' (expected an AMI ID (ami-...))",
+            id="ami",
+        ),
+        pytest.param(
+            remote(ec2__timeout_minutes=3000),
+            "remote.ec2.timeout_minutes is 3000 (expected an integer between 1 and 2880)",
+            id="ec2-timeout",
+        ),
+        pytest.param(
+            remote(ec2__tags={"landsat-ops:role": "x"}),
+            "remote.ec2.tags.landsat-ops:role is reserved",
+            id="reserved-tag",
+        ),
+        pytest.param(
+            remote(ec2__tags={"aws:owner": "x"}),
+            "remote.ec2.tags.aws:owner is not a valid tag key",
+            id="aws-tag",
+        ),
+        pytest.param(
+            remote(ec2__instance_type="large"),
+            "remote.ec2.instance_type is 'large' (expected an instance type (m6i.xlarge))",
+            id="instance-type",
+        ),
+    ],
+)
+def test_invalid_remote_values_name_the_file_and_key(section, message):
+    raw = minimal()
+    raw["remote"] = section
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw, SOURCE)
+    assert str(error.value).startswith(f"{SOURCE}: ")
+    assert message in str(error.value)
+
+
+def test_the_shipped_config_has_the_remote_section_commented_out():
+    """areas.yaml documents the remote section; uncommented, it is a valid config."""
+    import yaml
+
+    shipped = Path(__file__).resolve().parents[2] / "dags" / "config" / "areas.yaml"
+    assert load_config(shipped).remote is None
+    lines = shipped.read_text().splitlines()
+    start = lines.index("# remote:")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:] if line.startswith("# ") else line[1:])
+    raw = yaml.safe_load("\n".join(block))
+    config = parse_config({**minimal(), **raw}, shipped)
+    assert config.remote.ecs is not None and config.remote.ec2 is not None
