@@ -9,7 +9,7 @@ export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
 export UV_COMPILE_BYTECODE := 1
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo test bench lint airflow airflow-init clean
+.PHONY: install demo report test bench lint airflow airflow-init clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,16 @@ $(VENV)/.installed: requirements/dev.lock requirements/bootstrap.txt pyproject.t
 # of landsat_p226_r010 end to end with `airflow dags test`, into demo-output/bucket.
 demo: install airflow-init
 	$(BIN)/python scripts/demo.py
+
+# After `make demo`: NDVI at the points of interest of every published scene, by one run of the
+# landsat_ndvi_timeseries DAG with `airflow dags test`: the table, plots and the papermill report
+# in demo-output/bucket/published/analytics/<area>/ (docs/analytics.md).
+report: install airflow-init
+	$(BIN)/airflow dags test landsat_ndvi_timeseries > demo-output/ndvi-timeseries.log 2>&1 || \
+	  { tail -40 demo-output/ndvi-timeseries.log; exit 1; }
+	@grep -q "DagRun Finished.*state=success" demo-output/ndvi-timeseries.log || \
+	  { echo "the run did not succeed; see demo-output/ndvi-timeseries.log"; exit 1; }
+	@ls -1 demo-output/bucket/published/analytics/*/*
 
 # Airflow's home in .airflow/ (git-ignored): per-machine secrets (Fernet key, JWT secret,
 # the UI password) made once, the SQLite database migrated, the pools of dags/config/pools.json.

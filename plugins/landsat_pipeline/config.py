@@ -101,7 +101,11 @@ _CATALOG_DEFAULTS: dict[str, Any] = {
 }
 _STORAGE_DEFAULTS: dict[str, Any] = {"aws_conn_id": "aws_default"}
 _TOP_KEYS = {"catalog", "storage", "defaults", "areas", "remote"}
-_REMOTE_DEFAULTS: dict[str, Any] = {"aws_conn_id": "aws_default", "image": None}
+_REMOTE_DEFAULTS: dict[str, Any] = {
+    "aws_conn_id": "aws_default",
+    "image": None,
+    "report_image": None,
+}
 _ECS_DEFAULTS: dict[str, Any] = {
     "container_name": "landsat-ops",
     "assign_public_ip": False,
@@ -269,6 +273,8 @@ class RemoteSettings:
     image: str | None
     ecs: EcsSettings | None
     ec2: Ec2Settings | None
+    report_image: str | None = None
+    """The image the ``ec2`` report backend runs (the render image plus papermill)."""
 
 
 @dataclass(frozen=True)
@@ -529,6 +535,15 @@ def _storage(check: _Checker, raw: Any) -> StorageSettings:
     )
 
 
+def _image(check: _Checker, value: Any, key: str) -> str | None:
+    if value is None:
+        return None
+    image = check.text(value, key)
+    if any(c.isspace() for c in image):
+        raise check.error(key, f"is {image!r}", "an image URI without spaces")
+    return image
+
+
 def _remote(check: _Checker, raw: Any) -> RemoteSettings:
     body = {**_REMOTE_DEFAULTS, "ecs": None, "ec2": None}
     body.update(
@@ -536,11 +551,8 @@ def _remote(check: _Checker, raw: Any) -> RemoteSettings:
             raw, "remote", required={"region", "log_group"}, allowed={"region", "log_group", *body}
         )
     )
-    image = body["image"]
-    if image is not None:
-        image = check.text(image, "remote.image")
-        if any(c.isspace() for c in image):
-            raise check.error("remote.image", f"is {image!r}", "an image URI without spaces")
+    image = _image(check, body["image"], "remote.image")
+    report_image = _image(check, body["report_image"], "remote.report_image")
     remote = RemoteSettings(
         region=check.matching(
             body["region"], "remote.region", _REGION, "an AWS region (eu-west-1)"
@@ -550,6 +562,7 @@ def _remote(check: _Checker, raw: Any) -> RemoteSettings:
             body["log_group"], "remote.log_group", _LOG_NAME, "a CloudWatch Logs group name"
         ),
         image=image,
+        report_image=report_image,
         ecs=_ecs(check, body["ecs"]) if body["ecs"] is not None else None,
         ec2=_ec2(check, body["ec2"]) if body["ec2"] is not None else None,
     )

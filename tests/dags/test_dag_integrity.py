@@ -27,7 +27,7 @@ def dag(dagbag):
 
 def test_no_import_errors_and_one_dag_per_path_row(dagbag):
     assert dagbag.import_errors == {}
-    assert sorted(dagbag.dag_ids) == [DAG_ID]
+    assert sorted(dagbag.dag_ids) == ["landsat_ndvi_timeseries", DAG_ID]
 
 
 def test_default_config_has_the_scoresby_sund_dag():

@@ -401,3 +401,23 @@ def test_the_shipped_config_has_the_remote_section_commented_out():
     raw = yaml.safe_load("\n".join(block))
     config = parse_config({**minimal(), **raw}, shipped)
     assert config.remote.ecs is not None and config.remote.ec2 is not None
+
+
+def test_remote_report_image(tmp_path):
+    from landsat_pipeline.config import ConfigError, parse_config
+
+    raw = {
+        "catalog": {"url": "https://example.test/stac"},
+        "storage": {"root": "s3://bucket/x"},
+        "remote": {
+            "region": "eu-west-1",
+            "log_group": "/landsat-ops/render",
+            "report_image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/report:1",
+        },
+        "areas": {"fjord": {"path_rows": [[226, 10]]}},
+    }
+    config = parse_config(raw, tmp_path / "areas.yaml")
+    assert config.remote.report_image.endswith("/report:1")
+    raw["remote"]["report_image"] = "has space"
+    with pytest.raises(ConfigError, match=r"remote\.report_image"):
+        parse_config(raw, tmp_path / "areas.yaml")

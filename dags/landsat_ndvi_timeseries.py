@@ -1,0 +1,268 @@
+"""NDVI at the points of interest of every published Landsat scene: one table per area.
+
+Runs when any watched path/row publishes a scene (its Asset `landsat://published/pPPP_rRRR`,
+emitted by the `landsat_pPPP_rRRR` DAG), and on demand for a date range.
+
+Tasks (XCom holds scene IDs, URIs and the small sample rows, never rasters nor credentials):
+
+1. `list_scenes`: the scenes to sample.
+   * Asset-triggered run: the scenes named by the triggering asset events (an event without a
+     `scene_id` stands for every published scene of its path/row). Only the new scenes are
+     sampled; re-sampling the whole archive on every new scene would cost one mapped task per
+     archived scene (about 23 a year per path/row) for nothing, as the table keeps the rest.
+   * Manual run: every published scene of the `area` Param's path/rows (default: all areas)
+     acquired from `start` to `end` (default: the whole archive), from the path/row's STAC
+     collection `published/<PPP>/<RRR>/collection.json`. Use it after changing an area's points.
+   Bands are read from `landing/<ID>/`; published scenes whose bands are gone are logged and
+   left out. `list_areas`: the areas of those scenes.
+2. `sample_scene`: one mapped task per scene (pool `landsat_sampling`, retried): every point of
+   the scene's area, NDVI and QA cloud counts from a 3x3 window
+   (`landsat_ops.sampling.sample_scene`: only those windows of B4, B5 and QA are read, also on
+   S3). XCom: one row per point.
+3. `merge_table`: one mapped task per area (only one task writes an area's table, and
+   `max_active_runs=1` keeps two runs from merging at once): merges the rows into
+   `published/analytics/<area>/ndvi_timeseries.csv` and `.parquet`. A re-sampled scene replaces
+   its rows, never duplicates them; rows of points no longer configured are dropped.
+4. `plot_table`: `ndvi_timeseries.png` (NDVI over time per point, cloudy samples hollow) and
+   `ndvi_vs_cloud.png`, next to the table.
+5. `choose_report` branches on the `report_backend` Param:
+   * `local`: `report_local`, the provider's PapermillOperator (a subclass that publishes),
+     executes `reports/area_report.ipynb` per area in the worker; `report.ipynb` (outputs
+     kept) and `report.html` are published next to the table.
+   * `ec2`: `prepare_report_ec2` -> `create_report_instance` -> `wait_report_instance`, with the
+     teardown `terminate_report_instance` (runs whatever happened): one throwaway instance that
+     runs papermill in the report image through `landsat-ops sync-run`, terminates itself
+     when done or after a hard timeout (`landsat_ops.remote`). Instance settings come from the
+     config's `remote`/`remote.ec2` (those of the ec2 render backend) at run time, the image
+     from `remote.report_image` or `$LANDSAT_PIPELINE_REPORT_IMAGE` (docs/analytics.md).
+
+Tables, plots and the template are rewritten only when their bytes change. Points of interest
+are `areas.<name>.points` in `dags/config/areas.yaml`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from pathlib import Path
+
+import pendulum
+from airflow.providers.amazon.aws.operators.ec2 import (
+    EC2CreateInstanceOperator,
+    EC2TerminateInstanceOperator,
+)
+from airflow.sdk import Asset, AssetAny, Param, dag, task
+from landsat_pipeline.analytics import (
+    REPORT_BACKENDS,
+    SAMPLE_RADIUS,
+    AreaReportOperator,
+    Ec2ReportSensor,
+    scene_asset_name,
+    scene_asset_uri,
+)
+from landsat_pipeline.config import config_path, load_config
+
+CONFIG_PATH = str(config_path(Path(__file__).parent / "config" / "areas.yaml"))
+REPORT_NOTEBOOK = str(Path(__file__).resolve().parent.parent / "reports" / "area_report.ipynb")
+SAMPLING_POOL = "landsat_sampling"
+
+log = logging.getLogger(__name__)
+
+_config = load_config(CONFIG_PATH)
+_assets = [
+    Asset(
+        uri=scene_asset_uri(w.path, w.row),
+        name=scene_asset_name(w.path, w.row),
+        extra={"path": w.path, "row": w.row},
+    )
+    for w in _config.watches
+]
+_retries = max(w.retries for w in _config.watches)
+_retry_delay = min(w.retry_delay for w in _config.watches)
+
+
+@dag(
+    dag_id="landsat_ndvi_timeseries",
+    description="NDVI at points of interest across all published Landsat scenes, per area",
+    doc_md=__doc__,
+    # Any of the path/rows (AssetAny): a plain list of assets would wait for all of them.
+    schedule=AssetAny(*_assets),
+    start_date=pendulum.datetime(2013, 4, 11, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,  # one merge of an area's table at a time
+    tags=["landsat", "analytics", *sorted(f"area:{a.name}" for a in _config.areas)],
+    default_args={
+        "owner": "landsat-ops",
+        "retries": _retries,
+        "retry_delay": _retry_delay,
+        "retry_exponential_backoff": True,
+        "max_retry_delay": datetime.timedelta(hours=1),
+    },
+    params={
+        "area": Param(
+            None,
+            type=["null", "string"],
+            enum=[None, *(a.name for a in _config.areas)],
+            description="Only this area (default: every area with points).",
+        ),
+        "start": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="First acquisition date YYYY-MM-DD (manual runs; default: unbounded).",
+        ),
+        "end": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Last acquisition date YYYY-MM-DD (manual runs; default: unbounded).",
+        ),
+        "report_backend": Param(
+            "local",
+            type="string",
+            enum=list(REPORT_BACKENDS),
+            description="Where the report notebook runs (local: in the Airflow worker).",
+        ),
+    },
+)
+def landsat_ndvi_timeseries():
+    @task
+    def list_scenes(params: dict | None = None, triggering_asset_events=None) -> list[dict]:
+        """The scenes to sample: the triggering events' scenes, or a date range (Params)."""
+        from airflow.sdk.exceptions import AirflowFailException
+        from landsat_pipeline.analytics import AnalyticsError, scenes_to_sample
+        from landsat_pipeline.bucket import open_bucket
+        from landsat_pipeline.config import ConfigError
+
+        events = [
+            {**(event.extra or {}), "asset_uri": event.asset.uri}
+            for asset_events in (triggering_asset_events or {}).values()
+            for event in asset_events
+        ]
+        config = load_config(CONFIG_PATH)
+        store, _ = open_bucket(config.storage)
+        try:
+            chosen = scenes_to_sample(
+                config,
+                store,
+                area=params.get("area"),
+                start=params.get("start"),
+                end=params.get("end"),
+                events=events,
+            )
+        except (AnalyticsError, ConfigError) as exc:  # bad Params: a retry cannot help
+            raise AirflowFailException(str(exc)) from None
+        log.info(
+            "%d scenes to sample (%s) in areas %s; published but not landed: %s",
+            len(chosen["scenes"]),
+            f"{len(events)} asset events" if events else "date range",
+            chosen["areas"],
+            chosen["not_landed"] or "none",
+        )
+        return chosen["scenes"]
+
+    @task
+    def list_areas(scenes: list) -> list[str]:
+        """The areas whose tables this run updates (one merge task each)."""
+        return sorted({scene["area"] for scene in scenes})
+
+    @task(
+        pool=SAMPLING_POOL,
+        execution_timeout=datetime.timedelta(minutes=30),
+        map_index_template="{{ task.op_kwargs['scene']['scene_id'] }}",
+    )
+    def sample_scene(scene: dict) -> list[dict]:
+        """NDVI and QA cloud counts at the area's points in one scene (windows only)."""
+        from landsat_pipeline.analytics import sample_landed_scene
+
+        return sample_landed_scene(scene, load_config(CONFIG_PATH), radius=SAMPLE_RADIUS)
+
+    @task(map_index_template="{{ task.op_kwargs['area'] }}")
+    def merge_table(area: str, samples) -> dict:
+        """Merge the samples into the area's table (CSV + Parquet); one task per area."""
+        from landsat_pipeline.analytics import merge_area_table
+
+        return merge_area_table(load_config(CONFIG_PATH), area, samples)
+
+    @task(map_index_template="{{ task.op_kwargs['table']['area'] }}")
+    def plot_table(table: dict) -> dict:
+        """NDVI over time per point and NDVI against cloud cover, next to the table."""
+        from landsat_pipeline.analytics import plot_area_table
+
+        return plot_area_table(load_config(CONFIG_PATH), table["area"])
+
+    @task.branch
+    def choose_report(params: dict | None = None) -> str:
+        """Follow the report task of the report_backend Param."""
+        backend = params["report_backend"]
+        if backend == "local":
+            return "report_local"
+        if backend == "ec2":
+            return "prepare_report_ec2"
+        raise ValueError(f"report_backend {backend!r}: expected one of {REPORT_BACKENDS}")
+
+    @task(multiple_outputs=True)
+    def prepare_report_ec2(areas: list, run_id: str | None = None) -> dict:
+        """Read the ec2 settings, upload the template; the instance's image, config, status."""
+        from airflow.sdk.exceptions import AirflowFailException
+        from landsat_pipeline.analytics import prepare_ec2_report
+        from landsat_pipeline.config import ConfigError
+
+        try:
+            return prepare_ec2_report(
+                load_config(CONFIG_PATH), list(areas), run_id=run_id, notebook=REPORT_NOTEBOOK
+            )
+        except ConfigError as exc:  # a retry cannot fix the config
+            raise AirflowFailException(str(exc)) from None
+
+    scenes = list_scenes()
+    areas = list_areas(scenes)
+    sampled = sample_scene.expand(scene=scenes)
+    merged = merge_table.partial(samples=sampled).expand(area=areas)
+    plotted = plot_table.expand(table=merged)
+    route = choose_report()
+    plotted >> route
+
+    report_local = AreaReportOperator.partial(
+        task_id="report_local",
+        config_path=CONFIG_PATH,
+        notebook=REPORT_NOTEBOOK,
+        map_index_template="{{ task.area }}",
+    ).expand(area=areas)
+
+    job = prepare_report_ec2(areas)
+    create = EC2CreateInstanceOperator(
+        task_id="create_report_instance",
+        aws_conn_id=job["aws_conn_id"],
+        image_id=job["image_id"],
+        region_name=job["region_name"],
+        config=job["config"],
+        retries=0,  # a retry must not start a second instance; rerun the whole report instead
+    )
+    waited = Ec2ReportSensor(
+        task_id="wait_report_instance",
+        config_path=CONFIG_PATH,
+        job=job,
+        instance_ids=create.output,
+        mode="reschedule",
+        retries=0,  # the instance that could have reported is gone
+    )
+    terminate = EC2TerminateInstanceOperator(
+        task_id="terminate_report_instance",
+        aws_conn_id=job["aws_conn_id"],
+        instance_ids=create.output,
+        region_name=job["region_name"],
+    )
+    route >> [report_local, job]
+    # No on_failure_fail_dagrun: it would make the teardown the run's leaf, and a failed wait
+    # would end the run "success". Should termination fail, the instance still powers itself
+    # off at its hard timeout.
+    create >> waited >> terminate.as_teardown(setups=create)
+
+
+ndvi_timeseries_dag = landsat_ndvi_timeseries()
+
+
+if __name__ == "__main__":
+    # python dags/landsat_ndvi_timeseries.py: one manual run over the whole archive, in-process.
+    ndvi_timeseries_dag.test()

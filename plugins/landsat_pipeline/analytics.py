@@ -1,0 +1,804 @@
+"""Archive analytics: NDVI at the points of interest of every published scene, per area.
+
+The ``landsat_ndvi_timeseries`` DAG is wiring only; the work is here:
+
+* :func:`scenes_to_sample`: which published scenes a run samples. The published STAC
+  collection of each path/row (``published/<PPP>/<RRR>/collection.json``, one item link per
+  published scene) is the list of what exists; the bands are read from ``landing/<ID>/``. An
+  Asset-triggered run samples the scenes named by its asset events; a manual run samples
+  every published scene of the chosen areas in a date range.
+* :func:`sample_landed_scene`: one scene, every point of its area
+  (:func:`landsat_ops.sampling.sample_scene`: only the windows around the points are read,
+  also on S3 through GDAL's ``/vsis3/``, with the credentials of the Airflow connection).
+* :func:`merge_area_table`: the area's table ``published/analytics/<area>/ndvi_timeseries.csv``
+  and ``.parquet``, merged with :func:`landsat_ops.timeseries.merge_rows` (a re-sampled
+  scene replaces its rows, never duplicates them).
+* :func:`plot_area_table`: ``ndvi_timeseries.png`` and ``ndvi_vs_cloud.png`` next to it.
+* :class:`AreaReportOperator`: the provider's ``PapermillOperator`` running
+  ``reports/area_report.ipynb`` for one area in the worker, then ``report.ipynb`` (outputs
+  kept) and ``report.html`` (nbconvert) published next to the table.
+* :func:`prepare_ec2_report` and :class:`Ec2ReportSensor`: the ``ec2`` report backend, one
+  throwaway instance (:mod:`landsat_ops.remote`) running papermill in a report image through
+  ``landsat-ops sync-run``, with the settings of the ``ec2`` render backend (``remote``).
+
+Bucket layout (keys derive from the area, never from the clock)::
+
+    published/analytics/<area>/ndvi_timeseries.csv|.parquet   the table
+    published/analytics/<area>/ndvi_timeseries.png            NDVI over time per point
+    published/analytics/<area>/ndvi_vs_cloud.png              NDVI against scene cloud cover
+    published/analytics/<area>/report.ipynb|.html             the executed report
+    staging/analytics/area_report.ipynb                       the template, for the ec2 job
+    staging/analytics/_ec2-status/<run>.json                  the ec2 job's exit code
+
+Tables, plots and the template are only written when their bytes change: re-running a
+scene, or a whole range, rewrites nothing that did not change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import re
+import shlex
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from airflow.providers.papermill.operators.papermill import PapermillOperator
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import AirflowFailException
+
+from landsat_pipeline.bucket import collection_key, landing_prefix, open_bucket
+from landsat_pipeline.config import Area, ConfigError, PipelineConfig, load_config
+
+__all__ = [
+    "ANALYTICS_PREFIX",
+    "REPORT_BACKENDS",
+    "REPORT_IMAGE_ENV",
+    "REPORT_TEMPLATE_KEY",
+    "SAMPLE_RADIUS",
+    "AnalyticsError",
+    "AreaReportOperator",
+    "Ec2ReportSensor",
+    "area_keys",
+    "ec2_report_command",
+    "ec2_status_key",
+    "gdal_session",
+    "landed_scene_ids",
+    "merge_area_table",
+    "notebook_html",
+    "plot_area_table",
+    "prepare_ec2_report",
+    "published_scenes",
+    "read_ec2_status",
+    "report_image",
+    "sample_landed_scene",
+    "scene_asset_name",
+    "scene_asset_uri",
+    "scenes_to_sample",
+]
+
+log = logging.getLogger(__name__)
+
+ANALYTICS_PREFIX = "published/analytics"
+REPORT_BACKENDS = ("local", "ec2")
+"""Where the report notebook runs: in the Airflow worker, or on a throwaway EC2 instance."""
+SAMPLE_RADIUS = 1
+"""Window half-width in pixels (3 x 3): fixed, so every row of a table means the same thing."""
+REPORT_TEMPLATE_KEY = "staging/analytics/area_report.ipynb"
+EC2_STATUS_PREFIX = "staging/analytics/_ec2-status"
+REPORT_LOG_STREAM_PREFIX = "report"
+"""The report container's CloudWatch Logs streams are ``report/<instance id>``."""
+_GONE = {"shutting-down", "terminated", "stopping", "stopped", "gone"}
+
+_FILES = {
+    "table_csv": "ndvi_timeseries.csv",
+    "table_parquet": "ndvi_timeseries.parquet",
+    "plot_timeseries": "ndvi_timeseries.png",
+    "plot_ndvi_vs_cloud": "ndvi_vs_cloud.png",
+    "report_ipynb": "report.ipynb",
+    "report_html": "report.html",
+}
+_ASSET_URI = re.compile(r"^landsat://published/p(?P<path>\d{3})_r(?P<row>\d{3})$")
+_ITEM_HREF = re.compile(r"^\./(?P<date>\d{4}-\d{2}-\d{2})/(?P<id>[^/]+)\.json$")
+
+
+class AnalyticsError(RuntimeError):
+    """A run cannot do what it was asked (a bad date range, a scene that is not what it says)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Names
+# --------------------------------------------------------------------------------------------
+
+
+def area_keys(area: str) -> dict[str, str]:
+    """Bucket keys of an area's table, plots and report (see the module docstring)."""
+    return {name: f"{ANALYTICS_PREFIX}/{area}/{file}" for name, file in _FILES.items()}
+
+
+def scene_asset_uri(path: int, row: int) -> str:
+    """URI of the Asset the scenes DAG of a path/row updates on each published scene."""
+    return f"landsat://published/p{path:03d}_r{row:03d}"
+
+
+def scene_asset_name(path: int, row: int) -> str:
+    return f"landsat_p{path:03d}_r{row:03d}"
+
+
+def _path_row_of_asset(uri: str) -> tuple[int, int] | None:
+    match = _ASSET_URI.match(uri or "")
+    return (int(match["path"]), int(match["row"])) if match else None
+
+
+def ec2_status_key(run_id: str) -> str:
+    """Where the ec2 report job of a DAG run records its exit code (derived from the run)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("_") or "run"
+    return f"{EC2_STATUS_PREFIX}/{safe}.json"
+
+
+# --------------------------------------------------------------------------------------------
+# Which scenes
+# --------------------------------------------------------------------------------------------
+
+
+def _date(value: Any, name: str) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        raise AnalyticsError(f"{name} is {value!r} (expected a date YYYY-MM-DD)") from None
+
+
+def published_scenes(store, path: int, row: int) -> list[dict[str, Any]]:
+    """The published scenes of a path/row, oldest first, from its STAC collection.
+
+    Returns ``[{"scene_id", "date", "path", "row"}]``; empty when nothing is published.
+    """
+    key = collection_key(path, row)
+    if not store.exists(key):
+        return []
+    try:
+        collection = json.loads(store.read_bytes(key))
+    except ValueError as exc:
+        raise AnalyticsError(f"{store.uri(key)}: not valid JSON ({exc})") from None
+    scenes = []
+    for link in collection.get("links") or []:
+        match = _ITEM_HREF.match(str(link.get("href", ""))) if link.get("rel") == "item" else None
+        if match:
+            scenes.append(
+                {"scene_id": match["id"], "date": match["date"], "path": path, "row": row}
+            )
+    return sorted(scenes, key=lambda s: (s["date"], s["scene_id"]))
+
+
+def landed_scene_ids(store) -> set[str]:
+    """IDs of the scenes whose red and NIR bands are under ``landing/<ID>/`` (one listing)."""
+    bands: dict[str, set[str]] = {}
+    for key in store.list("landing/"):
+        parts = key.split("/")
+        if len(parts) != 3:
+            continue
+        name = parts[2].upper()
+        for band in ("B4", "B5"):
+            if name.endswith(f"_{band}.TIF"):
+                bands.setdefault(parts[1], set()).add(band)
+    return {scene_id for scene_id, found in bands.items() if found == {"B4", "B5"}}
+
+
+def scenes_to_sample(
+    config: PipelineConfig,
+    store,
+    *,
+    area: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    events: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """The scenes a run samples, and the areas whose tables it updates.
+
+    Parameters
+    ----------
+    config, store
+        The pipeline config and the bucket.
+    area
+        Only this area (default: every area with points).
+    start, end
+        First and last acquisition date (``YYYY-MM-DD``, inclusive; default: unbounded).
+    events
+        The ``extra`` of the run's triggering asset events, each with ``asset_uri`` added.
+        When given, only the scenes they name are sampled (``start``/``end`` still apply);
+        an event without a ``scene_id`` stands for every published scene of its path/row.
+
+    Returns
+    -------
+    dict
+        ``scenes``: ``[{"scene_id", "date", "path", "row", "area", "landing_uri"}]`` oldest
+        first; ``areas``: names of the areas that have scenes to sample; ``not_landed``:
+        published scenes left out because their bands are not under ``landing/``;
+        ``areas_without_points``: areas left out because they have no points.
+    """
+    first, last = _date(start, "start"), _date(end, "end")
+    if first and last and first > last:
+        raise AnalyticsError(f"start {first} is after end {last} (expected start <= end)")
+    chosen = [config.area(area)] if area else list(config.areas)
+    without_points = sorted(a.name for a in chosen if not a.points)
+    for name in without_points:
+        log.warning("area %s has no points of interest in %s: not sampled", name, config.source)
+    by_path_row = {pr: a.name for a in chosen if a.points for pr in a.path_rows}
+
+    wanted: dict[str, dict[str, Any]] = {}
+
+    def add(scene: Mapping[str, Any]) -> None:
+        key = (int(scene["path"]), int(scene["row"]))
+        if key not in by_path_row:
+            log.info("%s: path/row %03d/%03d is in no chosen area", scene["scene_id"], *key)
+            return
+        day = _date(scene["date"], f"{scene['scene_id']} date")
+        if (first and day < first) or (last and day > last):
+            return
+        wanted[scene["scene_id"]] = {
+            "scene_id": scene["scene_id"],
+            "date": day.isoformat(),
+            "path": key[0],
+            "row": key[1],
+            "area": by_path_row[key],
+        }
+
+    if events:
+        for extra in events:
+            path_row = _path_row_of_asset(extra.get("asset_uri", ""))
+            if extra.get("scene_id") and extra.get("date"):
+                path, row = path_row or (None, None)
+                add({**extra, "path": extra.get("path", path), "row": extra.get("row", row)})
+            elif path_row is not None:
+                for scene in published_scenes(store, *path_row):
+                    add(scene)
+            else:
+                log.warning("ignoring an asset event without scene nor path/row: %s", extra)
+    else:
+        for path, row in sorted(by_path_row):
+            for scene in published_scenes(store, path, row):
+                add(scene)
+
+    landed = landed_scene_ids(store) if wanted else set()
+    not_landed = sorted(s for s in wanted if s not in landed)
+    for scene_id in not_landed:
+        log.warning(
+            "%s is published but its bands are not under %s: not sampled",
+            scene_id,
+            store.uri(landing_prefix(scene_id)),
+        )
+    scenes = [
+        {**scene, "landing_uri": store.uri(landing_prefix(scene_id)) + "/"}
+        for scene_id, scene in sorted(wanted.items(), key=lambda kv: (kv[1]["date"], kv[0]))
+        if scene_id in landed
+    ]
+    return {
+        "scenes": scenes,
+        "areas": sorted({s["area"] for s in scenes}),
+        "not_landed": not_landed,
+        "areas_without_points": without_points,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling one scene
+# --------------------------------------------------------------------------------------------
+
+
+def gdal_session(aws_conn_id: str):
+    """A rasterio ``AWSSession`` with the credentials and region of an Airflow AWS connection.
+
+    ``/vsis3/`` reads are made by GDAL, not boto3: it gets the connection's credentials
+    (which live in the connection, not necessarily in the environment) through this session,
+    for the duration of the read; they are never logged nor passed through XCom.
+    """
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+    from rasterio.session import AWSSession
+
+    hook = S3Hook(aws_conn_id=aws_conn_id)
+    return AWSSession(session=hook.get_session(), region_name=hook.conn_region_name)
+
+
+def _points(area: Area):
+    from landsat_ops.sampling import Point
+
+    return [Point(p.id, p.lon, p.lat) for p in area.points]
+
+
+def sample_landed_scene(
+    scene: Mapping[str, Any], config: PipelineConfig, *, radius: int = SAMPLE_RADIUS
+) -> list[dict[str, Any]]:
+    """Sample the points of the scene's area in its landed bands; one row dict per point.
+
+    The rows are :class:`landsat_ops.sampling.SampleRow` as dicts (small: they go to XCom).
+    """
+    import rasterio
+
+    from landsat_ops.sampling import sample_scene
+
+    area = config.area(scene["area"])
+    store, client = open_bucket(config.storage)
+    session = gdal_session(config.storage.aws_conn_id) if config.storage.is_s3 else None
+    uri = scene.get("landing_uri") or store.uri(landing_prefix(scene["scene_id"])) + "/"
+    with rasterio.Env(session=session):
+        rows = sample_scene(uri, _points(area), radius=radius, s3_client=client)
+    found = {row.scene_id for row in rows}
+    if found and found != {scene["scene_id"]}:
+        raise AnalyticsError(f"{uri}: holds scene {sorted(found)}, expected {scene['scene_id']}")
+    log.info(
+        "%s: %d points, %d with NDVI; %s",
+        scene["scene_id"],
+        len(rows),
+        sum(1 for r in rows if r.ndvi is not None),
+        "; ".join(f"{r.point_id}={r.ndvi if r.ndvi is not None else r.reason}" for r in rows),
+    )
+    return [row.to_dict() for row in rows]
+
+
+# --------------------------------------------------------------------------------------------
+# The table and its plots
+# --------------------------------------------------------------------------------------------
+
+
+def _write_if_changed(store, key: str, data: bytes, content_type: str) -> bool:
+    from landsat_pipeline.publishing import write_if_changed
+
+    return write_if_changed(store, key, data, content_type)
+
+
+def merge_area_table(
+    config: PipelineConfig, area_name: str, samples: Iterable[Iterable[Mapping[str, Any]]]
+) -> dict[str, Any]:
+    """Merge the samples of one area into its published table (CSV and Parquet).
+
+    ``samples`` holds one list of rows per sampled scene (all areas); the rows of this area's
+    path/rows are merged into the existing table (:func:`~landsat_ops.timeseries.merge_rows`).
+    Rows of points no longer in the config are dropped, so the table follows the reviewed
+    points. Parquet is written before CSV: the CSV is what the next merge reads, so a failure
+    between the two is repaired by a rerun.
+
+    Returns
+    -------
+    dict
+        ``area``, ``table_csv``, ``table_parquet`` (URIs), ``rows``, ``scenes``, ``points``,
+        ``merged_scenes`` (the scenes of this run) and ``changed``.
+    """
+    from landsat_ops.timeseries import merge_rows, read_table, table_to_csv, table_to_parquet
+
+    area = config.area(area_name)
+    store, client = open_bucket(config.storage)
+    keys = area_keys(area.name)
+    path_rows = set(area.path_rows)
+    new_rows = [
+        row
+        for scene_rows in samples
+        for row in scene_rows or []
+        if (int(row["path"]), int(row["row"])) in path_rows
+    ]
+    existing = read_table(store.uri(keys["table_csv"]), s3_client=client, missing_ok=True)
+    table = merge_rows(existing, new_rows)
+    point_ids = {p.id for p in area.points}
+    dropped = sorted({r["point_id"] for r in table if r["point_id"] not in point_ids})
+    if dropped:
+        log.warning("dropping the rows of points no longer in the config: %s", dropped)
+        table = [r for r in table if r["point_id"] in point_ids]
+    changed = _write_if_changed(
+        store, keys["table_parquet"], table_to_parquet(table), "application/vnd.apache.parquet"
+    )
+    changed |= _write_if_changed(store, keys["table_csv"], table_to_csv(table), "text/csv")
+    merged_scenes = sorted({r["scene_id"] for r in new_rows})
+    log.info(
+        "%s: merged %d samples of %d scenes; the table has %d rows of %d scenes (%s)",
+        store.uri(keys["table_csv"]),
+        len(new_rows),
+        len(merged_scenes),
+        len(table),
+        len({r["scene_id"] for r in table}),
+        "written" if changed else "unchanged",
+    )
+    return {
+        "area": area.name,
+        "table_csv": store.uri(keys["table_csv"]),
+        "table_parquet": store.uri(keys["table_parquet"]),
+        "rows": len(table),
+        "scenes": len({r["scene_id"] for r in table}),
+        "points": sorted({r["point_id"] for r in table}),
+        "merged_scenes": merged_scenes,
+        "changed": changed,
+    }
+
+
+def plot_area_table(config: PipelineConfig, area_name: str) -> dict[str, Any]:
+    """Draw the area's table: NDVI over time per point, and NDVI against cloud cover."""
+    from landsat_ops.timeseries import plot_ndvi_vs_cloud, plot_timeseries, read_table
+
+    area = config.area(area_name)
+    store, client = open_bucket(config.storage)
+    keys = area_keys(area.name)
+    table = read_table(store.uri(keys["table_csv"]), s3_client=client)
+    out: dict[str, Any] = {"area": area.name}
+    with tempfile.TemporaryDirectory(prefix="landsat-plots-") as work:
+        for name, draw in (
+            ("plot_timeseries", lambda p: plot_timeseries(table, p, title=f"NDVI: {area.title}")),
+            (
+                "plot_ndvi_vs_cloud",
+                lambda p: plot_ndvi_vs_cloud(table, p, title=f"NDVI vs cloud: {area.title}"),
+            ),
+        ):
+            local = Path(work) / _FILES[name]
+            draw(local)
+            _write_if_changed(store, keys[name], local.read_bytes(), "image/png")
+            out[name] = store.uri(keys[name])
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The report: local backend
+# --------------------------------------------------------------------------------------------
+
+
+def notebook_html(path: str | os.PathLike) -> bytes:
+    """An executed notebook as a standalone HTML report: its markdown and outputs (tables,
+    figures inline as PNG), without the code (``jupyter nbconvert --to html --no-input``);
+    the executed ``.ipynb`` keeps the code."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_filename(str(path))
+    return body.encode()
+
+
+class AreaReportOperator(PapermillOperator):
+    """Run the report notebook for one area with papermill and publish it, executed and as HTML.
+
+    The area's CSV table is downloaded into a work folder, the notebook executed there with
+    the parameters ``area``, ``title``, ``table_uri`` (the local copy), ``source`` (the
+    table's URI, for the reader) and ``out_dir``; ``start``/``end`` keep their default (the
+    whole table). Then ``report.ipynb`` (outputs kept) and ``report.html`` (outputs, no code)
+    are written to ``published/analytics/<area>/``.
+
+    :param area: the area's name in the config.
+    :param config_path: the pipeline config file.
+    :param notebook: the parametrised notebook (``reports/area_report.ipynb``).
+    :param kernel_name: the Jupyter kernel; ``python3`` is the kernel of the Python running
+        the task when ipykernel is installed next to it (as in this project's venv).
+    """
+
+    template_fields = (*PapermillOperator.template_fields, "area", "config_path", "notebook")
+
+    def __init__(
+        self,
+        *,
+        area: str,
+        config_path: str,
+        notebook: str,
+        kernel_name: str = "python3",
+        log_output: bool = True,
+        **kwargs,
+    ) -> None:
+        super().__init__(
+            input_nb=notebook, kernel_name=kernel_name, log_output=log_output, **kwargs
+        )
+        self.area = area
+        self.config_path = config_path
+        self.notebook = notebook
+
+    def execute(self, context):
+        config = load_config(self.config_path)
+        area = config.area(self.area)
+        store, _ = open_bucket(config.storage)
+        keys = area_keys(area.name)
+        with tempfile.TemporaryDirectory(prefix="landsat-report-") as folder:
+            work = Path(folder)
+            table = store.get_file(keys["table_csv"], work / "in" / _FILES["table_csv"])
+            output = work / "out" / _FILES["report_ipynb"]
+            output.parent.mkdir(parents=True)
+            self.input_nb = str(self.notebook)
+            self.output_nb = str(output)
+            self.parameters = {
+                **(self.parameters or {}),
+                "area": area.name,
+                "title": area.title,
+                "table_uri": str(table),
+                "source": store.uri(keys["table_csv"]),
+                "out_dir": str(work / "figures"),
+            }
+            super().execute(context)
+            html = notebook_html(output)
+            executed = output.read_bytes()
+        store.write_bytes(keys["report_ipynb"], executed, content_type="application/x-ipynb+json")
+        store.write_bytes(keys["report_html"], html, content_type="text/html; charset=utf-8")
+        self.log.info("published %s and %s", store.uri(keys["report_ipynb"]), keys["report_html"])
+        return {
+            "area": area.name,
+            "backend": "local",
+            "report_ipynb": store.uri(keys["report_ipynb"]),
+            "report_html": store.uri(keys["report_html"]),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# The report: ec2 backend
+# --------------------------------------------------------------------------------------------
+
+
+REPORT_IMAGE_ENV = "LANDSAT_PIPELINE_REPORT_IMAGE"
+"""Environment variable naming the report image when the config's ``remote`` has none."""
+
+
+def report_image(config: PipelineConfig) -> str:
+    """The ec2 report image: ``remote.report_image``, else ``$LANDSAT_PIPELINE_REPORT_IMAGE``.
+
+    It must be the render image plus papermill, nbconvert, ipykernel and pandas (the render
+    image has no papermill), with ``landsat-ops`` as its ENTRYPOINT (docs/analytics.md).
+    """
+    image = getattr(config.remote, "report_image", None) or os.environ.get(REPORT_IMAGE_ENV)
+    if not image or any(c.isspace() for c in image):
+        raise ConfigError(
+            f"{config.source}: report_backend ec2 needs the report image (the render image "
+            f"plus papermill; see docs/analytics.md): set remote.report_image or the "
+            f"{REPORT_IMAGE_ENV} environment variable of the Airflow workers (got {image!r})"
+        )
+    return image
+
+
+def ec2_report_command(store_root: str, areas: Sequence[str], kernel_name: str = "python3"):
+    """The job of an ec2 report: ``landsat-ops sync-run ... -- sh -c 'papermill ...'``.
+
+    ``sync-run`` downloads ``published/analytics/`` (the tables) and the template into
+    ``in/``, runs papermill and nbconvert for each area into ``out/<area>/``, and only if all
+    of them succeed uploads ``out/`` to ``published/analytics/``: ``<area>/report.ipynb`` and
+    ``<area>/report.html``.
+    """
+    from landsat_ops.storage import join
+
+    steps = ["set -eu"]
+    for area in areas:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", area):
+            raise AnalyticsError(f"area {area!r}: unexpected characters for a report job")
+        notebook = f"out/{area}/{_FILES['report_ipynb']}"
+        papermill = ["papermill", "in/area_report.ipynb", notebook, "--kernel", kernel_name]
+        papermill += ["--report-mode", "-r", "area", area]
+        papermill += ["-r", "table_uri", f"in/{area}/{_FILES['table_csv']}"]
+        papermill += ["-r", "source", join(store_root, area_keys(area)["table_csv"])]
+        papermill += ["-r", "out_dir", f"work/{area}"]
+        steps += [
+            f"mkdir -p out/{area} work/{area}",
+            shlex.join(papermill),
+            shlex.join(["jupyter", "nbconvert", "--to", "html", "--no-input", notebook]),
+        ]
+    analytics = join(store_root, ANALYTICS_PREFIX) + "/"
+    return [
+        "landsat-ops",
+        "sync-run",
+        "--input",
+        analytics,
+        "--input",
+        join(store_root, REPORT_TEMPLATE_KEY),
+        "--output",
+        analytics,
+        "--",
+        "sh",
+        "-c",
+        "\n".join(steps),
+    ]
+
+
+def prepare_ec2_report(
+    config: PipelineConfig, areas: Sequence[str], *, run_id: str, notebook: str | os.PathLike
+) -> dict[str, Any]:
+    """What the ec2 report's create, wait and terminate tasks need, from the config at run time.
+
+    The instance settings are the ``ec2`` render backend's (``remote`` and ``remote.ec2`` of the
+    config: region, AMI, instance profile, subnet, security groups, instance type, timeout, log
+    group), the image is :func:`report_image`. Uploads the template to
+    :data:`REPORT_TEMPLATE_KEY` and removes the run's old status record (a retry must not read
+    the exit code of an earlier try).
+
+    Returns
+    -------
+    dict
+        ``image_id``, ``config``, ``region_name`` and ``aws_conn_id`` for the EC2 operators;
+        ``status_key``, ``areas``, ``command``, ``log_group``, ``log_stream_prefix``,
+        ``log_lines``, ``poll_seconds`` and ``timeout_minutes`` for :class:`Ec2ReportSensor`.
+
+    Raises
+    ------
+    ConfigError
+        The ``remote``/``remote.ec2`` settings or the report image are missing, or the bucket
+        is a local folder.
+    """
+    from landsat_ops import remote
+
+    if not areas:
+        raise AnalyticsError("no area to report on")
+    settings = config.remote_settings("ec2")
+    if not config.storage.is_s3:
+        raise ConfigError(
+            f"{config.source}: report_backend ec2 needs storage.root on s3:// (the instance "
+            f"reads the tables from the bucket), not the local folder {config.storage.root}"
+        )
+    ec2 = settings.ec2
+    image = report_image(config)
+    store, _ = open_bucket(config.storage)
+    _write_if_changed(
+        store, REPORT_TEMPLATE_KEY, Path(notebook).read_bytes(), "application/x-ipynb+json"
+    )
+    status_key = ec2_status_key(run_id)
+    store.delete(status_key)
+    command = ec2_report_command(store.root, areas)
+    user_data = remote.ec2_user_data(
+        image,
+        command,
+        region=settings.region,
+        timeout_minutes=ec2.timeout_minutes,
+        log_group=settings.log_group,
+        log_stream_prefix=REPORT_LOG_STREAM_PREFIX,
+        status_uri=store.uri(status_key),
+    )
+    tags = {**dict(ec2.tags), "Name": "landsat-ops area report", "landsat-ops:job": "report"}
+    instance = remote.ec2_instance_config(
+        instance_profile=ec2.instance_profile,
+        subnet_id=ec2.subnet_id,
+        security_group_ids=list(ec2.security_group_ids),
+        user_data=user_data,
+        instance_type=ec2.instance_type,
+        volume_size_gib=ec2.volume_size_gib,
+        tags=tags,
+    )
+    return {
+        "image_id": ec2.ami,
+        "config": instance,
+        "region_name": settings.region,
+        "aws_conn_id": settings.aws_conn_id,
+        "command": command,
+        "status_key": status_key,
+        "areas": list(areas),
+        "log_group": settings.log_group,
+        "log_stream_prefix": REPORT_LOG_STREAM_PREFIX,
+        "log_lines": ec2.log_lines,
+        "poll_seconds": ec2.poll_seconds,
+        "timeout_minutes": ec2.timeout_minutes,
+    }
+
+
+def read_ec2_status(store, status_key: str, instance_ids: Sequence[str]) -> dict | None:
+    """The report job's exit code record, if one of ``instance_ids`` wrote it; else None."""
+    if not store.exists(status_key):
+        return None
+    try:
+        status = json.loads(store.read_bytes(status_key))
+    except ValueError:
+        log.warning("%s is not JSON; ignoring it", store.uri(status_key))
+        return None
+    if not isinstance(status, dict) or status.get("instance_id") not in instance_ids:
+        log.info("%s was written by another instance; ignoring it", store.uri(status_key))
+        return None
+    return status
+
+
+class Ec2ReportSensor(BaseSensorOperator):
+    """Wait for the ec2 report job: success once it recorded exit code 0 and the reports exist.
+
+    Each poke reads the job's exit code record (``status_key``, only when written by one of
+    ``instance_ids``): 0 with every area's ``report.html`` published is success; any other code,
+    or 0 without the reports, fails at once with the container's last log lines. Without a
+    record, an instance that is gone (shutting down, terminated, stopped) fails at once too (its
+    hard timeout fired, or it could not write the record). Failures are not retried.
+
+    ``poll_seconds`` and ``timeout_minutes`` (templated, from ``prepare_report_ec2``) set
+    ``poke_interval`` and ``timeout`` at run time: the job's limit plus the instance's set-up
+    time (:data:`landsat_ops.remote.SETUP_MINUTES`) and 5 minutes.
+
+    :param config_path: the pipeline config file (the bucket).
+    :param job: ``prepare_report_ec2``'s XCom (``status_key``, ``areas``, ``aws_conn_id``,
+        ``region_name``, ``log_group``, ``log_stream_prefix``, ``log_lines``, ``poll_seconds``,
+        ``timeout_minutes``).
+    :param instance_ids: the instance(s) launched (``EC2CreateInstanceOperator``'s XCom).
+
+    The XCom value is ``{"backend": "ec2", "instance_ids", "reports": {area: report.html URI}}``.
+    """
+
+    template_fields: Sequence[str] = ("job", "instance_ids")
+
+    def __init__(self, *, config_path: str, job: Any, instance_ids: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config_path = config_path
+        self.job = job
+        self.instance_ids = instance_ids
+
+    def execute(self, context):
+        from landsat_ops.remote import SETUP_MINUTES
+
+        self.poke_interval = float(self.job["poll_seconds"])
+        self.timeout = float((int(self.job["timeout_minutes"]) + SETUP_MINUTES + 5) * 60)
+        return super().execute(context)
+
+    def poke(self, context) -> bool | PokeReturnValue:
+        config = load_config(self.config_path)
+        store, _ = open_bucket(config.storage)
+        ids = [self.instance_ids] if isinstance(self.instance_ids, str) else self.instance_ids
+        status = read_ec2_status(store, self.job["status_key"], ids)
+        if status is None:
+            states = self._instance_states(ids)
+            if not any(state in _GONE for state in states.values()):
+                self.log.info(
+                    "Waiting for the report job: instance %s",
+                    ", ".join(f"{i} {s}" for i, s in states.items()),
+                )
+                return False
+            status = read_ec2_status(store, self.job["status_key"], ids)  # written before power-off
+            if status is None:
+                raise AirflowFailException(
+                    f"report instance {', '.join(f'{i} is {s}' for i, s in states.items())} "
+                    f"without having recorded an exit code in {store.uri(self.job['status_key'])}"
+                    ": its hard timeout fired (boot, image pull or job took too long) or it "
+                    "could not write the record.\n" + self._logs(ids)
+                )
+        code, instance_id = status.get("exit_code"), status.get("instance_id")
+        if code != 0:
+            timed_out = " (the job hit its timeout)" if code == 124 else ""
+            raise AirflowFailException(
+                f"report instance {instance_id} ran the report job with exit code {code}"
+                f"{timed_out}; nothing was published.\n" + self._logs([instance_id])
+            )
+        keys = {area: area_keys(area)["report_html"] for area in self.job["areas"]}
+        missing = [store.uri(key) for key in keys.values() if not store.exists(key)]
+        if missing:
+            raise AirflowFailException(
+                f"report instance {instance_id} reported exit code 0, but {missing} are missing"
+            )
+        self.log.info("report job on %s done: %s", instance_id, sorted(keys))
+        return PokeReturnValue(
+            is_done=True,
+            xcom_value={
+                "backend": "ec2",
+                "instance_ids": list(ids),
+                "reports": {area: store.uri(key) for area, key in keys.items()},
+            },
+        )
+
+    def _instance_states(self, instance_ids: Sequence[str]) -> dict[str, str]:
+        from airflow.providers.amazon.aws.hooks.ec2 import EC2Hook
+        from botocore.exceptions import ClientError
+
+        client = EC2Hook(
+            aws_conn_id=self.job["aws_conn_id"],
+            region_name=self.job["region_name"],
+            api_type="client_type",
+        ).conn
+        states = {instance_id: "gone" for instance_id in instance_ids}
+        try:
+            response = client.describe_instances(InstanceIds=list(instance_ids))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidInstanceID.NotFound":
+                return states
+            raise
+        for reservation in response.get("Reservations", []):
+            for instance in reservation.get("Instances", []):
+                states[instance["InstanceId"]] = instance["State"]["Name"]
+        return states
+
+    def _logs(self, instance_ids: Sequence[str]) -> str:
+        from landsat_pipeline.remote_render import last_log_lines
+
+        return "\n".join(
+            last_log_lines(
+                aws_conn_id=self.job["aws_conn_id"],
+                region_name=self.job["region_name"],
+                log_group=self.job["log_group"],
+                log_stream=f"{self.job['log_stream_prefix']}/{instance_id}",
+                limit=int(self.job["log_lines"]),
+            )
+            for instance_id in instance_ids
+        )
