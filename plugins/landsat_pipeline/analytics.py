@@ -769,25 +769,9 @@ class Ec2ReportSensor(BaseSensorOperator):
         )
 
     def _instance_states(self, instance_ids: Sequence[str]) -> dict[str, str]:
-        from airflow.providers.amazon.aws.hooks.ec2 import EC2Hook
-        from botocore.exceptions import ClientError
+        from landsat_pipeline.remote_render import instance_states
 
-        client = EC2Hook(
-            aws_conn_id=self.job["aws_conn_id"],
-            region_name=self.job["region_name"],
-            api_type="client_type",
-        ).conn
-        states = {instance_id: "gone" for instance_id in instance_ids}
-        try:
-            response = client.describe_instances(InstanceIds=list(instance_ids))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidInstanceID.NotFound":
-                return states
-            raise
-        for reservation in response.get("Reservations", []):
-            for instance in reservation.get("Instances", []):
-                states[instance["InstanceId"]] = instance["State"]["Name"]
-        return states
+        return instance_states(self.job["aws_conn_id"], self.job["region_name"], instance_ids)
 
     def _logs(self, instance_ids: Sequence[str]) -> str:
         from landsat_pipeline.remote_render import last_log_lines

@@ -202,6 +202,27 @@ def staged_set_reason(store: Store, scene: Mapping, products: Sequence[str]) -> 
 
 
 # -- logs -------------------------------------------------------------------------------------
+def instance_states(
+    aws_conn_id: str, region_name: str, instance_ids: Sequence[str]
+) -> dict[str, str]:
+    """EC2 state name of each instance (``running``, ``terminated``...), ``gone`` if unknown."""
+    from airflow.providers.amazon.aws.hooks.ec2 import EC2Hook
+    from botocore.exceptions import ClientError
+
+    client = EC2Hook(aws_conn_id=aws_conn_id, region_name=region_name, api_type="client_type").conn
+    states = {instance_id: "gone" for instance_id in instance_ids}
+    try:
+        response = client.describe_instances(InstanceIds=list(instance_ids))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "InvalidInstanceID.NotFound":
+            return states
+        raise
+    for reservation in response.get("Reservations", []):
+        for instance in reservation.get("Instances", []):
+            states[instance["InstanceId"]] = instance["State"]["Name"]
+    return states
+
+
 def last_log_lines(
     *, aws_conn_id: str | None, region_name: str | None, log_group: str, log_stream: str, limit: int
 ) -> str:
@@ -471,23 +492,7 @@ class Ec2RenderSensor(BaseSensorOperator):
         return status
 
     def _instance_states(self, instance_ids: list[str]) -> dict[str, str]:
-        from airflow.providers.amazon.aws.hooks.ec2 import EC2Hook
-        from botocore.exceptions import ClientError
-
-        client = EC2Hook(
-            aws_conn_id=self.aws_conn_id, region_name=self.region_name, api_type="client_type"
-        ).conn
-        states = {instance_id: "gone" for instance_id in instance_ids}
-        try:
-            response = client.describe_instances(InstanceIds=list(instance_ids))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidInstanceID.NotFound":
-                return states
-            raise
-        for reservation in response.get("Reservations", []):
-            for instance in reservation.get("Instances", []):
-                states[instance["InstanceId"]] = instance["State"]["Name"]
-        return states
+        return instance_states(self.aws_conn_id, self.region_name, instance_ids)
 
     def _logs(self, instance_ids: Sequence[str]) -> str:
         return "\n".join(
