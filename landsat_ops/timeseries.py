@@ -513,6 +513,9 @@ def plot_timeseries(
             )
     if drawn == 0:
         axes.text(0.5, 0.5, "no NDVI samples", ha="center", va="center", transform=axes.transAxes)
+    times = sorted({_time(r) for r in rows if r["point_id"] in wanted})
+    if times and times[0] == times[-1]:  # one acquisition: show a month, not years, around it
+        axes.set_xlim(times[0] - dt.timedelta(days=16), times[0] + dt.timedelta(days=16))
     locator = mdates.AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
