@@ -26,9 +26,10 @@ Tasks (XCom holds scene IDs, URIs and the small sample rows, never rasters nor c
 4. `plot_table`: `ndvi_timeseries.png` (NDVI over time per point, cloudy samples hollow) and
    `ndvi_vs_cloud.png`, next to the table.
 5. `choose_report` branches on the `report_backend` Param:
-   * `local`: `report_local`, the provider's PapermillOperator (a subclass that publishes),
-     executes `reports/area_report.ipynb` per area in the worker; `report.ipynb` (outputs
-     kept) and `report.html` are published next to the table.
+   * `local`: `report_local` (`AreaReportOperator`) runs the papermill provider's
+     PapermillOperator on `reports/area_report.ipynb` per area in the worker, and publishes
+     `report.ipynb` (outputs kept) and `report.html` next to the table. The provider (and
+     papermill's numpy/pyarrow/cloud handlers) is imported when the task runs, not on parse.
    * `ec2`: `prepare_report_ec2` -> `create_report_instance` -> `wait_report_instance`, with the
      teardown `terminate_report_instance` (runs whatever happened): one throwaway instance that
      runs papermill in the report image through `landsat-ops sync-run`, terminates itself

@@ -503,7 +503,80 @@ def test_schedule_params_pools_and_structure(dag):
 
     report = dag.get_task("report_local")
     assert report.operator_class is AreaReportOperator
-    assert issubclass(AreaReportOperator, PapermillOperator)
+    # It runs a PapermillOperator (test_report_local_runs_the_notebook_through_the_provider)
+    # and templates what that one templates.
+    assert set(PapermillOperator.template_fields) <= set(AreaReportOperator.template_fields)
+    assert {"area", "config_path", "notebook"} <= set(AreaReportOperator.template_fields)
+
+
+def test_report_local_runs_the_notebook_through_the_provider(
+    s3, pipeline_config, monkeypatch, capfd
+):
+    """The report task executes the notebook with the papermill provider's PapermillOperator.
+
+    papermill's ``execute_notebook`` is replaced by a stub (the real notebook runs in
+    test_table_plots_and_report_then_a_rerun_changes_nothing); the provider's operator, created
+    at run time, is run without the SDK's "cannot be called outside of the Task Runner" warning.
+    """
+    import nbformat
+    import papermill
+    from airflow.providers.papermill.operators.papermill import PapermillOperator
+    from conftest import CONFIG_FILE
+    from landsat_pipeline.analytics import AreaReportOperator, _run_nested
+
+    notebook = str(REPO / "reports" / "area_report.ipynb")
+    client, _ = s3
+    csv = b"scene_id,point_id,ndvi\nLC08_X,p1,0.5\n"
+    client.put_object(Bucket=BUCKET, Key=f"{PREFIX}/ndvi_timeseries.csv", Body=csv)
+    operators, notebooks = [], []
+    real_execute = PapermillOperator.execute
+
+    def spy_execute(self, context):
+        operators.append(self)
+        return real_execute(self, context)
+
+    def fake_execute_notebook(input_path, output_path, **kwargs):
+        notebooks.append((input_path, output_path, kwargs))
+        assert Path(kwargs["parameters"]["table_uri"]).read_bytes() == csv
+        stub = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# stub")])
+        Path(output_path).write_text(nbformat.writes(stub))
+
+    monkeypatch.setattr(PapermillOperator, "execute", spy_execute)
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute_notebook)
+    report = AreaReportOperator(
+        task_id="report_local",
+        area=AREA,
+        config_path=str(CONFIG_FILE),
+        notebook=notebook,
+        parameters={"cloud_threshold": 30},
+    )
+    result = _run_nested(report, {})  # as the task runner runs a task
+
+    (operator,) = operators
+    assert type(operator) is PapermillOperator and operator.task_id == "report_local"
+    ((input_path, output_path, kwargs),) = notebooks
+    assert input_path == notebook
+    assert kwargs["kernel_name"] == "python3" and kwargs["log_output"] is True
+    assert kwargs["report_mode"] is True
+    assert kwargs["parameters"] == {
+        "cloud_threshold": 30,
+        "area": AREA,
+        "title": "Scoresby Sund (test)",
+        "table_uri": kwargs["parameters"]["table_uri"],
+        "source": f"s3://{BUCKET}/{PREFIX}/ndvi_timeseries.csv",
+        "out_dir": kwargs["parameters"]["out_dir"],
+    }
+    assert not Path(output_path).exists()  # the work folder is gone
+    assert nbformat.reads(read(client, f"{PREFIX}/report.ipynb").decode(), as_version=4).cells
+    assert "<h1" in read(client, f"{PREFIX}/report.html").decode()
+    assert result == {
+        "area": AREA,
+        "backend": "local",
+        "report_ipynb": f"s3://{BUCKET}/{PREFIX}/report.ipynb",
+        "report_html": f"s3://{BUCKET}/{PREFIX}/report.html",
+    }
+    out = capfd.readouterr()
+    assert "cannot be called outside of the Task Runner" not in out.out + out.err
 
 
 def test_dag_serializes(dag):
@@ -516,7 +589,7 @@ def test_dag_serializes(dag):
 def test_parse_does_no_pixel_work_imports():
     """The DAG file pulls in no rasterio/matplotlib nor landsat_ops' sampling.
 
-    (papermill, imported by the provider's operator, brings numpy and pyarrow along.)
+    (Nor papermill nor the data stack: tests/dags/test_dag_integrity.py.)
     """
     code = (
         "import sys, time\n"
