@@ -162,8 +162,13 @@ def render(scene, out, products, percentiles, ranges, preview_size, compression,
         landsat-ops render ./LC08_L1TP_226010_20140820_20200911_02_T1 --out ./products
         landsat-ops render scene/ --out out/ --ranges 5900:11000,6200:11000,7600:11000
     """
+    import gc
+
     from landsat_ops.render import render_scene
 
+    # The objects of the imports live as long as the process: keep them out of the
+    # garbage collector's scans (several tenths of a second over a render).
+    gc.freeze()
     show = progress if progress is not None else sys.stderr.isatty()
     bar = _Progress(show)
     try:

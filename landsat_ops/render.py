@@ -1,14 +1,19 @@
 """Render one Landsat 8 scene: true colour, false colour, NDVI, histograms, COGs, PNGs, STAC item.
 
-The pipeline streams the scene in full-width strips of 512 rows and never holds a whole band:
+The pipeline streams the scene in full-width strips of 512 rows and never holds a whole band.
+Strips are shared between worker threads (one per core, each with its own GDAL handles) that
+run compiled kernels (:mod:`landsat_ops.kernels`, GIL released):
 
 1. *Scan*: every band a product needs is decoded once. Each strip adds to the band's exact
-   uint16 histogram (fill excluded), NDVI is computed and written, and the raw strip is
-   spooled to a scratch file (a plain copy: re-reading it costs no decoding).
-2. *Stretch*: cut-offs come from the whole-scene histograms (or from manual ranges), the
-   spooled strips go through 8-bit lookup tables into scratch GeoTIFFs.
-3. *Products*: each scratch GeoTIFF gets overviews and becomes a COG; PNG previews are read
-   from those overviews; the histogram figure is drawn from the histograms.
+   uint16 histogram (fill excluded), NDVI is computed (with its histogram) and written with
+   its overviews as raw float32, and the raw strip is spooled to a scratch file (a plain
+   copy: re-reading it costs no decoding).
+2. *Stretch*: cut-offs come from the whole-scene histograms (or from manual ranges); the
+   spooled strips go through 8-bit lookup tables into the composite's raw pixels and
+   nearest-neighbour overviews, written strip by strip.
+3. *Products*: GDAL encodes each product's raw pixels and overviews (described by a VRT) as a
+   COG in its own threads, while the workers stretch the next composite; PNG previews are
+   read from the COGs' overviews; the histogram figure is drawn meanwhile.
 4. *Publish*: everything is complete in a private work folder before anything is copied to
    the destination; the STAC item, which lists the products with their checksums, goes last.
 """
@@ -20,13 +25,14 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import rasterio
+from affine import Affine
 
 from landsat_ops import io, ops
 from landsat_ops.errors import (
@@ -53,6 +59,13 @@ COMPOSITES = {
 NDVI_RANGE = (-1.0, 1.0)
 NDVI_COLORMAP = "RdYlGn"
 NDVI_BINS = 200
+# Threads that share the strips of a scene (2 cores here; more only helps with more cores).
+WORKERS = max(
+    1,
+    min(
+        4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    ),
+)
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -261,7 +274,13 @@ def _fetch_scene(
 
 
 class _SceneRenderer:
-    """The scan -> stretch -> products passes over one scene (see the module docstring)."""
+    """The scan -> stretch -> products passes over one scene (see the module docstring).
+
+    Work is split by strips between :data:`WORKERS` threads. Each thread has its own GDAL
+    handles (a dataset is not safe to share between threads) and runs the compiled kernels
+    of :mod:`landsat_ops.kernels`, which release the GIL, so decoding, histograms, the
+    stretch and NDVI use every core. COG encoding runs in GDAL's own threads.
+    """
 
     def __init__(
         self,
@@ -301,17 +320,19 @@ class _SceneRenderer:
         self.ndvi_hist: tuple[np.ndarray, np.ndarray] | None = None
         self.grid: dict = {}
         self.valid_preview: np.ndarray | None = None  # where a preview has data (footprint)
+        self.checksums: dict[str, str] = {}  # product file name -> sha256, computed as written
         self.compression = compression
+        self._lock = threading.Lock()  # progress counts and writes to an in-memory raster
+        self._stop = threading.Event()  # set when a worker failed: the others stop early
+        self._done: dict[str, int] = {}
+        self._fds: dict[str, int] = {}  # spool name -> file descriptor
+        self._rasters: dict[str, _RawRaster] = {}  # product -> its raw pixels and overviews
 
-    # -- pass 1 ---------------------------------------------------------------------
     def run(self) -> list[Path]:
-        """Run all passes; GDAL work (decoding, COG encoding) overlaps the numpy work."""
+        """Run all passes and return the product files (in ``self.out``)."""
         needed = _needed_bands(self.products)
-        with (
-            io.gdal_env(),
-            io.open_bands({b: self.files.bands[b] for b in needed}) as bands,
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="landsat-ops") as pool,
-        ):
+        band_files = {b: self.files.bands[b] for b in needed}
+        with io.gdal_env(), io.open_bands(band_files) as bands:  # checks the grid once
             ref = bands[min(bands)]
             self.grid = {
                 "width": ref.width,
@@ -320,107 +341,128 @@ class _SceneRenderer:
                 "transform": ref.transform,
                 "bounds": ref.bounds,
             }
-            windows = io.strips(ref.width, ref.height)
-            ndvi_scratch = self._scan(bands, ref, windows, pool)
-            finishing = []
-            if ndvi_scratch is not None:
-                finishing.append(pool.submit(self._finish_ndvi, ndvi_scratch))
-            self._make_stretches()
-            for name in self.composites:
-                scratch = self._stretch_pass(name, ref, windows)
-                finishing.append(pool.submit(self._finish_composite, name, scratch))
-            written = []
-            if ndvi_scratch is not None:  # the histogram sheet needs the NDVI distribution
-                written += finishing.pop(0).result()
-            if "histograms" in self.products:  # drawn while the COGs are still encoding
-                from landsat_ops.plots import histogram_figure
-
-                written.append(
-                    histogram_figure(
-                        self.scene_id,
-                        self.histograms,
-                        self.stretches,
-                        self.ndvi_hist,
-                        self.out / f"{self.scene_id}_histograms.png",
-                    )
-                )
-            for i, future in enumerate(finishing):
-                self.progress("write", i, len(finishing))
-                written += future.result()
-            self.progress("write", len(finishing), len(finishing))
+        windows = io.strips(self.grid["width"], self.grid["height"])
+        written: list[Path] = []
+        with (
+            io.gdal_env(),
+            ThreadPoolExecutor(WORKERS, thread_name_prefix="landsat-ops") as pool,
+            # COG encoding (GDAL's threads compress), previews and checksums, one product
+            # after the other, while the workers stretch the next composite.
+            ThreadPoolExecutor(1, thread_name_prefix="landsat-ops-encode") as encoder,
+            ThreadPoolExecutor(1, thread_name_prefix="landsat-ops-figure") as figure,
+        ):
+            try:
+                self._figure = figure
+                self._scan(band_files, windows, pool)
+                self._make_stretches()
+                sheet = None
+                if "histograms" in self.products:  # drawn while the rasters are encoded
+                    sheet = figure.submit(self._draw_histograms)
+                finishing, finishing_pngs = [], []
+                if "ndvi" in self.products:  # the scan spooled NDVI already
+                    finishing.append(encoder.submit(self._finish, "ndvi", self._ndvi_png))
+                for name in self.composites:
+                    self._composite_stretch(name, windows, pool)
+                    finishing.append(encoder.submit(self._finish, name, self._composite_png))
+                for future in finishing:
+                    cog, png = future.result()
+                    written.append(cog)
+                    finishing_pngs.append(png)
+                written += [png.result() for png in finishing_pngs]
+                if sheet is not None:
+                    written.append(sheet.result())
+            finally:
+                self._stop.set()
+                for fd in self._fds.values():
+                    os.close(fd)
+                self._fds.clear()
+                for raster in self._rasters.values():
+                    raster.close()
+        for path in written:
+            if path.name not in self.checksums:
+                self.checksums[path.name] = sha256_file(path)
         order = {name: i for i, name in enumerate(PRODUCTS)}
         return sorted(written, key=lambda p: (order[_product_of(p, self.scene_id)], p.suffix))
 
-    def _scan(self, bands, ref, windows, pool) -> Path | None:
-        """Decode every needed band once: histograms, NDVI, and the spooled raw strips.
+    # -- helpers ----------------------------------------------------------------------
+    def _tick(self, step: str, total: int) -> None:
+        with self._lock:
+            done = self._done[step] = self._done.get(step, 0) + 1
+            self.progress(step, done, total)
 
-        Strips are decoded into two alternating sets of buffers: a worker thread decodes
-        strip i + 1 (GDAL releases the GIL) while this thread processes strip i. All
-        per-strip arrays are allocated once and reused.
-        """
-        for b in self.hist_bands:
-            self.histograms[b] = np.zeros(ops.DN_LEVELS, dtype=np.int64)
-        rows, width = io.BLOCK, ref.width
-        buffers = [{b: np.empty((rows, width), np.uint16) for b in bands} for _ in range(2)]
-        intp_scratch = np.empty(rows * width, np.intp)
-        spools = {b: open(self.work / f"B{b}.u16", "wb") for b in self.spool_bands}
-        ndvi_path = ndvi_ds = None
+    def _spool(self, name: str) -> int:
+        """The file descriptor of a scratch spool file in the work folder (created once)."""
+        if name not in self._fds:
+            self._fds[name] = os.open(
+                self.work / f"{name}.raw", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600
+            )
+        return self._fds[name]
+
+    # -- pass 1 ---------------------------------------------------------------------
+    def _scan(self, band_files, windows, pool) -> None:
+        """Decode every needed band once: histograms, NDVI, and the spooled raw strips."""
+        width = self.grid["width"]
+        spools = {b: self._spool(f"B{b}") for b in self.spool_bands}
+        ndvi = None
         if "ndvi" in self.products:
-            coefficients = ndvi_coefficients(self.files, self.meta)
-            ndvi_buffers = [np.empty((rows, width), np.float32) for _ in range(3)]
-            ndvi_path = self.work / "ndvi.tif"
-            ndvi_ds = rasterio.open(
-                ndvi_path, "w", **io.working_profile(ref, 1, "float32", nodata=float("nan"))
+            red_mult, red_add, nir_mult, nir_add = ndvi_coefficients(self.files, self.meta)
+            ndvi = (
+                np.float32(red_mult),
+                np.float32(red_add),
+                np.float32(nir_mult),
+                np.float32(nir_add),
             )
-        ndvi_valid = 0
+            self._rasters["ndvi"] = ndvi_raster = _RawRaster(
+                self.work / "ndvi", 1, "float32", width, self.grid["height"]
+            )
 
-        def read(i):
-            window, target = windows[i], buffers[i % 2]
-            with io.gdal_env():
-                return {
-                    b: io.read_window(ds, window, out=target[b][: window.height])
-                    for b, ds in bands.items()
-                }
-
-        try:
-            pending = pool.submit(read, 0)
-            for i, window in enumerate(windows):
-                self.progress("scan", i, len(windows))
-                data = pending.result()
-                if i + 1 < len(windows):  # decode the next strip while this one is processed
-                    pending = pool.submit(read, i + 1)
-                for b in self.hist_bands:
-                    self.histograms[b] += ops.dn_histogram(data[b], scratch=intp_scratch)
-                for b in self.spool_bands:
-                    spools[b].write(memoryview(data[b]).cast("B"))
-                if ndvi_ds is not None:
+        def worker(k: int):
+            hists = {b: np.zeros(ops.DN_LEVELS, np.int64) for b in self.hist_bands}
+            ndvi_counts = np.zeros(NDVI_BINS, np.int64)
+            valid = 0
+            with io.gdal_env(), io.open_bands(band_files, threads=1) as bands:
+                buffers = {b: np.empty((io.BLOCK, width), np.uint16) for b in bands}
+                ndvi_out = np.empty((io.BLOCK, width), np.float32)
+                for i in range(k, len(windows), WORKERS):
+                    if self._stop.is_set():
+                        break
+                    window = windows[i]
                     h = window.height
-                    out, red, diff = (buf[:h] for buf in ndvi_buffers)
-                    values = ops.ndvi_from_dn(
-                        data[NDVI_BANDS[0]],
-                        data[NDVI_BANDS[1]],
-                        *coefficients,
-                        out=out,
-                        work=(red, diff),
-                    )
-                    ndvi_valid += int(np.count_nonzero(values == values))  # not NaN
-                    ndvi_ds.write(values, 1, window=window)
-            self.progress("scan", len(windows), len(windows))
-        finally:
-            for fh in spools.values():
-                fh.close()
-            if ndvi_ds is not None:
-                ndvi_ds.close()
-        if ndvi_ds is not None and ndvi_valid == 0:
-            raise NoValidPixelsError(
-                f"{self.files.bands[4]}: no valid pixels for NDVI (red and NIR are all fill)"
-            )
+                    data = {
+                        b: io.read_window(ds, window, out=buffers[b][:h]) for b, ds in bands.items()
+                    }
+                    # Imported here: loading the compiled kernels overlaps the first decode.
+                    from landsat_ops import kernels
+
+                    for b in self.hist_bands:
+                        kernels.histogram_u16(data[b], hists[b])
+                    pixel_offset = window.row_off * width
+                    for b in self.spool_bands:
+                        _pwrite(spools[b], data[b], pixel_offset * 2)
+                    if ndvi is not None:
+                        out = ndvi_out[:h]
+                        red, nir = (data[b] for b in NDVI_BANDS)
+                        valid += kernels.ndvi_u16(red, nir, *ndvi, out, ndvi_counts, *NDVI_RANGE)
+                        ndvi_raster.write_strip(out[np.newaxis], window.row_off)
+                    self._tick("scan", len(windows))
+            return hists, valid, ndvi_counts
+
+        results = _gather(pool, worker, self._stop)
+        for b in self.hist_bands:
+            self.histograms[b] = sum(hists[b] for hists, _, _ in results)
+            self.histograms[b][0] = 0  # fill is not a value
+        if ndvi is not None:
+            if sum(valid for _, valid, _ in results) == 0:
+                raise NoValidPixelsError(
+                    f"{self.files.bands[4]}: no valid pixels for NDVI (red and NIR are all fill)"
+                )
+            counts = sum(c for _, _, c in results)
+            self.ndvi_hist = (counts, np.linspace(*NDVI_RANGE, NDVI_BINS + 1))
         for b, hist in self.histograms.items():
             if hist.sum() == 0:
                 raise NoValidPixelsError(
                     f"{self.files.bands[b]}: band B{b} has no valid (non-zero) pixels"
                 )
-        return ndvi_path
 
     # -- pass 2 ---------------------------------------------------------------------
     def _make_stretches(self) -> None:
@@ -437,67 +479,204 @@ class _SceneRenderer:
                 cutoffs = [(lo, hi if hi > lo else lo + 1) for lo, hi in cutoffs]
                 self.stretches[name] = Stretch("percentile", bands, cutoffs, self.percentiles)
 
-    def _stretch_pass(self, name: str, ref, windows) -> Path:
-        """Spooled DN strips -> 8-bit lookup -> a scratch RGB GeoTIFF (0 = no data)."""
+    def _composite_stretch(self, name: str, windows, pool) -> None:
+        """Spooled DN strips -> 8-bit lookup (0 = no data) -> the composite's raw pixels."""
+        from landsat_ops import kernels
+
         stretch = self.stretches[name]
         luts = [ops.stretch_lut(lo, hi) for lo, hi in stretch.cutoffs]
-        path = self.work / f"{name}.tif"
-        rows, width = io.BLOCK, ref.width
-        dn = np.empty((rows, width), np.uint16)
-        rgb_buffer = np.empty((3, rows, width), np.uint8)
-        common_buffer = np.empty((rows, width), np.uint8)
-        spools = {b: open(self.work / f"B{b}.u16", "rb") for b in stretch.bands}
-        profile = io.working_profile(ref, 3, "uint8", nodata=0, photometric="RGB")
+        sources = [self._fds[f"B{b}"] for b in stretch.bands]
+        width, height = self.grid["width"], self.grid["height"]
+        self._rasters[name] = raster = _RawRaster(self.work / name, 3, "uint8", width, height)
+
+        def worker(k: int):
+            dn = np.empty((3, io.BLOCK, width), np.uint16)
+            rgb_buffer = np.empty(3 * io.BLOCK * width, np.uint8)
+            for i in range(k, len(windows), WORKERS):
+                if self._stop.is_set():
+                    break
+                window = windows[i]
+                h = window.height
+                for c, fd in enumerate(sources):
+                    _pread(fd, dn[c, :h], window.row_off * width * 2)
+                rgb = rgb_buffer[: 3 * h * width].reshape(3, h, width)  # contiguous
+                kernels.stretch_rgb(dn[0, :h], dn[1, :h], dn[2, :h], *luts, rgb)
+                raster.write_strip(rgb, window.row_off)
+                self._tick(name, len(windows))
+
+        _gather(pool, worker, self._stop)
+
+    def _finish(self, name: str, make_png) -> tuple[Path, Future]:
+        """COG of a product's raw pixels and overviews, its checksum, and its PNG preview."""
+        raster = self._rasters.pop(name)
+        is_ndvi = name == "ndvi"
         try:
-            with rasterio.open(path, "w", **profile) as dst:
-                for i, window in enumerate(windows):
-                    self.progress(name, i, len(windows))
-                    h = window.height
-                    rgb, common = rgb_buffer[:, :h], common_buffer[:h]
-                    for c, (band, lut) in enumerate(zip(stretch.bands, luts, strict=True)):
-                        spools[band].readinto(memoryview(dn[:h]).cast("B"))
-                        ops.apply_lut(dn[:h], lut, out=rgb[c])
-                    # A pixel is no data in all channels when any channel is fill (0).
-                    np.minimum.reduce(rgb, axis=0, out=common)
-                    np.minimum(common, 1, out=common)
-                    rgb *= common
-                    dst.write(rgb, window=window)
-                self.progress(name, len(windows), len(windows))
+            vrt = raster.vrt(
+                self.grid["crs"],
+                self.grid["transform"],
+                nodata=float("nan") if is_ndvi else 0,
+                colorinterp=None if is_ndvi else ["Red", "Green", "Blue"],
+            )
+            target = self.out / f"{self.scene_id}_{name}.tif"
+            cog = io.to_cog(vrt, target, compression=self.compression)
+            self._tick("write", len(self.composites) + ("ndvi" in self.products))
         finally:
-            for fh in spools.values():
-                fh.close()
-        return path
+            raster.close()
+        preview = io.read_preview(cog, self.preview_size)
+        # The PNG and the checksum are made in the figure thread: the next COG starts now.
+        png = self._figure.submit(make_png, name, preview)
+        self._figure.submit(self._checksum, cog)
+        return cog, png
 
-    # -- products (run in worker threads) ---------------------------------------------
-    def _finish_composite(self, name: str, scratch: Path) -> list[Path]:
-        with io.gdal_env():
-            io.add_overviews(scratch)
-            cog = io.to_cog(
-                scratch, self.out / f"{self.scene_id}_{name}.tif", compression=self.compression
-            )
-            data = io.read_preview(scratch, self.preview_size)
-        alpha = np.where(data[0] != 0, np.uint8(255), np.uint8(0))
-        self.valid_preview = alpha != 0
-        png = io.write_png(np.dstack([*data, alpha]), self.out / f"{self.scene_id}_{name}.png")
-        scratch.unlink()
-        return [cog, png]
+    # -- previews and figures (run in the finishing thread) -----------------------------
+    def _composite_png(self, name: str, data: np.ndarray) -> Path:
+        rgba = np.empty((*data.shape[1:], 4), np.uint8)
+        for c in range(3):
+            rgba[..., c] = data[c]
+        self.valid_preview = data[0] != 0  # no data is 0 in every channel
+        rgba[..., 3] = self.valid_preview
+        rgba[..., 3] *= 255
+        png = io.write_png(rgba, self.out / f"{self.scene_id}_{name}.png")
+        self._checksum(png)
+        return png
 
-    def _finish_ndvi(self, scratch: Path) -> list[Path]:
-        with io.gdal_env():
-            io.add_overviews(scratch)
-            cog = io.to_cog(
-                scratch, self.out / f"{self.scene_id}_ndvi.tif", compression=self.compression
-            )
-            data = io.read_preview(scratch, self.preview_size)
-        # The NDVI distribution for the histogram sheet, from the preview's sample of pixels.
-        counts = ops.value_histogram(data[0], *NDVI_RANGE, NDVI_BINS)
-        self.ndvi_hist = (counts, np.linspace(*NDVI_RANGE, NDVI_BINS + 1))
+    def _ndvi_png(self, name: str, data: np.ndarray) -> Path:
         rgba = ops.colorize(data[0], *NDVI_RANGE, ops.colormap_lut(NDVI_COLORMAP))
         if self.valid_preview is None:
             self.valid_preview = np.isfinite(data[0])
         png = io.write_png(rgba, self.out / f"{self.scene_id}_ndvi.png")
-        scratch.unlink()
-        return [cog, png]
+        self._checksum(png)
+        return png
+
+    def _draw_histograms(self) -> Path:
+        from landsat_ops.plots import histogram_figure
+
+        return histogram_figure(
+            self.scene_id,
+            self.histograms,
+            self.stretches,
+            self.ndvi_hist,
+            self.out / f"{self.scene_id}_histograms.png",
+        )
+
+    def _checksum(self, path: Path) -> None:
+        self.checksums[path.name] = sha256_file(path)
+
+
+class _RawRaster:
+    """A raster written strip by strip as raw band-sequential files, with its overviews.
+
+    The full-resolution file and one file per overview level (nearest neighbour, the
+    factors of :func:`landsat_ops.io.overview_factors`) are filled by :meth:`write_strip`
+    from any thread (``pwrite`` at computed offsets, no lock). :meth:`vrt` then describes
+    them to GDAL, which encodes the COG from them without decoding anything or building
+    overviews itself.
+    """
+
+    def __init__(self, base: Path, count: int, dtype: str, width: int, height: int):
+        self.base = base
+        self.count, self.dtype = count, np.dtype(dtype)
+        self.width, self.height = width, height
+        self.levels = []  # (factor, width, height, row index, column index, fd)
+        for factor in [1, *io.overview_factors(width, height)]:
+            w, h = -(-width // factor), -(-height // factor)
+            # Nearest: the source pixel at the centre of each factor x factor cell.
+            rows = np.minimum(np.arange(h) * factor + factor // 2, height - 1)
+            cols = np.minimum(np.arange(w) * factor + factor // 2, width - 1)
+            fd = os.open(self._raw(factor), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+            self.levels.append((factor, w, h, rows, _as_slice(cols), fd))
+
+    def _raw(self, factor: int) -> Path:
+        return self.base.with_name(f"{self.base.name}_{factor}.raw")
+
+    def write_strip(self, data: np.ndarray, row_off: int) -> None:
+        """Write ``data`` (count, rows, width) whose first row is ``row_off`` of the raster."""
+        rows_in_strip = data.shape[1]
+        for factor, w, h, rows, cols, fd in self.levels:
+            if factor == 1:
+                block, first = data, row_off
+            else:
+                picked = np.flatnonzero((rows >= row_off) & (rows < row_off + rows_in_strip))
+                if not picked.size:
+                    continue
+                block = data[:, _as_slice(rows[picked] - row_off)][:, :, cols]
+                first = int(picked[0])
+            for c in range(self.count):
+                offset = (c * h + first) * w * self.dtype.itemsize
+                _pwrite(fd, np.ascontiguousarray(block[c]), offset)
+
+    def vrt(self, crs, transform, nodata, colorinterp=None) -> Path:
+        """VRTs of every level; returns the full-resolution one (with the others as overviews)."""
+        overviews = []
+        for factor, w, h, _, _, _ in reversed(self.levels):
+            path = self.base.with_name(f"{self.base.name}_{factor}.vrt")
+            io.raw_vrt(
+                path,
+                self._raw(factor),
+                width=w,
+                height=h,
+                count=self.count,
+                dtype=self.dtype.name,
+                crs=crs,
+                transform=transform @ Affine.scale(self.width / w, self.height / h),
+                nodata=nodata,
+                colorinterp=colorinterp,
+                overviews=[] if factor > 1 else overviews[::-1],
+            )
+            overviews.append(path)
+        return overviews[-1]
+
+    def close(self) -> None:
+        """Close and delete the files."""
+        for factor, *_, fd in self.levels:
+            os.close(fd)
+            self._raw(factor).unlink(missing_ok=True)
+        self.levels = []
+
+
+def _as_slice(index: np.ndarray) -> slice | np.ndarray:
+    """``index`` as a slice when it is an arithmetic progression (a view, no copy)."""
+    if len(index) > 1:
+        step = int(index[1] - index[0])
+        if step > 0 and np.array_equal(index, np.arange(index[0], index[-1] + 1, step)):
+            return slice(int(index[0]), int(index[-1]) + 1, step)
+    elif len(index) == 1:
+        return slice(int(index[0]), int(index[0]) + 1)
+    return index
+
+
+def _gather(pool: ThreadPoolExecutor, worker, stop: threading.Event) -> list:
+    """Run ``worker(k)`` for every k < WORKERS on ``pool``; on an error stop the others."""
+    futures = [pool.submit(worker, k) for k in range(WORKERS)]
+    results = []
+    try:
+        for future in futures:
+            results.append(future.result())
+    except BaseException:
+        stop.set()
+        for future in futures:
+            future.cancel()
+        wait(futures)
+        raise
+    return results
+
+
+def _pwrite(fd: int, array: np.ndarray, offset: int) -> None:
+    """Write a contiguous array at ``offset`` of a file (all of it; the GIL is released)."""
+    view = memoryview(array).cast("B")
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view, offset = view[n:], offset + n
+
+
+def _pread(fd: int, array: np.ndarray, offset: int) -> None:
+    """Fill a contiguous array from ``offset`` of a file."""
+    view = memoryview(array).cast("B")
+    while view:
+        n = os.preadv(fd, [view], offset)
+        if n == 0:
+            raise OSError(f"scratch file ended at byte {offset}")
+        view, offset = view[n:], offset + n
 
 
 def _product_of(path: Path, scene_id: str) -> str:
@@ -566,7 +745,8 @@ def build_item(
                 roles=roles,
                 title=_TITLES.get(key, key),
                 extra_fields={
-                    "file:checksum": "1220" + sha256_file(path),
+                    "file:checksum": "1220"
+                    + (renderer.checksums.get(path.name) or sha256_file(path)),
                     "file:size": path.stat().st_size,
                 },
             ),

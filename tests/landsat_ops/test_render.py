@@ -259,3 +259,56 @@ def test_deflate_compression(landsat_data, tmp_path):
     rgb = read_tif(tmp_path / f"{result.scene_id}_truecolor.tif")
     low, high = result.stretch["truecolor"]["cutoffs"][0]
     np.testing.assert_array_equal(rgb[0], expected_stretch(band(folder, 4), low, high))
+
+
+@pytest.fixture(scope="module")
+def multi_strip_render(tmp_path_factory):
+    """A synthetic scene of several 512-row strips (split between threads) and overviews."""
+    import datetime as dt
+
+    from landsat_ops.synthetic import make_scene
+
+    folder = make_scene(
+        tmp_path_factory.mktemp("scene"),
+        width=1300,
+        height=1100,
+        acquired=dt.datetime(2024, 7, 30, 13, 42, tzinfo=dt.UTC),
+    )
+    out = tmp_path_factory.mktemp("out")
+    return folder, out, render_scene(folder, out, preview_size=300)
+
+
+def test_multi_strip_products_match_whole_band_arithmetic(multi_strip_render):
+    folder, out, result = multi_strip_render
+    sid = result.scene_id
+    dn = {n: band(folder, n) for n in (1, 2, 3, 4, 5, 7)}
+    for product, bands in (("truecolor", (4, 3, 2)), ("falsecolor", (7, 5, 1))):
+        rgb = read_tif(out / f"{sid}_{product}.tif")
+        any_fill = np.any([dn[n] == 0 for n in bands], axis=0)
+        for channel, n in enumerate(bands):
+            low, high = np.percentile(dn[n][dn[n] > 0], [2, 98])
+            expected = np.where(any_fill, 0, expected_stretch(dn[n], low, high))
+            np.testing.assert_array_equal(rgb[channel], expected, err_msg=f"{product} B{n}")
+    with rasterio.open(out / f"{sid}_ndvi.tif") as ds:
+        ndvi = ds.read(1)
+    assert np.isnan(ndvi[(dn[4] == 0) | (dn[5] == 0)]).all()
+    assert np.isfinite(ndvi[(dn[4] > 0) & (dn[5] > 0)]).all()
+
+
+@pytest.mark.parametrize("name", ["truecolor", "ndvi"])
+def test_overviews_are_nearest_samples_of_full_resolution(multi_strip_render, name):
+    _, out, result = multi_strip_render
+    path = out / f"{result.scene_id}_{name}.tif"
+    assert_valid_cog(path, 3 if name == "truecolor" else 1, "uint8" if name != "ndvi" else "float32")
+    with rasterio.open(path) as ds:
+        full = ds.read()
+        factors = ds.overviews(1)
+        assert factors == [2, 4]
+        if name == "truecolor":
+            assert [c.name for c in ds.colorinterp] == ["red", "green", "blue"]
+    for level, factor in enumerate(factors):
+        with rasterio.open(path, overview_level=level) as ovr:
+            data = ovr.read()
+        rows = np.minimum(np.arange(data.shape[1]) * factor + factor // 2, full.shape[1] - 1)
+        cols = np.minimum(np.arange(data.shape[2]) * factor + factor // 2, full.shape[2] - 1)
+        np.testing.assert_array_equal(data, full[:, rows][:, :, cols])
