@@ -248,10 +248,11 @@ def test_user_data_rejects_bad_arguments(kwargs, fragment):
 
 
 # -- EC2 user data: behaviour, with every outside command stubbed ----------------------------
+# One write per call (a whole line to an O_APPEND file): the two ends of a pipe, e.g.
+# `aws ecr get-login-password | docker login`, run at once and must not interleave.
 STUB = """#!/bin/bash
-printf '%s' "$(basename "$0")" >> "$STUB_LOG"
-printf ' %q' "$@" >> "$STUB_LOG"
-printf '\\n' >> "$STUB_LOG"
+line="$(basename "$0")$(printf ' %q' "$@")"
+printf '%s\\n' "$line" >> "$STUB_LOG"
 """
 STUBS = {
     # IMDSv2: a token, then the instance ID.
