@@ -72,7 +72,7 @@ def ensure_scene(width: int, height: int) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", nargs=2, type=int, default=(7791, 7921), metavar=("W", "H"))
-    parser.add_argument("--repeat", type=int, default=2, help="runs per case; the best counts")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best counts")
     parser.add_argument("--skip-tutorial", action="store_true")
     parser.add_argument("--skip-dag", action="store_true", help="skip the 300-scene DAG case")
     args = parser.parse_args()

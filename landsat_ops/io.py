@@ -107,27 +107,6 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def working_profile(ref: rasterio.DatasetReader, count: int, dtype: str, **extra) -> dict:
-    """Profile of an uncompressed tiled GeoTIFF on the grid of ``ref`` (the render's scratch)."""
-    profile = {
-        "driver": "GTiff",
-        "width": ref.width,
-        "height": ref.height,
-        "count": count,
-        "dtype": dtype,
-        "crs": ref.crs,
-        "transform": ref.transform,
-        "tiled": True,
-        "blockxsize": BLOCK,
-        "blockysize": BLOCK,
-        "compress": "none",
-        "interleave": "pixel",
-        "BIGTIFF": "IF_SAFER",
-    }
-    profile.update(extra)
-    return profile
-
-
 def overview_factors(width: int, height: int, smallest: int = BLOCK) -> list[int]:
     """Powers of two until the overview's longer side fits in one block."""
     factors = []
@@ -135,15 +114,6 @@ def overview_factors(width: int, height: int, smallest: int = BLOCK) -> list[int
     while max(width, height) / (factor // 2) > smallest:
         factors.append(factor)
         factor *= 2
-    return factors
-
-
-def add_overviews(scratch: Path) -> list[int]:
-    """Build internal overviews on a scratch GeoTIFF (nearest, as rio-cogeo does by default)."""
-    with rasterio.open(scratch, "r+") as ds:
-        factors = overview_factors(ds.width, ds.height)
-        if factors:
-            ds.build_overviews(factors, Resampling.nearest)
     return factors
 
 
@@ -219,10 +189,10 @@ _COG_OPTIONS = {
 def to_cog(source, target: Path, *, compression: str = "zstd") -> Path:
     """Copy a raster with overviews as a COG.
 
-    ``source`` is a path (e.g. a scratch GeoTIFF after :func:`add_overviews`) or an open
-    dataset (e.g. an in-memory one). The COG has 512 px tiles compressed with
-    ``compression`` (see :data:`COMPRESSIONS`) on every core, and keeps the source's
-    overviews, colour interpretation and no-data value. ``target`` is written under a
+    ``source`` is a path (e.g. a VRT of :func:`raw_vrt` with overviews) or an open dataset.
+    The COG has 512 px tiles compressed with ``compression`` (see :data:`COMPRESSIONS`) on
+    every core, and keeps the source's overviews (or builds them, nearest neighbour, when it
+    has none), colour interpretation and no-data value. ``target`` is written under a
     temporary name and renamed into place.
     """
     if isinstance(source, (str, os.PathLike)):
