@@ -25,10 +25,13 @@ $(VENV)/.installed: requirements/dev.lock requirements/bootstrap.txt pyproject.t
 demo: install airflow-init
 	$(BIN)/python scripts/demo.py
 
-# After `make demo`: NDVI at the points of interest of every published scene, by one run of the
-# landsat_ndvi_timeseries DAG with `airflow dags test`: the table, plots and the papermill report
-# in demo-output/bucket/published/analytics/<area>/ (docs/analytics.md).
+# NDVI at the points of interest of every published scene: first the scenes DAG for every
+# overpass of the sample season not published yet (scripts/demo.py --season, so the series has
+# more than one acquisition), then one run of the landsat_ndvi_timeseries DAG with `airflow dags
+# test`: the table, plots and the papermill report in
+# demo-output/bucket/published/analytics/<area>/ (docs/analytics.md).
 report: install airflow-init
+	$(BIN)/python scripts/demo.py --season
 	$(BIN)/airflow dags test landsat_ndvi_timeseries > demo-output/ndvi-timeseries.log 2>&1 || \
 	  { tail -40 demo-output/ndvi-timeseries.log; exit 1; }
 	@grep -q "DagRun Finished.*state=success" demo-output/ndvi-timeseries.log || \

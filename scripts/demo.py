@@ -10,6 +10,10 @@
 
 Run through `make demo` (it sets AIRFLOW_HOME and AIRFLOW_CONFIG and initialises Airflow).
 The full Airflow log goes to demo-output/dags-test.log.
+
+`--season` (run by `make report`) runs the DAG for every overpass of the sample season under
+the cloud limit that is not published yet, oldest first, so the NDVI report has a series to
+plot rather than one acquisition.
 """
 
 from __future__ import annotations
@@ -52,36 +56,21 @@ def main() -> int:
     make_catalog(
         catalog_file.parent, path=PATH, row=ROW, start=START, end=END, width=SIZE, height=SIZE
     )
-    date, scene_id, cloud = _pick_scene(catalog_file, watch.max_cloud_cover)
-    print(f"   {scene_id}: cloud cover {cloud:.1f} % (limit {watch.max_cloud_cover:g} %)")
-
-    # A logical date on an overpass day gets that day's interval (WRS2OverpassTimetable).
-    logical_date = str(date)
-    log_file = ROOT / "demo-output" / "dags-test.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    print(f"2. airflow dags test {DAG_ID} {logical_date}  (log: {_rel(log_file)})")
-    with open(log_file, "w") as log:
-        proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("airflow")), "dags", "test", DAG_ID, logical_date],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=ROOT,
+    scenes = _pick_scenes(catalog_file, watch.max_cloud_cover)
+    if "--season" in sys.argv[1:]:
+        todo = [s for s in scenes if not _published(config, s[0])]
+        print(
+            f"   {len(scenes)} scenes under {watch.max_cloud_cover:g} % cloud cover, "
+            f"{len(todo)} not published yet"
         )
-        current, started_task = "?", time.monotonic()
-        for line in proc.stdout:
-            log.write(line)
-            if "[DAG TEST] starting task_id=" in line:
-                current = _field(line, "task_id=")
-                started_task = time.monotonic()
-            elif "Task instance state updated" in line and "new_state=" in line:
-                state = _field(line, "new_state=")
-                print(f"   {current:<14} {state:<10} {time.monotonic() - started_task:5.1f} s")
-        code = proc.wait()
-    if code != 0 or not _succeeded(log_file):
-        print(f"the DAG run failed (exit code {code}); last lines of {_rel(log_file)}:")
-        print("".join(log_file.read_text().splitlines(keepends=True)[-40:]))
-        return 1
+    else:
+        todo = scenes[-1:]  # the latest
+    for date, scene_id, cloud in todo:
+        print(f"   {scene_id}: cloud cover {cloud:.1f} % (limit {watch.max_cloud_cover:g} %)")
+        log_name = "dags-test.log" if len(todo) == 1 else f"dags-test-{date}.log"
+        if not _run_dag(date, ROOT / "demo-output" / log_name):
+            return 1
+    date, scene_id, _ = scenes[-1]
 
     prefix = f"published/{PATH:03d}/{ROW:03d}/{date}"
     print("3. Published:")
@@ -101,8 +90,46 @@ def main() -> int:
     return 0
 
 
-def _pick_scene(catalog_file: Path, max_cloud: float) -> tuple[str, str, float]:
-    """(date, scene ID, cloud cover) of the latest catalog scene under the cloud limit."""
+def _run_dag(date: str, log_file: Path) -> bool:
+    """`airflow dags test` of the area's DAG for one overpass date, task states as they come."""
+    # A logical date on an overpass day gets that day's interval (WRS2OverpassTimetable).
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    print(f"2. airflow dags test {DAG_ID} {date}  (log: {_rel(log_file)})")
+    with open(log_file, "w") as log:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("airflow")), "dags", "test", DAG_ID, date],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+        )
+        current, started_task = "?", time.monotonic()
+        for line in proc.stdout:
+            log.write(line)
+            if "[DAG TEST] starting task_id=" in line:
+                current = _field(line, "task_id=")
+                started_task = time.monotonic()
+            elif "Task instance state updated" in line and "new_state=" in line:
+                state = _field(line, "new_state=")
+                print(f"   {current:<14} {state:<10} {time.monotonic() - started_task:5.1f} s")
+        code = proc.wait()
+    if code != 0 or not _succeeded(log_file):
+        print(f"the DAG run failed (exit code {code}); last lines of {_rel(log_file)}:")
+        print("".join(log_file.read_text().splitlines(keepends=True)[-40:]))
+        return False
+    return True
+
+
+def _published(config, date: str) -> bool:
+    """Whether the local bucket already holds the published scene of ``date``."""
+    if config.storage.is_s3:
+        return False  # the DAG's checksum-idempotent tasks skip what is already there
+    folder = Path(config.storage.root) / f"published/{PATH:03d}/{ROW:03d}/{date}"
+    return folder.is_dir() and any(folder.glob("*.json"))
+
+
+def _pick_scenes(catalog_file: Path, max_cloud: float) -> list[tuple[str, str, float]]:
+    """(date, scene ID, cloud cover) of the catalog scenes under the cloud limit, oldest first."""
     from landsat_ops.discovery import discover
 
     scenes = discover(
@@ -115,8 +142,10 @@ def _pick_scene(catalog_file: Path, max_cloud: float) -> tuple[str, str, float]:
     )
     if not scenes:
         raise SystemExit(f"no scene under {max_cloud} % cloud cover in {catalog_file}")
-    scene = scenes[-1]
-    return scene.acquired.date().isoformat(), scene.scene_id, scene.cloud_cover or 0.0
+    return [
+        (scene.acquired.date().isoformat(), scene.scene_id, scene.cloud_cover or 0.0)
+        for scene in sorted(scenes, key=lambda scene: scene.acquired)
+    ]
 
 
 def _field(line: str, name: str) -> str | None:
