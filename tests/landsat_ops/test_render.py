@@ -312,3 +312,42 @@ def test_overviews_are_nearest_samples_of_full_resolution(multi_strip_render, na
         rows = np.minimum(np.arange(data.shape[1]) * factor + factor // 2, full.shape[1] - 1)
         cols = np.minimum(np.arange(data.shape[2]) * factor + factor // 2, full.shape[2] - 1)
         np.testing.assert_array_equal(data, full[:, rows][:, :, cols])
+
+
+@pytest.mark.parametrize(
+    "products", ["histograms", "ndvi,histograms", "falsecolor,histograms", "truecolor,ndvi"]
+)
+def test_product_subsets(multi_strip_render, tmp_path, products):
+    folder, _, full = multi_strip_render
+    out, work = tmp_path / "out", tmp_path / "work"
+    work.mkdir()
+    result = render_scene(folder, out, products=products, preview_size=300, workdir=work)
+    sid = result.scene_id
+    expected = {f"{sid}.json"}
+    for name in products.split(","):
+        suffixes = (".png",) if name == "histograms" else (".tif", ".png")
+        expected |= {f"{sid}_{name}{suffix}" for suffix in suffixes}
+    assert {p.name for p in out.iterdir()} == expected
+    assert not list(work.iterdir()), "scratch files left behind"
+    # The same stretch as the full render: the cut-offs do not depend on what is written.
+    for name, stretch in result.stretch.items():
+        assert stretch == full.stretch[name]
+
+
+def test_a_band_failing_mid_scene_leaves_nothing(multi_strip_render, tmp_path):
+    """A truncated band fails in a worker thread, after other strips were done."""
+    import shutil
+
+    from landsat_ops.errors import RasterError
+
+    source, _, _ = multi_strip_render
+    folder = tmp_path / source.name
+    shutil.copytree(source, folder)
+    (b5,) = folder.glob("*_B5.TIF")
+    b5.write_bytes(b5.read_bytes()[: b5.stat().st_size * 2 // 3])
+    out, work = tmp_path / "out", tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(RasterError, match=r"_B5\.TIF"):
+        render_scene(folder, out, workdir=work)
+    assert not out.exists() or not list(out.iterdir())
+    assert not list(work.iterdir())
