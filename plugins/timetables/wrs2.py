@@ -183,7 +183,5 @@ class WRS2OverpassTimetable(Timetable):
         catalog yet, the discover sensor waits for it.
         """
         day_start = run_after.replace(hour=0, minute=0, second=0, microsecond=0)
-        at = overpass_datetime(
-            self.path, self.row, day_start + datetime.timedelta(days=1) - _CYCLE
-        )
+        at = overpass_datetime(self.path, self.row, day_start + datetime.timedelta(days=1) - _CYCLE)
         return self._run_info(at.date()).data_interval

@@ -12,7 +12,7 @@ def strips():
     shape = (37, 53)  # odd sizes: no vectorisation remainder is left untested
     bands = [rng.integers(0, 65536, shape, dtype=np.uint16) for _ in range(3)]
     for i, band in enumerate(bands):  # fill in different places in each channel
-        band[i :: 5, :] = 0
+        band[i::5, :] = 0
         band[:, -1 - i] = 0
     bands[0][0, :4] = [1, 65535, 6000, 30000]  # both ends of the range and the cut-offs
     return bands
@@ -43,9 +43,7 @@ def test_ndvi_is_bit_identical_and_counts(strips):
     coefficients = (2.0e-5, -0.1, 2.0e-5, -0.1)
     out = np.empty(red.shape, np.float32)
     hist = np.zeros(200, np.int64)
-    valid = kernels.ndvi_u16(
-        red, nir, *(np.float32(c) for c in coefficients), out, hist, -1.0, 1.0
-    )
+    valid = kernels.ndvi_u16(red, nir, *(np.float32(c) for c in coefficients), out, hist, -1.0, 1.0)
     expected = ops.ndvi_from_dn(red, nir, *coefficients)
     np.testing.assert_array_equal(out, expected)  # NaN where the reference has NaN
     assert valid == np.isfinite(expected).sum() == hist.sum()

@@ -299,7 +299,9 @@ def test_multi_strip_products_match_whole_band_arithmetic(multi_strip_render):
 def test_overviews_are_nearest_samples_of_full_resolution(multi_strip_render, name):
     _, out, result = multi_strip_render
     path = out / f"{result.scene_id}_{name}.tif"
-    assert_valid_cog(path, 3 if name == "truecolor" else 1, "uint8" if name != "ndvi" else "float32")
+    assert_valid_cog(
+        path, 3 if name == "truecolor" else 1, "uint8" if name != "ndvi" else "float32"
+    )
     with rasterio.open(path) as ds:
         full = ds.read()
         factors = ds.overviews(1)
