@@ -25,6 +25,15 @@ def _figure(nrows: int, ncols: int, size: tuple[float, float]):
     return fig, axes
 
 
+def _filled_steps(ax, counts, edges, **style) -> None:
+    """A filled step histogram (what ``ax.stairs(fill=True)`` draws).
+
+    As a collection: ``stairs`` makes a patch, whose data limits matplotlib computes by
+    walking every path segment in Python (~50 ms per 1000 bins), a collection's in numpy.
+    """
+    ax.fill_between(edges, np.append(counts, counts[-1]), step="post", linewidth=0, **style)
+
+
 def save_figure(fig, target: Path, dpi: int = 100) -> Path:
     """Save a figure as PNG under a temporary name, then rename it into place."""
     tmp = target.with_name(f".{target.name}.partial")
@@ -62,7 +71,7 @@ def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -
             start = lo_dn - lo_dn % BIN_WIDTH
             counts = np.add.reduceat(hist[start:hi_dn], np.arange(0, hi_dn - start, BIN_WIDTH))
             edges = start + np.arange(len(counts) + 1) * BIN_WIDTH
-            ax.stairs(counts, edges, fill=True, color=CHANNEL_COLOURS[c], alpha=0.6)
+            _filled_steps(ax, counts, edges, color=CHANNEL_COLOURS[c], alpha=0.6)
             for x in (low, high):
                 ax.axvline(x, color="black", linestyle="--", linewidth=1)
             label = f"{stretch.method} {low:.0f}-{high:.0f}"
@@ -77,8 +86,8 @@ def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -
     if ndvi_hist is not None:
         counts, edges = ndvi_hist
         ax = axes[nrows - 1][0]
-        ax.stairs(counts, edges, fill=True, color="#4d9221", alpha=0.7)
-        ax.set_title("NDVI (valid pixels, from the preview)", fontsize=9)
+        _filled_steps(ax, counts, edges, color="#4d9221", alpha=0.7)
+        ax.set_title("NDVI (all valid pixels of the scene)", fontsize=9)
         ax.set_xlabel("NDVI")
         ax.yaxis.set_major_formatter(EngFormatter(sep=""))
         for extra in axes[nrows - 1][1:]:
