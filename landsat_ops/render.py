@@ -59,13 +59,10 @@ COMPOSITES = {
 NDVI_RANGE = (-1.0, 1.0)
 NDVI_COLORMAP = "RdYlGn"
 NDVI_BINS = 200
-# Threads that share the strips of a scene (2 cores here; more only helps with more cores).
-WORKERS = max(
-    1,
-    min(
-        4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    ),
+WORKERS = min(
+    4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 )
+"""Worker threads sharing a scene's strips: one per core this process may use, at most 4."""
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -322,7 +319,7 @@ class _SceneRenderer:
         self.valid_preview: np.ndarray | None = None  # where a preview has data (footprint)
         self.checksums: dict[str, str] = {}  # product file name -> sha256, computed as written
         self.compression = compression
-        self._lock = threading.Lock()  # progress counts and writes to an in-memory raster
+        self._lock = threading.Lock()  # the progress counts of the worker threads
         self._stop = threading.Event()  # set when a worker failed: the others stop early
         self._done: dict[str, int] = {}
         self._fds: dict[str, int] = {}  # spool name -> file descriptor
