@@ -15,11 +15,35 @@ machine pays for compilation (a few seconds); later imports load it in a fractio
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numba import njit
 
 
-@njit("void(uint16[:, ::1], int64[::1])", nogil=True, cache=True)
+def _compiled(signature: str):
+    """``njit`` for one signature, GIL released, cached on disk when a cache folder is writable.
+
+    Without one (a read-only install, no writable home, ``NUMBA_CACHE_DIR`` unset) numba
+    refuses ``cache=True``; the kernel is then compiled for this process only, with a warning.
+    """
+
+    def decorate(function):
+        try:
+            return njit(signature, nogil=True, cache=True)(function)
+        except RuntimeError as exc:  # "cannot cache function ...: no locator available"
+            warnings.warn(
+                f"landsat_ops.kernels: {exc}; compiling without a cache (set NUMBA_CACHE_DIR "
+                "to a writable folder to keep compiled kernels between runs)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return njit(signature, nogil=True)(function)
+
+    return decorate
+
+
+@_compiled("void(uint16[:, ::1], int64[::1])")
 def histogram_u16(band, hist):  # pragma: no cover - compiled (checked against numpy in tests)
     """Add the counts of every value of a 2-D uint16 ``band`` to ``hist`` (int64[65536]).
 
@@ -31,11 +55,9 @@ def histogram_u16(band, hist):  # pragma: no cover - compiled (checked against n
             hist[band[y, x]] += 1
 
 
-@njit(
+@_compiled(
     "void(uint16[:, ::1], uint16[:, ::1], uint16[:, ::1], uint8[::1], uint8[::1], uint8[::1], "
-    "uint8[:, :, ::1])",
-    nogil=True,
-    cache=True,
+    "uint8[:, :, ::1])"
 )
 def stretch_rgb(red, green, blue, lut_r, lut_g, lut_b, out):  # pragma: no cover - compiled
     """Three uint16 channels through their 8-bit lookup tables into ``out`` (3, rows, cols).
@@ -59,11 +81,9 @@ def stretch_rgb(red, green, blue, lut_r, lut_g, lut_b, out):  # pragma: no cover
                 out[2, y, x] = lut_b[b]
 
 
-@njit(
+@_compiled(
     "int64(uint16[:, ::1], uint16[:, ::1], float32, float32, float32, float32, float32[:, ::1], "
-    "int64[::1], float64, float64)",
-    nogil=True,
-    cache=True,
+    "int64[::1], float64, float64)"
 )
 def ndvi_u16(
     red_dn, nir_dn, red_mult, red_add, nir_mult, nir_add, out, hist, low, high

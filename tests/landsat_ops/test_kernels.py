@@ -48,3 +48,26 @@ def test_ndvi_is_bit_identical_and_counts(strips):
     np.testing.assert_array_equal(out, expected)  # NaN where the reference has NaN
     assert valid == np.isfinite(expected).sum() == hist.sum()
     np.testing.assert_array_equal(hist, ops.value_histogram(expected, -1.0, 1.0, 200))
+
+
+def test_kernels_compile_without_a_writable_cache():
+    """Where numba finds no cache folder it can write, the kernels still load (uncached)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numba.core.caching as c\n"
+        "c.CacheImpl._locator_classes = []  # as on a read-only install without a home\n"
+        "import warnings, numpy as np\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from landsat_ops import kernels\n"
+        "h = np.zeros(65536, np.int64)\n"
+        "kernels.histogram_u16(np.array([[1, 1, 7]], np.uint16), h)\n"
+        "assert h[1] == 2 and h[7] == 1\n"
+        "assert any('NUMBA_CACHE_DIR' in str(w.message) for w in seen), seen\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
