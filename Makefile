@@ -9,7 +9,7 @@ export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
 export UV_COMPILE_BYTECODE := 1
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo report test bench lint airflow airflow-init clean
+.PHONY: install demo report test test-fast bench lint airflow airflow-init clean
 
 install: $(VENV)/.installed
 
@@ -23,15 +23,15 @@ $(VENV)/.installed: requirements/dev.lock requirements/bootstrap.txt pyproject.t
 # The sample catalog (synthetic scenes of 226/010 on real overpass dates), then one DAG run
 # of landsat_p226_r010 end to end with `airflow dags test`, into demo-output/bucket.
 demo: install airflow-init
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python -m landsat_demo
 
 # NDVI at the points of interest of every published scene: first the scenes DAG for every
-# overpass of the sample season not published yet (scripts/demo.py --season, so the series has
+# overpass of the sample season not published yet (python -m landsat_demo --season, so the series has
 # more than one acquisition), then one run of the landsat_ndvi_timeseries DAG with `airflow dags
 # test`: the table, plots and the papermill report in
 # demo-output/bucket/published/analytics/<area>/ (docs/analytics.md).
 report: install airflow-init
-	$(BIN)/python scripts/demo.py --season
+	$(BIN)/python -m landsat_demo --season
 	$(BIN)/airflow dags test landsat_ndvi_timeseries > demo-output/ndvi-timeseries.log 2>&1 || \
 	  { tail -40 demo-output/ndvi-timeseries.log; exit 1; }
 	@grep -q "DagRun Finished.*state=success" demo-output/ndvi-timeseries.log || \
@@ -63,11 +63,18 @@ airflow: airflow-init
 	@echo "DAGs start paused: unpause landsat_p226_r010 in the UI (or: .venv/bin/airflow dags unpause landsat_p226_r010)."
 	PATH=$(BIN):$$PATH $(BIN)/python -c '$(FOREGROUND)' $(BIN)/airflow standalone
 
+# Every test. pytest exits 5 when it collected nothing: that fails here like any other error.
 test: install
 	$(BIN)/python -m pytest -q tests
 
+# The unit tests only (no Airflow DAG runs, no servers): a minute, for the edit-test loop.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not integration" tests
+
+LINTED := landsat_ops landsat_pipeline landsat_demo plugins dags tests bench
 lint: install
-	$(BIN)/ruff check landsat_ops plugins dags tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 bench: install
 	$(BIN)/python bench/bench_render.py

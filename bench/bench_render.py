@@ -45,7 +45,7 @@ def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
 
 
 def ensure_scene(width: int, height: int) -> Path:
-    from landsat_ops.synthetic import make_scene
+    from landsat_demo.synthetic import make_scene
 
     root = BENCH / f"scene_{width}x{height}"
     existing = sorted(root.glob("LC08_*")) if root.exists() else []

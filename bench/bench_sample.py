@@ -6,7 +6,7 @@ time and peak RSS (``wait4``), best of ``--repeat`` runs:
 
 (d) ``landsat-ops sample`` of 10 points on SCENE_DIR (full size)
 (e) the same on a 600 x 600 scene of the same path/row and date (made once under
-    ``.bench/``, needs :mod:`landsat_ops.synthetic`)
+    ``.bench/``, needs :mod:`landsat_demo.synthetic`)
 (f) decoding B4 and B5 of SCENE_DIR completely, single thread (what one full read per point,
     as the workshop did it, costs at least)
 (s) starting Python and importing click, numpy and rasterio: the floor under every case;
@@ -76,8 +76,8 @@ def sample_command() -> list[str]:
 
 def ensure_small_scene(full: Path) -> Path:
     """A 600 x 600 synthetic scene of the full scene's path/row and acquisition time."""
+    from landsat_demo.synthetic import make_scene
     from landsat_ops.scene import find_scene_files, read_mtl
-    from landsat_ops.synthetic import make_scene
 
     files = find_scene_files(full)
     sid = files.scene_id

@@ -78,8 +78,8 @@ def write_config(work: Path) -> None:
 
 def make_scenes(count: int, size: int) -> list[Path]:
     """``count`` synthetic scenes on consecutive overpass dates (made once, then reused)."""
+    from landsat_demo.synthetic import make_scene, product_id_for
     from landsat_ops.overpass import overpass_datetimes
-    from landsat_ops.synthetic import make_scene, product_id_for
 
     folder = WORK / f"scenes_{size}"
     times = overpass_datetimes(PATH, ROW, dt.date(2013, 4, 11), dt.date(2030, 12, 31))[:count]
@@ -101,12 +101,10 @@ def make_scenes(count: int, size: int) -> list[Path]:
 
 def publish(scenes: list[Path], bucket: Path) -> None:
     """Land the bands and publish an item per scene plus the path/row's collection."""
-    sys.path.insert(0, str(ROOT / "plugins"))
-    from landsat_pipeline.bucket import landing_prefix, published_prefix
-    from landsat_pipeline.publishing import update_catalogs
-
     from landsat_ops.scene import read_mtl
     from landsat_ops.storage import open_store
+    from landsat_pipeline.keys import landing_prefix, published_prefix
+    from landsat_pipeline.publishing import update_catalogs
 
     store = open_store(bucket)
     for scene in scenes:

@@ -33,7 +33,7 @@ Tasks (XCom holds scene IDs, URIs and the small sample rows, never rasters nor c
    * `ec2`: `prepare_report_ec2` -> `create_report_instance` -> `wait_report_instance`, with the
      teardown `terminate_report_instance` (runs whatever happened): one throwaway instance that
      runs papermill in the report image through `landsat-ops sync-run`, terminates itself
-     when done or after a hard timeout (`landsat_ops.remote`). Instance settings come from the
+     when done or after a hard timeout (`landsat_pipeline.remote`). Instance settings come from the
      config's `remote`/`remote.ec2` (those of the ec2 render backend) at run time, the image
      from `remote.report_image` or `$LANDSAT_PIPELINE_REPORT_IMAGE` (docs/analytics.md).
 
@@ -53,15 +53,15 @@ from airflow.providers.amazon.aws.operators.ec2 import (
     EC2TerminateInstanceOperator,
 )
 from airflow.sdk import Asset, AssetAny, Param, dag, task
+
 from landsat_pipeline.analytics import (
     REPORT_BACKENDS,
     SAMPLE_RADIUS,
     AreaReportOperator,
     Ec2ReportSensor,
-    scene_asset_name,
-    scene_asset_uri,
 )
 from landsat_pipeline.config import config_path, load_config
+from landsat_pipeline.keys import published_asset_name, published_asset_uri
 
 CONFIG_PATH = str(config_path(Path(__file__).parent / "config" / "areas.yaml"))
 REPORT_NOTEBOOK = str(Path(__file__).resolve().parent.parent / "reports" / "area_report.ipynb")
@@ -72,8 +72,8 @@ log = logging.getLogger(__name__)
 _config = load_config(CONFIG_PATH)
 _assets = [
     Asset(
-        uri=scene_asset_uri(w.path, w.row),
-        name=scene_asset_name(w.path, w.row),
+        uri=published_asset_uri(w.path, w.row),
+        name=published_asset_name(w.path, w.row),
         extra={"path": w.path, "row": w.row},
     )
     for w in _config.watches
@@ -131,6 +131,7 @@ def landsat_ndvi_timeseries():
     def list_scenes(params: dict | None = None, triggering_asset_events=None) -> list[dict]:
         """The scenes to sample: the triggering events' scenes, or a date range (Params)."""
         from airflow.sdk.exceptions import AirflowFailException
+
         from landsat_pipeline.analytics import AnalyticsError, scenes_to_sample
         from landsat_pipeline.bucket import open_bucket
         from landsat_pipeline.config import ConfigError
@@ -206,6 +207,7 @@ def landsat_ndvi_timeseries():
     def prepare_report_ec2(areas: list, run_id: str | None = None) -> dict:
         """Read the ec2 settings, upload the template; the instance's image, config, status."""
         from airflow.sdk.exceptions import AirflowFailException
+
         from landsat_pipeline.analytics import prepare_ec2_report
         from landsat_pipeline.config import ConfigError
 

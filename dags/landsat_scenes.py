@@ -53,10 +53,12 @@ from airflow.providers.amazon.aws.operators.ec2 import (
     EC2TerminateInstanceOperator,
 )
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
+
 from landsat_pipeline.config import RENDER_BACKENDS, Watch, config_path, load_config
+from landsat_pipeline.keys import published_asset_name, published_asset_uri
 from landsat_pipeline.remote_render import Ec2RenderSensor, RenderEcsTaskOperator
 from landsat_pipeline.sensors import LandsatSceneSensor
-from timetables.wrs2 import WRS2OverpassTimetable
+from landsat_pipeline.timetables import WRS2OverpassTimetable
 
 CONFIG_PATH = str(config_path(Path(__file__).parent / "config" / "areas.yaml"))
 RENDER_POOL = "landsat_render"
@@ -72,8 +74,8 @@ log = logging.getLogger(__name__)
 def published_asset(path: int, row: int) -> Asset:
     """The Asset updated each time a scene of this path/row is published."""
     return Asset(
-        uri=f"landsat://published/p{path:03d}_r{row:03d}",
-        name=f"landsat_p{path:03d}_r{row:03d}",
+        uri=published_asset_uri(path, row),
+        name=published_asset_name(path, row),
         extra={"path": path, "row": row},
     )
 
@@ -89,6 +91,7 @@ def _bucket():
 def _skip_if_staged(context) -> None:
     """Before a remote launch: skip it when the scene's complete product set is staged already."""
     from airflow.sdk.exceptions import AirflowSkipException
+
     from landsat_pipeline.remote_render import staged_set_reason
 
     scene = context["ti"].xcom_pull(task_ids="discover")
@@ -194,9 +197,8 @@ def build_dag(watch: Watch):
         )
         def render_local(scene: dict, landed: dict) -> dict:
             """Render in this worker: landing/<ID>/ -> staging/<ID>/ with landsat_ops."""
-            from landsat_pipeline.bucket import staging_prefix
-
             from landsat_ops.render import render_scene
+            from landsat_pipeline.keys import staging_prefix
 
             config, store, client = _bucket()
             watch_now = config.watch(scene["path"], scene["row"])

@@ -33,9 +33,14 @@ def _float_pair(ctx, param, value):
         parts = [float(v) for v in value.split(",")]
     except ValueError:
         raise click.BadParameter(f"expected two numbers LOW,HIGH, got {value!r}") from None
-    if len(parts) != 2 or not (0 <= parts[0] < parts[1] <= 100):
-        raise click.BadParameter(f"expected LOW,HIGH with 0 <= LOW < HIGH <= 100, got {value!r}")
-    return tuple(parts)
+    from landsat_ops.products import validate_percentiles
+
+    try:
+        return validate_percentiles(parts)
+    except LandsatOpsError:
+        raise click.BadParameter(
+            f"expected LOW,HIGH with 0 <= LOW < HIGH <= 100, got {value!r}"
+        ) from None
 
 
 def _ranges(ctx, param, value):
@@ -50,7 +55,7 @@ def _ranges(ctx, param, value):
 
 
 def _products(ctx, param, value):
-    from landsat_ops.render import parse_products
+    from landsat_ops.products import parse_products
 
     try:
         return parse_products(value)

@@ -24,8 +24,6 @@ from rasterio.windows import Window
 
 from landsat_ops.errors import RasterError
 
-COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
-PNG_MEDIA_TYPE = "image/png"
 BLOCK = 512
 
 # GDAL settings for a render: a bounded block cache (the default is 5 % of RAM, which would

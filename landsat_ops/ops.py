@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from landsat_ops.errors import NoValidPixelsError, OptionError
+from landsat_ops.products import validate_percentiles
 
 DN_LEVELS = 65536  # uint16
 
@@ -41,16 +42,6 @@ def dn_histogram(band: np.ndarray, scratch: np.ndarray | None = None) -> np.ndar
     hist = np.bincount(values, minlength=DN_LEVELS).astype(np.int64, copy=False)
     hist[0] = 0
     return hist
-
-
-def validate_percentiles(percentiles: Sequence[float]) -> tuple[float, float]:
-    """Check a ``(low, high)`` percentile pair: 0 <= low < high <= 100."""
-    if len(percentiles) != 2:
-        raise OptionError(f"percentiles must be two numbers LOW,HIGH, got {list(percentiles)}")
-    low, high = (float(p) for p in percentiles)
-    if not (0.0 <= low < high <= 100.0):
-        raise OptionError(f"percentiles must satisfy 0 <= LOW < HIGH <= 100, got {low:g},{high:g}")
-    return low, high
 
 
 def percentile_cutoffs(hist: np.ndarray, percentiles: Sequence[float]) -> tuple[float, float]:

@@ -42,23 +42,27 @@ from landsat_ops.errors import (
     StorageError,
 )
 from landsat_ops.locate import locate_scene
+from landsat_ops.products import (
+    ASSET_TITLES,
+    COG_MEDIA_TYPE,
+    COMPOSITES,
+    DEFAULT_PERCENTILES,
+    DEFAULT_PREVIEW_SIZE,
+    DEFAULT_PRODUCTS,
+    NDVI_BINS,
+    NDVI_COLORMAP,
+    NDVI_RANGE,
+    PNG_MEDIA_TYPE,
+    PRODUCTS,
+    asset_key,
+    parse_products,
+    validate_percentiles,
+    validate_preview_size,
+)
 from landsat_ops.rescaling import NDVI_BANDS, ndvi_coefficients
 from landsat_ops.scene import Metadata, SceneFiles, find_scene_files, read_mtl
 from landsat_ops.storage import LocalStore, Store, is_s3, open_store, sha256_file
 
-PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
-DEFAULT_PRODUCTS = PRODUCTS
-DEFAULT_PERCENTILES = (2.0, 98.0)
-DEFAULT_PREVIEW_SIZE = 2048
-
-# Channels (R, G, B) of the two colour composites, as band numbers.
-COMPOSITES = {
-    "truecolor": (4, 3, 2),  # red, green, blue
-    "falsecolor": (7, 5, 1),  # SWIR2, NIR, coastal: ice and snow show cyan
-}
-NDVI_RANGE = (-1.0, 1.0)
-NDVI_COLORMAP = "RdYlGn"
-NDVI_BINS = 200
 WORKERS = min(
     4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 )
@@ -95,21 +99,6 @@ class RenderResult:
     item_uri: str
     outputs: dict[str, str] = field(default_factory=dict)  # file name -> URI
     stretch: dict[str, dict] = field(default_factory=dict)
-
-
-def parse_products(products: Iterable[str] | str) -> tuple[str, ...]:
-    """Validate a product list (a comma-separated string or names); order follows PRODUCTS."""
-    names = (
-        [p.strip() for p in products.split(",")] if isinstance(products, str) else list(products)
-    )
-    names = [n for n in names if n]
-    unknown = sorted(set(names) - set(PRODUCTS))
-    if unknown or not names:
-        raise OptionError(
-            f"products: unknown {', '.join(unknown) or '(none given)'} "
-            f"(expected a comma-separated subset of {','.join(PRODUCTS)})"
-        )
-    return tuple(p for p in PRODUCTS if p in names)
 
 
 def parse_ranges(text: str) -> list[tuple[float, float]]:
@@ -168,7 +157,7 @@ def render_scene(
         The scene ID, the STAC item's URI and every output's URI.
     """
     products = parse_products(products)
-    percentiles = ops.validate_percentiles(percentiles)
+    percentiles = validate_percentiles(percentiles)
     if isinstance(ranges, str):
         ranges = parse_ranges(ranges)
     elif ranges is not None:
@@ -178,8 +167,7 @@ def render_scene(
             ops.validate_range(lo, hi, f"ranges: {c} range")
             for c, (lo, hi) in zip("RGB", ranges, strict=True)
         ]
-    if not isinstance(preview_size, int) or preview_size < 16:
-        raise OptionError(f"preview-size must be an integer >= 16, got {preview_size!r}")
+    preview_size = validate_preview_size(preview_size)
     if compression not in io.COMPRESSIONS:
         raise OptionError(
             f"compression must be one of {', '.join(io.COMPRESSIONS)}, got {compression!r}"
@@ -731,16 +719,16 @@ def build_item(
         ],
     )
     for path in written:
-        key = path.name[len(sid.scene_id) + 1 :].replace(".", "_")
+        key = asset_key(path.name, sid.scene_id)
         is_cog = path.suffix == ".tif"
         roles = ["data"] if is_cog else (["overview"] if "histograms" in key else ["visual"])
         item.add_asset(
             key,
             pystac.Asset(
                 href=f"./{path.name}",
-                media_type=io.COG_MEDIA_TYPE if is_cog else io.PNG_MEDIA_TYPE,
+                media_type=COG_MEDIA_TYPE if is_cog else PNG_MEDIA_TYPE,
                 roles=roles,
-                title=_TITLES.get(key, key),
+                title=ASSET_TITLES.get(key, key),
                 extra_fields={
                     "file:checksum": "1220"
                     + (renderer.checksums.get(path.name) or sha256_file(path)),
@@ -796,17 +784,6 @@ def _convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]
     return lower[:-1] + upper[:-1]
 
 
-_TITLES = {
-    "truecolor_tif": "True colour (B4/B3/B2), 8-bit stretched COG",
-    "truecolor_png": "True colour preview",
-    "falsecolor_tif": "False colour (B7/B5/B1: SWIR2/NIR/coastal), 8-bit stretched COG",
-    "falsecolor_png": "False colour preview",
-    "ndvi_tif": "NDVI (float32 COG, NaN = no data)",
-    "ndvi_png": "NDVI preview (RdYlGn, -1..1)",
-    "histograms_png": "Per-channel histograms with stretch cut-offs",
-}
-
-
 def publish(store: Store, paths: list[Path]) -> dict[str, str]:
     """Copy finished files into ``store`` so that a failure leaves nothing new behind.
 
@@ -856,9 +833,7 @@ def _publish_local(dest: Path, paths: list[Path]) -> None:
 
 
 def _content_type(path: Path) -> str:
-    return {".tif": io.COG_MEDIA_TYPE, ".png": io.PNG_MEDIA_TYPE}.get(
-        path.suffix, "application/json"
-    )
+    return {".tif": COG_MEDIA_TYPE, ".png": PNG_MEDIA_TYPE}.get(path.suffix, "application/json")
 
 
 __all__ = ["render_scene", "RenderResult", "PRODUCTS", "parse_products", "parse_ranges", "publish"]

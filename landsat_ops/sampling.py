@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 
 from landsat_ops.errors import OptionError, RasterError, StorageError
 from landsat_ops.locate import locate_scene, read_scene_metadata
+from landsat_ops.points import Point
 from landsat_ops.rescaling import NDVI_BANDS, ndvi_coefficients
 from landsat_ops.scene import Metadata, SceneFiles
 from landsat_ops.storage import Store, is_s3, open_store
@@ -83,15 +84,6 @@ OUTSIDE, FILL, NO_VALID = "outside scene", "fill", "no valid pixels"
 REASONS = (OUTSIDE, FILL, NO_VALID)
 MAX_RADIUS = 50  # a 101 x 101 window: beyond that it is no longer a point sample
 ACQUIRED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-@dataclass(frozen=True)
-class Point:
-    """A point of interest: an ID and WGS84 longitude/latitude in degrees."""
-
-    id: str
-    lon: float
-    lat: float
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,13 @@
-"""Shared pytest fixtures: the real Landsat test data next to the repository."""
+"""Shared pytest fixtures (the real Landsat test data, a moto server) and the test markers.
+
+Markers are given here from what a test uses, so they cannot drift from the tests:
+
+* ``integration``: a test under ``tests/dags/`` (Airflow DAG runs), the container contract,
+  or any test that starts a server (the moto server, a STAC replay server). ``make test-fast``
+  (``pytest -m "not integration"``) is the unit set for the edit-test loop.
+* ``data``: a test of the real Landsat data in ``../shared/data/landsat``; it skips with the
+  reason where the data is absent.
+"""
 
 from pathlib import Path
 
@@ -6,6 +15,24 @@ import pytest
 
 # ../shared/data/landsat relative to the repository root (see its README.md).
 LANDSAT_DATA = (Path(__file__).parent.parent / "../shared/data/landsat").resolve()
+TESTS = Path(__file__).parent
+_INTEGRATION_FOLDERS = (TESTS / "dags",)
+_INTEGRATION_FILES = (TESTS / "test_container_contract.py",)
+_SERVER_FIXTURES = {"moto_server", "serve", "airflow_db"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(item.path)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (
+            path in _INTEGRATION_FILES
+            or any(folder in path.parents for folder in _INTEGRATION_FOLDERS)
+            or fixtures & _SERVER_FIXTURES
+        ):
+            item.add_marker(pytest.mark.integration)
+        if "landsat_data" in fixtures:
+            item.add_marker(pytest.mark.data)
 
 
 @pytest.fixture(scope="session")

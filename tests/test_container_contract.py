@@ -1,11 +1,11 @@
 """The render container's contract, run outside a container against moto S3.
 
 What the ECS task (and the EC2 instance) executes is the image's ENTRYPOINT ``landsat-ops``
-followed by the container command of :func:`landsat_ops.remote.ecs_overrides`. Here exactly that
-argv runs as a subprocess of the project's console script, with only the environment a task
-gets (the AWS endpoint variables stand in for the task role), on a real scene uploaded to
-``landing/``; the complete product set and its STAC item must land in ``staging/`` with the
-checksums the item records. ``sync-run`` is held to the same contract.
+followed by the container command of :func:`landsat_pipeline.remote.ecs_overrides`. Here
+exactly that argv runs as a subprocess of the project's console script, with only the
+environment a task gets (the AWS endpoint variables stand in for the task role), on a real
+scene uploaded to ``landing/``; the complete product set and its STAC item must land in
+``staging/`` with the checksums the item records. ``sync-run`` is held to the same contract.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ import boto3
 import pytest
 from PIL import Image
 
-from landsat_ops import remote
+from landsat_ops.products import product_files
 from landsat_ops.storage import open_store
+from landsat_pipeline import remote
 
 BIN = Path(sys.executable).parent
 LANDSAT_OPS = BIN / "landsat-ops"  # the console script, as in the image (/opt/venv/bin)
@@ -42,7 +43,7 @@ def real_scene(landsat_data) -> Path:
 
 @pytest.fixture
 def synthetic_scene(tmp_path) -> Path:
-    synthetic = pytest.importorskip("landsat_ops.synthetic")
+    synthetic = pytest.importorskip("landsat_demo.synthetic")
     return synthetic.make_scene(
         tmp_path / "scenes",
         path=226,
@@ -88,11 +89,11 @@ def _check_product_set(bucket: str, prefix: str, scene_id: str, products=None) -
     s3 = boto3.client("s3")
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix + "/").get("Contents", [])
     names = sorted(o["Key"][len(prefix) + 1 :] for o in listed)
-    assert names == sorted(remote.product_files(scene_id, products))
+    assert names == sorted(product_files(scene_id, products))
     item = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/{scene_id}.json")["Body"].read())
     assert item["id"] == scene_id
     hrefs = {Path(a["href"]).name: a for a in item["assets"].values()}
-    assert sorted(hrefs) == sorted(remote.product_files(scene_id, products)[:-1])
+    assert sorted(hrefs) == sorted(product_files(scene_id, products)[:-1])
     for name, asset in hrefs.items():
         body = s3.get_object(Bucket=bucket, Key=f"{prefix}/{name}")
         data = body["Body"].read()

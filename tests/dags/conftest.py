@@ -66,9 +66,6 @@ if "airflow" in sys.modules:  # pragma: no cover - a guard for unusual test sele
         stacklevel=1,
     )
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
-for folder in (REPO / "plugins", REPO / "dags"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
 
 
 def write_config(**overrides) -> Path:
@@ -109,7 +106,7 @@ def airflow_db():
 @pytest.fixture(scope="session")
 def catalog() -> Path:
     """A small static STAC catalog of synthetic 226/010 scenes (3 overpasses, 300 x 300)."""
-    from landsat_ops.synthetic import make_catalog
+    from landsat_demo.synthetic import make_catalog
 
     return make_catalog(
         CATALOG_DIR,

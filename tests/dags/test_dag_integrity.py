@@ -43,7 +43,7 @@ def test_default_config_has_the_scoresby_sund_dag():
 
 
 def test_schedule_is_the_overpass_timetable(dag):
-    from timetables.wrs2 import WRS2OverpassTimetable
+    from landsat_pipeline.timetables import WRS2OverpassTimetable
 
     assert isinstance(dag.timetable, WRS2OverpassTimetable)
     assert (dag.timetable.path, dag.timetable.row) == (PATH, ROW)
@@ -142,7 +142,7 @@ def import_dag_file(module: str, heavy: list[str]) -> tuple[list[str], float]:
 def test_parse_is_cheap_and_imports_no_heavy_module():
     """Importing the DAG file pulls in no numpy/rasterio/render/pystac_client, and is quick."""
     heavy = ["numpy", "rasterio", "landsat_ops.render", "pystac_client", "pystac", "matplotlib"]
-    loaded, elapsed = import_dag_file("landsat_scenes", [*heavy, "landsat_ops.discovery"])
+    loaded, elapsed = import_dag_file("landsat_scenes", [*heavy, "landsat_pipeline.discovery"])
     assert loaded == []
     assert elapsed < 10, f"the DAG file took {elapsed:.1f} s to import"
 

@@ -42,6 +42,7 @@ def s3(aws_connection, s3_bucket, monkeypatch):
     Returns the client and the list of S3 calls the tasks' clients made.
     """
     import boto3
+
     import landsat_pipeline.bucket as bucket_module
 
     client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
@@ -82,9 +83,8 @@ def no_env_credentials(monkeypatch):
 
 def catalog_scenes(catalog) -> list[dict]:
     """The discover-task XCom of every scene of the test catalog, oldest first."""
+    from landsat_pipeline.discovery import discover
     from landsat_pipeline.sensors import scene_to_xcom
-
-    from landsat_ops.discovery import discover
 
     found = discover(
         str(catalog),
@@ -98,7 +98,7 @@ def catalog_scenes(catalog) -> list[dict]:
 
 def publish(store, client, scenes: list[dict]) -> None:
     """Land the scenes' bands and publish an item per scene plus the collection."""
-    from landsat_pipeline.bucket import published_prefix
+    from landsat_pipeline.keys import published_prefix
     from landsat_pipeline.landing import land_scene
     from landsat_pipeline.publishing import update_catalogs
 
@@ -179,7 +179,8 @@ def etags(client, prefix: str) -> dict[str, str]:
 
 def expected_rows(catalog, scenes) -> dict[tuple[str, str], dict]:
     """(scene, point) -> the sample landsat_ops.sampling takes from the catalog's own files."""
-    from landsat_ops.sampling import Point, sample_scene
+    from landsat_ops.points import Point
+    from landsat_ops.sampling import sample_scene
 
     points = [Point(p["id"], p["lon"], p["lat"]) for p in [*repo_points(), OUTSIDE]]
     out = {}
@@ -403,7 +404,7 @@ def test_ec2_report_instance_is_terminated_by_the_teardown(
         """moto runs no user data: record the job's outcome as the instance would."""
         instance_ids = real_execute(self, context)
         run_id = context["dag_run"].run_id
-        from landsat_pipeline.analytics import ec2_status_key
+        from landsat_pipeline.keys import ec2_report_status_key as ec2_status_key
 
         if exit_code == 0:
             for name in ("report.ipynb", "report.html"):
@@ -499,6 +500,7 @@ def test_schedule_params_pools_and_structure(dag):
     assert terminate.trigger_rule == TriggerRule.ALL_DONE_SETUP_SUCCESS
     assert dag.get_task("create_report_instance").is_setup
     from airflow.providers.papermill.operators.papermill import PapermillOperator
+
     from landsat_pipeline.analytics import AreaReportOperator
 
     report = dag.get_task("report_local")
@@ -522,6 +524,7 @@ def test_report_local_runs_the_notebook_through_the_provider(
     import papermill
     from airflow.providers.papermill.operators.papermill import PapermillOperator
     from conftest import CONFIG_FILE
+
     from landsat_pipeline.analytics import AreaReportOperator, _run_nested
 
     notebook = str(REPO / "reports" / "area_report.ipynb")

@@ -429,6 +429,7 @@ def test_ecs_skips_the_launch_when_the_set_is_already_staged(dag, aws, fargate, 
 def test_a_deferred_ecs_task_that_exits_1_fails_with_its_log_lines(aws, fargate):
     """After a deferral the provider has no log fetcher: the lines come from CloudWatch."""
     from airflow.sdk.exceptions import AirflowException
+
     from landsat_pipeline.remote_render import RenderEcsTaskOperator
 
     arn = f"arn:aws:ecs:{REGION}:123456789012:task/{CLUSTER}/0123456789abcdef"

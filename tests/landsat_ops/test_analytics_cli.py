@@ -14,7 +14,8 @@ from PIL import Image
 
 from landsat_ops.analytics_cli import sample, timeseries
 from landsat_ops.cli import cli, main
-from landsat_ops.sampling import SAMPLE_COLUMNS, Point, sample_scene, samples_csv
+from landsat_ops.points import Point
+from landsat_ops.sampling import SAMPLE_COLUMNS, sample_scene, samples_csv
 from landsat_ops.timeseries import merge_rows, write_table
 
 cli.add_command(sample)

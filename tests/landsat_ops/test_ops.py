@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from landsat_ops import ops
+from landsat_ops import ops, products
 from landsat_ops.errors import NoValidPixelsError, OptionError
 
 
@@ -44,7 +44,7 @@ def test_empty_histogram_raises():
 @pytest.mark.parametrize("bad", [(98, 2), (5, 5), (-1, 50), (50, 101), (1, 2, 3)])
 def test_bad_percentiles(bad):
     with pytest.raises(OptionError, match="percentiles"):
-        ops.validate_percentiles(bad)
+        products.validate_percentiles(bad)
 
 
 def test_stretch_lut_maps_range_and_keeps_fill():

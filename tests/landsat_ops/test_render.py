@@ -266,7 +266,7 @@ def multi_strip_render(tmp_path_factory):
     """A synthetic scene of several 512-row strips (split between threads) and overviews."""
     import datetime as dt
 
-    from landsat_ops.synthetic import make_scene
+    from landsat_demo.synthetic import make_scene
 
     folder = make_scene(
         tmp_path_factory.mktemp("scene"),

@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 from landsat_ops.errors import OptionError, StorageError
-from landsat_ops.sampling import Point, SampleRow, sample_scene
+from landsat_ops.points import Point
+from landsat_ops.sampling import SampleRow, sample_scene
 from landsat_ops.timeseries import (
     COLUMNS,
     is_cloudy,

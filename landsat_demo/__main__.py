@@ -2,7 +2,7 @@
 
 1. Generates the sample STAC catalog the default config points at (`demo-output/catalog/`):
    small synthetic scenes of WRS-2 226/010 (Scoresby Sund) on its real overpass dates of
-   summer 2024 (landsat_ops.synthetic.make_catalog).
+   summer 2024 (landsat_demo.synthetic.make_catalog).
 2. Picks the latest scene under the area's cloud limit and runs the DAG for that overpass with
    `airflow dags test landsat_p226_r010 <date>`: discover, upload bands, render, publish into
    the local folder standing in for the bucket (`demo-output/bucket/`).
@@ -25,10 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins"))
+from landsat_pipeline.config import config_path, load_config
 
-from landsat_pipeline.config import config_path, load_config  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DAG_ID = "landsat_p226_r010"
 PATH, ROW = 226, 10
@@ -49,7 +48,7 @@ def main() -> int:
         print("the demo generates the local sample catalog: restore the default to run it.")
         return 2
 
-    from landsat_ops.synthetic import make_catalog
+    from landsat_demo.synthetic import make_catalog
 
     print(f"1. Sample catalog: synthetic {SIZE}x{SIZE} scenes of WRS-2 {watch.path_row}")
     print(f"   on its overpass dates {START} .. {END} -> {catalog_file}")
@@ -130,7 +129,7 @@ def _published(config, date: str) -> bool:
 
 def _pick_scenes(catalog_file: Path, max_cloud: float) -> list[tuple[str, str, float]]:
     """(date, scene ID, cloud cover) of the catalog scenes under the cloud limit, oldest first."""
-    from landsat_ops.discovery import discover
+    from landsat_pipeline.discovery import discover
 
     scenes = discover(
         str(catalog_file),

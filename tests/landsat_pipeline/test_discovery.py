@@ -1,4 +1,4 @@
-"""Tests for landsat_ops.discovery: the local static catalog and recorded STAC API answers.
+"""Tests for landsat_pipeline.discovery: the local static catalog and recorded STAC API answers.
 
 The API tests replay the recorded responses in ../shared/data/landsat/stac through
 ``tests/stac_replay.py`` on 127.0.0.1; nothing leaves the machine.
@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from stac_replay import ITEM_SEARCH, QUERY, Reply, StacReplayServer, load_json
 
-from landsat_ops import discovery
-from landsat_ops.discovery import DiscoveryError, discover, normalize_assets
+from landsat_demo.synthetic import make_catalog
 from landsat_ops.errors import LandsatOpsError
 from landsat_ops.overpass import overpass_datetimes
 from landsat_ops.scene import read_mtl
-from landsat_ops.synthetic import make_catalog
+from landsat_pipeline import discovery
+from landsat_pipeline.discovery import DiscoveryError, discover, normalize_assets
 
 UTC = datetime.UTC
 ALL_KEYS = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "QA", "MTL"]

@@ -2,7 +2,7 @@
 
 Scenes are published by USGS hours to days after acquisition, so the scene of a run's data
 interval may not be in the catalog yet. :class:`LandsatSceneSensor` searches the catalog
-(:func:`landsat_ops.discovery.discover`) for the interval; until the scene is there it
+(:func:`landsat_pipeline.discovery.discover`) for the interval; until the scene is there it
 reschedules itself (``mode="reschedule"``: no worker slot is held while waiting). When the
 scene has not appeared within ``timeout`` seconds, or is too cloudy, the task is **skipped**
 with one clear log line, and so is everything downstream.
@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
+
 from landsat_pipeline.config import load_config
 
 __all__ = ["LandsatSceneSensor", "pick_scene", "scene_to_xcom"]
@@ -82,7 +83,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         return start, end
 
     def poke(self, context) -> bool | PokeReturnValue:
-        from landsat_ops.discovery import discover
+        from landsat_pipeline.discovery import discover
 
         config = load_config(self.config_path)
         watch = config.watch(self.path, self.row)

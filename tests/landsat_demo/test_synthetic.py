@@ -1,4 +1,4 @@
-"""Tests for landsat_ops.synthetic: synthetic Level-1 scenes and the local STAC catalog."""
+"""Tests for landsat_demo.synthetic: synthetic Level-1 scenes and the local STAC catalog."""
 
 from __future__ import annotations
 
@@ -12,11 +12,8 @@ import pystac
 import pytest
 import rasterio
 
-from landsat_ops import synthetic
-from landsat_ops.errors import OptionError, StorageError
-from landsat_ops.overpass import overpass_datetime, overpass_datetimes
-from landsat_ops.scene import find_scene_files, read_mtl
-from landsat_ops.synthetic import (
+from landsat_demo import synthetic
+from landsat_demo.synthetic import (
     QA_CLEAR_LAND,
     QA_CLEAR_WATER,
     QA_CLOUD,
@@ -28,6 +25,9 @@ from landsat_ops.synthetic import (
     utm_epsg_for,
     wrs2_centre,
 )
+from landsat_ops.errors import OptionError, StorageError
+from landsat_ops.overpass import overpass_datetime, overpass_datetimes
+from landsat_ops.scene import find_scene_files, read_mtl
 
 UTC = datetime.UTC
 ACQUIRED = datetime.datetime(2021, 8, 10, 13, 21, 19, tzinfo=UTC)

@@ -10,16 +10,16 @@ per acquisition:
   2 Level-2 scenes hours to days after acquisition).
 
 Usage in a DAG file (the plugins folder is on ``sys.path``, and
-``plugins/landsat_timetables_plugin.py`` registers the class so the scheduler can
+``plugins/landsat_plugin.py`` registers the class so the scheduler can
 deserialize it)::
 
-    from timetables.wrs2 import WRS2OverpassTimetable
+    from landsat_pipeline.timetables import WRS2OverpassTimetable
 
     @dag(schedule=WRS2OverpassTimetable(226, 10, availability_delay=timedelta(days=1)),
          start_date=pendulum.datetime(2013, 4, 11, tz="UTC"), catchup=True)
     def scoresby_sund(): ...
 
-Import it exactly as ``timetables.wrs2``: Airflow finds a custom timetable by the import
+Import it exactly as ``landsat_pipeline.timetables``: Airflow finds a custom timetable by the import
 path of its class, and that is the path the plugin registers.
 """
 

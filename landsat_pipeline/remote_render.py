@@ -1,6 +1,6 @@
 """The Airflow side of the remote render backends: one ECS Fargate task or one EC2 instance.
 
-Both run the render image's contract command (:func:`landsat_ops.remote.render_command`) on the
+Both run the render image's contract command (:func:`landsat_pipeline.remote.render_command`) on the
 scene landed in ``landing/<ID>/``, writing ``staging/<ID>/``; ``publish`` then proceeds as after
 a local render. What is here:
 
@@ -15,7 +15,8 @@ a local render. What is here:
   when the instance reports a non-zero exit code or goes away without a result.
 
 The EC2 instance reports ``{"exit_code": N, "instance_id": ..., "image": ...}`` to
-:func:`ec2_status_key` (see :func:`landsat_ops.remote.ec2_user_data`); a status written by
+:func:`~landsat_pipeline.keys.ec2_render_status_key` (see
+:func:`landsat_pipeline.remote.ec2_user_data`); a status written by
 another instance (an earlier run) is ignored.
 """
 
@@ -31,8 +32,8 @@ from airflow.providers.amazon.aws.operators.ecs import EcsRunTaskOperator
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from landsat_pipeline.bucket import staging_prefix
 from landsat_pipeline.config import ConfigError, PipelineConfig, RemoteSettings, load_config
+from landsat_pipeline.keys import ec2_render_status_key, staging_item_key, staging_prefix
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -40,24 +41,16 @@ if TYPE_CHECKING:
     from landsat_ops.storage import Store
 
 __all__ = [
-    "STATUS_PREFIX",
     "Ec2RenderSensor",
     "RenderEcsTaskOperator",
     "ec2_launch_arguments",
-    "ec2_status_key",
     "ecs_task_arguments",
     "last_log_lines",
     "staged_set_reason",
 ]
 
-STATUS_PREFIX = "staging/_ec2-status"
-"""Where EC2 render instances record their exit code (outside every product folder)."""
+
 _GONE = {"shutting-down", "terminated", "stopping", "stopped", "gone"}
-
-
-def ec2_status_key(scene_id: str) -> str:
-    """The key an EC2 render instance writes its exit code record to."""
-    return f"{STATUS_PREFIX}/{scene_id}.json"
 
 
 # -- the arguments of one scene ---------------------------------------------------------------
@@ -76,7 +69,7 @@ def _remote(config: PipelineConfig, backend: str) -> RemoteSettings:
 
 
 def _command(config: PipelineConfig, store: Store, scene: Mapping, landing_uri: str) -> list[str]:
-    from landsat_ops import remote
+    from landsat_pipeline import remote
 
     watch = config.watch(scene["path"], scene["row"])
     return remote.render_command(
@@ -102,7 +95,7 @@ def ecs_task_arguments(
         ``aws_conn_id``, ``deferrable``, ``waiter_delay``, ``waiter_max_attempts``,
         ``number_logs_exception`` and ``tags``.
     """
-    from landsat_ops import remote
+    from landsat_pipeline import remote
 
     settings = _remote(config, "ecs")
     ecs = settings.ecs
@@ -141,18 +134,18 @@ def ec2_launch_arguments(
     -------
     dict
         ``command`` (for the record), ``image_id`` and ``config`` (for
-        ``EC2CreateInstanceOperator``: :func:`landsat_ops.remote.ec2_instance_config` with the
-        user data of :func:`landsat_ops.remote.ec2_user_data`), ``region_name``,
+        ``EC2CreateInstanceOperator``: :func:`landsat_pipeline.remote.ec2_instance_config` with the
+        user data of :func:`landsat_pipeline.remote.ec2_user_data`), ``region_name``,
         ``aws_conn_id``, ``status_uri``, and :class:`Ec2RenderSensor`'s ``log_group``,
         ``log_stream_prefix``, ``log_lines``, ``poll_seconds`` and ``timeout_minutes``.
     """
-    from landsat_ops import remote
+    from landsat_pipeline import remote
 
     settings = _remote(config, "ec2")
     ec2 = settings.ec2
     scene_id = scene["scene_id"]
     command = _command(config, store, scene, landing_uri)
-    status_uri = store.uri(ec2_status_key(scene_id))
+    status_uri = store.uri(ec2_render_status_key(scene_id))
     user_data = remote.ec2_user_data(
         settings.image,
         command,
@@ -190,7 +183,7 @@ def ec2_launch_arguments(
 
 def staged_set_reason(store: Store, scene: Mapping, products: Sequence[str]) -> str | None:
     """Why a remote render need not be launched: the staged product set is complete; else None."""
-    from landsat_ops.remote import products_complete
+    from landsat_pipeline.remote import products_complete
 
     prefix = staging_prefix(scene["scene_id"])
     if products_complete(store, prefix, scene["scene_id"], products):
@@ -344,7 +337,8 @@ class Ec2RenderSensor(BaseSensorOperator):
     """Wait until an EC2 render instance has staged the scene's complete product set.
 
     Each poke, in this order: the complete set under ``staging/<ID>/`` (success); the instance's
-    exit code record (:func:`ec2_status_key`, only when written by one of ``instance_ids``): a
+    exit code record (:func:`~landsat_pipeline.keys.ec2_render_status_key`, only when written
+    by one of ``instance_ids``): a
     non-zero code, or zero without a complete set, fails at once with the container's last log
     lines; the instance itself: gone (shutting down, terminated, stopped) without a record
     fails at once too (its hard timeout fired, or it could not write the record). Failures are
@@ -352,7 +346,8 @@ class Ec2RenderSensor(BaseSensorOperator):
 
     Use ``mode="reschedule"``. ``poll_seconds`` and ``timeout_minutes`` (templated, from the
     config) set ``poke_interval`` and ``timeout`` at run time; the timeout allows the job's
-    ``timeout_minutes`` plus the instance's set-up time (:data:`landsat_ops.remote.SETUP_MINUTES`).
+    ``timeout_minutes`` plus the instance's set-up time
+    (:data:`landsat_pipeline.remote.SETUP_MINUTES`).
 
     :param config_path: the pipeline config file (bucket, products of the path/row).
     :param scene: the discover task's XCom (``scene_id``, ``path``, ``row``).
@@ -409,7 +404,7 @@ class Ec2RenderSensor(BaseSensorOperator):
         self.timeout_minutes = timeout_minutes
 
     def execute(self, context: Context) -> Any:
-        from landsat_ops.remote import SETUP_MINUTES
+        from landsat_pipeline.remote import SETUP_MINUTES
 
         self.poke_interval = float(self.poll_seconds)
         self.timeout = float((int(self.timeout_minutes) + SETUP_MINUTES + 5) * 60)
@@ -445,7 +440,8 @@ class Ec2RenderSensor(BaseSensorOperator):
             if status is None:
                 raise AirflowFailException(
                     f"EC2 render instance {', '.join(f'{i} is {s}' for i, s in states.items())} "
-                    f"without having recorded an exit code in {store.uri(ec2_status_key(scene_id))}"
+                    "without having recorded an exit code in "
+                    f"{store.uri(ec2_render_status_key(scene_id))}"
                     " and without a complete product set: its hard timeout fired (boot, image "
                     "pull or job took too long) or it could not write the record.\n"
                     + self._logs(instance_ids)
@@ -464,7 +460,7 @@ class Ec2RenderSensor(BaseSensorOperator):
         )
 
     def _done(self, store: Store, scene_id: str, instance_ids: list[str]) -> PokeReturnValue:
-        item_uri = store.uri(f"{staging_prefix(scene_id)}/{scene_id}.json")
+        item_uri = store.uri(staging_item_key(scene_id))
         self.log.info("The complete product set of %s is staged: %s", scene_id, item_uri)
         return PokeReturnValue(
             is_done=True,
@@ -478,7 +474,7 @@ class Ec2RenderSensor(BaseSensorOperator):
 
     def _status(self, store: Store, scene_id: str, instance_ids: list[str]) -> dict | None:
         """The exit code record of one of ``instance_ids``, or None (absent, or another's)."""
-        key = ec2_status_key(scene_id)
+        key = ec2_render_status_key(scene_id)
         if store.info(key) is None:
             return None
         try:

@@ -1,4 +1,4 @@
-"""landsat_ops.remote: container commands, ECS overrides, EC2 user data, product-set checks."""
+"""landsat_pipeline.remote: container commands, ECS overrides, EC2 user data, product-set checks."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from landsat_ops import remote
 from landsat_ops.cli import render as render_command_cli
 from landsat_ops.errors import OptionError
+from landsat_ops.products import product_files
 from landsat_ops.storage import open_store
+from landsat_pipeline import remote
 
 SCENE = "s3://bucket/landing/LC80200392015216LGN00/"
 OUT = "s3://bucket/staging/LC80200392015216LGN00/"
@@ -471,7 +472,7 @@ def _fake_product_set(root: Path, prefix: str, scene_id: str = SID, products=Non
     folder = root / prefix
     folder.mkdir(parents=True)
     assets = {}
-    *names, item = remote.product_files(scene_id, products)
+    *names, item = product_files(scene_id, products)
     for name in names:
         data = f"bytes of {name}".encode()
         (folder / name).write_bytes(data)
@@ -485,13 +486,13 @@ def _fake_product_set(root: Path, prefix: str, scene_id: str = SID, products=Non
 
 
 def test_product_files():
-    assert remote.product_files("X", ["histograms", "ndvi"]) == [
+    assert product_files("X", ["histograms", "ndvi"]) == [
         "X_ndvi.tif",
         "X_ndvi.png",
         "X_histograms.png",
         "X.json",
     ]
-    assert len(remote.product_files("X")) == 8
+    assert len(product_files("X")) == 8
 
 
 def test_products_complete_on_a_local_store(tmp_path):

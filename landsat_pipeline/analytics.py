@@ -19,7 +19,7 @@ The ``landsat_ndvi_timeseries`` DAG is wiring only; the work is here:
   ``reports/area_report.ipynb`` for one area, then ``report.ipynb`` (outputs kept) and
   ``report.html`` (nbconvert) published next to the table.
 * :func:`prepare_ec2_report` and :class:`Ec2ReportSensor`: the ``ec2`` report backend, one
-  throwaway instance (:mod:`landsat_ops.remote`) running papermill in a report image through
+  throwaway instance (:mod:`landsat_pipeline.remote`) running papermill in a report image through
   ``landsat-ops sync-run``, with the settings of the ``ec2`` render backend (``remote``).
 
 Bucket layout (keys derive from the area, never from the clock)::
@@ -52,24 +52,30 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
-from landsat_pipeline.bucket import collection_key, landing_prefix, open_bucket
+from landsat_pipeline.bucket import open_bucket
 from landsat_pipeline.config import Area, ConfigError, PipelineConfig, load_config
+from landsat_pipeline.keys import (
+    ANALYTICS_FILES,
+    ANALYTICS_PREFIX,
+    REPORT_TEMPLATE_KEY,
+    area_keys,
+    collection_key,
+    ec2_report_status_key,
+    landing_prefix,
+    path_row_of_asset,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.papermill.operators.papermill import PapermillOperator
 
 __all__ = [
-    "ANALYTICS_PREFIX",
     "REPORT_BACKENDS",
     "REPORT_IMAGE_ENV",
-    "REPORT_TEMPLATE_KEY",
     "SAMPLE_RADIUS",
     "AnalyticsError",
     "AreaReportOperator",
     "Ec2ReportSensor",
-    "area_keys",
     "ec2_report_command",
-    "ec2_status_key",
     "gdal_session",
     "landed_scene_ids",
     "merge_area_table",
@@ -80,68 +86,24 @@ __all__ = [
     "read_ec2_status",
     "report_image",
     "sample_landed_scene",
-    "scene_asset_name",
-    "scene_asset_uri",
     "scenes_to_sample",
 ]
 
 log = logging.getLogger(__name__)
 
-ANALYTICS_PREFIX = "published/analytics"
 REPORT_BACKENDS = ("local", "ec2")
 """Where the report notebook runs: in the Airflow worker, or on a throwaway EC2 instance."""
 SAMPLE_RADIUS = 1
 """Window half-width in pixels (3 x 3): fixed, so every row of a table means the same thing."""
-REPORT_TEMPLATE_KEY = "staging/analytics/area_report.ipynb"
-EC2_STATUS_PREFIX = "staging/analytics/_ec2-status"
 REPORT_LOG_STREAM_PREFIX = "report"
 """The report container's CloudWatch Logs streams are ``report/<instance id>``."""
 _GONE = {"shutting-down", "terminated", "stopping", "stopped", "gone"}
 
-_FILES = {
-    "table_csv": "ndvi_timeseries.csv",
-    "table_parquet": "ndvi_timeseries.parquet",
-    "plot_timeseries": "ndvi_timeseries.png",
-    "plot_ndvi_vs_cloud": "ndvi_vs_cloud.png",
-    "report_ipynb": "report.ipynb",
-    "report_html": "report.html",
-}
-_ASSET_URI = re.compile(r"^landsat://published/p(?P<path>\d{3})_r(?P<row>\d{3})$")
 _ITEM_HREF = re.compile(r"^\./(?P<date>\d{4}-\d{2}-\d{2})/(?P<id>[^/]+)\.json$")
 
 
 class AnalyticsError(RuntimeError):
     """A run cannot do what it was asked (a bad date range, a scene that is not what it says)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Names
-# --------------------------------------------------------------------------------------------
-
-
-def area_keys(area: str) -> dict[str, str]:
-    """Bucket keys of an area's table, plots and report (see the module docstring)."""
-    return {name: f"{ANALYTICS_PREFIX}/{area}/{file}" for name, file in _FILES.items()}
-
-
-def scene_asset_uri(path: int, row: int) -> str:
-    """URI of the Asset the scenes DAG of a path/row updates on each published scene."""
-    return f"landsat://published/p{path:03d}_r{row:03d}"
-
-
-def scene_asset_name(path: int, row: int) -> str:
-    return f"landsat_p{path:03d}_r{row:03d}"
-
-
-def _path_row_of_asset(uri: str) -> tuple[int, int] | None:
-    match = _ASSET_URI.match(uri or "")
-    return (int(match["path"]), int(match["row"])) if match else None
-
-
-def ec2_status_key(run_id: str) -> str:
-    """Where the ec2 report job of a DAG run records its exit code (derived from the run)."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("_") or "run"
-    return f"{EC2_STATUS_PREFIX}/{safe}.json"
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,7 +219,7 @@ def scenes_to_sample(
 
     if events:
         for extra in events:
-            path_row = _path_row_of_asset(extra.get("asset_uri", ""))
+            path_row = path_row_of_asset(extra.get("asset_uri", ""))
             if extra.get("scene_id") and extra.get("date"):
                 path, row = path_row or (None, None)
                 add({**extra, "path": extra.get("path", path), "row": extra.get("row", row)})
@@ -312,9 +274,7 @@ def gdal_session(aws_conn_id: str):
 
 
 def _points(area: Area):
-    from landsat_ops.sampling import Point
-
-    return [Point(p.id, p.lon, p.lat) for p in area.points]
+    return list(area.points)
 
 
 def sample_landed_scene(
@@ -437,7 +397,7 @@ def plot_area_table(config: PipelineConfig, area_name: str) -> dict[str, Any]:
                 lambda p: plot_ndvi_vs_cloud(table, p, title=f"NDVI vs cloud: {area.title}"),
             ),
         ):
-            local = Path(work) / _FILES[name]
+            local = Path(work) / ANALYTICS_FILES[name]
             draw(local)
             _write_if_changed(store, keys[name], local.read_bytes(), "image/png")
             out[name] = store.uri(keys[name])
@@ -575,8 +535,8 @@ class AreaReportOperator(BaseOperator):
         keys = area_keys(area.name)
         with tempfile.TemporaryDirectory(prefix="landsat-report-") as folder:
             work = Path(folder)
-            table = store.get_file(keys["table_csv"], work / "in" / _FILES["table_csv"])
-            output = work / "out" / _FILES["report_ipynb"]
+            table = store.get_file(keys["table_csv"], work / "in" / ANALYTICS_FILES["table_csv"])
+            output = work / "out" / ANALYTICS_FILES["report_ipynb"]
             output.parent.mkdir(parents=True)
             parameters = {
                 **(self.parameters or {}),
@@ -639,10 +599,10 @@ def ec2_report_command(store_root: str, areas: Sequence[str], kernel_name: str =
     for area in areas:
         if not re.fullmatch(r"[A-Za-z0-9_-]+", area):
             raise AnalyticsError(f"area {area!r}: unexpected characters for a report job")
-        notebook = f"out/{area}/{_FILES['report_ipynb']}"
+        notebook = f"out/{area}/{ANALYTICS_FILES['report_ipynb']}"
         papermill = ["papermill", "in/area_report.ipynb", notebook, "--kernel", kernel_name]
         papermill += ["--report-mode", "-r", "area", area]
-        papermill += ["-r", "table_uri", f"in/{area}/{_FILES['table_csv']}"]
+        papermill += ["-r", "table_uri", f"in/{area}/{ANALYTICS_FILES['table_csv']}"]
         papermill += ["-r", "source", join(store_root, area_keys(area)["table_csv"])]
         papermill += ["-r", "out_dir", f"work/{area}"]
         steps += [
@@ -691,7 +651,7 @@ def prepare_ec2_report(
         The ``remote``/``remote.ec2`` settings or the report image are missing, or the bucket
         is a local folder.
     """
-    from landsat_ops import remote
+    from landsat_pipeline import remote
 
     if not areas:
         raise AnalyticsError("no area to report on")
@@ -707,7 +667,7 @@ def prepare_ec2_report(
     _write_if_changed(
         store, REPORT_TEMPLATE_KEY, Path(notebook).read_bytes(), "application/x-ipynb+json"
     )
-    status_key = ec2_status_key(run_id)
+    status_key = ec2_report_status_key(run_id)
     store.delete(status_key)
     command = ec2_report_command(store.root, areas)
     user_data = remote.ec2_user_data(
@@ -771,7 +731,7 @@ class Ec2ReportSensor(BaseSensorOperator):
 
     ``poll_seconds`` and ``timeout_minutes`` (templated, from ``prepare_report_ec2``) set
     ``poke_interval`` and ``timeout`` at run time: the job's limit plus the instance's set-up
-    time (:data:`landsat_ops.remote.SETUP_MINUTES`) and 5 minutes.
+    time (:data:`landsat_pipeline.remote.SETUP_MINUTES`) and 5 minutes.
 
     :param config_path: the pipeline config file (the bucket).
     :param job: ``prepare_report_ec2``'s XCom (``status_key``, ``areas``, ``aws_conn_id``,
@@ -791,7 +751,7 @@ class Ec2ReportSensor(BaseSensorOperator):
         self.instance_ids = instance_ids
 
     def execute(self, context):
-        from landsat_ops.remote import SETUP_MINUTES
+        from landsat_pipeline.remote import SETUP_MINUTES
 
         self.poke_interval = float(self.job["poll_seconds"])
         self.timeout = float((int(self.job["timeout_minutes"]) + SETUP_MINUTES + 5) * 60)

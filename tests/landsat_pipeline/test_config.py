@@ -1,17 +1,12 @@
-"""The pipeline config (plugins/landsat_pipeline/config.py): defaults, overrides, clear errors."""
+"""The pipeline config (landsat_pipeline/config.py): defaults, overrides, clear errors."""
 
 from __future__ import annotations
 
 import datetime
 import re
-import sys
 from pathlib import Path
 
 import pytest
-
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-if str(PLUGINS) not in sys.path:
-    sys.path.append(str(PLUGINS))  # as Airflow does at runtime
 
 from landsat_pipeline.config import (  # noqa: E402
     ConfigError,
@@ -159,7 +154,8 @@ def test_the_environment_variable_selects_another_file(monkeypatch, tmp_path):
 
 
 def test_points_of_interest(tmp_path):
-    from landsat_pipeline.config import ConfigError, PointOfInterest, parse_config
+    from landsat_ops.points import Point
+    from landsat_pipeline.config import ConfigError, parse_config
 
     raw = {
         "catalog": {"url": "https://example.test/stac"},
@@ -173,8 +169,8 @@ def test_points_of_interest(tmp_path):
     }
     config = parse_config(raw, tmp_path / "areas.yaml")
     assert config.area("fjord").points == (
-        PointOfInterest("a", -22.5, 70.8),
-        PointOfInterest("7", 0.0, 0.0),
+        Point("a", -22.5, 70.8),
+        Point("7", 0.0, 0.0),
     )
     raw["areas"]["fjord"]["points"][1] = {"id": "b", "lon": 0, "lat": 91}
     with pytest.raises(ConfigError, match=r"areas\.fjord\.points\[1\]\.lat"):

@@ -31,7 +31,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from landsat_pipeline.bucket import (
+from landsat_ops.products import PRODUCTS, expected_asset_keys, item_name
+from landsat_pipeline.keys import (
     CATALOG_KEY,
     GALLERY_KEY,
     collection_key,
@@ -42,7 +43,6 @@ from landsat_pipeline.bucket import (
 
 __all__ = [
     "PublishError",
-    "expected_asset_keys",
     "publish_scene",
     "published_status",
     "update_catalogs",
@@ -51,24 +51,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STAC_VERSION = "1.1.0"
-_PRODUCT_ASSETS = {
-    "truecolor": ("truecolor_tif", "truecolor_png"),
-    "falsecolor": ("falsecolor_tif", "falsecolor_png"),
-    "ndvi": ("ndvi_tif", "ndvi_png"),
-    "histograms": ("histograms_png",),
-}
-_PREVIEWS = ("truecolor", "falsecolor", "ndvi", "histograms")
 _ITEM_KEY = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})/(?P<id>[^/]+)\.json$")
 _COLLECTION_KEY = re.compile(r"^published/(?P<path>\d{3})/(?P<row>\d{3})/collection\.json$")
 
 
 class PublishError(RuntimeError):
     """A staged or published product set is incomplete or does not match its item."""
-
-
-def expected_asset_keys(products: Iterable[str]) -> set[str]:
-    """STAC asset keys a render of ``products`` writes (``truecolor_tif``, ...)."""
-    return {key for product in products for key in _PRODUCT_ASSETS[product]}
 
 
 def _sha256(data: bytes) -> str:
@@ -141,7 +129,7 @@ def published_status(
     import landsat_ops
 
     prefix = published_prefix(scene["path"], scene["row"], scene["date"])
-    item_key = f"{prefix}/{scene['scene_id']}.json"
+    item_key = f"{prefix}/{item_name(scene['scene_id'])}"
     item = _read_json(store, item_key)
     if item is None:
         return False, f"{store.uri(item_key)} does not exist"
@@ -209,11 +197,11 @@ def publish_scene(store, scene: Mapping[str, Any], *, title: str) -> dict[str, A
     """
     scene_id, path, row = scene["scene_id"], scene["path"], scene["row"]
     prefix = published_prefix(path, row, scene["date"])
-    item_key = f"{prefix}/{scene_id}.json"
+    item_key = f"{prefix}/{item_name(scene_id)}"
     copied: list[str] = []
     unchanged: list[str] = []
     staged = staging_prefix(scene_id)
-    item = _read_json(store, f"{staged}/{scene_id}.json")
+    item = _read_json(store, f"{staged}/{item_name(scene_id)}")
     if item is not None:
         problems = _check_set(store, staged, item)
         if problems:
@@ -229,10 +217,10 @@ def publish_scene(store, scene: Mapping[str, Any], *, title: str) -> dict[str, A
             copied.append(name)
         document = _published_item(item, collection_id(path, row))
         if write_if_changed(store, item_key, _dumps(document), "application/geo+json"):
-            copied.append(f"{scene_id}.json")
+            copied.append(item_name(scene_id))
         else:
-            unchanged.append(f"{scene_id}.json")
-        listed = {name for name, _ in _asset_files(item).values()} | {f"{scene_id}.json"}
+            unchanged.append(item_name(scene_id))
+        listed = {name for name, _ in _asset_files(item).values()} | {item_name(scene_id)}
         for key in store.list(prefix + "/"):  # products an earlier config made, now dropped
             if key.rsplit("/", 1)[-1] not in listed:
                 store.delete(key)
@@ -253,7 +241,7 @@ def publish_scene(store, scene: Mapping[str, Any], *, title: str) -> dict[str, A
                 f"{store.uri(prefix)}: nothing is staged in {store.uri(staged)} and the "
                 f"published set is incomplete: {'; '.join(problems)} (run with force_render)"
             )
-        unchanged = [name for name, _ in _asset_files(item).values()] + [f"{scene_id}.json"]
+        unchanged = [name for name, _ in _asset_files(item).values()] + [item_name(scene_id)]
         log.info("%s is already published at %s; nothing to move", scene_id, store.uri(prefix))
     uris = update_catalogs(store, path, row, title=title)
     return {"item_uri": store.uri(item_key), **uris, "copied": copied, "unchanged": unchanged}
@@ -309,7 +297,7 @@ def _collection(store, path: int, row: int, title: str) -> dict:
             times.append(when)
         previews = {
             product: f"./{date}/{item['assets'][f'{product}_png']['href'].removeprefix('./')}"
-            for product in _PREVIEWS
+            for product in PRODUCTS
             if f"{product}_png" in (item.get("assets") or {})
         }
         link = {

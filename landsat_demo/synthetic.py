@@ -31,7 +31,7 @@ leaves a partial scene behind.
 :func:`make_catalog` makes small scenes for every real overpass of a path/row in a date range
 and a self-contained static STAC catalog of them (collection ``landsat-c2-l1``, Earth Search
 style properties and asset keys): the embedded default catalog for
-:func:`landsat_ops.discovery.discover`.
+:func:`landsat_pipeline.discovery.discover`.
 """
 
 from __future__ import annotations
@@ -1127,7 +1127,7 @@ def make_catalog(
         title="Synthetic Landsat 8 Collection 2 Level-1",
         description=(
             f"Synthetic Landsat 8 OLI/TIRS Collection 2 Level-1 scenes of WRS-2 path {path} "
-            f"row {row}, made by landsat_ops.synthetic for demos and tests."
+            f"row {row}, made by landsat_demo.synthetic for demos and tests."
         ),
         extent=pystac.Extent(
             pystac.SpatialExtent(

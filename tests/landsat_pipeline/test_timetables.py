@@ -1,4 +1,4 @@
-"""Tests for the WRS-2 overpass timetable (plugins/timetables/wrs2.py) and its plugin.
+"""Tests for the WRS-2 overpass timetable (landsat_pipeline/timetables.py) and its plugin.
 
 No database is needed: the timetable is exercised directly, through Airflow's DAG
 serialization, and through the function ``airflow backfill create`` uses to list its runs.
@@ -20,8 +20,6 @@ if "airflow" not in sys.modules:
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-if str(PLUGINS) not in sys.path:
-    sys.path.append(str(PLUGINS))  # as Airflow does at runtime
 
 import datetime  # noqa: E402
 import shutil  # noqa: E402
@@ -29,11 +27,11 @@ import shutil  # noqa: E402
 import pendulum  # noqa: E402
 import pytest  # noqa: E402
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction  # noqa: E402
-from timetables import wrs2  # noqa: E402
-from timetables.wrs2 import WRS2OverpassTimetable  # noqa: E402
 
 from landsat_ops.errors import OptionError  # noqa: E402
 from landsat_ops.overpass import LANDSAT8_START, overpass_dates  # noqa: E402
+from landsat_pipeline import timetables as wrs2  # noqa: E402
+from landsat_pipeline.timetables import WRS2OverpassTimetable  # noqa: E402
 
 DAY = datetime.timedelta(days=1)
 
@@ -256,7 +254,7 @@ def registered_timetables(tmp_path, monkeypatch):
     )
 
     # Only this plugin file: the rest of plugins/ belongs to other tests.
-    shutil.copy(PLUGINS / "landsat_timetables_plugin.py", tmp_path)
+    shutil.copy(PLUGINS / "landsat_plugin.py", tmp_path)
     plugins, errors = _load_plugins_from_plugin_directory(plugins_folder=str(tmp_path))
     assert errors == {}
     registered = {qualname(cls): cls for plugin in plugins for cls in plugin.timetables}
@@ -275,7 +273,9 @@ def serialized_dag(timetable, **dag_kwargs):
 
 
 def test_plugin_registers_the_timetable_under_its_import_path(registered_timetables):
-    assert registered_timetables == {"timetables.wrs2.WRS2OverpassTimetable": WRS2OverpassTimetable}
+    assert registered_timetables == {
+        "landsat_pipeline.timetables.WRS2OverpassTimetable": WRS2OverpassTimetable
+    }
 
 
 def test_dag_serialization_round_trip(registered_timetables):

@@ -483,7 +483,7 @@ def discover(
         Half-open time range; naive datetimes (and dates) are UTC.
     collection : str, optional
         Collection ID to search (``"landsat-c2-l2"`` on Earth Search and Planetary Computer,
-        ``"landsat-c2-l1"`` in the catalog of :func:`landsat_ops.synthetic.make_catalog`).
+        ``"landsat-c2-l1"`` in the catalog of :func:`landsat_demo.synthetic.make_catalog`).
         Default: all collections.
     max_cloud : float, optional
         Keep scenes with ``eo:cloud_cover`` at most this (percent). Scenes of unknown cover

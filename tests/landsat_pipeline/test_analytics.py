@@ -1,6 +1,6 @@
-"""Archive analytics helpers (plugins/landsat_pipeline/analytics.py) on a local bucket.
+"""Archive analytics helpers (landsat_pipeline/analytics.py) on a local bucket.
 
-Scenes are tiny synthetic ones (landsat_ops.synthetic) landed by hand; published scenes are
+Scenes are tiny synthetic ones (landsat_demo.synthetic) landed by hand; published scenes are
 an item per scene plus the collection the publishing module builds from them. The DAG tests in
 tests/dags run the same code end to end against S3.
 """
@@ -23,18 +23,19 @@ if "airflow" not in sys.modules:
     os.environ["AIRFLOW_CONFIG"] = os.path.join(_home, "airflow.cfg")
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-if str(PLUGINS) not in sys.path:
-    sys.path.append(str(PLUGINS))  # as Airflow does at runtime
 
 import pytest  # noqa: E402
+
+from landsat_demo.synthetic import make_scene  # noqa: E402
+from landsat_ops.points import Point  # noqa: E402
+from landsat_ops.sampling import sample_scene  # noqa: E402
+from landsat_ops.storage import open_store  # noqa: E402
+from landsat_ops.timeseries import read_table  # noqa: E402
 from landsat_pipeline import analytics  # noqa: E402
 from landsat_pipeline.analytics import (  # noqa: E402
     AnalyticsError,
     Ec2ReportSensor,
-    area_keys,
     ec2_report_command,
-    ec2_status_key,
     landed_scene_ids,
     merge_area_table,
     plot_area_table,
@@ -45,11 +46,12 @@ from landsat_pipeline.analytics import (  # noqa: E402
     scenes_to_sample,
 )
 from landsat_pipeline.config import ConfigError, load_config  # noqa: E402
-
-from landsat_ops.sampling import Point, sample_scene  # noqa: E402
-from landsat_ops.storage import open_store  # noqa: E402
-from landsat_ops.synthetic import make_scene  # noqa: E402
-from landsat_ops.timeseries import read_table  # noqa: E402
+from landsat_pipeline.keys import (  # noqa: E402
+    area_keys,
+    published_asset_name,
+    published_asset_uri,
+)
+from landsat_pipeline.keys import ec2_report_status_key as ec2_status_key  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "reports" / "area_report.ipynb"
@@ -120,8 +122,8 @@ def test_keys_and_names():
         "report_ipynb": "published/analytics/a/report.ipynb",
         "report_html": "published/analytics/a/report.html",
     }
-    assert analytics.scene_asset_uri(226, 10) == "landsat://published/p226_r010"
-    assert analytics.scene_asset_name(16, 37) == "landsat_p016_r037"
+    assert published_asset_uri(226, 10) == "landsat://published/p226_r010"
+    assert published_asset_name(16, 37) == "landsat_p016_r037"
     assert (
         ec2_status_key("manual__2024-06-01T00:00:00+00:00")
         == "staging/analytics/_ec2-status/manual__2024-06-01T00_00_00_00_00.json"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from landsat_pipeline.bucket import landing_prefix
+from landsat_pipeline.keys import landing_prefix
 
 __all__ = ["LANDED_ASSETS", "LandingError", "land_scene", "landed_name"]
 

@@ -1,4 +1,4 @@
-"""Landing and publishing (plugins/landsat_pipeline/landing.py, publishing.py) on a local bucket.
+"""Landing and publishing (landsat_pipeline/landing.py, publishing.py) on a local bucket.
 
 Product sets are made by hand (a few bytes per "product" and a STAC item listing their
 checksums, as landsat_ops.render writes them), so no rendering is needed here; the DAG tests
@@ -11,26 +11,16 @@ import functools
 import hashlib
 import http.server
 import json
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-if str(PLUGINS) not in sys.path:
-    sys.path.append(str(PLUGINS))  # as Airflow does at runtime
-
-from landsat_pipeline.landing import LandingError, land_scene, landed_name  # noqa: E402
-from landsat_pipeline.publishing import (  # noqa: E402
-    PublishError,
-    expected_asset_keys,
-    publish_scene,
-    published_status,
-)
-
-import landsat_ops  # noqa: E402
-from landsat_ops.storage import open_store  # noqa: E402
+import landsat_ops
+from landsat_ops.products import expected_asset_keys
+from landsat_ops.storage import open_store
+from landsat_pipeline.landing import LandingError, land_scene, landed_name
+from landsat_pipeline.publishing import PublishError, publish_scene, published_status
 
 PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
 

@@ -47,6 +47,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from landsat_ops.errors import OptionError
+from landsat_ops.points import Point
+from landsat_ops.products import (
+    DEFAULT_PERCENTILES,
+    DEFAULT_PREVIEW_SIZE,
+    PRODUCTS,
+    validate_percentiles,
+)
+
 __all__ = [
     "CONFIG_ENV",
     "PRODUCTS",
@@ -57,7 +66,6 @@ __all__ = [
     "Ec2Settings",
     "EcsSettings",
     "PipelineConfig",
-    "PointOfInterest",
     "RemoteSettings",
     "StorageSettings",
     "Watch",
@@ -67,9 +75,6 @@ __all__ = [
 
 CONFIG_ENV = "LANDSAT_PIPELINE_CONFIG"
 """Environment variable naming the config file to use instead of the DAGs' default."""
-
-PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
-"""Products landsat_ops renders (landsat_ops.render.PRODUCTS, repeated to keep parsing cheap)."""
 
 RENDER_BACKENDS = ("local", "ecs", "ec2")
 """Where the render step may run. ``local``: in the Airflow worker; ``ecs``: one ECS Fargate task
@@ -83,8 +88,8 @@ _DEFAULTS: dict[str, Any] = {
     "catchup": False,
     "products": list(PRODUCTS),
     "max_cloud_cover": 100.0,
-    "percentiles": [2.0, 98.0],
-    "preview_size": 1024,
+    "percentiles": list(DEFAULT_PERCENTILES),
+    "preview_size": DEFAULT_PREVIEW_SIZE,
     "render_backend": "local",
     "availability_delay_hours": 24.0,
     "wait_for_scene_hours": 72.0,
@@ -124,7 +129,7 @@ _EC2_DEFAULTS: dict[str, Any] = {
     "log_lines": 20,
     "tags": {},
 }
-_WORKER_TAG_KEY = "landsat-ops:role"  # landsat_ops.remote.WORKER_TAG, set on every instance
+_WORKER_TAG_KEY = "landsat-ops:role"  # landsat_pipeline.remote.WORKER_TAG, set on every instance
 _REMOTE_DOC = "docs/remote-backends.md"
 _AWS_ID = {
     "subnet": re.compile(r"^subnet-[0-9a-f]{8,17}$"),
@@ -197,22 +202,13 @@ class Watch:
 
 
 @dataclass(frozen=True)
-class PointOfInterest:
-    """A place whose NDVI is followed over time (WGS84 degrees)."""
-
-    id: str
-    lon: float
-    lat: float
-
-
-@dataclass(frozen=True)
 class Area:
     """A named group of path/rows and its points of interest."""
 
     name: str
     title: str
     path_rows: tuple[tuple[int, int], ...]
-    points: tuple[PointOfInterest, ...]
+    points: tuple[Point, ...]
 
 
 @dataclass(frozen=True)
@@ -242,7 +238,8 @@ class Ec2Settings:
     """How the ``ec2`` backend runs a scene: one throwaway instance (``remote.ec2``).
 
     ``timeout_minutes`` is the job's hard limit inside the instance (it powers itself off, and
-    so terminates, at the latest ``landsat_ops.remote.SETUP_MINUTES`` after it); ``poll_seconds``
+    so terminates, at the latest ``landsat_pipeline.remote.SETUP_MINUTES`` after it);
+    ``poll_seconds``
     is how often the staged products and the instance are checked.
     """
 
@@ -683,10 +680,10 @@ def _path_rows(check: _Checker, raw: Any, key: str) -> list[tuple[int, int]]:
     return out
 
 
-def _points(check: _Checker, raw: Any, key: str) -> tuple[PointOfInterest, ...]:
+def _points(check: _Checker, raw: Any, key: str) -> tuple[Point, ...]:
     if not isinstance(raw, list):
         raise check.error(f"{key}.points", f"is {raw!r}", "a list of {id, lon, lat}")
-    out: list[PointOfInterest] = []
+    out: list[Point] = []
     for index, item in enumerate(raw):
         where = f"{key}.points[{index}]"
         body = check.mapping(
@@ -698,7 +695,7 @@ def _points(check: _Checker, raw: Any, key: str) -> tuple[PointOfInterest, ...]:
         if any(p.id == str(point_id) for p in out):
             raise check.error(f"{where}.id", f"repeats {point_id!r}", "unique point ids per area")
         out.append(
-            PointOfInterest(
+            Point(
                 id=str(point_id),
                 lon=check.number(body["lon"], f"{where}.lon", -180, 180),
                 lat=check.number(body["lat"], f"{where}.lat", -90, 90),
@@ -728,12 +725,14 @@ def _watch(check: _Checker, s: dict, key: str, area: str, title: str, path: int,
     if not isinstance(products, list) or not products or any(p not in PRODUCTS for p in products):
         raise check.error(f"{key}.products", f"is {products!r}", f"a list from {list(PRODUCTS)}")
     percentiles = s["percentiles"]
-    if not isinstance(percentiles, list) or len(percentiles) != 2:
-        raise check.error(f"{key}.percentiles", f"is {percentiles!r}", "[low, high]")
-    low = check.number(percentiles[0], f"{key}.percentiles[0]", 0, 100)
-    high = check.number(percentiles[1], f"{key}.percentiles[1]", 0, 100)
-    if not low < high:
-        raise check.error(f"{key}.percentiles", f"is {percentiles!r}", "low < high")
+    try:
+        if not isinstance(percentiles, list) or any(isinstance(p, bool) for p in percentiles):
+            raise OptionError("not a list of numbers")
+        low, high = validate_percentiles(percentiles)
+    except OptionError:
+        raise check.error(
+            f"{key}.percentiles", f"is {percentiles!r}", "[low, high] with 0 <= low < high <= 100"
+        ) from None
     backend = s["render_backend"]
     if backend not in RENDER_BACKENDS:
         raise check.error(f"{key}.render_backend", f"is {backend!r}", f"one of {RENDER_BACKENDS}")

@@ -1,0 +1,148 @@
+"""The product set of a render: names, files, STAC asset keys, media types and defaults.
+
+The one place that says what ``landsat-ops render`` makes. The renderer, the CLI, the
+pipeline's config, its publishing and its remote-render contract all import from here.
+
+For scene ``<ID>`` and product ``<p>`` the files are ``<ID>_<p>.tif`` (a COG) and/or
+``<ID>_<p>.png`` (a preview or figure); the STAC item ``<ID>.json`` lists them as assets keyed
+``<p>_tif`` / ``<p>_png``. This module is pure Python (no numpy, no GDAL), so the DAG files may
+import it at parse time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from landsat_ops.errors import OptionError
+
+__all__ = [
+    "ASSET_TITLES",
+    "COG_MEDIA_TYPE",
+    "COMPOSITES",
+    "DEFAULT_PERCENTILES",
+    "DEFAULT_PREVIEW_SIZE",
+    "DEFAULT_PRODUCTS",
+    "MIN_PREVIEW_SIZE",
+    "NDVI_BINS",
+    "NDVI_COLORMAP",
+    "NDVI_RANGE",
+    "PNG_MEDIA_TYPE",
+    "PRODUCTS",
+    "PRODUCT_SUFFIXES",
+    "asset_key",
+    "expected_asset_keys",
+    "item_name",
+    "parse_products",
+    "product_files",
+    "validate_percentiles",
+    "validate_preview_size",
+]
+
+PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
+"""Every product, in the order they are rendered and listed."""
+DEFAULT_PRODUCTS = PRODUCTS
+DEFAULT_PERCENTILES = (2.0, 98.0)
+"""Each channel's stretch maps these percentiles of its valid pixels to 1..255."""
+DEFAULT_PREVIEW_SIZE = 2048
+"""Longest side of a PNG preview, in pixels (never upsampled)."""
+MIN_PREVIEW_SIZE = 16
+
+COMPOSITES = {
+    "truecolor": (4, 3, 2),  # red, green, blue
+    "falsecolor": (7, 5, 1),  # SWIR2, NIR, coastal: ice and snow show cyan
+}
+"""Channels (R, G, B) of the two colour composites, as Landsat 8/9 OLI band numbers."""
+NDVI_RANGE = (-1.0, 1.0)
+NDVI_COLORMAP = "RdYlGn"
+NDVI_BINS = 200
+
+PRODUCT_SUFFIXES = {
+    "truecolor": (".tif", ".png"),
+    "falsecolor": (".tif", ".png"),
+    "ndvi": (".tif", ".png"),
+    "histograms": (".png",),
+}
+"""The files written per product, as ``<ID>_<product><suffix>``."""
+
+COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
+PNG_MEDIA_TYPE = "image/png"
+
+ASSET_TITLES = {
+    "truecolor_tif": "True colour (B4/B3/B2), 8-bit stretched COG",
+    "truecolor_png": "True colour preview",
+    "falsecolor_tif": "False colour (B7/B5/B1: SWIR2/NIR/coastal), 8-bit stretched COG",
+    "falsecolor_png": "False colour preview",
+    "ndvi_tif": "NDVI (float32 COG, NaN = no data)",
+    "ndvi_png": "NDVI preview (RdYlGn, -1..1)",
+    "histograms_png": "Per-channel histograms with stretch cut-offs",
+}
+"""Human titles of the STAC assets, by asset key."""
+
+
+def parse_products(products: Iterable[str] | str) -> tuple[str, ...]:
+    """Validate a product list (a comma-separated string or names); order follows PRODUCTS."""
+    names = (
+        [p.strip() for p in products.split(",")] if isinstance(products, str) else list(products)
+    )
+    names = [n for n in names if n]
+    unknown = sorted(set(names) - set(PRODUCTS))
+    if unknown or not names:
+        raise OptionError(
+            f"products: unknown {', '.join(unknown) or '(none given)'} "
+            f"(expected a comma-separated subset of {','.join(PRODUCTS)})"
+        )
+    return tuple(p for p in PRODUCTS if p in names)
+
+
+def validate_percentiles(percentiles: Sequence[float]) -> tuple[float, float]:
+    """Check a ``(low, high)`` percentile pair: 0 <= low < high <= 100.
+
+    The one rule for the CLI option, the render API, the remote command and the pipeline's
+    config; each caller names where the value came from.
+    """
+    if isinstance(percentiles, str | bytes) or len(percentiles) != 2:
+        raise OptionError(f"percentiles must be two numbers LOW,HIGH, got {percentiles!r}")
+    try:
+        low, high = (float(p) for p in percentiles)
+    except (TypeError, ValueError):
+        raise OptionError(
+            f"percentiles must be two numbers LOW,HIGH, got {list(percentiles)}"
+        ) from None
+    if not (0.0 <= low < high <= 100.0):
+        raise OptionError(f"percentiles must satisfy 0 <= LOW < HIGH <= 100, got {low:g},{high:g}")
+    return low, high
+
+
+def validate_preview_size(size: object) -> int:
+    """Check a preview size: an integer of at least :data:`MIN_PREVIEW_SIZE` pixels."""
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise OptionError(f"preview-size: expected an integer, got {size!r}")
+    if size < MIN_PREVIEW_SIZE:
+        raise OptionError(f"preview-size: expected at least {MIN_PREVIEW_SIZE} pixels, got {size}")
+    return size
+
+
+def item_name(scene_id: str) -> str:
+    """File name of a scene's STAC item (the manifest of its product set)."""
+    return f"{scene_id}.json"
+
+
+def product_files(scene_id: str, products: Iterable[str] | str | None = None) -> list[str]:
+    """File names a render of ``products`` writes (default: all); the STAC item comes last."""
+    chosen = parse_products(products) if products is not None else PRODUCTS
+    names = [f"{scene_id}_{p}{suffix}" for p in chosen for suffix in PRODUCT_SUFFIXES[p]]
+    return [*names, item_name(scene_id)]
+
+
+def asset_key(file_name: str, scene_id: str) -> str:
+    """STAC asset key of a product file: ``<ID>_truecolor.tif`` -> ``truecolor_tif``."""
+    return file_name[len(scene_id) + 1 :].replace(".", "_")
+
+
+def expected_asset_keys(products: Iterable[str]) -> set[str]:
+    """STAC asset keys a render of ``products`` writes (``truecolor_tif``, ...)."""
+    return {
+        f"{product}_{suffix.lstrip('.')}"
+        for product in products
+        for suffix in PRODUCT_SUFFIXES[product]
+    }

@@ -1,0 +1,136 @@
+"""Every bucket key and Asset URI of the pipeline, derived from the scene, path/row or area.
+
+Nothing here reads the clock: a re-run of a logical date addresses the same objects.
+
+::
+
+    landing/<scene ID>/<ID>_B1.TIF ... _B7.TIF, _QA_PIXEL.TIF, _MTL.txt   bands as delivered
+    staging/<scene ID>/<ID>_<product>.tif|.png, <ID>.json                 a render's output
+    staging/_ec2-status/<scene ID>.json                                   an EC2 render's exit code
+    published/<PPP>/<RRR>/<YYYY-MM-DD>/<ID>_<product>.tif|.png, <ID>.json  the product sets
+    published/<PPP>/<RRR>/collection.json                                  STAC, one per path/row
+    catalog.json                                                           STAC root catalog
+    index.html                                                             gallery of thumbnails
+    published/analytics/<area>/ndvi_timeseries.csv|.parquet                an area's NDVI table
+    published/analytics/<area>/ndvi_timeseries.png, ndvi_vs_cloud.png      its plots
+    published/analytics/<area>/report.ipynb|.html                          its executed report
+    staging/analytics/area_report.ipynb                                    the report template
+    staging/analytics/_ec2-status/<run>.json                               an EC2 report's exit code
+
+Assets: ``landsat://published/pPPP_rRRR`` (name ``landsat_pPPP_rRRR``) is updated each time a
+scene of that path/row is published.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "ANALYTICS_PREFIX",
+    "CATALOG_KEY",
+    "EC2_RENDER_STATUS_PREFIX",
+    "EC2_REPORT_STATUS_PREFIX",
+    "GALLERY_KEY",
+    "PUBLISHED_PREFIX",
+    "REPORT_TEMPLATE_KEY",
+    "area_keys",
+    "collection_key",
+    "ec2_render_status_key",
+    "ec2_report_status_key",
+    "landing_prefix",
+    "path_row_of_asset",
+    "path_row_prefix",
+    "published_asset_name",
+    "published_asset_uri",
+    "published_prefix",
+    "staging_item_key",
+    "staging_prefix",
+]
+
+LANDING_PREFIX = "landing"
+STAGING_PREFIX = "staging"
+PUBLISHED_PREFIX = "published"
+CATALOG_KEY = "catalog.json"
+GALLERY_KEY = "index.html"
+EC2_RENDER_STATUS_PREFIX = f"{STAGING_PREFIX}/_ec2-status"
+"""Where EC2 render instances record their exit code (outside every product folder)."""
+ANALYTICS_PREFIX = f"{PUBLISHED_PREFIX}/analytics"
+REPORT_TEMPLATE_KEY = f"{STAGING_PREFIX}/analytics/area_report.ipynb"
+EC2_REPORT_STATUS_PREFIX = f"{STAGING_PREFIX}/analytics/_ec2-status"
+
+ANALYTICS_FILES = {
+    "table_csv": "ndvi_timeseries.csv",
+    "table_parquet": "ndvi_timeseries.parquet",
+    "plot_timeseries": "ndvi_timeseries.png",
+    "plot_ndvi_vs_cloud": "ndvi_vs_cloud.png",
+    "report_ipynb": "report.ipynb",
+    "report_html": "report.html",
+}
+"""File names of an area's analytics outputs, by role."""
+
+_ASSET_URI = re.compile(r"^landsat://published/p(?P<path>\d{3})_r(?P<row>\d{3})$")
+
+
+# -- scenes -----------------------------------------------------------------------------------
+def landing_prefix(scene_id: str) -> str:
+    """Where a scene's bands are landed."""
+    return f"{LANDING_PREFIX}/{scene_id}"
+
+
+def staging_prefix(scene_id: str) -> str:
+    """Where a render writes a scene's products before they are published."""
+    return f"{STAGING_PREFIX}/{scene_id}"
+
+
+def staging_item_key(scene_id: str) -> str:
+    """The STAC item of a staged render (the manifest of its product set)."""
+    return f"{staging_prefix(scene_id)}/{scene_id}.json"
+
+
+def path_row_prefix(path: int, row: int) -> str:
+    """The published products of one path/row."""
+    return f"{PUBLISHED_PREFIX}/{path:03d}/{row:03d}"
+
+
+def published_prefix(path: int, row: int, date: str) -> str:
+    """Where a scene's product set is published (``date``: the UTC acquisition date)."""
+    return f"{path_row_prefix(path, row)}/{date}"
+
+
+def collection_key(path: int, row: int) -> str:
+    """The STAC collection of one path/row."""
+    return f"{path_row_prefix(path, row)}/collection.json"
+
+
+def ec2_render_status_key(scene_id: str) -> str:
+    """The key an EC2 render instance writes its exit code record to."""
+    return f"{EC2_RENDER_STATUS_PREFIX}/{scene_id}.json"
+
+
+# -- assets -----------------------------------------------------------------------------------
+def published_asset_uri(path: int, row: int) -> str:
+    """URI of the Asset the scenes DAG of a path/row updates on each published scene."""
+    return f"landsat://published/p{path:03d}_r{row:03d}"
+
+
+def published_asset_name(path: int, row: int) -> str:
+    """Name of that Asset (what the UI shows)."""
+    return f"landsat_p{path:03d}_r{row:03d}"
+
+
+def path_row_of_asset(uri: str) -> tuple[int, int] | None:
+    """``(path, row)`` of a :func:`published_asset_uri`; None for any other URI."""
+    match = _ASSET_URI.match(uri or "")
+    return (int(match["path"]), int(match["row"])) if match else None
+
+
+# -- analytics --------------------------------------------------------------------------------
+def area_keys(area: str) -> dict[str, str]:
+    """Bucket keys of an area's table, plots and report, by role (:data:`ANALYTICS_FILES`)."""
+    return {name: f"{ANALYTICS_PREFIX}/{area}/{file}" for name, file in ANALYTICS_FILES.items()}
+
+
+def ec2_report_status_key(run_id: str) -> str:
+    """Where the ec2 report job of a DAG run records its exit code (derived from the run)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("_") or "run"
+    return f"{EC2_REPORT_STATUS_PREFIX}/{safe}.json"
