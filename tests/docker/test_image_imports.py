@@ -1,4 +1,4 @@
-"""The render image holds landsat_ops and requirements/render.lock only: nothing else may be imported.
+"""The render image holds landsat_ops and requirements/render.lock only: nothing else is imported.
 
 Every import statement in landsat_ops/ (top level or inside a function) must name the
 standard library, landsat_ops itself, or a distribution pinned in requirements/render.lock.
@@ -70,7 +70,9 @@ def test_every_import_is_in_the_render_image(path):
 def test_a_stray_import_is_caught(tmp_path):
     """The check itself: an airflow import is not in the render lock."""
     probe = tmp_path / "probe.py"
-    probe.write_text("def f():\n    from airflow.sdk import dag\n    import landsat_pipeline.keys\n")
+    probe.write_text(
+        "def f():\n    from airflow.sdk import dag\n    import landsat_pipeline.keys\n".strip()
+    )
     assert imported_modules(probe) == {"airflow", "landsat_pipeline"}
     providers = importlib.metadata.packages_distributions()
     assert not {_canonical(d) for d in providers.get("airflow", [])} & locked_distributions()
