@@ -71,7 +71,7 @@ def test_a_stray_import_is_caught(tmp_path):
     """The check itself: an airflow import is not in the render lock."""
     probe = tmp_path / "probe.py"
     probe.write_text(
-        "def f():\n    from airflow.sdk import dag\n    import landsat_pipeline.keys\n".strip()
+        "def f():\n    from airflow.sdk import dag\n    import landsat_pipeline.keys\n"
     )
     assert imported_modules(probe) == {"airflow", "landsat_pipeline"}
     providers = importlib.metadata.packages_distributions()
