@@ -37,7 +37,7 @@ SMALL = 600
 # Until landsat_ops.cli registers the command, run it through a group that does.
 _REGISTERING = (
     "import sys; from landsat_ops.cli import cli, main; "
-    "from landsat_ops.analytics_cli import sample; cli.add_command(sample); sys.exit(main())"
+    "from landsat_ops.cli.analytics import sample; cli.add_command(sample); sys.exit(main())"
 )
 
 

@@ -32,3 +32,7 @@ class StorageError(LandsatOpsError):
 
 class OptionError(LandsatOpsError):
     """An option value is out of range or malformed (also raised for library callers)."""
+
+
+class CommandError(LandsatOpsError):
+    """The command given to ``sync-run`` cannot be found or started."""

@@ -1,4 +1,4 @@
-"""The product set of a render: names, files, STAC asset keys, media types and defaults.
+"""The product set of a render: names, files, STAC asset keys, media types, defaults, option rules.
 
 The one place that says what ``landsat-ops render`` makes. The renderer, the CLI, the
 pipeline's config, its publishing and its remote-render contract all import from here.
@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_PERCENTILES",
     "DEFAULT_PREVIEW_SIZE",
     "DEFAULT_PRODUCTS",
+    "DN_LEVELS",
     "MIN_PREVIEW_SIZE",
     "NDVI_BINS",
     "NDVI_COLORMAP",
@@ -33,9 +34,11 @@ __all__ = [
     "expected_asset_keys",
     "item_name",
     "parse_products",
+    "parse_ranges",
     "product_files",
     "validate_percentiles",
     "validate_preview_size",
+    "validate_range",
 ]
 
 PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
@@ -46,6 +49,8 @@ DEFAULT_PERCENTILES = (2.0, 98.0)
 DEFAULT_PREVIEW_SIZE = 2048
 """Longest side of a PNG preview, in pixels (never upsampled)."""
 MIN_PREVIEW_SIZE = 16
+DN_LEVELS = 65536
+"""Values of a uint16 band's DN (0 is fill); a manual range lies within 0..DN_LEVELS - 1."""
 
 COMPOSITES = {
     "truecolor": (4, 3, 2),  # red, green, blue
@@ -111,6 +116,30 @@ def validate_percentiles(percentiles: Sequence[float]) -> tuple[float, float]:
     if not (0.0 <= low < high <= 100.0):
         raise OptionError(f"percentiles must satisfy 0 <= LOW < HIGH <= 100, got {low:g},{high:g}")
     return low, high
+
+
+def validate_range(low: float, high: float, name: str = "range") -> tuple[float, float]:
+    """Check a manual DN range: 0 <= low < high <= 65535."""
+    if not (0 <= low < high <= DN_LEVELS - 1):
+        raise OptionError(f"{name} must satisfy 0 <= LOW < HIGH <= 65535, got {low:g}:{high:g}")
+    return float(low), float(high)
+
+
+def parse_ranges(text: str) -> list[tuple[float, float]]:
+    """Parse ``R0:R1,G0:G1,B0:B1`` into three validated DN ranges."""
+    parts = [p for p in text.split(",") if p.strip()]
+    if len(parts) != 3:
+        raise OptionError(f"ranges: expected R0:R1,G0:G1,B0:B1 (three ranges), got {text!r}")
+    out = []
+    for channel, part in zip("RGB", parts, strict=True):
+        try:
+            low, high = (float(v) for v in part.split(":"))
+        except ValueError:
+            raise OptionError(
+                f"ranges: {channel} range {part!r} is not LOW:HIGH in DN (e.g. 5900:11000)"
+            ) from None
+        out.append(validate_range(low, high, name=f"ranges: {channel} range"))
+    return out
 
 
 def validate_preview_size(size: object) -> int:

@@ -9,12 +9,12 @@ their byte ranges through ``/vsis3/``, never the whole band).
 Semantics of a sample (one :class:`SampleRow` per point)
 --------------------------------------------------------
 * ``ndvi``: the mean NDVI of the *valid* pixels of the window, NDVI computed exactly as the
-  ``ndvi`` product computes it (:mod:`landsat_ops.rescaling`: top-of-atmosphere reflectance
+  ``ndvi`` product computes it (:mod:`landsat_ops.scene.rescaling`: top-of-atmosphere reflectance
   for Level-1 DN, surface reflectance for Level-2 ``SR_`` bands). A pixel is valid when it is
   not fill in B4, B5 (DN 0) or the QA band (fill bit) and its NDVI is defined (red + NIR
   reflectance > 0).
 * Cloudy pixels are **not** excluded from the mean. ``cloudy_px`` counts the valid pixels the
-  QA band flags as cloud (:func:`landsat_ops.qa.cloud_mask`: C2 cloud or dilated cloud, C1
+  QA band flags as cloud (:func:`landsat_ops.scene.qa.cloud_mask`: C2 cloud or dilated cloud, C1
   cloud bit, pre-collection high cloud confidence), so ``0 <= cloudy_px <= valid_px`` and
   users filter (or draw cloudy samples differently) instead of losing them silently.
   ``cloudy_px`` is empty when the scene has no QA band.
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io as _io
+import io
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,10 +43,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from landsat_ops.errors import OptionError, RasterError, StorageError
-from landsat_ops.locate import locate_scene, read_scene_metadata
 from landsat_ops.points import Point
-from landsat_ops.rescaling import NDVI_BANDS, ndvi_coefficients
 from landsat_ops.scene import Metadata, SceneFiles
+from landsat_ops.scene.locate import locate_scene, read_scene_metadata
+from landsat_ops.scene.rescaling import NDVI_BANDS, ndvi_coefficients
 from landsat_ops.storage import Store, is_s3, open_store
 
 __all__ = [
@@ -172,7 +172,7 @@ def parse_points(data: str | bytes, source: str = "<points>") -> list[Point]:
             line = data[: exc.start].count(b"\n") + 1
             raise _points_error(source, line, "is not UTF-8 text", "a UTF-8 CSV file") from None
     data = data.removeprefix("\ufeff")
-    reader = csv.reader(_io.StringIO(data, newline=""))
+    reader = csv.reader(io.StringIO(data, newline=""))
     header: list[str] | None = None
     points: list[Point] = []
     first_line: dict[str, int] = {}
@@ -295,7 +295,7 @@ def gdal_s3_options(
     return options
 
 
-# Remote reads (on top of landsat_ops.io.GDAL_ENV, which already stops GDAL listing the
+# Remote reads (on top of landsat_ops.raster.bands.GDAL_ENV, which already stops GDAL listing the
 # folder on open): bounded retries, adjacent ranges merged, only .TIF files probed.
 _REMOTE_GDAL = {
     "GDAL_HTTP_MAX_RETRY": "3",
@@ -465,7 +465,7 @@ def sample_scene(
     """
     import numpy as np
 
-    from landsat_ops import io
+    from landsat_ops.raster.bands import gdal_env, open_bands
 
     radius = _check_radius(radius)
     if isinstance(points, str | os.PathLike):
@@ -485,8 +485,8 @@ def sample_scene(
         return []
     red_band, nir_band = NDVI_BANDS
     with (
-        io.gdal_env(**located.gdal_options),
-        io.open_bands({red_band: located.red, nir_band: located.nir}) as bands,
+        gdal_env(**located.gdal_options),
+        open_bands({red_band: located.red, nir_band: located.nir}) as bands,
     ):
         datasets = [bands[red_band], bands[nir_band]]
         if located.qa:
@@ -537,11 +537,11 @@ def _read_windows(datasets, windows, gdal_options) -> list:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from landsat_ops import io
+    from landsat_ops.raster.bands import gdal_env, read_window
 
     def read_all(ds):
-        with io.gdal_env(**gdal_options):
-            return [io.read_window(ds, window) for window, _ in windows]
+        with gdal_env(**gdal_options):
+            return [read_window(ds, window) for window, _ in windows]
 
     with ThreadPoolExecutor(len(datasets), thread_name_prefix="landsat-ops-sample") as pool:
         return [iter(arrays) for arrays in pool.map(read_all, datasets)]
@@ -551,8 +551,8 @@ def _summarise(arrays, centre, coefficients, qa_kind) -> dict[str, Any]:
     """``ndvi``, ``valid_px``, ``cloudy_px`` and ``reason`` of one window (module docstring)."""
     import numpy as np
 
-    from landsat_ops import ops
-    from landsat_ops.qa import cloud_mask, fill_mask
+    from landsat_ops.raster import ops
+    from landsat_ops.scene.qa import cloud_mask, fill_mask
 
     red, nir, *qa = arrays
     values = ops.ndvi_from_dn(red, nir, *coefficients)
@@ -586,7 +586,7 @@ def _cell(value: Any) -> str:
 
 def samples_csv(rows: Iterable[SampleRow]) -> str:
     """The rows as CSV text with a :data:`SAMPLE_COLUMNS` header (empty cells for None)."""
-    buffer = _io.StringIO()
+    buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SAMPLE_COLUMNS)
     for row in rows:

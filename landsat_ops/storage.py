@@ -29,6 +29,8 @@ from landsat_ops.errors import StorageError
 
 CHUNK = 8 * 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
+SHA256_MULTIHASH_PREFIX = "1220"
+"""Multihash prefix of a SHA-256 digest (code 0x12, length 0x20), as STAC ``file:checksum``."""
 
 
 def is_s3(uri: str | os.PathLike) -> bool:
@@ -64,6 +66,18 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_multihash(hex_digest: str) -> str:
+    """A hex SHA-256 as a multihash (STAC ``file:checksum``): ``"1220" + hex_digest``."""
+    return SHA256_MULTIHASH_PREFIX + hex_digest
+
+
+def sha256_from_multihash(value: object) -> str | None:
+    """The hex SHA-256 inside a multihash, or None when ``value`` is not a SHA-256 multihash."""
+    if isinstance(value, str) and value.startswith(SHA256_MULTIHASH_PREFIX):
+        return value[len(SHA256_MULTIHASH_PREFIX) :]
+    return None
 
 
 @dataclass(frozen=True)

@@ -47,16 +47,14 @@ from pathlib import Path
 
 import click
 
-from landsat_ops.errors import LandsatOpsError, OptionError, StorageError
+from landsat_ops.errors import CommandError, LandsatOpsError, OptionError, StorageError
 from landsat_ops.storage import Store, is_s3, join, open_store, split_s3
 
 __all__ = [
-    "CommandError",
     "INPUT_DIR_ENV",
     "OUTPUT_DIR_ENV",
     "SyncRunResult",
     "sync_run",
-    "sync_run_command",
 ]
 
 INPUT_DIR_ENV = "LANDSAT_OPS_INPUT_DIR"
@@ -64,10 +62,6 @@ OUTPUT_DIR_ENV = "LANDSAT_OPS_OUTPUT_DIR"
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 LogFn = Callable[[str], None]
-
-
-class CommandError(LandsatOpsError):
-    """The command given to ``sync-run`` cannot be found or started."""
 
 
 @dataclass
@@ -281,51 +275,3 @@ def _upload(store: Store, out_dir: Path, keys: list[str]) -> tuple[list[str], li
                 store.delete(key)
         raise
     return uploaded, unchanged
-
-
-@click.command(
-    "sync-run",
-    context_settings={"allow_interspersed_args": False, "help_option_names": ["-h", "--help"]},
-)
-@click.option(
-    "--input",
-    "inputs",
-    multiple=True,
-    required=True,
-    metavar="URI",
-    envvar="LANDSAT_OPS_INPUT",
-    help="s3:// prefix, folder or single file to download into in/ (repeatable; the "
-    "variable takes several separated by spaces).",
-)
-@click.option(
-    "--output",
-    required=True,
-    metavar="URI",
-    envvar="LANDSAT_OPS_OUTPUT",
-    help="s3:// prefix or folder receiving out/ when COMMAND succeeds.",
-)
-@click.option(
-    "--workdir",
-    default=None,
-    envvar="LANDSAT_OPS_SYNC_WORKDIR",
-    type=click.Path(file_okay=False),
-    help="Work folder to use and keep (default: a temporary folder, removed afterwards).",
-)
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def sync_run_command(inputs, output, workdir, command):
-    """Download --input into WORK/in, run COMMAND in WORK, upload WORK/out to --output.
-
-    COMMAND runs in the work folder with LANDSAT_OPS_INPUT_DIR and LANDSAT_OPS_OUTPUT_DIR set
-    to in/ and out/. Its results are uploaded only if it exits with 0 (a failed run publishes
-    nothing), and sync-run exits with COMMAND's exit code.
-
-    \b
-    Example:
-        landsat-ops sync-run --input s3://bucket/landing/ID/ --output s3://bucket/staging/ID/ \\
-            -- landsat-ops render in --out out
-    """
-    result = sync_run(command, inputs, output, workdir=workdir)
-    if result.exit_code != 0:
-        # SystemExit, not click's Exit: the CLI's main() runs click with standalone_mode=False,
-        # which turns click's Exit into a return value; SystemExit reaches the process exit.
-        raise SystemExit(result.exit_code)

@@ -185,7 +185,7 @@ def _sync_run_argv(args: list[str]) -> list[str]:
         return [str(LANDSAT_OPS), "sync-run", *args]
     launcher = (
         "import sys; from landsat_ops.cli import cli, main; "
-        "from landsat_ops.syncrun import sync_run_command; "
+        "from landsat_ops.cli.syncrun import sync_run_command; "
         "cli.add_command(sync_run_command); sys.exit(main())"
     )
     return [sys.executable, "-c", launcher, "sync-run", *args]

@@ -183,3 +183,64 @@ def test_overpasses(capsys):
     code, _, err = run(capsys, "overpasses", "--path", 300, "--row", 10)
     assert code == 2
     assert_one_line_error(err, "--path", "300")
+
+
+# -- logging: -v / -q, and the JSON summary on stdout whatever the level -------------------
+STAGES = ("scanned bands", "truecolor stretch", "wrote", "published", "STAC item at")
+
+
+def test_verbose_logs_the_render_stages_on_stderr(capsys, scene, tmp_path):
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, "-v", "render", scene, "--out", out, "--products", "truecolor")
+    assert code == 0
+    for stage in STAGES:
+        assert stage in err, f"{stage!r} not logged: {err!r}"
+    assert "B4 " in err and "B3 " in err and "B2 " in err  # the cut-offs of each channel
+    assert f"{SID}_truecolor.tif (" in err and "bytes in total" in err
+    assert all(" INFO landsat_ops.render" in line for line in err.strip().splitlines())
+    summary = json.loads(stdout)  # stdout holds the JSON summary only
+    assert sorted(summary) == ["item", "outputs", "scene_id", "stretch"]
+    assert Path(summary["item"]) == out / f"{SID}.json"
+
+
+def test_quiet_silences_the_stages(capsys, scene, tmp_path):
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, "-q", "render", scene, "--out", out, "--products", "truecolor")
+    assert code == 0
+    assert err == ""
+    assert json.loads(stdout)["scene_id"] == SID
+
+
+def test_default_level_is_info_when_stderr_is_not_a_terminal(capsys, scene, tmp_path):
+    code, stdout, err = run(
+        capsys, "render", scene, "--out", tmp_path / "out", "--products", "ndvi"
+    )
+    assert code == 0
+    assert "scanned bands B4,B5" in err and f"{SID}_ndvi.png" in err
+    assert json.loads(stdout)["scene_id"] == SID
+
+
+def test_the_cli_leaves_no_logging_set_up_behind(capsys, scene, tmp_path):
+    import logging
+
+    logger, root = logging.getLogger("landsat_ops"), logging.getLogger()
+    before = (list(logger.handlers), logger.level, list(root.handlers), root.level)
+    run(capsys, "-vv", "render", scene, "--out", tmp_path / "out", "--products", "truecolor")
+    assert (list(logger.handlers), logger.level, list(root.handlers), root.level) == before
+
+
+def test_verbosity_levels():
+    import io
+    import logging
+
+    from landsat_ops.cli.options import log_level
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert log_level(0, False, Terminal()) == logging.WARNING
+    assert log_level(0, False, io.StringIO()) == logging.INFO
+    assert log_level(1, False, Terminal()) == logging.INFO
+    assert log_level(2, False, io.StringIO()) == logging.DEBUG
+    assert log_level(2, True, io.StringIO()) == logging.ERROR

@@ -3,7 +3,7 @@
 Correctness is checked on the real scenes in ../shared/data/landsat against arithmetic done
 here from scratch: the test projects lon/lat itself (rasterio.warp), reads the whole bands,
 applies the rescaling from the data README (2e-05/-0.1 for Level-1 TOA, 2.75e-05/-0.2 for
-Level-2 SR) and the QA bit layouts written out below (not landsat_ops.qa), then takes the
+Level-2 SR) and the QA bit layouts written out below (not landsat_ops.scene.qa), then takes the
 window mean. The points were picked from the rasters: clear, partly cloudy and cloudy windows,
 windows on the footprint edge, fill and outside the grid.
 """

@@ -122,3 +122,18 @@ def test_s3_copy_keeps_content_type(s3_bucket, tmp_path):
     store.copy("a.png", "b/a.png")
     info = store.info("b/a.png")
     assert info.content_type == "image/png" and info.sha256 == store.info("a.png").sha256
+
+
+def test_sha256_multihash_round_trip():
+    from landsat_ops.storage import (
+        SHA256_MULTIHASH_PREFIX,
+        sha256_from_multihash,
+        sha256_multihash,
+    )
+
+    digest = hashlib.sha256(b"landsat").hexdigest()
+    assert sha256_multihash(digest) == "1220" + digest
+    assert sha256_from_multihash(sha256_multihash(digest)) == digest
+    assert SHA256_MULTIHASH_PREFIX == "1220"
+    assert sha256_from_multihash("1114" + digest) is None  # sha1 or anything else
+    assert sha256_from_multihash(None) is None

@@ -1,7 +1,7 @@
 """landsat-ops sync-run: inputs in, the command run in the work folder, results out on success.
 
-The command object lives in landsat_ops.syncrun; until the CLI group registers it, this module
-registers it itself so that ``main([...])`` runs it exactly as ``landsat-ops sync-run`` would.
+The command object lives in landsat_ops.cli.syncrun; ``main([...])`` runs it exactly as
+``landsat-ops sync-run`` would.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import boto3
 import pytest
 
 from landsat_ops.cli import cli, main
+from landsat_ops.cli.syncrun import sync_run_command
 from landsat_ops.errors import StorageError
 from landsat_ops.storage import LocalStore, open_store
-from landsat_ops.syncrun import SyncRunResult, _upload, sync_run, sync_run_command
+from landsat_ops.syncrun import SyncRunResult, _upload, sync_run
 
 if "sync-run" not in cli.commands:
     cli.add_command(sync_run_command)
@@ -368,7 +369,7 @@ def test_sigterm_is_passed_to_the_command(tmp_path):
     )
     runner = (
         "import sys; from landsat_ops.cli import cli, main; "
-        "from landsat_ops.syncrun import sync_run_command; "
+        "from landsat_ops.cli.syncrun import sync_run_command; "
         "cli.add_command(sync_run_command); sys.exit(main())"
     )
     process = subprocess.Popen(

@@ -1,11 +1,5 @@
 """The archive-analytics commands of ``landsat-ops``: ``sample`` and ``timeseries``.
 
-Plain :func:`click.command` objects; :mod:`landsat_ops.cli` adds them to its group::
-
-    from landsat_ops.analytics_cli import sample, timeseries
-    cli.add_command(sample)
-    cli.add_command(timeseries)
-
 Only click and light modules are imported here; numpy, rasterio, pyarrow and matplotlib load
 when a command runs. Input errors raise :class:`~landsat_ops.errors.LandsatOpsError`, which
 ``landsat_ops.cli.main`` prints as one line with exit code 2.
@@ -15,31 +9,34 @@ from __future__ import annotations
 
 import click
 
+from landsat_ops.cli.options import envvar
 from landsat_ops.sampling import MAX_RADIUS
 from landsat_ops.timeseries import DEFAULT_CLOUD_THRESHOLD
 
+__all__ = ["sample", "timeseries"]
+
 
 @click.command()
-@click.argument("scene", envvar="LANDSAT_OPS_SCENE")
+@click.argument("scene", envvar=envvar("scene"))
 @click.option(
     "--points",
     "points",
     required=True,
-    envvar="LANDSAT_OPS_POINTS",
+    envvar=envvar("points"),
     help="CSV file (local or s3://) with a header id,lon,lat (WGS84 degrees).",
 )
 @click.option(
     "--out",
     "out",
     default=None,
-    envvar="LANDSAT_OPS_OUT",
+    envvar=envvar("out"),
     help="Write the table to this CSV file or s3:// URI (atomically); default: stdout.",
 )
 @click.option(
     "--radius",
     default=1,
     show_default=True,
-    envvar="LANDSAT_OPS_RADIUS",
+    envvar=envvar("radius"),
     type=click.IntRange(0, MAX_RADIUS),
     help="Half-width of the window in pixels: 1 is 3x3, 0 the point's pixel alone.",
 )
@@ -77,19 +74,19 @@ def _number(value, digits: int) -> str:
 
 
 @click.command()
-@click.argument("table", envvar="LANDSAT_OPS_TABLE")
+@click.argument("table", envvar=envvar("table"))
 @click.option(
     "--point",
     "point_id",
     required=True,
-    envvar="LANDSAT_OPS_POINT",
+    envvar=envvar("point"),
     help="The point ID whose series to print.",
 )
 @click.option(
     "--plot",
     "plot",
     default=None,
-    envvar="LANDSAT_OPS_PLOT",
+    envvar=envvar("plot"),
     help="Also draw the series into this PNG (local or s3://).",
 )
 @click.option(

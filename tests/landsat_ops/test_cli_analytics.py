@@ -1,7 +1,7 @@
 """Tests for the ``sample`` and ``timeseries`` commands, run through ``landsat_ops.cli.main``.
 
-The commands are registered here the way landsat_ops.cli registers them (``add_command``), so
-exit codes and the one-line error format are those of the real entry point.
+The commands run through the real entry point, so exit codes and the one-line error format are
+those of ``landsat-ops``.
 """
 
 from __future__ import annotations
@@ -12,14 +12,10 @@ import io
 import pytest
 from PIL import Image
 
-from landsat_ops.analytics_cli import sample, timeseries
-from landsat_ops.cli import cli, main
+from landsat_ops.cli import main
 from landsat_ops.points import Point
 from landsat_ops.sampling import SAMPLE_COLUMNS, sample_scene, samples_csv
 from landsat_ops.timeseries import merge_rows, write_table
-
-cli.add_command(sample)
-cli.add_command(timeseries)
 
 C1 = "LC08_L1TP_016037_20170813_20170814_01_RT_900m"
 POINTS = (

@@ -1,10 +1,11 @@
-"""Unit tests for the pure numpy operations in landsat_ops.ops."""
+"""Unit tests for the pure numpy operations in landsat_ops.raster.ops."""
 
 import numpy as np
 import pytest
 
-from landsat_ops import ops, products
+from landsat_ops import products
 from landsat_ops.errors import NoValidPixelsError, OptionError
+from landsat_ops.raster import ops
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests for landsat_ops.qa: fill and cloud masks of the three QA generations.
+"""Tests for landsat_ops.scene.qa: fill and cloud masks of the three QA generations.
 
 Tiny arrays of real QA codes (listed in ../shared/data/landsat/README.md) check the bit
 layouts code by code; the real QA rasters check the masks against the README's fill share
@@ -10,8 +10,8 @@ import pytest
 import rasterio
 
 from landsat_ops.errors import SceneError
-from landsat_ops.qa import QA_KINDS, cloud_mask, fill_mask, qa_kind_for
-from landsat_ops.scene import find_scene_files, parse_scene_id, read_mtl
+from landsat_ops.scene import QA_KINDS, find_scene_files, parse_scene_id, qa_kind_for, read_mtl
+from landsat_ops.scene.qa import cloud_mask, fill_mask
 
 # (QA value, is fill, is cloud, what the bits say)
 C2_CODES = [

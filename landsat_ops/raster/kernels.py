@@ -5,7 +5,7 @@ converts every pixel to an 8-byte index first; a stretch with numpy is three loo
 minimum over channels and a multiply) into one loop over the strip, and releases the GIL
 (``nogil=True``), so the renderer's worker threads run them on every core at once.
 
-Their results are bit-identical to the numpy reference functions in :mod:`landsat_ops.ops`
+Their results are bit-identical to the numpy reference functions in :mod:`landsat_ops.raster.ops`
 (``dn_histogram``, ``stretch_lut`` + ``apply_lut``, ``ndvi_from_dn``); the tests check that.
 Each kernel is compiled for one signature (C-contiguous arrays) when this module is imported,
 and cached on disk (numba's ``cache=True``: ``__pycache__`` next to this file, or
@@ -33,8 +33,8 @@ def _compiled(signature: str):
             return njit(signature, nogil=True, cache=True)(function)
         except RuntimeError as exc:  # "cannot cache function ...: no locator available"
             warnings.warn(
-                f"landsat_ops.kernels: {exc}; compiling without a cache (set NUMBA_CACHE_DIR "
-                "to a writable folder to keep compiled kernels between runs)",
+                f"landsat_ops.raster.kernels: {exc}; compiling without a cache (set "
+                "NUMBA_CACHE_DIR to a writable folder to keep compiled kernels between runs)",
                 RuntimeWarning,
                 stacklevel=2,
             )

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from landsat_ops import kernels, ops
+from landsat_ops.raster import kernels, ops
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_kernels_compile_without_a_writable_cache():
         "import warnings, numpy as np\n"
         "with warnings.catch_warnings(record=True) as seen:\n"
         "    warnings.simplefilter('always')\n"
-        "    from landsat_ops import kernels\n"
+        "    from landsat_ops.raster import kernels\n"
         "h = np.zeros(65536, np.int64)\n"
         "kernels.histogram_u16(np.array([[1, 1, 7]], np.uint16), h)\n"
         "assert h[1] == 2 and h[7] == 1\n"

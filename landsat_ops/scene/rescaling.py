@@ -15,7 +15,8 @@ Pure Python: no numpy, no rasterio.
 from __future__ import annotations
 
 from landsat_ops.errors import SceneError
-from landsat_ops.scene import Metadata, SceneFiles
+from landsat_ops.scene.files import SceneFiles
+from landsat_ops.scene.mtl import Metadata
 
 __all__ = ["NDVI_BANDS", "SR_ADD", "SR_MULT", "ndvi_coefficients"]
 

@@ -12,9 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from landsat_ops.errors import NoValidPixelsError, OptionError
-from landsat_ops.products import validate_percentiles
-
-DN_LEVELS = 65536  # uint16
+from landsat_ops.products import DN_LEVELS, validate_percentiles, validate_range
 
 
 def dn_histogram(band: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
@@ -70,13 +68,6 @@ def percentile_cutoffs(hist: np.ndarray, percentiles: Sequence[float]) -> tuple[
         v1 = int(np.searchsorted(cumulative, min(below + 1, n - 1), side="right"))
         out.append(v0 + (v1 - v0) * frac)
     return out[0], out[1]
-
-
-def validate_range(low: float, high: float, name: str = "range") -> tuple[float, float]:
-    """Check a manual DN range: 0 <= low < high <= 65535."""
-    if not (0 <= low < high <= DN_LEVELS - 1):
-        raise OptionError(f"{name} must satisfy 0 <= LOW < HIGH <= 65535, got {low:g}:{high:g}")
-    return float(low), float(high)
 
 
 def stretch_lut(low: float, high: float) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 The pipeline streams the scene in full-width strips of 512 rows and never holds a whole band.
 Strips are shared between worker threads (one per core, each with its own GDAL handles) that
-run compiled kernels (:mod:`landsat_ops.kernels`, GIL released):
+run compiled kernels (:mod:`landsat_ops.raster.kernels`, GIL released):
 
 1. *Scan*: every band a product needs is decoded once. Each strip adds to the band's exact
    uint16 histogram (fill excluded), NDVI is computed (with its histogram) and written with
@@ -20,31 +20,21 @@ run compiled kernels (:mod:`landsat_ops.kernels`, GIL released):
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+import logging
 import os
-import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from affine import Affine
 
-from landsat_ops import io, ops
-from landsat_ops.errors import (
-    LandsatOpsError,
-    NoValidPixelsError,
-    OptionError,
-    StorageError,
-)
-from landsat_ops.locate import locate_scene
+from landsat_ops.errors import NoValidPixelsError, OptionError
 from landsat_ops.products import (
-    ASSET_TITLES,
-    COG_MEDIA_TYPE,
     COMPOSITES,
     DEFAULT_PERCENTILES,
     DEFAULT_PREVIEW_SIZE,
@@ -52,23 +42,34 @@ from landsat_ops.products import (
     NDVI_BINS,
     NDVI_COLORMAP,
     NDVI_RANGE,
-    PNG_MEDIA_TYPE,
     PRODUCTS,
-    asset_key,
     parse_products,
+    parse_ranges,
     validate_percentiles,
     validate_preview_size,
+    validate_range,
 )
-from landsat_ops.rescaling import NDVI_BANDS, ndvi_coefficients
-from landsat_ops.scene import Metadata, SceneFiles, find_scene_files, read_mtl
-from landsat_ops.storage import LocalStore, Store, is_s3, open_store, sha256_file
+from landsat_ops.raster import ops
+from landsat_ops.raster.bands import BLOCK, gdal_env, open_bands, read_window, strips
+from landsat_ops.raster.cog import COMPRESSIONS
+from landsat_ops.raster.png import read_preview, write_png
+from landsat_ops.render.cog import RawRaster
+from landsat_ops.render.destination import check_destination, publish
+from landsat_ops.render.fetch import ProgressFn, fetch_scene, needed_bands
+from landsat_ops.render.scratch import pread, pwrite
+from landsat_ops.render.stac_item import build_item
+from landsat_ops.scene import Metadata, SceneFiles, read_mtl
+from landsat_ops.scene.rescaling import NDVI_BANDS, ndvi_coefficients
+from landsat_ops.storage import open_store, sha256_file
+
+__all__ = ["WORKERS", "RenderResult", "SceneRenderer", "Stretch", "render_scene"]
+
+logger = logging.getLogger(__name__)
 
 WORKERS = min(
     4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 )
 """Worker threads sharing a scene's strips: one per core this process may use, at most 4."""
-
-ProgressFn = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -99,23 +100,6 @@ class RenderResult:
     item_uri: str
     outputs: dict[str, str] = field(default_factory=dict)  # file name -> URI
     stretch: dict[str, dict] = field(default_factory=dict)
-
-
-def parse_ranges(text: str) -> list[tuple[float, float]]:
-    """Parse ``R0:R1,G0:G1,B0:B1`` into three validated DN ranges."""
-    parts = [p for p in text.split(",") if p.strip()]
-    if len(parts) != 3:
-        raise OptionError(f"ranges: expected R0:R1,G0:G1,B0:B1 (three ranges), got {text!r}")
-    out = []
-    for channel, part in zip("RGB", parts, strict=True):
-        try:
-            low, high = (float(v) for v in part.split(":"))
-        except ValueError:
-            raise OptionError(
-                f"ranges: {channel} range {part!r} is not LOW:HIGH in DN (e.g. 5900:11000)"
-            ) from None
-        out.append(ops.validate_range(low, high, name=f"ranges: {channel} range"))
-    return out
 
 
 def render_scene(
@@ -164,26 +148,27 @@ def render_scene(
         if len(ranges) != 3:
             raise OptionError("ranges: expected three (low, high) DN ranges for R, G, B")
         ranges = [
-            ops.validate_range(lo, hi, f"ranges: {c} range")
+            validate_range(lo, hi, f"ranges: {c} range")
             for c, (lo, hi) in zip("RGB", ranges, strict=True)
         ]
     preview_size = validate_preview_size(preview_size)
-    if compression not in io.COMPRESSIONS:
+    if compression not in COMPRESSIONS:
         raise OptionError(
-            f"compression must be one of {', '.join(io.COMPRESSIONS)}, got {compression!r}"
+            f"compression must be one of {', '.join(COMPRESSIONS)}, got {compression!r}"
         )
     progress = progress or (lambda step, done, total: None)
     out_store = open_store(out, s3_client)
-    _check_destination(out_store)
+    check_destination(out_store)
+    started = time.perf_counter()
 
     with tempfile.TemporaryDirectory(prefix="landsat-ops-", dir=workdir) as tmp:
         work = Path(tmp)
-        files = _fetch_scene(scene, work / "input", products, s3_client, progress)
+        files = fetch_scene(scene, work / "input", products, s3_client, progress)
         meta = read_mtl(files.mtl) if files.mtl else None
         products_dir = work / "products"
         products_dir.mkdir()
         scene_id = files.scene_id.scene_id
-        renderer = _SceneRenderer(
+        renderer = SceneRenderer(
             files,
             meta,
             products,
@@ -199,9 +184,22 @@ def render_scene(
         item = build_item(files, meta, renderer, written)
         item_path = products_dir / f"{scene_id}.json"
         item_path.write_text(json.dumps(item, indent=2))
+        sizes = {path.name: path.stat().st_size for path in [*written, item_path]}
         progress("publish", 0, 1)
+        publish_started = time.perf_counter()
         outputs = publish(out_store, [*written, item_path])
+        publish_seconds = time.perf_counter() - publish_started
         progress("publish", 1, 1)
+    logger.info(
+        "%s: published %d files (%s bytes in total) to %s in %.2f s",
+        scene_id,
+        len(outputs),
+        f"{sum(sizes.values()):,}",
+        out_store.root,
+        publish_seconds,
+    )
+    logger.info("%s: STAC item at %s", scene_id, outputs[item_path.name])
+    logger.info("%s: rendered in %.2f s", scene_id, time.perf_counter() - started)
     return RenderResult(
         scene_id=scene_id,
         item_uri=outputs[item_path.name],
@@ -210,60 +208,12 @@ def render_scene(
     )
 
 
-def _check_destination(store: Store) -> None:
-    """Fail before any work when a local destination cannot be created or written."""
-    if is_s3(store.root):
-        return
-    path = Path(store.root)
-    probe = path
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise StorageError(f"{path}: destination is not a writable folder")
-
-
-def _needed_bands(products: Sequence[str]) -> set[int]:
-    bands: set[int] = set()
-    for product in products:
-        if product in COMPOSITES:
-            bands.update(COMPOSITES[product])
-        elif product == "ndvi":
-            bands.update(NDVI_BANDS)
-        elif product == "histograms":
-            for composite in COMPOSITES.values():
-                bands.update(composite)
-    return bands
-
-
-def _fetch_scene(
-    scene: str | os.PathLike,
-    local_dir: Path,
-    products: Sequence[str],
-    s3_client,
-    progress: ProgressFn,
-) -> SceneFiles:
-    """Find the scene's files; for ``s3://`` scenes download only the needed bands and MTL."""
-    needed = _needed_bands(products)
-    store, remote = locate_scene(scene, s3_client)
-    remote.require(needed)
-    if store is None:
-        return remote
-    wanted = [remote.bands[b].name for b in sorted(needed)]
-    if remote.mtl is not None:
-        wanted.append(remote.mtl.name)
-    for i, name in enumerate(wanted):
-        progress("download", i, len(wanted))
-        store.get_file(name, local_dir / name)
-    progress("download", len(wanted), len(wanted))
-    return find_scene_files(local_dir)
-
-
-class _SceneRenderer:
+class SceneRenderer:
     """The scan -> stretch -> products passes over one scene (see the module docstring).
 
     Work is split by strips between :data:`WORKERS` threads. Each thread has its own GDAL
     handles (a dataset is not safe to share between threads) and runs the compiled kernels
-    of :mod:`landsat_ops.kernels`, which release the GIL, so decoding, histograms, the
+    of :mod:`landsat_ops.raster.kernels`, which release the GIL, so decoding, histograms, the
     stretch and NDVI use every core. COG encoding runs in GDAL's own threads.
     """
 
@@ -311,13 +261,13 @@ class _SceneRenderer:
         self._stop = threading.Event()  # set when a worker failed: the others stop early
         self._done: dict[str, int] = {}
         self._fds: dict[str, int] = {}  # spool name -> file descriptor
-        self._rasters: dict[str, _RawRaster] = {}  # product -> its raw pixels and overviews
+        self._rasters: dict[str, RawRaster] = {}  # product -> its raw pixels and overviews
 
     def run(self) -> list[Path]:
         """Run all passes and return the product files (in ``self.out``)."""
-        needed = _needed_bands(self.products)
+        needed = needed_bands(self.products)
         band_files = {b: self.files.bands[b] for b in needed}
-        with io.gdal_env(), io.open_bands(band_files) as bands:  # checks the grid once
+        with gdal_env(), open_bands(band_files) as bands:  # checks the grid once
             ref = bands[min(bands)]
             self.grid = {
                 "width": ref.width,
@@ -326,10 +276,10 @@ class _SceneRenderer:
                 "transform": ref.transform,
                 "bounds": ref.bounds,
             }
-        windows = io.strips(self.grid["width"], self.grid["height"])
+        windows = strips(self.grid["width"], self.grid["height"])
         written: list[Path] = []
         with (
-            io.gdal_env(),
+            gdal_env(),
             ThreadPoolExecutor(WORKERS, thread_name_prefix="landsat-ops") as pool,
             # COG encoding (GDAL's threads compress), previews and checksums, one product
             # after the other, while the workers stretch the next composite.
@@ -338,7 +288,18 @@ class _SceneRenderer:
         ):
             try:
                 self._figure = figure
+                started = time.perf_counter()
                 self._scan(band_files, windows, pool)
+                logger.info(
+                    "%s: scanned bands %s of %s (%dx%d px, %s) in %.2f s",
+                    self.scene_id,
+                    ",".join(f"B{b}" for b in sorted(band_files)),
+                    self.files.folder,
+                    self.grid["width"],
+                    self.grid["height"],
+                    self.grid["crs"],
+                    time.perf_counter() - started,
+                )
                 self._make_stretches()
                 sheet = None
                 if "histograms" in self.products:  # drawn while the rasters are encoded
@@ -347,7 +308,14 @@ class _SceneRenderer:
                 if "ndvi" in self.products:  # the scan spooled NDVI already
                     finishing.append(encoder.submit(self._finish, "ndvi", self._ndvi_png))
                 for name in self.composites:
+                    started = time.perf_counter()
                     self._composite_stretch(name, windows, pool)
+                    logger.info(
+                        "%s: stretched %s in %.2f s",
+                        self.scene_id,
+                        name,
+                        time.perf_counter() - started,
+                    )
                     finishing.append(encoder.submit(self._finish, name, self._composite_png))
                 for future in finishing:
                     cog, png = future.result()
@@ -368,6 +336,16 @@ class _SceneRenderer:
                 self.checksums[path.name] = sha256_file(path)
         order = {name: i for i, name in enumerate(PRODUCTS)}
         return sorted(written, key=lambda p: (order[_product_of(p, self.scene_id)], p.suffix))
+
+    def _wrote(self, path: Path, started: float) -> None:
+        """Log one product file: its size and how long it took."""
+        logger.info(
+            "%s: wrote %s (%s bytes) in %.2f s",
+            self.scene_id,
+            path.name,
+            f"{path.stat().st_size:,}",
+            time.perf_counter() - started,
+        )
 
     # -- helpers ----------------------------------------------------------------------
     def _tick(self, step: str, total: int) -> None:
@@ -397,7 +375,7 @@ class _SceneRenderer:
                 np.float32(nir_mult),
                 np.float32(nir_add),
             )
-            self._rasters["ndvi"] = ndvi_raster = _RawRaster(
+            self._rasters["ndvi"] = ndvi_raster = RawRaster(
                 self.work / "ndvi", 1, "float32", width, self.grid["height"]
             )
 
@@ -405,25 +383,25 @@ class _SceneRenderer:
             hists = {b: np.zeros(ops.DN_LEVELS, np.int64) for b in self.hist_bands}
             ndvi_counts = np.zeros(NDVI_BINS, np.int64)
             valid = 0
-            with io.gdal_env(), io.open_bands(band_files, threads=1) as bands:
-                buffers = {b: np.empty((io.BLOCK, width), np.uint16) for b in bands}
-                ndvi_out = np.empty((io.BLOCK, width), np.float32)
+            with gdal_env(), open_bands(band_files, threads=1) as bands:
+                buffers = {b: np.empty((BLOCK, width), np.uint16) for b in bands}
+                ndvi_out = np.empty((BLOCK, width), np.float32)
                 for i in range(k, len(windows), WORKERS):
                     if self._stop.is_set():
                         break
                     window = windows[i]
                     h = window.height
                     data = {
-                        b: io.read_window(ds, window, out=buffers[b][:h]) for b, ds in bands.items()
+                        b: read_window(ds, window, out=buffers[b][:h]) for b, ds in bands.items()
                     }
                     # Imported here: loading the compiled kernels overlaps the first decode.
-                    from landsat_ops import kernels
+                    from landsat_ops.raster import kernels
 
                     for b in self.hist_bands:
                         kernels.histogram_u16(data[b], hists[b])
                     pixel_offset = window.row_off * width
                     for b in self.spool_bands:
-                        _pwrite(spools[b], data[b], pixel_offset * 2)
+                        pwrite(spools[b], data[b], pixel_offset * 2)
                     if ndvi is not None:
                         out = ndvi_out[:h]
                         red, nir = (data[b] for b in NDVI_BANDS)
@@ -463,27 +441,37 @@ class _SceneRenderer:
                 # A band with a single value has no spread: widen by one DN to keep it valid.
                 cutoffs = [(lo, hi if hi > lo else lo + 1) for lo, hi in cutoffs]
                 self.stretches[name] = Stretch("percentile", bands, cutoffs, self.percentiles)
+            stretch = self.stretches[name]
+            channels = zip(stretch.bands, stretch.cutoffs, strict=True)
+            logger.info(
+                "%s: %s stretch (%s): %s",
+                self.scene_id,
+                name,
+                stretch.method
+                + ("" if stretch.percentiles is None else " {:g}-{:g} %".format(*self.percentiles)),
+                ", ".join(f"B{b} {lo:g}-{hi:g}" for b, (lo, hi) in channels),
+            )
 
     def _composite_stretch(self, name: str, windows, pool) -> None:
         """Spooled DN strips -> 8-bit lookup (0 = no data) -> the composite's raw pixels."""
-        from landsat_ops import kernels
+        from landsat_ops.raster import kernels
 
         stretch = self.stretches[name]
         luts = [ops.stretch_lut(lo, hi) for lo, hi in stretch.cutoffs]
         sources = [self._fds[f"B{b}"] for b in stretch.bands]
         width, height = self.grid["width"], self.grid["height"]
-        self._rasters[name] = raster = _RawRaster(self.work / name, 3, "uint8", width, height)
+        self._rasters[name] = raster = RawRaster(self.work / name, 3, "uint8", width, height)
 
         def worker(k: int):
-            dn = np.empty((3, io.BLOCK, width), np.uint16)
-            rgb_buffer = np.empty(3 * io.BLOCK * width, np.uint8)
+            dn = np.empty((3, BLOCK, width), np.uint16)
+            rgb_buffer = np.empty(3 * BLOCK * width, np.uint8)
             for i in range(k, len(windows), WORKERS):
                 if self._stop.is_set():
                     break
                 window = windows[i]
                 h = window.height
                 for c, fd in enumerate(sources):
-                    _pread(fd, dn[c, :h], window.row_off * width * 2)
+                    pread(fd, dn[c, :h], window.row_off * width * 2)
                 rgb = rgb_buffer[: 3 * h * width].reshape(3, h, width)  # contiguous
                 kernels.stretch_rgb(dn[0, :h], dn[1, :h], dn[2, :h], *luts, rgb)
                 raster.write_strip(rgb, window.row_off)
@@ -495,139 +483,68 @@ class _SceneRenderer:
         """COG of a product's raw pixels and overviews, its checksum, and its PNG preview."""
         raster = self._rasters.pop(name)
         is_ndvi = name == "ndvi"
+        started = time.perf_counter()
         try:
-            vrt = raster.vrt(
+            cog = raster.write_cog(
+                self.out / f"{self.scene_id}_{name}.tif",
                 self.grid["crs"],
                 self.grid["transform"],
                 nodata=float("nan") if is_ndvi else 0,
                 colorinterp=None if is_ndvi else ["Red", "Green", "Blue"],
+                compression=self.compression,
             )
-            target = self.out / f"{self.scene_id}_{name}.tif"
-            cog = io.to_cog(vrt, target, compression=self.compression)
             self._tick("write", len(self.composites) + ("ndvi" in self.products))
         finally:
             raster.close()
-        preview = io.read_preview(cog, self.preview_size)
+        self._wrote(cog, started)
+        started = time.perf_counter()
+        preview = read_preview(cog, self.preview_size)
+        read_seconds = time.perf_counter() - started
         # The PNG and the checksum are made in the figure thread: the next COG starts now.
-        png = self._figure.submit(make_png, name, preview)
+        png = self._figure.submit(make_png, name, preview, read_seconds)
         self._figure.submit(self._checksum, cog)
         return cog, png
 
     # -- previews and figures (run in the finishing thread) -----------------------------
-    def _composite_png(self, name: str, data: np.ndarray) -> Path:
+    def _composite_png(self, name: str, data: np.ndarray, read_seconds: float) -> Path:
+        started = time.perf_counter() - read_seconds  # the preview's read and its encoding
         rgba = np.empty((*data.shape[1:], 4), np.uint8)
         for c in range(3):
             rgba[..., c] = data[c]
         self.valid_preview = data[0] != 0  # no data is 0 in every channel
         rgba[..., 3] = self.valid_preview
         rgba[..., 3] *= 255
-        png = io.write_png(rgba, self.out / f"{self.scene_id}_{name}.png")
+        png = write_png(rgba, self.out / f"{self.scene_id}_{name}.png")
+        self._wrote(png, started)
         self._checksum(png)
         return png
 
-    def _ndvi_png(self, name: str, data: np.ndarray) -> Path:
+    def _ndvi_png(self, name: str, data: np.ndarray, read_seconds: float) -> Path:
+        started = time.perf_counter() - read_seconds
         rgba = ops.colorize(data[0], *NDVI_RANGE, ops.colormap_lut(NDVI_COLORMAP))
         if self.valid_preview is None:
             self.valid_preview = np.isfinite(data[0])
-        png = io.write_png(rgba, self.out / f"{self.scene_id}_ndvi.png")
+        png = write_png(rgba, self.out / f"{self.scene_id}_ndvi.png")
+        self._wrote(png, started)
         self._checksum(png)
         return png
 
     def _draw_histograms(self) -> Path:
-        from landsat_ops.plots import histogram_figure
+        from landsat_ops.render.figures import histogram_figure
 
-        return histogram_figure(
+        started = time.perf_counter()
+        sheet = histogram_figure(
             self.scene_id,
             self.histograms,
             self.stretches,
             self.ndvi_hist,
             self.out / f"{self.scene_id}_histograms.png",
         )
+        self._wrote(sheet, started)
+        return sheet
 
     def _checksum(self, path: Path) -> None:
         self.checksums[path.name] = sha256_file(path)
-
-
-class _RawRaster:
-    """A raster written strip by strip as raw band-sequential files, with its overviews.
-
-    The full-resolution file and one file per overview level (nearest neighbour, the
-    factors of :func:`landsat_ops.io.overview_factors`) are filled by :meth:`write_strip`
-    from any thread (``pwrite`` at computed offsets, no lock). :meth:`vrt` then describes
-    them to GDAL, which encodes the COG from them without decoding anything or building
-    overviews itself.
-    """
-
-    def __init__(self, base: Path, count: int, dtype: str, width: int, height: int):
-        self.base = base
-        self.count, self.dtype = count, np.dtype(dtype)
-        self.width, self.height = width, height
-        self.levels = []  # (factor, width, height, row index, column index, fd)
-        for factor in [1, *io.overview_factors(width, height)]:
-            w, h = -(-width // factor), -(-height // factor)
-            # Nearest: the source pixel at the centre of each factor x factor cell.
-            rows = np.minimum(np.arange(h) * factor + factor // 2, height - 1)
-            cols = np.minimum(np.arange(w) * factor + factor // 2, width - 1)
-            fd = os.open(self._raw(factor), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-            self.levels.append((factor, w, h, rows, _as_slice(cols), fd))
-
-    def _raw(self, factor: int) -> Path:
-        return self.base.with_name(f"{self.base.name}_{factor}.raw")
-
-    def write_strip(self, data: np.ndarray, row_off: int) -> None:
-        """Write ``data`` (count, rows, width) whose first row is ``row_off`` of the raster."""
-        rows_in_strip = data.shape[1]
-        for factor, w, h, rows, cols, fd in self.levels:
-            if factor == 1:
-                block, first = data, row_off
-            else:
-                picked = np.flatnonzero((rows >= row_off) & (rows < row_off + rows_in_strip))
-                if not picked.size:
-                    continue
-                block = data[:, _as_slice(rows[picked] - row_off)][:, :, cols]
-                first = int(picked[0])
-            for c in range(self.count):
-                offset = (c * h + first) * w * self.dtype.itemsize
-                _pwrite(fd, np.ascontiguousarray(block[c]), offset)
-
-    def vrt(self, crs, transform, nodata, colorinterp=None) -> Path:
-        """VRTs of every level; returns the full-resolution one (with the others as overviews)."""
-        overviews = []
-        for factor, w, h, _, _, _ in reversed(self.levels):
-            path = self.base.with_name(f"{self.base.name}_{factor}.vrt")
-            io.raw_vrt(
-                path,
-                self._raw(factor),
-                width=w,
-                height=h,
-                count=self.count,
-                dtype=self.dtype.name,
-                crs=crs,
-                transform=transform @ Affine.scale(self.width / w, self.height / h),
-                nodata=nodata,
-                colorinterp=colorinterp,
-                overviews=[] if factor > 1 else overviews[::-1],
-            )
-            overviews.append(path)
-        return overviews[-1]
-
-    def close(self) -> None:
-        """Close and delete the files."""
-        for factor, *_, fd in self.levels:
-            os.close(fd)
-            self._raw(factor).unlink(missing_ok=True)
-        self.levels = []
-
-
-def _as_slice(index: np.ndarray) -> slice | np.ndarray:
-    """``index`` as a slice when it is an arithmetic progression (a view, no copy)."""
-    if len(index) > 1:
-        step = int(index[1] - index[0])
-        if step > 0 and np.array_equal(index, np.arange(index[0], index[-1] + 1, step)):
-            return slice(int(index[0]), int(index[-1]) + 1, step)
-    elif len(index) == 1:
-        return slice(int(index[0]), int(index[0]) + 1)
-    return index
 
 
 def _gather(pool: ThreadPoolExecutor, worker, stop: threading.Event) -> list:
@@ -646,194 +563,5 @@ def _gather(pool: ThreadPoolExecutor, worker, stop: threading.Event) -> list:
     return results
 
 
-def _pwrite(fd: int, array: np.ndarray, offset: int) -> None:
-    """Write a contiguous array at ``offset`` of a file (all of it; the GIL is released)."""
-    view = memoryview(array).cast("B")
-    while view:
-        n = os.pwrite(fd, view, offset)
-        view, offset = view[n:], offset + n
-
-
-def _pread(fd: int, array: np.ndarray, offset: int) -> None:
-    """Fill a contiguous array from ``offset`` of a file."""
-    view = memoryview(array).cast("B")
-    while view:
-        n = os.preadv(fd, [view], offset)
-        if n == 0:
-            raise OSError(f"scratch file ended at byte {offset}")
-        view, offset = view[n:], offset + n
-
-
 def _product_of(path: Path, scene_id: str) -> str:
     return path.stem[len(scene_id) + 1 :]
-
-
-def build_item(
-    files: SceneFiles, meta: Metadata | None, renderer: _SceneRenderer, written: list[Path]
-) -> dict:
-    """The scene's STAC item (a dict) listing every product with its checksum."""
-    import pystac
-    from rasterio.warp import transform_geom
-
-    sid = files.scene_id
-    grid = renderer.grid
-    geometry = transform_geom(
-        grid["crs"], "EPSG:4326", _footprint(grid, renderer.valid_preview), precision=6
-    )
-    xs = [x for x, _ in geometry["coordinates"][0]]
-    ys = [y for _, y in geometry["coordinates"][0]]
-    acquired = (
-        meta.acquired if meta else dt.datetime.combine(sid.acquired, dt.time(), tzinfo=dt.UTC)
-    )
-    properties = {
-        "platform": f"landsat-{sid.satellite}",
-        "instruments": ["oli", "tirs"],
-        "landsat:scene_id": sid.scene_id,
-        "landsat:wrs_path": f"{sid.path:03d}",
-        "landsat:wrs_row": f"{sid.row:03d}",
-        "landsat:correction": sid.processing_level or "L1T",
-        "proj:code": grid["crs"].to_string(),
-        "proj:shape": [grid["height"], grid["width"]],
-        "proj:transform": list(grid["transform"])[:6],
-        "landsat_ops:stretch": {k: v.to_dict() for k, v in renderer.stretches.items()},
-        "landsat_ops:version": __import__("landsat_ops").__version__,
-    }
-    if meta is not None:
-        if meta.cloud_cover is not None:
-            properties["eo:cloud_cover"] = meta.cloud_cover
-        if meta.sun_elevation is not None:
-            properties["view:sun_elevation"] = meta.sun_elevation
-        if meta.sun_azimuth is not None:
-            properties["view:sun_azimuth"] = meta.sun_azimuth
-    item = pystac.Item(
-        id=sid.scene_id,
-        geometry=geometry,
-        bbox=[min(xs), min(ys), max(xs), max(ys)],
-        datetime=acquired,
-        properties=properties,
-        stac_extensions=[
-            "https://stac-extensions.github.io/file/v2.1.0/schema.json",
-            "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
-            "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
-            "https://stac-extensions.github.io/view/v1.0.0/schema.json",
-        ],
-    )
-    for path in written:
-        key = asset_key(path.name, sid.scene_id)
-        is_cog = path.suffix == ".tif"
-        roles = ["data"] if is_cog else (["overview"] if "histograms" in key else ["visual"])
-        item.add_asset(
-            key,
-            pystac.Asset(
-                href=f"./{path.name}",
-                media_type=COG_MEDIA_TYPE if is_cog else PNG_MEDIA_TYPE,
-                roles=roles,
-                title=ASSET_TITLES.get(key, key),
-                extra_fields={
-                    "file:checksum": "1220"
-                    + (renderer.checksums.get(path.name) or sha256_file(path)),
-                    "file:size": path.stat().st_size,
-                },
-            ),
-        )
-    return item.to_dict(include_self_link=False)
-
-
-def _footprint(grid: dict, valid: np.ndarray | None) -> dict:
-    """The scene's data footprint in its CRS: the convex hull of the valid preview pixels.
-
-    Falls back to the raster's bounds when no preview was made or nothing is valid.
-    """
-    left, bottom, right, top = grid["bounds"]
-    ring = [[left, top], [right, top], [right, bottom], [left, bottom]]
-    if valid is not None and valid.any():
-        rows = np.flatnonzero(valid.any(axis=1))
-        first = valid[rows].argmax(axis=1)
-        last = valid.shape[1] - 1 - valid[rows, ::-1].argmax(axis=1)
-        # Pixel corners of each row's first and last valid pixel, in preview pixel units.
-        points = [(c, r) for r, c in zip(rows, first, strict=True)]
-        points += [(c, r + 1) for r, c in zip(rows, first, strict=True)]
-        points += [(c + 1, r) for r, c in zip(rows, last, strict=True)]
-        points += [(c + 1, r + 1) for r, c in zip(rows, last, strict=True)]
-        sx = (right - left) / valid.shape[1]
-        sy = (top - bottom) / valid.shape[0]
-        # Rows grow downwards: reversing keeps the exterior ring counter-clockwise (RFC 7946).
-        ring = [[left + c * sx, top - r * sy] for c, r in reversed(_convex_hull(points))]
-    return {"type": "Polygon", "coordinates": [ring + ring[:1]]}
-
-
-def _convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Convex hull (Andrew's monotone chain), counter-clockwise, without repeated points."""
-    pts = sorted(set((float(x), float(y)) for x, y in points))
-    if len(pts) <= 2:
-        return pts
-
-    def cross(o, a, b):
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower: list = []
-    upper: list = []
-    for p in pts:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    for p in reversed(pts):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    return lower[:-1] + upper[:-1]
-
-
-def publish(store: Store, paths: list[Path]) -> dict[str, str]:
-    """Copy finished files into ``store`` so that a failure leaves nothing new behind.
-
-    Local: every file is first copied under a hidden ``.partial`` name, then all are renamed
-    into place, the STAC item last. S3 has no rename: objects are uploaded in order with the
-    STAC item (the manifest of the set) last, and on failure the objects this call created
-    are deleted again.
-    """
-    if isinstance(store, LocalStore):
-        _publish_local(Path(store.root), paths)
-        return {path.name: store.uri(path.name) for path in paths}
-    created: list[str] = []
-    try:
-        for path in paths:
-            _, uploaded = store.put_file(path, path.name, content_type=_content_type(path))
-            if uploaded:
-                created.append(path.name)
-    except LandsatOpsError:
-        for key in created:
-            try:
-                store.delete(key)
-            except LandsatOpsError:
-                pass
-        raise
-    return {path.name: store.uri(path.name) for path in paths}
-
-
-def _publish_local(dest: Path, paths: list[Path]) -> None:
-    """Stage every file as ``.<name>.partial`` in ``dest``, then rename them all into place.
-
-    The work files are moved (a rename when the work folder is on the same file system,
-    else a copy), so publishing a full scene does not write its products twice.
-    """
-    staged: list[tuple[Path, Path]] = []
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-        for path in paths:
-            partial = dest / f".{path.name}.partial"
-            shutil.move(path, partial)
-            staged.append((partial, dest / path.name))
-        for partial, target in staged:
-            os.replace(partial, target)
-    except OSError as exc:
-        for partial, _ in staged:
-            partial.unlink(missing_ok=True)
-        raise StorageError(f"{dest}: cannot write products ({exc.strerror or exc})") from exc
-
-
-def _content_type(path: Path) -> str:
-    return {".tif": COG_MEDIA_TYPE, ".png": PNG_MEDIA_TYPE}.get(path.suffix, "application/json")
-
-
-__all__ = ["render_scene", "RenderResult", "PRODUCTS", "parse_products", "parse_ranges", "publish"]

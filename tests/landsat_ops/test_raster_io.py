@@ -7,14 +7,15 @@ from PIL import Image
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
-from landsat_ops import io
+from landsat_ops.raster.cog import raw_vrt
+from landsat_ops.raster.png import write_png
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 7), (64, 33), (257, 300)])
 def test_png_round_trip(tmp_path, shape):
     rgba = np.random.default_rng(sum(shape)).integers(0, 256, (*shape, 4), dtype=np.uint8)
     rgba[0, 0] = (0, 0, 0, 0)  # a transparent pixel stays transparent
-    path = io.write_png(rgba, tmp_path / "x.png")
+    path = write_png(rgba, tmp_path / "x.png")
     with Image.open(path) as im:
         im.load()  # decoding checks the zlib stream and every CRC
         assert im.mode == "RGBA" and im.size == (shape[1], shape[0])
@@ -24,7 +25,7 @@ def test_png_round_trip(tmp_path, shape):
 
 def test_png_rejects_other_arrays(tmp_path):
     with pytest.raises(ValueError, match=r"\(H, W, 4\) uint8"):
-        io.write_png(np.zeros((4, 4, 3), np.uint8), tmp_path / "x.png")
+        write_png(np.zeros((4, 4, 3), np.uint8), tmp_path / "x.png")
     assert not list(tmp_path.iterdir())
 
 
@@ -34,7 +35,7 @@ def test_raw_vrt_reads_band_sequential_files(tmp_path, dtype, nodata):
     (tmp_path / "x.raw").write_bytes(data.tobytes())
     transform = from_origin(500000, 8000000, 30, 30)
     crs = CRS.from_epsg(32624)
-    vrt = io.raw_vrt(
+    vrt = raw_vrt(
         tmp_path / "x.vrt",
         tmp_path / "x.raw",
         width=7,

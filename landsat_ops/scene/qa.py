@@ -16,17 +16,17 @@ Three QA bit layouts exist and they are not interchangeable:
     10-11 snow/ice confidence, 12-13 cirrus confidence, 14-15 cloud confidence
     (0 not determined, 1 no, 2 maybe, 3 yes).
 
-:func:`qa_kind_for` (defined in :mod:`landsat_ops.scene`, which must stay free of numpy) says
-which layout a QA file uses.
+:func:`qa_kind_for` (defined in :mod:`landsat_ops.scene.files`, which must stay free of numpy)
+says which layout a QA file uses.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from landsat_ops.scene import QA_KINDS, qa_kind_for
+from landsat_ops.scene.files import QA_KINDS
 
-__all__ = ["QA_KINDS", "cloud_mask", "fill_mask", "qa_kind_for"]
+__all__ = ["cloud_mask", "fill_mask"]
 
 FILL_BIT = 0  # the same bit in every generation
 C2_DILATED_CLOUD_BIT = 1

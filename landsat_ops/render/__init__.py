@@ -1,0 +1,17 @@
+"""Render one Landsat 8 scene into COGs, PNG previews, a histogram figure and a STAC item.
+
+* :mod:`~landsat_ops.render.renderer`: :func:`render_scene`, the per-scene pipeline.
+* :mod:`~landsat_ops.render.fetch`: the bands a render needs, fetched from a folder or S3.
+* :mod:`~landsat_ops.render.cog`: raw rasters written strip by strip, encoded as COGs.
+* :mod:`~landsat_ops.render.scratch`: positional I/O on the scratch files.
+* :mod:`~landsat_ops.render.figures`: the histogram figure.
+* :mod:`~landsat_ops.render.stac_item`: the STAC item and the scene's footprint.
+* :mod:`~landsat_ops.render.destination`: the destination check and the atomic publish.
+
+The pipeline logs its stages through :mod:`logging` (loggers ``landsat_ops.render.*``, INFO);
+it never configures logging itself.
+"""
+
+from landsat_ops.render.renderer import RenderResult, render_scene
+
+__all__ = ["RenderResult", "render_scene"]

@@ -1,0 +1,30 @@
+"""landsat_ops.products: the option rules shared by the CLI, the render API and the pipeline."""
+
+import pytest
+
+from landsat_ops.errors import OptionError
+from landsat_ops.products import parse_ranges, validate_range
+
+
+def test_parse_ranges():
+    assert parse_ranges("5900:11000,6200:11000,7600:11000") == [
+        (5900.0, 11000.0),
+        (6200.0, 11000.0),
+        (7600.0, 11000.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("1:2,3:4", "three"), ("9:1,3:4,5:6", "R range"), ("1:2,x,5:6", "G range")],
+)
+def test_bad_ranges_text(text, message):
+    with pytest.raises(OptionError, match=message):
+        parse_ranges(text)
+
+
+@pytest.mark.parametrize("bad", [(2000, 1000), (5, 5), (-1, 10), (0, 65536)])
+def test_validate_range(bad):
+    assert validate_range(0, 65535) == (0.0, 65535.0)
+    with pytest.raises(OptionError, match="0 <= LOW < HIGH <= 65535"):
+        validate_range(*bad)
