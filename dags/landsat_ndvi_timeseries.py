@@ -54,14 +54,13 @@ from airflow.providers.amazon.aws.operators.ec2 import (
 )
 from airflow.sdk import Asset, AssetAny, Param, dag, task
 
-from landsat_pipeline.analytics import (
-    REPORT_BACKENDS,
-    SAMPLE_RADIUS,
-    AreaReportOperator,
-    Ec2ReportSensor,
-)
-from landsat_pipeline.config import config_path, load_config
+from landsat_pipeline.analytics import REPORT_BACKENDS, SAMPLE_RADIUS
+from landsat_pipeline.config import PipelineConfig, config_path, load_config
+from landsat_pipeline.errors import AnalyticsError, fail_on_config_error
 from landsat_pipeline.keys import published_asset_name, published_asset_uri
+from landsat_pipeline.operators.report import AreaReportOperator
+from landsat_pipeline.sensors.ec2 import Ec2JobSensor
+from landsat_pipeline.xcom import AreaTable, AreaTablePlots, Ec2ReportJob, SceneToSample
 
 CONFIG_PATH = str(config_path(Path(__file__).parent / "config" / "areas.yaml"))
 REPORT_NOTEBOOK = str(Path(__file__).resolve().parent.parent / "reports" / "area_report.ipynb")
@@ -69,17 +68,24 @@ SAMPLING_POOL = "landsat_sampling"
 
 log = logging.getLogger(__name__)
 
-_config = load_config(CONFIG_PATH)
+
+def _config() -> PipelineConfig:
+    """The config, read at run time; a config error fails the task at once."""
+    with fail_on_config_error():
+        return load_config(CONFIG_PATH)
+
+
+_parsed = load_config(CONFIG_PATH)
 _assets = [
     Asset(
         uri=published_asset_uri(w.path, w.row),
         name=published_asset_name(w.path, w.row),
         extra={"path": w.path, "row": w.row},
     )
-    for w in _config.watches
+    for w in _parsed.watches
 ]
-_retries = max(w.retries for w in _config.watches)
-_retry_delay = min(w.retry_delay for w in _config.watches)
+_retries = max(w.retries for w in _parsed.watches)
+_retry_delay = min(w.retry_delay for w in _parsed.watches)
 
 
 @dag(
@@ -91,7 +97,7 @@ _retry_delay = min(w.retry_delay for w in _config.watches)
     start_date=pendulum.datetime(2013, 4, 11, tz="UTC"),
     catchup=False,
     max_active_runs=1,  # one merge of an area's table at a time
-    tags=["landsat", "analytics", *sorted(f"area:{a.name}" for a in _config.areas)],
+    tags=["landsat", "analytics", *sorted(f"area:{a.name}" for a in _parsed.areas)],
     default_args={
         "owner": "landsat-ops",
         "retries": _retries,
@@ -103,7 +109,7 @@ _retry_delay = min(w.retry_delay for w in _config.watches)
         "area": Param(
             None,
             type=["null", "string"],
-            enum=[None, *(a.name for a in _config.areas)],
+            enum=[None, *(a.name for a in _parsed.areas)],
             description="Only this area (default: every area with points).",
         ),
         "start": Param(
@@ -128,22 +134,21 @@ _retry_delay = min(w.retry_delay for w in _config.watches)
 )
 def landsat_ndvi_timeseries():
     @task
-    def list_scenes(params: dict | None = None, triggering_asset_events=None) -> list[dict]:
+    def list_scenes(
+        params: dict | None = None, triggering_asset_events=None
+    ) -> list[SceneToSample]:
         """The scenes to sample: the triggering events' scenes, or a date range (Params)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from landsat_pipeline.analytics import AnalyticsError, scenes_to_sample
-        from landsat_pipeline.bucket import open_bucket
-        from landsat_pipeline.config import ConfigError
+        from landsat_pipeline.analytics import scenes_to_sample
+        from landsat_pipeline.hooks.bucket import open_bucket
 
         events = [
             {**(event.extra or {}), "asset_uri": event.asset.uri}
             for asset_events in (triggering_asset_events or {}).values()
             for event in asset_events
         ]
-        config = load_config(CONFIG_PATH)
-        store, _ = open_bucket(config.storage)
-        try:
+        config = _config()
+        store, _ = open_bucket(config.storage.root, config.storage.aws_conn_id)
+        with fail_on_config_error(AnalyticsError):  # bad Params: a retry cannot help
             chosen = scenes_to_sample(
                 config,
                 store,
@@ -152,8 +157,6 @@ def landsat_ndvi_timeseries():
                 end=params.get("end"),
                 events=events,
             )
-        except (AnalyticsError, ConfigError) as exc:  # bad Params: a retry cannot help
-            raise AirflowFailException(str(exc)) from None
         log.info(
             "%d scenes to sample (%s) in areas %s; published but not landed: %s",
             len(chosen["scenes"]),
@@ -164,7 +167,7 @@ def landsat_ndvi_timeseries():
         return chosen["scenes"]
 
     @task
-    def list_areas(scenes: list) -> list[str]:
+    def list_areas(scenes: list[SceneToSample]) -> list[str]:
         """The areas whose tables this run updates (one merge task each)."""
         return sorted({scene["area"] for scene in scenes})
 
@@ -173,25 +176,31 @@ def landsat_ndvi_timeseries():
         execution_timeout=datetime.timedelta(minutes=30),
         map_index_template="{{ task.op_kwargs['scene']['scene_id'] }}",
     )
-    def sample_scene(scene: dict) -> list[dict]:
+    def sample_scene(scene: SceneToSample) -> list[dict]:
         """NDVI and QA cloud counts at the area's points in one scene (windows only)."""
         from landsat_pipeline.analytics import sample_landed_scene
 
-        return sample_landed_scene(scene, load_config(CONFIG_PATH), radius=SAMPLE_RADIUS)
+        config = _config()
+        with fail_on_config_error():
+            return sample_landed_scene(scene, config, radius=SAMPLE_RADIUS)
 
     @task(map_index_template="{{ task.op_kwargs['area'] }}")
-    def merge_table(area: str, samples) -> dict:
+    def merge_table(area: str, samples) -> AreaTable:
         """Merge the samples into the area's table (CSV + Parquet); one task per area."""
         from landsat_pipeline.analytics import merge_area_table
 
-        return merge_area_table(load_config(CONFIG_PATH), area, samples)
+        config = _config()
+        with fail_on_config_error():
+            return merge_area_table(config, area, samples)
 
     @task(map_index_template="{{ task.op_kwargs['table']['area'] }}")
-    def plot_table(table: dict) -> dict:
+    def plot_table(table: AreaTable) -> AreaTablePlots:
         """NDVI over time per point and NDVI against cloud cover, next to the table."""
         from landsat_pipeline.analytics import plot_area_table
 
-        return plot_area_table(load_config(CONFIG_PATH), table["area"])
+        config = _config()
+        with fail_on_config_error():
+            return plot_area_table(config, table["area"])
 
     @task.branch
     def choose_report(params: dict | None = None) -> str:
@@ -204,19 +213,13 @@ def landsat_ndvi_timeseries():
         raise ValueError(f"report_backend {backend!r}: expected one of {REPORT_BACKENDS}")
 
     @task(multiple_outputs=True)
-    def prepare_report_ec2(areas: list, run_id: str | None = None) -> dict:
+    def prepare_report_ec2(areas: list, run_id: str | None = None) -> Ec2ReportJob:
         """Read the ec2 settings, upload the template; the instance's image, config, status."""
-        from airflow.sdk.exceptions import AirflowFailException
-
         from landsat_pipeline.analytics import prepare_ec2_report
-        from landsat_pipeline.config import ConfigError
 
-        try:
-            return prepare_ec2_report(
-                load_config(CONFIG_PATH), list(areas), run_id=run_id, notebook=REPORT_NOTEBOOK
-            )
-        except ConfigError as exc:  # a retry cannot fix the config
-            raise AirflowFailException(str(exc)) from None
+        config = _config()
+        with fail_on_config_error():
+            return prepare_ec2_report(config, list(areas), run_id=run_id, notebook=REPORT_NOTEBOOK)
 
     scenes = list_scenes()
     areas = list_areas(scenes)
@@ -242,11 +245,21 @@ def landsat_ndvi_timeseries():
         config=job["config"],
         retries=0,  # a retry must not start a second instance; rerun the whole report instead
     )
-    waited = Ec2ReportSensor(
+    waited = Ec2JobSensor(
         task_id="wait_report_instance",
-        config_path=CONFIG_PATH,
-        job=job,
         instance_ids=create.output,
+        status_key=job["status_key"],
+        expected=job["expected"],
+        bucket_uri=job["bucket_uri"],
+        bucket_conn_id=job["bucket_conn_id"],
+        aws_conn_id=job["aws_conn_id"],
+        region_name=job["region_name"],
+        log_group=job["log_group"],
+        log_stream_prefix=job["log_stream_prefix"],
+        log_lines=job["log_lines"],
+        poll_seconds=job["poll_seconds"],
+        timeout_minutes=job["timeout_minutes"],
+        deferrable=job["deferrable"],
         mode="reschedule",
         retries=0,  # the instance that could have reported is gone
     )

@@ -46,6 +46,7 @@ from __future__ import annotations
 import datetime
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pendulum
 from airflow.providers.amazon.aws.operators.ec2 import (
@@ -54,11 +55,31 @@ from airflow.providers.amazon.aws.operators.ec2 import (
 )
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
 
-from landsat_pipeline.config import RENDER_BACKENDS, Watch, config_path, load_config
+from landsat_pipeline.config import (
+    RENDER_BACKENDS,
+    CatalogSettings,
+    PipelineConfig,
+    Watch,
+    config_path,
+    load_config,
+)
+from landsat_pipeline.errors import fail_on_config_error
 from landsat_pipeline.keys import published_asset_name, published_asset_uri
-from landsat_pipeline.remote_render import Ec2RenderSensor, RenderEcsTaskOperator
-from landsat_pipeline.sensors import LandsatSceneSensor
+from landsat_pipeline.operators.ecs import RenderEcsTaskOperator
+from landsat_pipeline.sensors.ec2 import Ec2JobSensor
+from landsat_pipeline.sensors.scene import LandsatSceneSensor
 from landsat_pipeline.timetables import WRS2OverpassTimetable
+from landsat_pipeline.xcom import (
+    Ec2LaunchArguments,
+    EcsTaskArguments,
+    LandedBands,
+    PublishedScene,
+    RenderedSet,
+    Scene,
+)
+
+if TYPE_CHECKING:
+    from landsat_ops.storage import Store
 
 CONFIG_PATH = str(config_path(Path(__file__).parent / "config" / "areas.yaml"))
 RENDER_POOL = "landsat_render"
@@ -80,11 +101,13 @@ def published_asset(path: int, row: int) -> Asset:
     )
 
 
-def _bucket():
-    from landsat_pipeline.bucket import open_bucket
+def _bucket() -> tuple[PipelineConfig, Store, object | None]:
+    """The config (read at run time) and its bucket; a config error fails the task at once."""
+    from landsat_pipeline.hooks.bucket import open_bucket
 
-    config = load_config(CONFIG_PATH)
-    store, client = open_bucket(config.storage)
+    with fail_on_config_error():
+        config = load_config(CONFIG_PATH)
+    store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
     return config, store, client
 
 
@@ -92,19 +115,32 @@ def _skip_if_staged(context) -> None:
     """Before a remote launch: skip it when the scene's complete product set is staged already."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from landsat_pipeline.remote_render import staged_set_reason
+    from landsat_pipeline.render_jobs import staged_set_reason
 
-    scene = context["ti"].xcom_pull(task_ids="discover")
+    scene: Scene = context["ti"].xcom_pull(task_ids="discover")
     config, store, _ = _bucket()
-    reason = staged_set_reason(store, scene, config.watch(scene["path"], scene["row"]).products)
+    with fail_on_config_error():
+        products = config.watch(scene["path"], scene["row"]).products
+    reason = staged_set_reason(store, scene, products)
     if reason:
         log.info("Skipping: %s", reason)
         raise AirflowSkipException(reason)
 
 
+def _catalog() -> CatalogSettings:
+    """Template macro ``landsat_catalog()``: the config's catalog section, read at run time."""
+    with fail_on_config_error():
+        return load_config(CONFIG_PATH).catalog
+
+
 def build_dag(watch: Watch):
     """The DAG of one watched path/row."""
     asset = published_asset(watch.path, watch.row)
+
+    def watch_settings() -> Watch:
+        """Template macro ``landsat_watch()``: this path/row's settings, read at run time."""
+        with fail_on_config_error():
+            return load_config(CONFIG_PATH).watch(watch.path, watch.row)
 
     @dag(
         dag_id=watch.dag_id,
@@ -117,6 +153,7 @@ def build_dag(watch: Watch):
             watch.start_date.year, watch.start_date.month, watch.start_date.day, tz="UTC"
         ),
         catchup=watch.catchup,
+        user_defined_macros={"landsat_catalog": _catalog, "landsat_watch": watch_settings},
         max_active_runs=watch.max_active_runs,
         tags=["landsat", f"area:{watch.area}", f"wrs2:{watch.path:03d}/{watch.row:03d}"],
         default_args={
@@ -145,11 +182,19 @@ def build_dag(watch: Watch):
         },
     )
     def landsat_scenes():
+        # The search settings are read from the config when the task runs (templates of the
+        # macros below), so that an edited catalog or cloud limit applies to the next poke.
         discover = LandsatSceneSensor(
             task_id="discover",
-            config_path=CONFIG_PATH,
+            catalog_url="{{ landsat_catalog().url }}",
+            collection="{{ landsat_catalog().collection or '' }}",
+            platform="{{ landsat_catalog().platform }}",
             path=watch.path,
             row=watch.row,
+            max_cloud_cover="{{ landsat_watch().max_cloud_cover }}",
+            area=watch.area,
+            max_retries="{{ landsat_catalog().max_retries }}",
+            timeout_seconds="{{ landsat_catalog().timeout_seconds }}",
             mode="reschedule",
             poke_interval=watch.poke_interval.total_seconds(),
             timeout=watch.wait_for_scene.total_seconds(),
@@ -158,7 +203,7 @@ def build_dag(watch: Watch):
         scene = discover.output
 
         @task(execution_timeout=datetime.timedelta(hours=2))
-        def upload_bands(scene: dict) -> dict:
+        def upload_bands(scene: Scene) -> LandedBands:
             """Land B1-B5, B7, QA and MTL under landing/<ID>/ (same checksum: skipped)."""
             from landsat_pipeline.landing import land_scene
 
@@ -166,7 +211,7 @@ def build_dag(watch: Watch):
             return land_scene(scene, store, client)
 
         @task.branch
-        def choose_render(scene: dict, params: dict | None = None) -> str:
+        def choose_render(scene: Scene, params: dict | None = None) -> str:
             """Follow the render task of the render_backend Param, or skip to publish."""
             from landsat_pipeline.publishing import published_status
 
@@ -175,7 +220,8 @@ def build_dag(watch: Watch):
                 raise ValueError(f"render_backend {backend!r}: expected one of {RENDER_BACKENDS}")
             if not params["force_render"]:
                 config, store, _ = _bucket()
-                watch_now = config.watch(scene["path"], scene["row"])
+                with fail_on_config_error():
+                    watch_now = config.watch(scene["path"], scene["row"])
                 done, why = published_status(
                     store,
                     scene,
@@ -195,13 +241,14 @@ def build_dag(watch: Watch):
             pool=RENDER_POOL,
             execution_timeout=datetime.timedelta(hours=3),
         )
-        def render_local(scene: dict, landed: dict) -> dict:
+        def render_local(scene: Scene, landed: LandedBands) -> RenderedSet:
             """Render in this worker: landing/<ID>/ -> staging/<ID>/ with landsat_ops."""
             from landsat_ops.render import render_scene
             from landsat_pipeline.keys import staging_prefix
 
             config, store, client = _bucket()
-            watch_now = config.watch(scene["path"], scene["row"])
+            with fail_on_config_error():
+                watch_now = config.watch(scene["path"], scene["row"])
             result = render_scene(
                 landed["landing_uri"],
                 store.uri(staging_prefix(scene["scene_id"])),
@@ -222,12 +269,13 @@ def build_dag(watch: Watch):
             outlets=[asset],
             trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
         )
-        def publish(scene: dict, **context) -> dict:
+        def publish(scene: Scene, **context) -> PublishedScene:
             """Move the staged set to published/, refresh catalog and gallery, emit the Asset."""
             from landsat_pipeline.publishing import publish_scene
 
             config, store, _ = _bucket()
-            watch_now = config.watch(scene["path"], scene["row"])
+            with fail_on_config_error():
+                watch_now = config.watch(scene["path"], scene["row"])
             result = publish_scene(store, scene, title=watch_now.title)
             context["outlet_events"][asset].extra = {
                 "scene_id": scene["scene_id"],
@@ -241,21 +289,23 @@ def build_dag(watch: Watch):
 
         # -- ecs: one Fargate task per scene --------------------------------------------------
         @task(multiple_outputs=True)
-        def prepare_ecs(scene: dict, landed: dict) -> dict:
+        def prepare_ecs(scene: Scene, landed: LandedBands) -> EcsTaskArguments:
             """The container command and run_task arguments of this scene (config remote.ecs)."""
-            from landsat_pipeline.remote_render import ecs_task_arguments
+            from landsat_pipeline.render_jobs import ecs_task_arguments
 
             config, store, _ = _bucket()
-            return ecs_task_arguments(config, store, scene, landed["landing_uri"])
+            with fail_on_config_error():
+                return ecs_task_arguments(config, store, scene, landed["landing_uri"])
 
         # -- ec2: one throwaway instance per scene ---------------------------------------------
         @task(multiple_outputs=True)
-        def prepare_ec2(scene: dict, landed: dict) -> dict:
+        def prepare_ec2(scene: Scene, landed: LandedBands) -> Ec2LaunchArguments:
             """The instance config (user data: the command) of this scene (config remote.ec2)."""
-            from landsat_pipeline.remote_render import ec2_launch_arguments
+            from landsat_pipeline.render_jobs import ec2_launch_arguments
 
             config, store, _ = _bucket()
-            return ec2_launch_arguments(config, store, scene, landed["landing_uri"])
+            with fail_on_config_error():
+                return ec2_launch_arguments(config, store, scene, landed["landing_uri"])
 
         landed = upload_bands(scene)
         route = choose_render(scene)
@@ -298,11 +348,13 @@ def build_dag(watch: Watch):
             region_name=ec2["region_name"],
             doc_md="Start the instance that renders the scene once, then terminates itself.",
         )
-        render_ec2 = Ec2RenderSensor(
+        render_ec2 = Ec2JobSensor(
             task_id=RENDER_TASKS["ec2"],
-            config_path=CONFIG_PATH,
-            scene=scene,
             instance_ids=launch_ec2.output,
+            status_key=ec2["status_key"],
+            expected=ec2["expected"],
+            bucket_uri=ec2["bucket_uri"],
+            bucket_conn_id=ec2["bucket_conn_id"],
             aws_conn_id=ec2["aws_conn_id"],
             region_name=ec2["region_name"],
             log_group=ec2["log_group"],
@@ -310,6 +362,7 @@ def build_dag(watch: Watch):
             log_lines=ec2["log_lines"],
             poll_seconds=ec2["poll_seconds"],
             timeout_minutes=ec2["timeout_minutes"],
+            deferrable=ec2["deferrable"],
             mode="reschedule",
             doc_md="Wait for the instance's product set in staging/<ID>/; fail on its exit code.",
         )
@@ -326,6 +379,7 @@ def build_dag(watch: Watch):
             >> terminate_ec2.as_teardown(setups=launch_ec2, on_failure_fail_dagrun=True)
         )
 
+        scene >> render_ec2  # waits for this scene's set (named in prepare_ec2's XCom)
         landed >> route >> [rendered, ecs, ec2, published]
         [rendered, render_ecs, render_ec2] >> published
 

@@ -14,13 +14,14 @@ The ``landsat_ndvi_timeseries`` DAG is wiring only; the work is here:
   and ``.parquet``, merged with :func:`landsat_ops.timeseries.merge_rows` (a re-sampled
   scene replaces its rows, never duplicates them).
 * :func:`plot_area_table`: ``ndvi_timeseries.png`` and ``ndvi_vs_cloud.png`` next to it.
-* :class:`AreaReportOperator`: the papermill provider's ``PapermillOperator``, created and run
-  by it in the worker (the provider is not imported when the DAG file is parsed), running
-  ``reports/area_report.ipynb`` for one area, then ``report.ipynb`` (outputs kept) and
-  ``report.html`` (nbconvert) published next to the table.
-* :func:`prepare_ec2_report` and :class:`Ec2ReportSensor`: the ``ec2`` report backend, one
-  throwaway instance (:mod:`landsat_pipeline.remote`) running papermill in a report image through
-  ``landsat-ops sync-run``, with the settings of the ``ec2`` render backend (``remote``).
+* :func:`notebook_html`: an executed report notebook as HTML (the ``local`` report backend
+  is :class:`landsat_pipeline.operators.report.AreaReportOperator`).
+* :func:`prepare_ec2_report`, :func:`ec2_report_command` and :func:`report_image`: the ``ec2``
+  report backend, one throwaway instance (:mod:`landsat_pipeline.remote`) running papermill in
+  a report image through ``landsat-ops sync-run``, with the settings of the ``ec2`` render
+  backend (``remote``); :class:`landsat_pipeline.sensors.ec2.Ec2JobSensor` waits for it.
+
+No Airflow operator is defined here, and nothing heavy is imported at module level.
 
 Bucket layout (keys derive from the area, never from the clock)::
 
@@ -37,7 +38,6 @@ scene, or a whole range, rewrites nothing that did not change.
 
 from __future__ import annotations
 
-import contextvars
 import datetime
 import json
 import logging
@@ -49,11 +49,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException
-
-from landsat_pipeline.bucket import open_bucket
-from landsat_pipeline.config import Area, ConfigError, PipelineConfig, load_config
+from landsat_pipeline.config import Area, PipelineConfig
+from landsat_pipeline.errors import AnalyticsError, ConfigError
+from landsat_pipeline.hooks.bucket import open_bucket
 from landsat_pipeline.keys import (
     ANALYTICS_FILES,
     ANALYTICS_PREFIX,
@@ -66,15 +64,19 @@ from landsat_pipeline.keys import (
 )
 
 if TYPE_CHECKING:
-    from airflow.providers.papermill.operators.papermill import PapermillOperator
+    from landsat_ops.storage import Store
+    from landsat_pipeline.xcom import (
+        AreaTable,
+        AreaTablePlots,
+        Ec2ReportJob,
+        ScenesToSample,
+        SceneToSample,
+    )
 
 __all__ = [
     "REPORT_BACKENDS",
     "REPORT_IMAGE_ENV",
     "SAMPLE_RADIUS",
-    "AnalyticsError",
-    "AreaReportOperator",
-    "Ec2ReportSensor",
     "ec2_report_command",
     "gdal_session",
     "landed_scene_ids",
@@ -83,7 +85,6 @@ __all__ = [
     "plot_area_table",
     "prepare_ec2_report",
     "published_scenes",
-    "read_ec2_status",
     "report_image",
     "sample_landed_scene",
     "scenes_to_sample",
@@ -97,13 +98,8 @@ SAMPLE_RADIUS = 1
 """Window half-width in pixels (3 x 3): fixed, so every row of a table means the same thing."""
 REPORT_LOG_STREAM_PREFIX = "report"
 """The report container's CloudWatch Logs streams are ``report/<instance id>``."""
-_GONE = {"shutting-down", "terminated", "stopping", "stopped", "gone"}
 
 _ITEM_HREF = re.compile(r"^\./(?P<date>\d{4}-\d{2}-\d{2})/(?P<id>[^/]+)\.json$")
-
-
-class AnalyticsError(RuntimeError):
-    """A run cannot do what it was asked (a bad date range, a scene that is not what it says)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,7 +118,7 @@ def _date(value: Any, name: str) -> datetime.date | None:
         raise AnalyticsError(f"{name} is {value!r} (expected a date YYYY-MM-DD)") from None
 
 
-def published_scenes(store, path: int, row: int) -> list[dict[str, Any]]:
+def published_scenes(store: Store, path: int, row: int) -> list[dict[str, Any]]:
     """The published scenes of a path/row, oldest first, from its STAC collection.
 
     Returns ``[{"scene_id", "date", "path", "row"}]``; empty when nothing is published.
@@ -144,7 +140,7 @@ def published_scenes(store, path: int, row: int) -> list[dict[str, Any]]:
     return sorted(scenes, key=lambda s: (s["date"], s["scene_id"]))
 
 
-def landed_scene_ids(store) -> set[str]:
+def landed_scene_ids(store: Store) -> set[str]:
     """IDs of the scenes whose red and NIR bands are under ``landing/<ID>/`` (one listing)."""
     bands: dict[str, set[str]] = {}
     for key in store.list("landing/"):
@@ -160,13 +156,13 @@ def landed_scene_ids(store) -> set[str]:
 
 def scenes_to_sample(
     config: PipelineConfig,
-    store,
+    store: Store,
     *,
     area: str | None = None,
     start: Any = None,
     end: Any = None,
     events: Sequence[Mapping[str, Any]] = (),
-) -> dict[str, Any]:
+) -> ScenesToSample:
     """The scenes a run samples, and the areas whose tables it updates.
 
     Parameters
@@ -278,7 +274,7 @@ def _points(area: Area):
 
 
 def sample_landed_scene(
-    scene: Mapping[str, Any], config: PipelineConfig, *, radius: int = SAMPLE_RADIUS
+    scene: SceneToSample, config: PipelineConfig, *, radius: int = SAMPLE_RADIUS
 ) -> list[dict[str, Any]]:
     """Sample the points of the scene's area in its landed bands; one row dict per point.
 
@@ -289,7 +285,7 @@ def sample_landed_scene(
     from landsat_ops.sampling import sample_scene
 
     area = config.area(scene["area"])
-    store, client = open_bucket(config.storage)
+    store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
     session = gdal_session(config.storage.aws_conn_id) if config.storage.is_s3 else None
     uri = scene.get("landing_uri") or store.uri(landing_prefix(scene["scene_id"])) + "/"
     with rasterio.Env(session=session):
@@ -320,7 +316,7 @@ def _write_if_changed(store, key: str, data: bytes, content_type: str) -> bool:
 
 def merge_area_table(
     config: PipelineConfig, area_name: str, samples: Iterable[Iterable[Mapping[str, Any]]]
-) -> dict[str, Any]:
+) -> AreaTable:
     """Merge the samples of one area into its published table (CSV and Parquet).
 
     ``samples`` holds one list of rows per sampled scene (all areas); the rows of this area's
@@ -338,7 +334,7 @@ def merge_area_table(
     from landsat_ops.timeseries import merge_rows, read_table, table_to_csv, table_to_parquet
 
     area = config.area(area_name)
-    store, client = open_bucket(config.storage)
+    store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
     keys = area_keys(area.name)
     path_rows = set(area.path_rows)
     new_rows = [
@@ -380,15 +376,15 @@ def merge_area_table(
     }
 
 
-def plot_area_table(config: PipelineConfig, area_name: str) -> dict[str, Any]:
+def plot_area_table(config: PipelineConfig, area_name: str) -> AreaTablePlots:
     """Draw the area's table: NDVI over time per point, and NDVI against cloud cover."""
     from landsat_ops.timeseries import plot_ndvi_vs_cloud, plot_timeseries, read_table
 
     area = config.area(area_name)
-    store, client = open_bucket(config.storage)
+    store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
     keys = area_keys(area.name)
     table = read_table(store.uri(keys["table_csv"]), s3_client=client)
-    out: dict[str, Any] = {"area": area.name}
+    out: dict[str, Any] = {"area": area.name}  # AreaTablePlots, filled below
     with tempfile.TemporaryDirectory(prefix="landsat-plots-") as work:
         for name, draw in (
             ("plot_timeseries", lambda p: plot_timeseries(table, p, title=f"NDVI: {area.title}")),
@@ -422,144 +418,6 @@ def notebook_html(path: str | os.PathLike) -> bytes:
     return body.encode()
 
 
-_PAPERMILL_TEMPLATE_FIELDS = (
-    "input_nb",
-    "output_nb",
-    "parameters",
-    "kernel_name",
-    "language_name",
-    "kernel_conn_id",
-    "nbconvert",
-    "nbconvert_args",
-)
-"""The provider's ``PapermillOperator.template_fields``, spelt out so that the DAG file does not
-import the provider (tests/dags/test_ndvi_timeseries.py checks they still match)."""
-
-
-def _run_nested(operator: BaseOperator, context) -> Any:
-    """Run another operator's ``execute`` inside the running task, as the task runner would.
-
-    The task SDK's ``ExecutorSafeguard`` logs a warning when ``execute`` is called by anything
-    but the task runner, which marks the operator it runs in a copy of the context variables
-    (``task_runner._run_execute_callable``); this does the same for ``operator``.
-    """
-    from airflow.sdk.bases.operator import ExecutorSafeguard
-
-    ctx = contextvars.copy_context()
-    ctx.run(ExecutorSafeguard.tracker.set, operator)
-    return ctx.run(operator.execute, context)
-
-
-class AreaReportOperator(BaseOperator):
-    """Run the report notebook for one area with papermill and publish it, executed and as HTML.
-
-    The area's CSV table is downloaded into a work folder, the notebook executed there by the
-    papermill provider's ``PapermillOperator`` with the parameters ``area``, ``title``,
-    ``table_uri`` (the local copy), ``source`` (the table's URI, for the reader) and
-    ``out_dir``; ``start``/``end`` keep their default (the whole table). Then ``report.ipynb``
-    (outputs kept) and ``report.html`` (outputs, no code) are written to
-    ``published/analytics/<area>/``.
-
-    The provider is only imported in :meth:`execute`: ``papermill`` loads its cloud I/O
-    handlers (azure, gcsfs, pyarrow) and numpy on import, about 1.5 s the DAG processor would
-    pay on every parse of the DAG file. The operator takes and templates the same arguments as
-    ``PapermillOperator`` (but ``input_nb``, which is ``notebook``, and ``output_nb``, which is
-    in the work folder) and hands them to the one it runs.
-
-    :param area: the area's name in the config.
-    :param config_path: the pipeline config file.
-    :param notebook: the parametrised notebook (``reports/area_report.ipynb``).
-    :param parameters: more notebook parameters (the area's ones take precedence).
-    :param kernel_name: the Jupyter kernel; ``python3`` is the kernel of the Python running
-        the task when ipykernel is installed next to it (as in this project's venv).
-    :param log_output: log the cells' output in the task log.
-    """
-
-    template_fields: Sequence[str] = (
-        *_PAPERMILL_TEMPLATE_FIELDS,
-        "area",
-        "config_path",
-        "notebook",
-    )
-
-    def __init__(
-        self,
-        *,
-        area: str,
-        config_path: str,
-        notebook: str,
-        parameters: dict | None = None,
-        kernel_name: str = "python3",
-        language_name: str | None = None,
-        kernel_conn_id: str | None = None,
-        log_output: bool = True,
-        nbconvert: bool = False,
-        nbconvert_args: list[str] | None = None,
-        **kwargs,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.area = area
-        self.config_path = config_path
-        self.notebook = notebook
-        self.input_nb = notebook
-        self.output_nb: str | None = None
-        self.parameters = parameters
-        self.kernel_name = kernel_name
-        self.language_name = language_name
-        self.kernel_conn_id = kernel_conn_id
-        self.log_output = log_output
-        self.nbconvert = nbconvert
-        self.nbconvert_args = nbconvert_args
-
-    def _papermill_operator(self, output_nb: str, parameters: dict[str, Any]) -> PapermillOperator:
-        """The provider's ``PapermillOperator`` that executes ``notebook`` into ``output_nb``."""
-        from airflow.providers.papermill.operators.papermill import PapermillOperator
-
-        return PapermillOperator(
-            task_id=self.task_id,
-            input_nb=str(self.notebook),
-            output_nb=output_nb,
-            parameters=parameters,
-            kernel_name=self.kernel_name,
-            language_name=self.language_name,
-            kernel_conn_id=self.kernel_conn_id,
-            log_output=self.log_output,
-            nbconvert=self.nbconvert,
-            nbconvert_args=self.nbconvert_args,
-        )
-
-    def execute(self, context):
-        config = load_config(self.config_path)
-        area = config.area(self.area)
-        store, _ = open_bucket(config.storage)
-        keys = area_keys(area.name)
-        with tempfile.TemporaryDirectory(prefix="landsat-report-") as folder:
-            work = Path(folder)
-            table = store.get_file(keys["table_csv"], work / "in" / ANALYTICS_FILES["table_csv"])
-            output = work / "out" / ANALYTICS_FILES["report_ipynb"]
-            output.parent.mkdir(parents=True)
-            parameters = {
-                **(self.parameters or {}),
-                "area": area.name,
-                "title": area.title,
-                "table_uri": str(table),
-                "source": store.uri(keys["table_csv"]),
-                "out_dir": str(work / "figures"),
-            }
-            _run_nested(self._papermill_operator(str(output), parameters), context)
-            html = notebook_html(output)
-            executed = output.read_bytes()
-        store.write_bytes(keys["report_ipynb"], executed, content_type="application/x-ipynb+json")
-        store.write_bytes(keys["report_html"], html, content_type="text/html; charset=utf-8")
-        self.log.info("published %s and %s", store.uri(keys["report_ipynb"]), keys["report_html"])
-        return {
-            "area": area.name,
-            "backend": "local",
-            "report_ipynb": store.uri(keys["report_ipynb"]),
-            "report_html": store.uri(keys["report_html"]),
-        }
-
-
 # --------------------------------------------------------------------------------------------
 # The report: ec2 backend
 # --------------------------------------------------------------------------------------------
@@ -585,7 +443,9 @@ def report_image(config: PipelineConfig) -> str:
     return image
 
 
-def ec2_report_command(store_root: str, areas: Sequence[str], kernel_name: str = "python3"):
+def ec2_report_command(
+    store_root: str, areas: Sequence[str], kernel_name: str = "python3"
+) -> list[str]:
     """The job of an ec2 report: ``landsat-ops sync-run ... -- sh -c 'papermill ...'``.
 
     ``sync-run`` downloads ``published/analytics/`` (the tables) and the template into
@@ -629,7 +489,7 @@ def ec2_report_command(store_root: str, areas: Sequence[str], kernel_name: str =
 
 def prepare_ec2_report(
     config: PipelineConfig, areas: Sequence[str], *, run_id: str, notebook: str | os.PathLike
-) -> dict[str, Any]:
+) -> Ec2ReportJob:
     """What the ec2 report's create, wait and terminate tasks need, from the config at run time.
 
     The instance settings are the ``ec2`` render backend's (``remote`` and ``remote.ec2`` of the
@@ -642,8 +502,10 @@ def prepare_ec2_report(
     -------
     dict
         ``image_id``, ``config``, ``region_name`` and ``aws_conn_id`` for the EC2 operators;
-        ``status_key``, ``areas``, ``command``, ``log_group``, ``log_stream_prefix``,
-        ``log_lines``, ``poll_seconds`` and ``timeout_minutes`` for :class:`Ec2ReportSensor`.
+        ``bucket_uri``, ``bucket_conn_id``, ``status_key``, ``expected``, ``log_group``,
+        ``log_stream_prefix``, ``log_lines``, ``poll_seconds``, ``timeout_minutes`` and
+        ``deferrable`` for :class:`~landsat_pipeline.sensors.ec2.Ec2JobSensor`; ``areas`` and
+        ``command`` for the record.
 
     Raises
     ------
@@ -663,7 +525,7 @@ def prepare_ec2_report(
         )
     ec2 = settings.ec2
     image = report_image(config)
-    store, _ = open_bucket(config.storage)
+    store, _ = open_bucket(config.storage.root, config.storage.aws_conn_id)
     _write_if_changed(
         store, REPORT_TEMPLATE_KEY, Path(notebook).read_bytes(), "application/x-ipynb+json"
     )
@@ -695,127 +557,15 @@ def prepare_ec2_report(
         "region_name": settings.region,
         "aws_conn_id": settings.aws_conn_id,
         "command": command,
+        "bucket_uri": config.storage.root,
+        "bucket_conn_id": config.storage.aws_conn_id,
         "status_key": status_key,
+        "expected": {"kind": "report", "areas": list(areas)},
         "areas": list(areas),
         "log_group": settings.log_group,
         "log_stream_prefix": REPORT_LOG_STREAM_PREFIX,
         "log_lines": ec2.log_lines,
         "poll_seconds": ec2.poll_seconds,
         "timeout_minutes": ec2.timeout_minutes,
+        "deferrable": ec2.deferrable,
     }
-
-
-def read_ec2_status(store, status_key: str, instance_ids: Sequence[str]) -> dict | None:
-    """The report job's exit code record, if one of ``instance_ids`` wrote it; else None."""
-    if not store.exists(status_key):
-        return None
-    try:
-        status = json.loads(store.read_bytes(status_key))
-    except ValueError:
-        log.warning("%s is not JSON; ignoring it", store.uri(status_key))
-        return None
-    if not isinstance(status, dict) or status.get("instance_id") not in instance_ids:
-        log.info("%s was written by another instance; ignoring it", store.uri(status_key))
-        return None
-    return status
-
-
-class Ec2ReportSensor(BaseSensorOperator):
-    """Wait for the ec2 report job: success once it recorded exit code 0 and the reports exist.
-
-    Each poke reads the job's exit code record (``status_key``, only when written by one of
-    ``instance_ids``): 0 with every area's ``report.html`` published is success; any other code,
-    or 0 without the reports, fails at once with the container's last log lines. Without a
-    record, an instance that is gone (shutting down, terminated, stopped) fails at once too (its
-    hard timeout fired, or it could not write the record). Failures are not retried.
-
-    ``poll_seconds`` and ``timeout_minutes`` (templated, from ``prepare_report_ec2``) set
-    ``poke_interval`` and ``timeout`` at run time: the job's limit plus the instance's set-up
-    time (:data:`landsat_pipeline.remote.SETUP_MINUTES`) and 5 minutes.
-
-    :param config_path: the pipeline config file (the bucket).
-    :param job: ``prepare_report_ec2``'s XCom (``status_key``, ``areas``, ``aws_conn_id``,
-        ``region_name``, ``log_group``, ``log_stream_prefix``, ``log_lines``, ``poll_seconds``,
-        ``timeout_minutes``).
-    :param instance_ids: the instance(s) launched (``EC2CreateInstanceOperator``'s XCom).
-
-    The XCom value is ``{"backend": "ec2", "instance_ids", "reports": {area: report.html URI}}``.
-    """
-
-    template_fields: Sequence[str] = ("job", "instance_ids")
-
-    def __init__(self, *, config_path: str, job: Any, instance_ids: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.config_path = config_path
-        self.job = job
-        self.instance_ids = instance_ids
-
-    def execute(self, context):
-        from landsat_pipeline.remote import SETUP_MINUTES
-
-        self.poke_interval = float(self.job["poll_seconds"])
-        self.timeout = float((int(self.job["timeout_minutes"]) + SETUP_MINUTES + 5) * 60)
-        return super().execute(context)
-
-    def poke(self, context) -> bool | PokeReturnValue:
-        config = load_config(self.config_path)
-        store, _ = open_bucket(config.storage)
-        ids = [self.instance_ids] if isinstance(self.instance_ids, str) else self.instance_ids
-        status = read_ec2_status(store, self.job["status_key"], ids)
-        if status is None:
-            states = self._instance_states(ids)
-            if not any(state in _GONE for state in states.values()):
-                self.log.info(
-                    "Waiting for the report job: instance %s",
-                    ", ".join(f"{i} {s}" for i, s in states.items()),
-                )
-                return False
-            status = read_ec2_status(store, self.job["status_key"], ids)  # written before power-off
-            if status is None:
-                raise AirflowFailException(
-                    f"report instance {', '.join(f'{i} is {s}' for i, s in states.items())} "
-                    f"without having recorded an exit code in {store.uri(self.job['status_key'])}"
-                    ": its hard timeout fired (boot, image pull or job took too long) or it "
-                    "could not write the record.\n" + self._logs(ids)
-                )
-        code, instance_id = status.get("exit_code"), status.get("instance_id")
-        if code != 0:
-            timed_out = " (the job hit its timeout)" if code == 124 else ""
-            raise AirflowFailException(
-                f"report instance {instance_id} ran the report job with exit code {code}"
-                f"{timed_out}; nothing was published.\n" + self._logs([instance_id])
-            )
-        keys = {area: area_keys(area)["report_html"] for area in self.job["areas"]}
-        missing = [store.uri(key) for key in keys.values() if not store.exists(key)]
-        if missing:
-            raise AirflowFailException(
-                f"report instance {instance_id} reported exit code 0, but {missing} are missing"
-            )
-        self.log.info("report job on %s done: %s", instance_id, sorted(keys))
-        return PokeReturnValue(
-            is_done=True,
-            xcom_value={
-                "backend": "ec2",
-                "instance_ids": list(ids),
-                "reports": {area: store.uri(key) for area, key in keys.items()},
-            },
-        )
-
-    def _instance_states(self, instance_ids: Sequence[str]) -> dict[str, str]:
-        from landsat_pipeline.remote_render import instance_states
-
-        return instance_states(self.job["aws_conn_id"], self.job["region_name"], instance_ids)
-
-    def _logs(self, instance_ids: Sequence[str]) -> str:
-        from landsat_pipeline.remote_render import last_log_lines
-
-        return "\n".join(
-            last_log_lines(
-                aws_conn_id=self.job["aws_conn_id"],
-                region_name=self.job["region_name"],
-                log_group=self.job["log_group"],
-                log_stream=f"{self.job['log_stream_prefix']}/{instance_id}",
-                limit=int(self.job["log_lines"]),
-            )
-            for instance_id in instance_ids
-        )

@@ -20,7 +20,7 @@ Layout (every key of ``defaults`` may be overridden per area)::
                      timeout_minutes, log_lines},
                ec2: {ami, instance_type, instance_profile, subnet_id, security_group_ids,
                      volume_size_gib, timeout_minutes, poll_seconds, log_stream_prefix,
-                     log_lines, tags}}
+                     log_lines, tags, deferrable}}
 
 ``points`` are the area's points of interest (WGS84 degrees) whose NDVI the
 ``landsat_ndvi_timeseries`` DAG follows across every published scene of the area.
@@ -55,6 +55,7 @@ from landsat_ops.products import (
     PRODUCTS,
     validate_percentiles,
 )
+from landsat_pipeline.errors import ConfigError
 
 __all__ = [
     "CONFIG_ENV",
@@ -62,7 +63,6 @@ __all__ = [
     "RENDER_BACKENDS",
     "Area",
     "CatalogSettings",
-    "ConfigError",
     "Ec2Settings",
     "EcsSettings",
     "PipelineConfig",
@@ -128,6 +128,7 @@ _EC2_DEFAULTS: dict[str, Any] = {
     "log_stream_prefix": "ec2",
     "log_lines": 20,
     "tags": {},
+    "deferrable": False,
 }
 _WORKER_TAG_KEY = "landsat-ops:role"  # landsat_pipeline.remote.WORKER_TAG, set on every instance
 _REMOTE_DOC = "docs/remote-backends.md"
@@ -141,10 +142,6 @@ _LOG_NAME = re.compile(r"^[A-Za-z0-9_.\-/#]+$")
 _STREAM_PREFIX = re.compile(r"^[A-Za-z0-9_.\-/]+$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _AREA_KEYS = {"title", "path_rows", "points"} | set(_DEFAULTS)
-
-
-class ConfigError(ValueError):
-    """The pipeline configuration file is missing or invalid; the message names file and key."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +251,8 @@ class Ec2Settings:
     log_stream_prefix: str
     log_lines: int
     tags: tuple[tuple[str, str], ...]
+    deferrable: bool = False
+    """Wait for the job in the triggerer (``Ec2JobTrigger``) instead of rescheduled pokes."""
 
 
 @dataclass(frozen=True)
@@ -654,6 +653,7 @@ def _ec2(check: _Checker, raw: Any) -> Ec2Settings:
         ),
         log_lines=check.integer(body["log_lines"], "remote.ec2.log_lines", 1, 500),
         tags=tuple(sorted((str(k), str(v)) for k, v in tags.items())),
+        deferrable=check.boolean(body["deferrable"], "remote.ec2.deferrable"),
     )
 
 

@@ -31,6 +31,9 @@ Asset keys of the different providers are normalised to ``B1``..``B7``, ``QA`` a
 (see :data:`ASSET_ALIASES`) and hrefs are made absolute (relative ones against the item's
 own location). pystac-client is imported only when an API is searched: the render container
 has pystac but not pystac-client.
+
+When a day has several scenes, :func:`pick_scene` chooses one; :func:`scene_to_xcom` is what
+the ``discover`` task passes on (:class:`~landsat_pipeline.xcom.Scene`).
 """
 
 from __future__ import annotations
@@ -38,23 +41,26 @@ from __future__ import annotations
 import datetime
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
 from urllib.request import url2pathname
 
-from landsat_ops.errors import LandsatOpsError, SceneError
+from landsat_ops.errors import SceneError
+from landsat_pipeline.errors import DiscoveryError
+from landsat_pipeline.xcom import Scene
 
 __all__ = [
     "ASSET_ALIASES",
     "RETRY_BACKOFF",
     "RETRY_STATUSES",
     "DiscoveredScene",
-    "DiscoveryError",
     "discover",
     "normalize_assets",
+    "pick_scene",
+    "scene_to_xcom",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,10 +103,6 @@ _PLATFORM_KEYS = ("platform", "eo:platform")
 _COLLECTION_KEYS = ("collection", "c:id")
 _ID_PLATFORM = re.compile(r"L[COTE]0?(\d)")
 _LEVEL2_SUFFIX = re.compile(r"_(SR|ST)$")
-
-
-class DiscoveryError(LandsatOpsError):
-    """A STAC API or static catalog cannot be reached, or does not answer valid STAC JSON."""
 
 
 @dataclass(frozen=True)
@@ -549,3 +551,37 @@ def discover(
                 continue
         found.setdefault(scene.scene_id, scene)
     return sorted(found.values(), key=lambda s: (s.acquired, s.scene_id))
+
+
+_CATEGORY_RANK = {"T1": 0, "T2": 1, "RT": 2}
+
+
+def pick_scene(scenes: Sequence[DiscoveredScene]) -> DiscoveredScene:
+    """The scene to process when a day has several: Tier 1 first, then the latest processing."""
+
+    def rank(scene):
+        parts = scene.scene_id.split("_")
+        category = parts[-1] if len(parts) == 7 else ""
+        processed = parts[4] if len(parts) == 7 else ""
+        return (_CATEGORY_RANK.get(category, 3), _negate(processed), scene.scene_id)
+
+    return sorted(scenes, key=rank)[0]
+
+
+def _negate(digits: str) -> str:
+    return "".join(str(9 - int(c)) for c in digits if c.isdigit())
+
+
+def scene_to_xcom(scene: DiscoveredScene) -> Scene:
+    """What the discover task passes on: IDs, dates and asset URIs (never data)."""
+    acquired = scene.acquired.astimezone(datetime.UTC)
+    return {
+        "scene_id": scene.scene_id,
+        "acquired": acquired.isoformat(),
+        "date": acquired.date().isoformat(),
+        "path": scene.path,
+        "row": scene.row,
+        "cloud_cover": scene.cloud_cover,
+        "platform": scene.platform,
+        "assets": dict(scene.assets),
+    }

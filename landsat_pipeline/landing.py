@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from landsat_pipeline.errors import LandingError
 from landsat_pipeline.keys import landing_prefix
+from landsat_pipeline.xcom import LandedBands, Scene
 
-__all__ = ["LANDED_ASSETS", "LandingError", "land_scene", "landed_name"]
+__all__ = ["LANDED_ASSETS", "land_scene", "landed_name"]
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,6 @@ LANDED_ASSETS = ("B1", "B2", "B3", "B4", "B5", "B7", "QA", "MTL")
 
 _DOWNLOAD_ATTEMPTS = 3
 _CHUNK = 8 * 1024 * 1024
-
-
-class LandingError(RuntimeError):
-    """A source file cannot be read, or the discovered scene lacks a needed asset."""
 
 
 def landed_name(scene_id: str, key: str, href: str) -> str:
@@ -50,7 +48,7 @@ def landed_name(scene_id: str, key: str, href: str) -> str:
     return f"{scene_id}_{'QA_PIXEL' if key == 'QA' else key}{ext}"
 
 
-def land_scene(scene: Mapping[str, Any], store, client=None) -> dict[str, Any]:
+def land_scene(scene: Scene | Mapping[str, Any], store, client=None) -> LandedBands:
     """Copy a scene's needed assets to ``landing/<scene ID>/``.
 
     Parameters

@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from landsat_ops.products import PRODUCTS, expected_asset_keys, item_name
+from landsat_ops.storage import sha256_from_multihash
+from landsat_pipeline.errors import PublishError
 from landsat_pipeline.keys import (
     CATALOG_KEY,
     GALLERY_KEY,
@@ -40,9 +42,9 @@ from landsat_pipeline.keys import (
     published_prefix,
     staging_prefix,
 )
+from landsat_pipeline.xcom import CatalogUris, PublishedScene, Scene
 
 __all__ = [
-    "PublishError",
     "publish_scene",
     "published_status",
     "update_catalogs",
@@ -53,10 +55,6 @@ log = logging.getLogger(__name__)
 STAC_VERSION = "1.1.0"
 _ITEM_KEY = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})/(?P<id>[^/]+)\.json$")
 _COLLECTION_KEY = re.compile(r"^published/(?P<path>\d{3})/(?P<row>\d{3})/collection\.json$")
-
-
-class PublishError(RuntimeError):
-    """A staged or published product set is incomplete or does not match its item."""
 
 
 def _sha256(data: bytes) -> str:
@@ -91,7 +89,7 @@ def _asset_files(item: Mapping) -> dict[str, tuple[str, str | None]]:
     for key, asset in (item.get("assets") or {}).items():
         name = str(asset.get("href", "")).removeprefix("./")
         checksum = asset.get("file:checksum")
-        sha = checksum[4:] if isinstance(checksum, str) and checksum.startswith("1220") else None
+        sha = sha256_from_multihash(checksum)
         out[key] = (name, sha)
     return out
 
@@ -174,7 +172,7 @@ def collection_id(path: int, row: int) -> str:
     return f"landsat-p{path:03d}-r{row:03d}"
 
 
-def publish_scene(store, scene: Mapping[str, Any], *, title: str) -> dict[str, Any]:
+def publish_scene(store, scene: Scene | Mapping[str, Any], *, title: str) -> PublishedScene:
     """Move a staged product set to its published prefix and refresh the catalog and gallery.
 
     When ``staging/<ID>/`` holds no item (the render was skipped because the set was already
@@ -356,7 +354,7 @@ def _catalog(collections: list[tuple[str, dict]]) -> dict:
     }
 
 
-def update_catalogs(store, path: int, row: int, *, title: str) -> dict[str, str]:
+def update_catalogs(store, path: int, row: int, *, title: str) -> CatalogUris:
     """Rebuild this path/row's collection, then the root catalog and the gallery."""
     key = collection_key(path, row)
     written = write_if_changed(

@@ -39,7 +39,7 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 
-from landsat_ops.storage import Store, open_store
+from landsat_ops.storage import Store, open_store, sha256_multihash
 
 __all__ = [
     "CONTAINER_NAME",
@@ -115,8 +115,12 @@ def render_command(
         "s3://b/staging/ID/", "--percentiles", "1,99"]``.
     """
     from landsat_ops.errors import OptionError
-    from landsat_ops.products import parse_products, validate_percentiles, validate_preview_size
-    from landsat_ops.render import parse_ranges
+    from landsat_ops.products import (
+        parse_products,
+        parse_ranges,
+        validate_percentiles,
+        validate_preview_size,
+    )
 
     for name, uri in (("scene", scene_uri), ("out", out_uri)):
         if not isinstance(uri, str) or not uri.strip():
@@ -528,7 +532,7 @@ def products_complete(
         if not verify_checksums:
             continue
         if info.sha256 is not None:
-            if asset.get("file:checksum") != "1220" + info.sha256:
+            if asset.get("file:checksum") != sha256_multihash(info.sha256):
                 return False
         elif asset.get("file:size") != info.size:
             return False

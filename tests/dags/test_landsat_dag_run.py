@@ -52,7 +52,7 @@ def s3(aws_connection, s3_bucket, monkeypatch):
     """A verification client, and the list of S3 calls made by the DAG's tasks."""
     import boto3
 
-    import landsat_pipeline.bucket as bucket_module
+    import landsat_pipeline.hooks.bucket as bucket_module
 
     client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
     monkeypatch.delenv("AWS_ENDPOINT_URL")  # the tasks must use the connection's endpoint

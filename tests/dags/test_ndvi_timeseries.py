@@ -43,7 +43,7 @@ def s3(aws_connection, s3_bucket, monkeypatch):
     """
     import boto3
 
-    import landsat_pipeline.bucket as bucket_module
+    import landsat_pipeline.hooks.bucket as bucket_module
 
     client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
     monkeypatch.setenv(
@@ -83,8 +83,7 @@ def no_env_credentials(monkeypatch):
 
 def catalog_scenes(catalog) -> list[dict]:
     """The discover-task XCom of every scene of the test catalog, oldest first."""
-    from landsat_pipeline.discovery import discover
-    from landsat_pipeline.sensors import scene_to_xcom
+    from landsat_pipeline.discovery import discover, scene_to_xcom
 
     found = discover(
         str(catalog),
@@ -501,7 +500,7 @@ def test_schedule_params_pools_and_structure(dag):
     assert dag.get_task("create_report_instance").is_setup
     from airflow.providers.papermill.operators.papermill import PapermillOperator
 
-    from landsat_pipeline.analytics import AreaReportOperator
+    from landsat_pipeline.operators.report import AreaReportOperator
 
     report = dag.get_task("report_local")
     assert report.operator_class is AreaReportOperator
@@ -525,7 +524,7 @@ def test_report_local_runs_the_notebook_through_the_provider(
     from airflow.providers.papermill.operators.papermill import PapermillOperator
     from conftest import CONFIG_FILE
 
-    from landsat_pipeline.analytics import AreaReportOperator, _run_nested
+    from landsat_pipeline.operators.report import AreaReportOperator, _run_nested
 
     notebook = str(REPO / "reports" / "area_report.ipynb")
     client, _ = s3

@@ -317,7 +317,7 @@ class FakeFargate:
 
 @pytest.fixture
 def fargate(aws, monkeypatch):
-    from landsat_pipeline.remote_render import RenderEcsTaskOperator
+    from landsat_pipeline.operators.ecs import RenderEcsTaskOperator
 
     fake = FakeFargate(aws)
 
@@ -430,7 +430,7 @@ def test_a_deferred_ecs_task_that_exits_1_fails_with_its_log_lines(aws, fargate)
     """After a deferral the provider has no log fetcher: the lines come from CloudWatch."""
     from airflow.sdk.exceptions import AirflowException
 
-    from landsat_pipeline.remote_render import RenderEcsTaskOperator
+    from landsat_pipeline.operators.ecs import RenderEcsTaskOperator
 
     arn = f"arn:aws:ecs:{REGION}:123456789012:task/{CLUSTER}/0123456789abcdef"
     put_log_lines(aws, f"render/{CONTAINER}/0123456789abcdef", [f"line {i}" for i in range(9)])
@@ -603,12 +603,12 @@ def test_ec2_ignores_the_exit_code_record_of_an_earlier_instance(
     aws, instance, dag, monkeypatch, capfd
 ):
     """A record left by another run's instance must not fail this run's wait."""
-    from landsat_pipeline.remote_render import Ec2RenderSensor
+    from landsat_pipeline.sensors.ec2 import Ec2JobSensor
 
     stale = {"exit_code": 1, "instance_id": "i-0123456789abcdef0", "image": IMAGE}
     aws["s3"].put_object(Bucket=BUCKET, Key=STATUS_KEY, Body=json.dumps(stale).encode())
     instance.boot = lambda instance_id, command: instance.launched.append(instance_id)
-    states = Ec2RenderSensor._instance_states
+    states = Ec2JobSensor._instance_states
 
     def instance_works_between_pokes(self, instance_ids):
         running = states(self, instance_ids)
@@ -616,7 +616,7 @@ def test_ec2_ignores_the_exit_code_record_of_an_earlier_instance(
             assert run_container(aws, COMMAND[1:])[0] == 0  # the job runs between two pokes
         return running
 
-    monkeypatch.setattr(Ec2RenderSensor, "_instance_states", instance_works_between_pokes)
+    monkeypatch.setattr(Ec2JobSensor, "_instance_states", instance_works_between_pokes)
     dag_run = dag.test(logical_date=logical_date(SCENE_DAY), run_conf={"render_backend": "ec2"})
 
     assert dag_run.state == "success"

@@ -33,8 +33,6 @@ from landsat_ops.storage import open_store  # noqa: E402
 from landsat_ops.timeseries import read_table  # noqa: E402
 from landsat_pipeline import analytics  # noqa: E402
 from landsat_pipeline.analytics import (  # noqa: E402
-    AnalyticsError,
-    Ec2ReportSensor,
     ec2_report_command,
     landed_scene_ids,
     merge_area_table,
@@ -45,7 +43,8 @@ from landsat_pipeline.analytics import (  # noqa: E402
     sample_landed_scene,
     scenes_to_sample,
 )
-from landsat_pipeline.config import ConfigError, load_config  # noqa: E402
+from landsat_pipeline.config import load_config  # noqa: E402
+from landsat_pipeline.errors import AnalyticsError, ConfigError  # noqa: E402
 from landsat_pipeline.keys import (  # noqa: E402
     area_keys,
     published_asset_name,
@@ -404,64 +403,3 @@ def test_ec2_report_needs_remote_settings_an_image_and_s3(tmp_path, monkeypatch)
         report_image(local)
     monkeypatch.setenv(analytics.REPORT_IMAGE_ENV, "example.org/report:2")
     assert report_image(local) == "example.org/report:2"
-
-
-# --------------------------------------------------------------------------------------------
-# The ec2 wait
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sensor(tmp_path, monkeypatch):
-    """An Ec2ReportSensor on a local bucket, instance states and logs faked."""
-    config_file = write_config(tmp_path)
-    store = open_store(tmp_path / "bucket")
-    job = {
-        "status_key": ec2_status_key("run"),
-        "areas": ["scoresby_sund"],
-        "aws_conn_id": "aws_default",
-        "region_name": "eu-west-1",
-        "log_group": "g",
-        "log_stream_prefix": "report",
-        "log_lines": 5,
-        "poll_seconds": 1,
-        "timeout_minutes": 1,
-    }
-    task = Ec2ReportSensor(
-        task_id="wait", config_path=str(config_file), job=job, instance_ids=["i-1"]
-    )
-    states = {"i-1": "running"}
-    monkeypatch.setattr(Ec2ReportSensor, "_instance_states", lambda self, ids: dict(states))
-    monkeypatch.setattr(Ec2ReportSensor, "_logs", lambda self, ids: "LOG LINES")
-
-    def status(code, instance_id="i-1"):
-        body = {"exit_code": code, "instance_id": instance_id, "image": "x"}
-        store.write_bytes(job["status_key"], json.dumps(body).encode())
-
-    return task, store, states, status
-
-
-def test_ec2_wait_outcomes(sensor):
-    from airflow.sdk.exceptions import AirflowFailException
-
-    task, store, states, status = sensor
-    assert task.poke({}) is False  # running, no record yet
-    status(0, instance_id="i-other")  # an earlier instance's record is ignored
-    assert task.poke({}) is False
-    status(124)
-    with pytest.raises(AirflowFailException, match=r"exit code 124 \(the job hit its timeout\)"):
-        task.poke({})
-    status(0)
-    with pytest.raises(AirflowFailException, match="reported exit code 0, but"):
-        task.poke({})
-    store.write_bytes(area_keys("scoresby_sund")["report_html"], b"<html></html>")
-    done = task.poke({})
-    assert done.is_done and done.xcom_value == {
-        "backend": "ec2",
-        "instance_ids": ["i-1"],
-        "reports": {"scoresby_sund": store.uri(area_keys("scoresby_sund")["report_html"])},
-    }
-    store.delete(task.job["status_key"])
-    states["i-1"] = "terminated"
-    with pytest.raises(AirflowFailException, match="without having recorded an exit code"):
-        task.poke({})

@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from landsat_pipeline.config import (  # noqa: E402
-    ConfigError,
-    config_path,
-    load_config,
-    parse_config,
-)
+from landsat_pipeline.config import config_path, load_config, parse_config
+from landsat_pipeline.errors import ConfigError
 
 SOURCE = Path("/etc/landsat/areas.yaml")
 
@@ -155,7 +151,8 @@ def test_the_environment_variable_selects_another_file(monkeypatch, tmp_path):
 
 def test_points_of_interest(tmp_path):
     from landsat_ops.points import Point
-    from landsat_pipeline.config import ConfigError, parse_config
+    from landsat_pipeline.config import parse_config
+    from landsat_pipeline.errors import ConfigError
 
     raw = {
         "catalog": {"url": "https://example.test/stac"},
@@ -400,7 +397,8 @@ def test_the_shipped_config_has_the_remote_section_commented_out():
 
 
 def test_remote_report_image(tmp_path):
-    from landsat_pipeline.config import ConfigError, parse_config
+    from landsat_pipeline.config import parse_config
+    from landsat_pipeline.errors import ConfigError
 
     raw = {
         "catalog": {"url": "https://example.test/stac"},

@@ -21,7 +21,8 @@ from landsat_ops.errors import LandsatOpsError
 from landsat_ops.overpass import overpass_datetimes
 from landsat_ops.scene import read_mtl
 from landsat_pipeline import discovery
-from landsat_pipeline.discovery import DiscoveryError, discover, normalize_assets
+from landsat_pipeline.discovery import discover, normalize_assets
+from landsat_pipeline.errors import DiscoveryError
 
 UTC = datetime.UTC
 ALL_KEYS = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "QA", "MTL"]

@@ -19,8 +19,9 @@ import pytest
 import landsat_ops
 from landsat_ops.products import expected_asset_keys
 from landsat_ops.storage import open_store
-from landsat_pipeline.landing import LandingError, land_scene, landed_name
-from landsat_pipeline.publishing import PublishError, publish_scene, published_status
+from landsat_pipeline.errors import LandingError, PublishError
+from landsat_pipeline.landing import land_scene, landed_name
+from landsat_pipeline.publishing import publish_scene, published_status
 
 PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
 

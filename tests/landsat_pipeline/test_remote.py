@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from landsat_ops.cli import render as render_command_cli
+from landsat_ops.cli.render import render as render_command_cli
 from landsat_ops.errors import OptionError
 from landsat_ops.products import product_files
 from landsat_ops.storage import open_store

@@ -12,104 +12,105 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
 
-from landsat_pipeline.config import load_config
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
-__all__ = ["LandsatSceneSensor", "pick_scene", "scene_to_xcom"]
-
-_CATEGORY_RANK = {"T1": 0, "T2": 1, "RT": 2}
-
-
-def pick_scene(scenes: Sequence[Any]) -> Any:
-    """The scene to process when a day has several: Tier 1 first, then the latest processing."""
-
-    def rank(scene):
-        parts = scene.scene_id.split("_")
-        category = parts[-1] if len(parts) == 7 else ""
-        processed = parts[4] if len(parts) == 7 else ""
-        return (_CATEGORY_RANK.get(category, 3), _negate(processed), scene.scene_id)
-
-    return sorted(scenes, key=rank)[0]
-
-
-def _negate(digits: str) -> str:
-    return "".join(str(9 - int(c)) for c in digits if c.isdigit())
-
-
-def scene_to_xcom(scene: Any) -> dict[str, Any]:
-    """What the discover task passes on: IDs, dates and asset URIs (never data)."""
-    acquired = scene.acquired.astimezone(datetime.UTC)
-    return {
-        "scene_id": scene.scene_id,
-        "acquired": acquired.isoformat(),
-        "date": acquired.date().isoformat(),
-        "path": scene.path,
-        "row": scene.row,
-        "cloud_cover": scene.cloud_cover,
-        "platform": scene.platform,
-        "assets": dict(scene.assets),
-    }
+__all__ = ["LandsatSceneSensor"]
 
 
 class LandsatSceneSensor(BaseSensorOperator):
     """Wait for the Landsat scene of a path/row in the run's data interval; push it to XCom.
 
-    :param config_path: the pipeline config file (catalog URL, collection, cloud limit).
+    :param catalog_url: STAC API root URL, or a static catalog (``catalog.url`` of the config).
+    :param collection: the catalog's collection of the scenes (None or empty: any).
+    :param platform: the platform (``landsat-8``).
     :param path: WRS-2 path.
     :param row: WRS-2 row.
+    :param max_cloud_cover: a scene with more cloud cover (percent) skips the run.
 
-    The XCom value (``return_value``) is :func:`scene_to_xcom` of the scene found. Use
-    ``mode="reschedule"`` and a ``timeout``; ``soft_fail`` is not needed (a timeout skips).
+    The numbers may be given as strings (rendered templates): they are converted when used.
+    :param area: the watched area's name (for the log).
+    :param max_retries: retries of a failed catalog request.
+    :param timeout_seconds: timeout of one catalog request.
+
+    The XCom value (``return_value``) is :func:`~landsat_pipeline.discovery.scene_to_xcom` of
+    the scene found (:class:`~landsat_pipeline.xcom.Scene`). Use ``mode="reschedule"`` and a
+    ``timeout``; ``soft_fail`` is not needed (a timeout skips).
     """
 
-    template_fields: Sequence[str] = ()
+    template_fields: Sequence[str] = (
+        "catalog_url",
+        "collection",
+        "platform",
+        "max_cloud_cover",
+        "max_retries",
+        "timeout_seconds",
+    )
     ui_color = "#d9ecf2"
 
-    def __init__(self, *, config_path: str, path: int, row: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        catalog_url: str,
+        collection: str | None,
+        platform: str,
+        path: int,
+        row: int,
+        max_cloud_cover: float,
+        area: str,
+        max_retries: int = 3,
+        timeout_seconds: float = 30.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        self.config_path = config_path
+        self.catalog_url = catalog_url
+        self.collection = collection
+        self.platform = platform
         self.path = path
         self.row = row
+        self.max_cloud_cover = max_cloud_cover
+        self.area = area
+        self.max_retries = max_retries
+        self.timeout_seconds = timeout_seconds
 
-    def _interval(self, context) -> tuple[datetime.datetime, datetime.datetime]:
+    def _interval(self, context: Context) -> tuple[datetime.datetime, datetime.datetime]:
         start = context.get("data_interval_start")
         end = context.get("data_interval_end")
         if start is None or end is None:
             raise AirflowSkipException("this run has no data interval: nothing to discover")
         return start, end
 
-    def poke(self, context) -> bool | PokeReturnValue:
-        from landsat_pipeline.discovery import discover
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        from landsat_pipeline.discovery import discover, pick_scene, scene_to_xcom
 
-        config = load_config(self.config_path)
-        watch = config.watch(self.path, self.row)
-        catalog = config.catalog
         start, end = self._interval(context)
         scenes = discover(
-            catalog.url,
+            self.catalog_url,
             path=self.path,
             row=self.row,
             start=start,
             end=end,
-            collection=catalog.collection,
+            collection=self.collection or None,
             max_cloud=None,  # filtered below: a cloudy scene is a reason to skip, not to wait
-            platform=catalog.platform,
-            max_retries=catalog.max_retries,
-            timeout=catalog.timeout_seconds,
+            platform=self.platform,
+            max_retries=int(self.max_retries),
+            timeout=float(self.timeout_seconds),
         )
         if not scenes:
             self.log.info(
-                "No %s scene of path/row %s acquired in [%s, %s) in %s yet; searching again "
-                "in %s (the run is skipped after %s of waiting)",
-                catalog.platform,
-                watch.path_row,
+                "No %s scene of path/row %03d/%03d acquired in [%s, %s) in %s yet; searching "
+                "again in %s (the run is skipped after %s of waiting)",
+                self.platform,
+                self.path,
+                self.row,
                 start.isoformat(),
                 end.isoformat(),
-                catalog.url,
+                self.catalog_url,
                 datetime.timedelta(seconds=self.poke_interval),
                 datetime.timedelta(seconds=self.timeout),
             )
@@ -123,10 +124,11 @@ class LandsatSceneSensor(BaseSensorOperator):
                 scene.scene_id,
             )
         cloud = scene.cloud_cover
-        if cloud is not None and cloud > watch.max_cloud_cover:
+        limit = float(self.max_cloud_cover)
+        if cloud is not None and cloud > limit:
             message = (
                 f"Skipping: scene {scene.scene_id} has {cloud:.1f} % cloud cover, above the "
-                f"limit of {watch.max_cloud_cover:g} % for area {watch.area!r}"
+                f"limit of {limit:g} % for area {self.area!r}"
             )
             self.log.warning(message)
             raise AirflowSkipException(message)
@@ -135,11 +137,11 @@ class LandsatSceneSensor(BaseSensorOperator):
             scene.scene_id,
             scene.acquired.isoformat(),
             "unknown" if cloud is None else f"{cloud:.1f}",
-            catalog.url,
+            self.catalog_url,
         )
         return PokeReturnValue(is_done=True, xcom_value=scene_to_xcom(scene))
 
-    def execute(self, context) -> Any:
+    def execute(self, context: Context) -> Any:
         try:
             return super().execute(context)
         except AirflowSensorTimeout:

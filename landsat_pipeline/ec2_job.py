@@ -1,0 +1,181 @@
+"""Where an EC2 job (a scene's render, or the area reports) stands: its one check.
+
+A job runs once on a throwaway instance (:mod:`landsat_pipeline.remote`), records its exit
+code in the bucket and powers off. :func:`check_ec2_job` looks, in this order, at the job's
+outputs, its exit code record (:func:`~landsat_pipeline.hooks.ec2.read_status_record`) and its
+instance, and says ``running``, ``success`` (with the XCom value) or ``failed`` (with the
+message, quoting the container's last log lines). ``Ec2JobSensor`` runs it on each poke, and
+``Ec2JobTrigger`` in the triggerer.
+
+What a job must leave is its ``expected`` (:class:`~landsat_pipeline.xcom.Ec2JobExpected`):
+
+* ``render``: the complete product set of ``scene_id`` under ``staging/<ID>/``; it is success
+  as soon as it is there, with or without a record.
+* ``report``: every area's ``report.html``; success needs the record's exit code 0 too (the
+  reports of an earlier run may be there already).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
+
+from landsat_pipeline.hooks.ec2 import GONE_STATES, read_status_record
+from landsat_pipeline.keys import area_keys, staging_item_key, staging_prefix
+
+if TYPE_CHECKING:
+    from landsat_ops.storage import Store
+    from landsat_pipeline.xcom import Ec2JobExpected
+
+__all__ = ["Ec2JobOutcome", "check_ec2_job", "instance_id_list"]
+
+_log = logging.getLogger(__name__)
+
+
+class Ec2JobOutcome(TypedDict):
+    """Where the job stands; the payload of ``Ec2JobTrigger``'s event too."""
+
+    status: Literal["running", "success", "failed"]
+    message: str
+    xcom: NotRequired[dict[str, Any]]
+    """On success: the wait task's XCom value."""
+
+
+def instance_id_list(instance_ids: str | Sequence[str]) -> list[str]:
+    """``EC2CreateInstanceOperator``'s XCom (a list, or one ID) as a list."""
+    return [instance_ids] if isinstance(instance_ids, str) else list(instance_ids)
+
+
+class _Render:
+    """A scene's render: the complete product set staged under ``staging/<ID>/``."""
+
+    instance = "EC2 render instance"
+    record_required = False
+    nothing_done = "nothing complete was staged"
+    gone_note = " and without a complete product set"
+
+    def __init__(self, expected: Ec2JobExpected) -> None:
+        self.scene_id = expected["scene_id"]
+        self.products = list(expected["products"])
+        self.job = f"the render of {self.scene_id}"
+
+    def waiting_for(self, store: Store) -> str:
+        return store.uri(staging_prefix(self.scene_id))
+
+    def missing(self, store: Store) -> str | None:
+        from landsat_pipeline.remote import products_complete
+
+        prefix = staging_prefix(self.scene_id)
+        if products_complete(store, prefix, self.scene_id, self.products):
+            return None
+        return f"{store.uri(prefix)} does not hold the complete product set"
+
+    def done(self, store: Store, instance_ids: list[str], log: Any) -> dict[str, Any]:
+        item_uri = store.uri(staging_item_key(self.scene_id))
+        log.info("The complete product set of %s is staged: %s", self.scene_id, item_uri)
+        return {
+            "backend": "ec2",
+            "scene_id": self.scene_id,
+            "item_uri": item_uri,
+            "instance_ids": list(instance_ids),
+        }
+
+
+class _Report:
+    """The area reports: every area's ``report.html`` published, after exit code 0."""
+
+    instance = "report instance"
+    record_required = True
+    nothing_done = "nothing was published"
+    gone_note = ""
+    job = "the report job"
+
+    def __init__(self, expected: Ec2JobExpected) -> None:
+        self.keys = {area: area_keys(area)["report_html"] for area in expected["areas"]}
+
+    def waiting_for(self, store: Store) -> str:
+        return self.job
+
+    def missing(self, store: Store) -> str | None:
+        missing = [store.uri(key) for key in self.keys.values() if not store.exists(key)]
+        return f"{missing} are missing" if missing else None
+
+    def done(self, store: Store, instance_ids: list[str], log: Any) -> dict[str, Any]:
+        log.info("report job on %s done: %s", ", ".join(instance_ids), sorted(self.keys))
+        return {
+            "backend": "ec2",
+            "instance_ids": list(instance_ids),
+            "reports": {area: store.uri(key) for area, key in self.keys.items()},
+        }
+
+
+_KINDS = {"render": _Render, "report": _Report}
+
+
+def check_ec2_job(
+    store: Store,
+    *,
+    status_key: str,
+    instance_ids: str | Sequence[str],
+    expected: Ec2JobExpected | Mapping[str, Any],
+    instance_states: Callable[[list[str]], Mapping[str, str]],
+    logs: Callable[[Sequence[str]], str],
+    log: Any = _log,
+) -> Ec2JobOutcome:
+    """Check an EC2 job once: ``running``, ``success`` or ``failed`` (never retried).
+
+    :param store: the bucket.
+    :param status_key: the job's exit code record.
+    :param instance_ids: the instance(s) launched for the job; a record of another is ignored.
+    :param expected: what the job must leave (``kind`` ``render`` or ``report``).
+    :param instance_states: instance ID -> EC2 state, for ``instance_ids``.
+    :param logs: the last log lines of the containers of some instances, for a failure.
+    :param log: the task's (or trigger's) logger.
+    """
+    kind = _KINDS[expected["kind"]](expected)
+    ids = instance_id_list(instance_ids)
+
+    def success() -> Ec2JobOutcome:
+        return {"status": "success", "message": "", "xcom": kind.done(store, ids, log)}
+
+    if not kind.record_required and kind.missing(store) is None:
+        return success()
+    status = read_status_record(store, status_key, ids, log)
+    if status is None:
+        states = instance_states(ids)
+        if not any(state in GONE_STATES for state in states.values()):
+            message = ", ".join(f"{i} {s}" for i, s in states.items())
+            log.info("Waiting for %s: instance %s", kind.waiting_for(store), message)
+            return {"status": "running", "message": message}
+        # The instance records its exit code before powering off: look once more.
+        if not kind.record_required and kind.missing(store) is None:
+            return success()
+        status = read_status_record(store, status_key, ids, log)
+        if status is None:
+            return {
+                "status": "failed",
+                "message": (
+                    f"{kind.instance} {', '.join(f'{i} is {s}' for i, s in states.items())} "
+                    f"without having recorded an exit code in {store.uri(status_key)}"
+                    f"{kind.gone_note}: its hard timeout fired (boot, image pull or job took too "
+                    "long) or it could not write the record.\n" + logs(ids)
+                ),
+            }
+    exit_code, instance_id = status.get("exit_code"), status.get("instance_id")
+    if exit_code == 0:
+        missing = kind.missing(store)
+        if missing is None:
+            return success()
+        return {
+            "status": "failed",
+            "message": f"{kind.instance} {instance_id} reported exit code 0, but {missing}",
+        }
+    timed_out = " (the job hit its timeout)" if exit_code == 124 else ""
+    return {
+        "status": "failed",
+        "message": (
+            f"{kind.instance} {instance_id} ran {kind.job} with exit code {exit_code}"
+            f"{timed_out}; {kind.nothing_done}.\n" + logs([instance_id])
+        ),
+    }

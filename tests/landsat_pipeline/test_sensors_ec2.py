@@ -1,0 +1,154 @@
+"""The one EC2 job sensor (landsat_pipeline/sensors/ec2.py) on a local bucket.
+
+Instance states and log lines are faked; the DAG tests (tests/dags) run it against moto, and
+tests/landsat_pipeline/test_triggers_ec2.py its trigger.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+# Airflow reads AIRFLOW_HOME (and writes airflow.cfg there) when first imported; if another
+# test module imported it already, these are ignored and that module's settings hold.
+if "airflow" not in sys.modules:
+    _home = tempfile.mkdtemp(prefix="airflow-home-")
+    os.environ["AIRFLOW_HOME"] = _home
+    os.environ["AIRFLOW_CONFIG"] = os.path.join(_home, "airflow.cfg")
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+from landsat_ops.storage import open_store  # noqa: E402
+from landsat_pipeline.keys import area_keys  # noqa: E402
+from landsat_pipeline.keys import ec2_report_status_key as ec2_status_key  # noqa: E402
+from landsat_pipeline.sensors.ec2 import Ec2JobSensor  # noqa: E402
+
+
+@pytest.fixture
+def sensor(tmp_path, monkeypatch):
+    """An Ec2JobSensor of the report job on a local bucket, instance states and logs faked."""
+    store = open_store(tmp_path / "bucket")
+    job = {
+        "status_key": ec2_status_key("run"),
+        "areas": ["scoresby_sund"],
+        "aws_conn_id": "aws_default",
+        "region_name": "eu-west-1",
+        "log_group": "g",
+        "log_stream_prefix": "report",
+        "log_lines": 5,
+        "poll_seconds": 1,
+        "timeout_minutes": 1,
+    }
+    task = Ec2JobSensor(
+        task_id="wait",
+        instance_ids=["i-1"],
+        status_key=job["status_key"],
+        expected={"kind": "report", "areas": job["areas"]},
+        bucket_uri=str(tmp_path / "bucket"),
+        aws_conn_id=job["aws_conn_id"],
+        region_name=job["region_name"],
+        log_group=job["log_group"],
+        log_stream_prefix=job["log_stream_prefix"],
+        log_lines=job["log_lines"],
+        poll_seconds=job["poll_seconds"],
+        timeout_minutes=job["timeout_minutes"],
+    )
+    states = {"i-1": "running"}
+    monkeypatch.setattr(Ec2JobSensor, "_instance_states", lambda self, ids: dict(states))
+    monkeypatch.setattr(Ec2JobSensor, "_logs", lambda self, ids: "LOG LINES")
+
+    def status(code, instance_id="i-1"):
+        body = {"exit_code": code, "instance_id": instance_id, "image": "x"}
+        store.write_bytes(job["status_key"], json.dumps(body).encode())
+
+    return task, store, states, status
+
+
+def test_ec2_wait_outcomes(sensor):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    task, store, states, status = sensor
+    assert task.poke({}) is False  # running, no record yet
+    status(0, instance_id="i-other")  # an earlier instance's record is ignored
+    assert task.poke({}) is False
+    status(124)
+    with pytest.raises(AirflowFailException, match=r"exit code 124 \(the job hit its timeout\)"):
+        task.poke({})
+    status(0)
+    with pytest.raises(AirflowFailException, match="reported exit code 0, but"):
+        task.poke({})
+    store.write_bytes(area_keys("scoresby_sund")["report_html"], b"<html></html>")
+    done = task.poke({})
+    assert done.is_done and done.xcom_value == {
+        "backend": "ec2",
+        "instance_ids": ["i-1"],
+        "reports": {"scoresby_sund": store.uri(area_keys("scoresby_sund")["report_html"])},
+    }
+    store.delete(task.status_key)
+    states["i-1"] = "terminated"
+    with pytest.raises(AirflowFailException, match="without having recorded an exit code"):
+        task.poke({})
+
+
+def test_the_render_job_is_done_once_its_set_is_staged_with_or_without_a_record(
+    sensor, monkeypatch
+):
+    """A render needs no record: its complete staged set is success (checked first)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    import landsat_pipeline.remote as remote
+
+    task, store, states, status = sensor
+    task.expected = {"kind": "render", "scene_id": "LC08_X", "products": ["ndvi"]}
+    complete = {"value": False}
+    monkeypatch.setattr(remote, "products_complete", lambda *args, **kwargs: complete["value"])
+    assert task.poke({}) is False
+    states["i-1"] = "terminated"
+    with pytest.raises(AirflowFailException) as failure:
+        task.poke({})
+    assert "EC2 render instance i-1 is terminated without having recorded an exit code" in str(
+        failure.value
+    )
+    assert "and without a complete product set" in str(failure.value)
+    assert str(failure.value).endswith("LOG LINES")
+    status(2)
+    with pytest.raises(AirflowFailException, match="ran the render of LC08_X with exit code 2"):
+        task.poke({})
+    complete["value"] = True
+    done = task.poke({})
+    assert done.xcom_value == {
+        "backend": "ec2",
+        "scene_id": "LC08_X",
+        "item_uri": store.uri("staging/LC08_X/LC08_X.json"),
+        "instance_ids": ["i-1"],
+    }
+
+
+def test_deferrable_checks_once_then_defers_to_the_trigger(sensor):
+    from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
+
+    from landsat_pipeline.triggers.ec2 import Ec2JobTrigger
+
+    task, store, states, status = sensor
+    task.deferrable = True
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute({})
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, Ec2JobTrigger)
+    assert deferred.value.method_name == "execute_complete"
+    assert deferred.value.timeout.total_seconds() == task.timeout
+    assert trigger.serialize()[1]["expected"] == {"kind": "report", "areas": ["scoresby_sund"]}
+
+    result = {"backend": "ec2", "instance_ids": ["i-1"], "reports": {}}
+    event = {"status": "success", "message": "", "xcom": result}
+    assert task.execute_complete({}, event) == result
+    with pytest.raises(AirflowFailException, match="^report instance i-1 ran"):
+        task.execute_complete({}, {"status": "failed", "message": "report instance i-1 ran"})
+
+    status(3)  # a job already over when the task starts: no deferral
+    with pytest.raises(AirflowFailException, match="exit code 3"):
+        task.execute({})
