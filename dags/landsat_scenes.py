@@ -6,8 +6,11 @@ on the acquisition's UTC day); each run's data interval is the acquisition's UTC
 
 Tasks (XCom holds IDs and URIs, never data nor credentials):
 
-1. `discover`: searches the STAC catalog for the interval's scene, rescheduling itself until
-   it appears; skips the run after `wait_for_scene_hours`, or when the scene is too cloudy.
+1. `discover`: searches the STAC catalog for the interval's scene. Found: on to the upload
+   (a scene above the cloud limit skips the run). Missing and past its availability window
+   (`wait_for_scene_hours` after the acquisition day): the run is skipped at once. Missing
+   and inside the window: the wait is deferred to the triggerer (no worker slot) until the
+   scene appears or the window ends.
    XCom: scene ID, acquisition date, path/row, cloud cover, asset hrefs.
 2. `upload_bands`: lands B1-B5, B7, QA_PIXEL and the MTL under `landing/<ID>/`; files already
    there with the same checksum are skipped. XCom: landing URI, uploaded and skipped names.
@@ -195,10 +198,14 @@ def build_dag(watch: Watch):
             area=watch.area,
             max_retries="{{ landsat_catalog().max_retries }}",
             timeout_seconds="{{ landsat_catalog().timeout_seconds }}",
+            available_within="{{ landsat_watch().wait_for_scene.total_seconds() }}",
+            deferrable=watch.deferrable_waits,
             mode="reschedule",
             poke_interval=watch.poke_interval.total_seconds(),
-            timeout=watch.wait_for_scene.total_seconds(),
-            doc_md="Wait for the interval's scene in the STAC catalog; skip after the timeout.",
+            doc_md=(
+                "Find the interval's scene in the STAC catalog; wait (in the triggerer) while "
+                "its availability window is open; skip once it has ended."
+            ),
         )
         scene = discover.output
 

@@ -10,7 +10,8 @@ Layout (every key of ``defaults`` may be overridden per area)::
     storage:  {root, aws_conn_id}
     defaults: {start_date, catchup, products, max_cloud_cover, percentiles, preview_size,
                render_backend, availability_delay_hours, wait_for_scene_hours,
-               poke_interval_minutes, retries, retry_delay_minutes, max_active_runs}
+               poke_interval_minutes, deferrable_waits, retries, retry_delay_minutes,
+               max_active_runs}
     areas:
       <name>: {title, path_rows: [[path, row], ...], points: [{id, lon, lat}, ...],
                <any defaults key>}
@@ -94,6 +95,7 @@ _DEFAULTS: dict[str, Any] = {
     "availability_delay_hours": 24.0,
     "wait_for_scene_hours": 72.0,
     "poke_interval_minutes": 60.0,
+    "deferrable_waits": True,
     "retries": 3,
     "retry_delay_minutes": 5.0,
     "max_active_runs": 2,
@@ -184,7 +186,10 @@ class Watch:
     render_backend: str
     availability_delay: datetime.timedelta
     wait_for_scene: datetime.timedelta
+    """How long after the acquisition (the end of its UTC day) the scene may still appear."""
     poke_interval: datetime.timedelta
+    deferrable_waits: bool
+    """Wait for a scene in the triggerer (no worker slot) rather than rescheduling."""
     retries: int
     retry_delay: datetime.timedelta
     max_active_runs: int
@@ -756,6 +761,7 @@ def _watch(check: _Checker, s: dict, key: str, area: str, title: str, path: int,
         * check.number(s["wait_for_scene_hours"], f"{key}.wait_for_scene_hours", 0),
         poke_interval=minutes
         * check.number(s["poke_interval_minutes"], f"{key}.poke_interval_minutes", 0.01),
+        deferrable_waits=check.boolean(s["deferrable_waits"], f"{key}.deferrable_waits"),
         retries=check.integer(s["retries"], f"{key}.retries", 2, 20),
         retry_delay=minutes
         * check.number(s["retry_delay_minutes"], f"{key}.retry_delay_minutes", 0),

@@ -1,11 +1,17 @@
 """A sensor that waits for a run's Landsat scene to appear in the STAC catalog.
 
-Scenes are published by USGS hours to days after acquisition, so the scene of a run's data
+Scenes are published by USGS hours to weeks after acquisition, so the scene of a run's data
 interval may not be in the catalog yet. :class:`LandsatSceneSensor` searches the catalog
-(:func:`landsat_pipeline.discovery.discover`) for the interval; until the scene is there it
-reschedules itself (``mode="reschedule"``: no worker slot is held while waiting). When the
-scene has not appeared within ``timeout`` seconds, or is too cloudy, the task is **skipped**
-with one clear log line, and so is everything downstream.
+(:func:`landsat_pipeline.discovery.discover`) for the interval once, then:
+
+* the scene is there: its IDs and hrefs go to XCom (a scene above the cloud limit skips the
+  run instead);
+* it is not, and its availability window (``available_within`` seconds counted from the end
+  of the acquisition day, not from the first search) has ended: the run is **skipped at once**
+  with one clear log line: a historic overpass without a scene costs seconds, not days;
+* it is not, and the window is still open: with ``deferrable=True`` the wait moves to the
+  triggerer (:class:`~landsat_pipeline.triggers.scene.SceneSearchTrigger`), holding no worker
+  slot; otherwise it reschedules itself (``mode="reschedule"``) until the window ends.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -37,10 +43,13 @@ class LandsatSceneSensor(BaseSensorOperator):
     :param area: the watched area's name (for the log).
     :param max_retries: retries of a failed catalog request.
     :param timeout_seconds: timeout of one catalog request.
+    :param available_within: seconds after the end of the acquisition interval within which the
+        scene is expected in the catalog; past that a missing scene skips the run at once.
+    :param deferrable: wait in the triggerer instead of rescheduling in a worker.
 
     The XCom value (``return_value``) is :func:`~landsat_pipeline.discovery.scene_to_xcom` of
-    the scene found (:class:`~landsat_pipeline.xcom.Scene`). Use ``mode="reschedule"`` and a
-    ``timeout``; ``soft_fail`` is not needed (a timeout skips).
+    the scene found (:class:`~landsat_pipeline.xcom.Scene`). ``poke_interval`` is the time
+    between searches; ``timeout`` is not used (the window ends the wait).
     """
 
     template_fields: Sequence[str] = (
@@ -50,6 +59,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         "max_cloud_cover",
         "max_retries",
         "timeout_seconds",
+        "available_within",
     )
     ui_color = "#d9ecf2"
 
@@ -65,9 +75,13 @@ class LandsatSceneSensor(BaseSensorOperator):
         area: str,
         max_retries: int = 3,
         timeout_seconds: float = 30.0,
+        available_within: float = 72 * 3600,
+        deferrable: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.available_within = available_within
+        self.deferrable = deferrable
         self.catalog_url = catalog_url
         self.collection = collection
         self.platform = platform
@@ -141,16 +155,80 @@ class LandsatSceneSensor(BaseSensorOperator):
         )
         return PokeReturnValue(is_done=True, xcom_value=scene_to_xcom(scene))
 
+    def _deadline(self, context: Context) -> datetime.datetime:
+        """When the interval's scene can no longer be expected in the catalog."""
+        _, end = self._interval(context)
+        return end + datetime.timedelta(seconds=float(self.available_within))
+
+    def _missing(self, context: Context) -> AirflowSkipException:
+        start, end = self._interval(context)
+        window = datetime.timedelta(seconds=float(self.available_within))
+        message = (
+            f"Skipping: no Landsat scene of path/row {self.path:03d}/{self.row:03d} "
+            f"acquired in [{start.isoformat()}, {end.isoformat()}) appeared in the catalog "
+            f"within {window} of the acquisition (its availability window ended "
+            f"{self._deadline(context).isoformat()}); nothing to upload, render or publish "
+            "for this run"
+        )
+        self.log.warning(message)
+        return AirflowSkipException(message)
+
     def execute(self, context: Context) -> Any:
+        found = self.poke(context)
+        if found:
+            return found.xcom_value
+        now = _utcnow()
+        deadline = self._deadline(context)
+        if now >= deadline:
+            raise self._missing(context)
+        if self.deferrable:
+            from landsat_pipeline.triggers.scene import SceneSearchTrigger
+
+            start, end = self._interval(context)
+            self.log.info(
+                "Waiting in the triggerer until %s at the latest (searching every %s)",
+                deadline.isoformat(),
+                datetime.timedelta(seconds=self.poke_interval),
+            )
+            self.defer(
+                trigger=SceneSearchTrigger(
+                    catalog_url=self.catalog_url,
+                    collection=self.collection or None,
+                    platform=self.platform,
+                    path=self.path,
+                    row=self.row,
+                    start=start.isoformat(),
+                    end=end.isoformat(),
+                    deadline=deadline.isoformat(),
+                    poll_seconds=self.poke_interval,
+                    max_retries=int(self.max_retries),
+                    timeout_seconds=float(self.timeout_seconds),
+                ),
+                method_name="execute_complete",
+                timeout=deadline - now + datetime.timedelta(minutes=10),
+            )
+        # Reschedule in a worker slot-free way until the window ends.
+        self.timeout = max(1.0, (deadline - now).total_seconds())
         try:
             return super().execute(context)
         except AirflowSensorTimeout:
-            start, end = self._interval(context)
-            message = (
-                f"Skipping: no Landsat scene of path/row {self.path:03d}/{self.row:03d} "
-                f"acquired in [{start.isoformat()}, {end.isoformat()}) appeared in the catalog "
-                f"within {datetime.timedelta(seconds=self.timeout)}; nothing to upload, render "
-                "or publish for this run"
+            raise self._missing(context) from None
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Back from :class:`~landsat_pipeline.triggers.scene.SceneSearchTrigger`."""
+        status = (event or {}).get("status")
+        if status == "found":
+            found = self.poke(context)  # the same path as a direct find: cloud limit, XCom
+            if found:
+                return found.xcom_value
+            raise AirflowFailException(
+                f"the catalog listed {event.get('scene_ids')} for path/row "
+                f"{self.path:03d}/{self.row:03d}, then not any more"
             )
-            self.log.warning(message)
-            raise AirflowSkipException(message) from None
+        if status == "expired":
+            raise self._missing(context)
+        raise AirflowFailException(f"searching {self.catalog_url} failed: {event}")
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
