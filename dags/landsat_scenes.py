@@ -182,6 +182,16 @@ def build_dag(watch: Watch):
                 type="boolean",
                 description="Render again even when the scene is already published complete.",
             ),
+            "scene_id": Param(
+                None,
+                type=["null", "string"],
+                description=(
+                    "Process this scene (a product ID of this path/row, e.g. "
+                    "LC08_L1TP_226010_20240628_20240708_02_T1) instead of the run's overpass. "
+                    "To re-render one scene from the UI: Trigger, leave the logical date empty, "
+                    "set scene_id and force_render."
+                ),
+            ),
         },
     )
     def landsat_scenes():
@@ -199,6 +209,7 @@ def build_dag(watch: Watch):
             max_retries="{{ landsat_catalog().max_retries }}",
             timeout_seconds="{{ landsat_catalog().timeout_seconds }}",
             available_within="{{ landsat_watch().wait_for_scene.total_seconds() }}",
+            scene_id="{{ params.scene_id or '' }}",
             deferrable=watch.deferrable_waits,
             mode="reschedule",
             poke_interval=watch.poke_interval.total_seconds(),
@@ -246,6 +257,7 @@ def build_dag(watch: Watch):
         @task(
             task_id=RENDER_TASKS["local"],
             pool=RENDER_POOL,
+            queue=watch.render_queue,
             execution_timeout=datetime.timedelta(hours=3),
         )
         def render_local(scene: Scene, landed: LandedBands) -> RenderedSet:

@@ -10,8 +10,8 @@ Layout (every key of ``defaults`` may be overridden per area)::
     storage:  {root, aws_conn_id}
     defaults: {start_date, catchup, products, max_cloud_cover, percentiles, preview_size,
                render_backend, availability_delay_hours, wait_for_scene_hours,
-               poke_interval_minutes, deferrable_waits, retries, retry_delay_minutes,
-               max_active_runs}
+               poke_interval_minutes, deferrable_waits, reconcile_days, retries,
+               retry_delay_minutes, max_active_runs, render_queue}
     areas:
       <name>: {title, path_rows: [[path, row], ...], points: [{id, lon, lat}, ...],
                <any defaults key>}
@@ -43,6 +43,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,9 +97,11 @@ _DEFAULTS: dict[str, Any] = {
     "wait_for_scene_hours": 72.0,
     "poke_interval_minutes": 60.0,
     "deferrable_waits": True,
+    "reconcile_days": 60,
     "retries": 3,
     "retry_delay_minutes": 5.0,
     "max_active_runs": 2,
+    "render_queue": "render",
 }
 _CATALOG_DEFAULTS: dict[str, Any] = {
     "collection": None,
@@ -190,9 +193,13 @@ class Watch:
     poke_interval: datetime.timedelta
     deferrable_waits: bool
     """Wait for a scene in the triggerer (no worker slot) rather than rescheduling."""
+    reconcile_look_back: datetime.timedelta
+    """How far back the reconcile DAG requests runs for scenes that are still unpublished."""
     retries: int
     retry_delay: datetime.timedelta
     max_active_runs: int
+    render_queue: str
+    """The executor queue of the render task (Celery: workers started with ``-q render``)."""
 
     @property
     def dag_id(self) -> str:
@@ -359,6 +366,7 @@ def parse_config(raw: Any, source: Path) -> PipelineConfig:
     top = check.mapping(raw, "", required={"catalog", "storage", "areas"}, allowed=_TOP_KEYS)
     catalog = _catalog(check, top["catalog"])
     storage = _storage(check, top["storage"])
+    _check_bucket_reaches_every_worker(check, storage)
     defaults = dict(_DEFAULTS)
     if top.get("defaults") is not None:
         defaults.update(check.mapping(top["defaults"], "defaults", allowed=set(_DEFAULTS)))
@@ -534,6 +542,43 @@ def _storage(check: _Checker, raw: Any) -> StorageSettings:
         root=root.rstrip("/") if root != "/" else root,
         aws_conn_id=check.text(body["aws_conn_id"], "storage.aws_conn_id"),
     )
+
+
+LOCAL_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor", "DebugExecutor"})
+"""Executors whose tasks all run on the scheduler's machine; any other may run a DAG's tasks
+on several machines (Celery, Kubernetes, ECS, Edge ...)."""
+
+
+def _configured_executors() -> list[str]:
+    """Airflow's ``[core] executor`` (a comma-separated list; aliases like ``name:Class``)."""
+    value = os.environ.get("AIRFLOW__CORE__EXECUTOR")
+    # Inside an Airflow component its configuration is loaded already; elsewhere (the CLI,
+    # tests) it is not imported here: that would create an Airflow home as a side effect.
+    airflow_conf = getattr(sys.modules.get("airflow.configuration"), "conf", None)
+    if value is None and airflow_conf is not None:
+        value = airflow_conf.get("core", "executor", fallback="LocalExecutor")
+    if value is None:
+        return []
+    names = [part.strip().rsplit(":", 1)[-1].rsplit(".", 1)[-1] for part in value.split(",")]
+    return [name for name in names if name]
+
+
+def _check_bucket_reaches_every_worker(check: _Checker, storage: StorageSettings) -> None:
+    """Refuse a local-folder bucket under a distributed executor.
+
+    The tasks of one run may each land on another worker: a local folder written by
+    ``upload_bands`` on one machine is not there for ``render_local`` on the next.
+    """
+    if storage.is_s3:
+        return
+    distributed = [name for name in _configured_executors() if name not in LOCAL_EXECUTORS]
+    if distributed:
+        raise check.error(
+            "storage.root",
+            f"is the local folder {storage.root!r} but Airflow's executor is {distributed[0]} "
+            "(tasks of one run may run on different workers, which do not share a local folder)",
+            "s3://bucket/prefix (a bucket every worker reaches) with a distributed executor",
+        )
 
 
 def _image(check: _Checker, value: Any, key: str) -> str | None:
@@ -762,8 +807,12 @@ def _watch(check: _Checker, s: dict, key: str, area: str, title: str, path: int,
         poke_interval=minutes
         * check.number(s["poke_interval_minutes"], f"{key}.poke_interval_minutes", 0.01),
         deferrable_waits=check.boolean(s["deferrable_waits"], f"{key}.deferrable_waits"),
+        reconcile_look_back=datetime.timedelta(
+            days=check.integer(s["reconcile_days"], f"{key}.reconcile_days", 0, 3650)
+        ),
         retries=check.integer(s["retries"], f"{key}.retries", 2, 20),
         retry_delay=minutes
         * check.number(s["retry_delay_minutes"], f"{key}.retry_delay_minutes", 0),
         max_active_runs=check.integer(s["max_active_runs"], f"{key}.max_active_runs", 1, 16),
+        render_queue=check.text(s["render_queue"], f"{key}.render_queue"),
     )

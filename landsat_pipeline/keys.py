@@ -9,6 +9,7 @@ Nothing here reads the clock: a re-run of a logical date addresses the same obje
     staging/_ec2-status/<scene ID>.json                                   an EC2 render's exit code
     published/<PPP>/<RRR>/<YYYY-MM-DD>/<ID>_<product>.tif|.png, <ID>.json  the product sets
     published/<PPP>/<RRR>/collection.json                                  STAC, one per path/row
+    published/<PPP>/<RRR>/gaps.json, gaps.html                             its gap report
     catalog.json                                                           STAC root catalog
     index.html                                                             gallery of thumbnails
     published/analytics/<area>/ndvi_timeseries.csv|.parquet                an area's NDVI table
@@ -37,6 +38,7 @@ __all__ = [
     "collection_key",
     "ec2_render_status_key",
     "ec2_report_status_key",
+    "gaps_keys",
     "landing_prefix",
     "path_row_of_asset",
     "path_row_prefix",
@@ -100,6 +102,12 @@ def published_prefix(path: int, row: int, date: str) -> str:
 def collection_key(path: int, row: int) -> str:
     """The STAC collection of one path/row."""
     return f"{path_row_prefix(path, row)}/collection.json"
+
+
+def gaps_keys(path: int, row: int) -> dict[str, str]:
+    """The gap report of one path/row (:mod:`landsat_pipeline.gaps`): ``json`` and ``html``."""
+    base = path_row_prefix(path, row)
+    return {"json": f"{base}/gaps.json", "html": f"{base}/gaps.html"}
 
 
 def ec2_render_status_key(scene_id: str) -> str:

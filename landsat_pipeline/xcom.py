@@ -23,6 +23,7 @@ __all__ = [
     "PublishedScene",
     "RenderedSet",
     "Scene",
+    "SceneRunRequest",
     "SceneToSample",
     "ScenesToSample",
 ]
@@ -215,3 +216,13 @@ class AreaReport(TypedDict):
     backend: Literal["local"]
     report_ipynb: str
     report_html: str
+
+
+# -- landsat_reconcile ------------------------------------------------------------------------
+class SceneRunRequest(TypedDict):
+    """A run of a scenes DAG the reconcile asks for (``TriggerDagRunOperator``'s arguments)."""
+
+    trigger_dag_id: str
+    trigger_run_id: str
+    conf: dict[str, str]
+    """``{"scene_id": ...}``: the scenes DAG's ``scene_id`` Param."""

@@ -12,6 +12,11 @@ interval may not be in the catalog yet. :class:`LandsatSceneSensor` searches the
 * it is not, and the window is still open: with ``deferrable=True`` the wait moves to the
   triggerer (:class:`~landsat_pipeline.triggers.scene.SceneSearchTrigger`), holding no worker
   slot; otherwise it reschedules itself (``mode="reschedule"``) until the window ends.
+
+With ``scene_id`` (the DAG's ``scene_id`` Param, e.g. a manual run without a logical date, or
+a run the reconcile DAG triggers) the sensor looks up that scene instead of the interval's,
+and fails at once when the catalog does not have it: re-rendering one scene from the UI does
+not need the overpass's own run (whose logical date is taken).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ class LandsatSceneSensor(BaseSensorOperator):
     :param available_within: seconds after the end of the acquisition interval within which the
         scene is expected in the catalog; past that a missing scene skips the run at once.
     :param deferrable: wait in the triggerer instead of rescheduling in a worker.
+    :param scene_id: process this scene (a product ID of this path/row) instead of the
+        interval's; empty: the interval's.
 
     The XCom value (``return_value``) is :func:`~landsat_pipeline.discovery.scene_to_xcom` of
     the scene found (:class:`~landsat_pipeline.xcom.Scene`). ``poke_interval`` is the time
@@ -60,6 +67,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         "max_retries",
         "timeout_seconds",
         "available_within",
+        "scene_id",
     )
     ui_color = "#d9ecf2"
 
@@ -77,9 +85,11 @@ class LandsatSceneSensor(BaseSensorOperator):
         timeout_seconds: float = 30.0,
         available_within: float = 72 * 3600,
         deferrable: bool = False,
+        scene_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.scene_id = scene_id
         self.available_within = available_within
         self.deferrable = deferrable
         self.catalog_url = catalog_url
@@ -173,7 +183,52 @@ class LandsatSceneSensor(BaseSensorOperator):
         self.log.warning(message)
         return AirflowSkipException(message)
 
+    def _requested(self) -> str | None:
+        text = (self.scene_id or "").strip()
+        return None if text in ("", "None") else text
+
+    def _find_requested(self, scene_id: str) -> Any:
+        """The XCom of the requested scene; fails at once when it is not this DAG's or absent."""
+        from landsat_ops.errors import SceneError
+        from landsat_ops.scene import parse_scene_id
+        from landsat_pipeline.discovery import discover, scene_to_xcom
+
+        try:
+            wanted = parse_scene_id(scene_id)
+        except SceneError as exc:
+            raise AirflowFailException(f"scene_id {scene_id!r}: {exc}") from None
+        if (wanted.path, wanted.row) != (self.path, self.row):
+            raise AirflowFailException(
+                f"scene_id {scene_id!r} is of path/row {wanted.path:03d}/{wanted.row:03d}; "
+                f"this DAG processes {self.path:03d}/{self.row:03d}"
+            )
+        day = datetime.datetime.combine(wanted.acquired, datetime.time(), datetime.UTC)
+        scenes = discover(
+            self.catalog_url,
+            path=self.path,
+            row=self.row,
+            start=day,
+            end=day + datetime.timedelta(days=1),
+            collection=self.collection or None,
+            max_cloud=None,
+            platform=self.platform,
+            max_retries=int(self.max_retries),
+            timeout=float(self.timeout_seconds),
+        )
+        match = [s for s in scenes if s.scene_id == scene_id]
+        if not match:
+            listed = ", ".join(s.scene_id for s in scenes) or "no scene"
+            raise AirflowFailException(
+                f"scene_id {scene_id!r} is not in {self.catalog_url} (it has {listed} on "
+                f"{wanted.acquired})"
+            )
+        self.log.info("Processing the requested scene %s (scene_id)", scene_id)
+        return scene_to_xcom(match[0])
+
     def execute(self, context: Context) -> Any:
+        requested = self._requested()
+        if requested:
+            return self._find_requested(requested)
         found = self.poke(context)
         if found:
             return found.xcom_value

@@ -27,7 +27,8 @@ def dag(dagbag):
 
 def test_no_import_errors_and_one_dag_per_path_row(dagbag):
     assert dagbag.import_errors == {}
-    assert sorted(dagbag.dag_ids) == ["landsat_ndvi_timeseries", DAG_ID]
+    # One scenes DAG per watched path/row, the NDVI analytics and the reconcile (issue 11).
+    assert sorted(dagbag.dag_ids) == ["landsat_ndvi_timeseries", DAG_ID, "landsat_reconcile"]
 
 
 def test_default_config_has_the_scoresby_sund_dag():
@@ -59,7 +60,8 @@ def test_tags_docs_retries_and_params(dag):
         assert task.retries >= 2, task.task_id
         assert task.retry_exponential_backoff, task.task_id
     params = dag.params.dump()
-    assert params == {"render_backend": "local", "force_render": False}
+    # scene_id (issue 11): re-render one scene from the UI without the overpass's logical date.
+    assert params == {"render_backend": "local", "force_render": False, "scene_id": None}
     assert dag.params.get_param("render_backend").schema["enum"] == ["local", "ecs", "ec2"]
 
 
@@ -174,3 +176,17 @@ def test_root_airflow_cfg_holds_no_secret_and_the_essentials():
     for section, key in (("core", "fernet_key"), ("api_auth", "jwt_secret")):
         assert not cfg.has_option(section, key), f"[{section}] {key} must not be committed"
         assert cfg.has_option(section, f"{key}_cmd")
+
+
+def test_the_reconcile_dag(dagbag):
+    reconcile = dagbag.get_dag("landsat_reconcile")
+    assert reconcile.catchup is False and reconcile.max_active_runs == 1
+    assert {"landsat", "reconcile"} <= set(reconcile.tags)
+    assert [t.task_id for t in reconcile.topological_sort()] == [
+        "path_rows",
+        "gap_report",
+        "runs_to_request",
+        "request_runs",
+    ]
+    for task in reconcile.tasks:
+        assert task.retries >= 2, task.task_id

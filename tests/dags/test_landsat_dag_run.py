@@ -287,3 +287,40 @@ def test_endpoint_lost_mid_upload_fails_the_try_and_the_retry_completes(dag, s3,
     assert set(final) == expected_keys()
     assert all(obj["sha256"] == obj["actual"] for obj in final.values())
     assert client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_one_scene_by_id_without_a_logical_date(dag, s3):
+    """Re-rendering one scene from the UI: Trigger without a logical date, with scene_id."""
+    client, _, _ = s3
+    first = dag.test(logical_date=logical_date(SCENE_DAY))
+    assert run_states(first)["publish"][0] == "success"
+    before = objects(client)
+
+    rerun = dag.test(logical_date=None, run_conf={"scene_id": SCENE_ID, "force_render": True})
+    states = run_states(rerun)
+    assert rerun.logical_date is None
+    assert states["discover"][0] == "success" and states["render_local"][0] == "success"
+    assert states["publish"][0] == "success"
+    assert xcom(rerun, "discover")["scene_id"] == SCENE_ID
+    after = objects(client)
+    assert set(after) == set(before) == expected_keys()
+    # The same render of the same bands: the published objects are not rewritten.
+    published = [k for k in after if k.startswith("published/")]
+    assert all(after[k]["etag"] == before[k]["etag"] for k in published)
+
+
+@pytest.mark.parametrize(
+    ("scene_id", "why"),
+    [
+        pytest.param("LC08_L1TP_226010_20240629_20240708_02_T1", "is not in", id="absent"),
+        pytest.param("LC08_L1TP_016037_20240628_20240708_02_T1", "this DAG processes", id="other"),
+        pytest.param("not-a-scene", "scene_id 'not-a-scene'", id="malformed"),
+    ],
+)
+def test_a_scene_id_that_cannot_be_processed_fails_the_run_at_once(dag, s3, capfd, scene_id, why):
+    client, _, _ = s3
+    run = dag.test(logical_date=None, run_conf={"scene_id": scene_id})
+    states = run_states(run)
+    assert states["discover"] == ("failed", 1)  # no retries: asking again cannot help
+    assert objects(client) == {}
+    assert why in capfd.readouterr().out
