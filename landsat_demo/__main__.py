@@ -19,6 +19,7 @@ plot rather than one acquisition.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def main() -> int:
     for date, scene_id, cloud in todo:
         print(f"   {scene_id}: cloud cover {cloud:.1f} % (limit {watch.max_cloud_cover:g} %)")
         log_name = "dags-test.log" if len(todo) == 1 else f"dags-test-{date}.log"
-        if not _run_dag(date, ROOT / "demo-output" / log_name):
+        if not _run_dag(scene_id, ROOT / "demo-output" / log_name):
             return 1
     date, scene_id, _ = scenes[-1]
 
@@ -89,14 +90,19 @@ def main() -> int:
     return 0
 
 
-def _run_dag(date: str, log_file: Path) -> bool:
-    """`airflow dags test` of the area's DAG for one overpass date, task states as they come."""
-    # A logical date on an overpass day gets that day's interval (WRS2OverpassTimetable).
+def _run_dag(scene_id: str, log_file: Path) -> bool:
+    """`airflow dags test` of the area's DAG for one scene, task states as they come.
+
+    The run names its scene (the DAG's scene_id Param) rather than taking the overpass day as
+    its logical date: `airflow dags test` starts a run at its logical date, so an overpass of
+    2024 would show in the UI as a run that lasted years; this run's logical date is now.
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    print(f"2. airflow dags test {DAG_ID} {date}  (log: {_rel(log_file)})")
+    conf = json.dumps({"scene_id": scene_id})
+    print(f"2. airflow dags test {DAG_ID} -c '{conf}'  (log: {_rel(log_file)})")
     with open(log_file, "w") as log:
         proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("airflow")), "dags", "test", DAG_ID, date],
+            [str(Path(sys.executable).with_name("airflow")), "dags", "test", DAG_ID, "-c", conf],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
