@@ -147,10 +147,16 @@ def build_dag(watch: Watch):
 
     @dag(
         dag_id=watch.dag_id,
-        description=f"Landsat 8 scenes of {watch.title} (WRS-2 {watch.path_row})",
+        description=(
+            f"Landsat {'/'.join(map(str, watch.satellites))} scenes of {watch.title} "
+            f"(WRS-2 {watch.path_row})"
+        ),
         doc_md=__doc__,
         schedule=WRS2OverpassTimetable(
-            watch.path, watch.row, availability_delay=watch.availability_delay
+            watch.path,
+            watch.row,
+            availability_delay=watch.availability_delay,
+            satellites=watch.satellites,
         ),
         start_date=pendulum.datetime(
             watch.start_date.year, watch.start_date.month, watch.start_date.day, tz="UTC"
@@ -201,7 +207,7 @@ def build_dag(watch: Watch):
             task_id="discover",
             catalog_url="{{ landsat_catalog().url }}",
             collection="{{ landsat_catalog().collection or '' }}",
-            platform="{{ landsat_catalog().platform }}",
+            satellites=watch.satellites,
             path=watch.path,
             row=watch.row,
             max_cloud_cover="{{ landsat_watch().max_cloud_cover }}",

@@ -38,6 +38,8 @@ from landsat_ops.errors import OptionError
 
 __all__ = [
     "LANDSAT8_START",
+    "LANDSAT9_START",
+    "SATELLITE_START",
     "REFERENCE_CROSSING",
     "REPEAT_DAYS",
     "TIMING_TOLERANCE",
@@ -51,6 +53,12 @@ UTC = datetime.UTC
 
 LANDSAT8_START = datetime.date(2013, 4, 11)
 """Landsat 8 reached its operating orbit (on the WRS-2 grid) on this date."""
+
+LANDSAT9_START = datetime.date(2021, 10, 31)
+"""The first Landsat 9 acquisitions in the USGS archive (on the WRS-2 grid, 8 days from L8)."""
+
+SATELLITE_START = {8: LANDSAT8_START, 9: LANDSAT9_START}
+"""The first acquisition date of each satellite the overpass model knows."""
 
 REPEAT_DAYS = 16
 """Days between two acquisitions of the same path/row."""

@@ -6,10 +6,10 @@ generated from it: one DAG per path/row, ``landsat_p{path:03d}_r{row:03d}``.
 
 Layout (every key of ``defaults`` may be overridden per area)::
 
-    catalog:  {url, collection, platform, max_retries, timeout_seconds}
+    catalog:  {url, collection, max_retries, timeout_seconds}
     storage:  {root, aws_conn_id}
-    defaults: {start_date, catchup, products, max_cloud_cover, percentiles, preview_size,
-               render_backend, availability_delay_hours, wait_for_scene_hours,
+    defaults: {start_date, catchup, satellites, products, max_cloud_cover, percentiles,
+               preview_size, render_backend, availability_delay_hours, wait_for_scene_hours,
                poke_interval_minutes, deferrable_waits, reconcile_days, retries,
                retry_delay_minutes, max_active_runs, render_queue}
     areas:
@@ -98,6 +98,7 @@ _DEFAULTS: dict[str, Any] = {
     "poke_interval_minutes": 60.0,
     "deferrable_waits": True,
     "reconcile_days": 60,
+    "satellites": [8, 9],
     "retries": 3,
     "retry_delay_minutes": 5.0,
     "max_active_runs": 2,
@@ -105,7 +106,6 @@ _DEFAULTS: dict[str, Any] = {
 }
 _CATALOG_DEFAULTS: dict[str, Any] = {
     "collection": None,
-    "platform": "landsat-8",
     "max_retries": 3,
     "timeout_seconds": 30.0,
 }
@@ -155,7 +155,6 @@ class CatalogSettings:
 
     url: str
     collection: str | None
-    platform: str
     max_retries: int
     timeout_seconds: float
 
@@ -182,6 +181,8 @@ class Watch:
     row: int
     start_date: datetime.date
     catchup: bool
+    satellites: tuple[int, ...]
+    """Landsat 8 and/or 9: one run per acquisition of each (both: every 8 days)."""
     products: tuple[str, ...]
     max_cloud_cover: float
     percentiles: tuple[float, float]
@@ -524,7 +525,6 @@ def _catalog(check: _Checker, raw: Any) -> CatalogSettings:
     return CatalogSettings(
         url=check.local_or_url(body["url"], "catalog.url"),
         collection=collection,
-        platform=check.text(body["platform"], "catalog.platform"),
         max_retries=check.integer(body["max_retries"], "catalog.max_retries", 0, 20),
         timeout_seconds=check.number(body["timeout_seconds"], "catalog.timeout_seconds", 1, 600),
     )
@@ -707,6 +707,19 @@ def _ec2(check: _Checker, raw: Any) -> Ec2Settings:
     )
 
 
+def _satellites(check: _Checker, raw: Any, key: str) -> tuple[int, ...]:
+    from landsat_ops.overpass import SATELLITE_START
+
+    known = sorted(SATELLITE_START)
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or any(isinstance(v, bool) or v not in SATELLITE_START for v in raw)
+    ):
+        raise check.error(key, f"is {raw!r}", f"a non-empty list from {known}")
+    return tuple(sorted(set(raw)))
+
+
 def _path_rows(check: _Checker, raw: Any, key: str) -> list[tuple[int, int]]:
     from landsat_ops.errors import OptionError
     from landsat_ops.overpass import validate_path_row
@@ -795,6 +808,7 @@ def _watch(check: _Checker, s: dict, key: str, area: str, title: str, path: int,
         row=row,
         start_date=start,
         catchup=s["catchup"],
+        satellites=_satellites(check, s["satellites"], f"{key}.satellites"),
         products=tuple(p for p in PRODUCTS if p in products),
         max_cloud_cover=check.number(s["max_cloud_cover"], f"{key}.max_cloud_cover", 0, 100),
         percentiles=(low, high),

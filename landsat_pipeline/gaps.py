@@ -244,30 +244,36 @@ def write_gap_report(store, report: GapReport) -> dict[str, str]:
 
 def survey(config, watch, store, *, now: datetime.datetime) -> GapReport:
     """The gap report of one watched path/row: one catalog search, one collection read."""
-    from landsat_ops.overpass import overpass_datetimes
+    from landsat_ops.overpass import SATELLITE_START, overpass_datetimes
     from landsat_pipeline.discovery import discover
 
     catalog = config.catalog
     start = datetime.datetime.combine(watch.start_date, datetime.time(), datetime.UTC)
-    scenes = discover(
-        catalog.url,
-        path=watch.path,
-        row=watch.row,
-        start=start,
-        end=now,
-        collection=catalog.collection,
-        max_cloud=None,
-        platform=catalog.platform,
-        max_retries=catalog.max_retries,
-        timeout=catalog.timeout_seconds,
-    )
+    scenes, overpasses = [], []
+    for satellite in watch.satellites:
+        scenes += discover(
+            catalog.url,
+            path=watch.path,
+            row=watch.row,
+            start=start,
+            end=now,
+            collection=catalog.collection,
+            max_cloud=None,
+            platform=f"landsat-{satellite}",
+            max_retries=catalog.max_retries,
+            timeout=catalog.timeout_seconds,
+        )
+        first = max(watch.start_date, SATELLITE_START[satellite])
+        overpasses += overpass_datetimes(
+            watch.path, watch.row, first, now.date(), satellite=satellite
+        )
     return build_gap_report(
         path=watch.path,
         row=watch.row,
         title=watch.title,
         start=watch.start_date,
         now=now,
-        overpasses=overpass_datetimes(watch.path, watch.row, watch.start_date, now.date()),
+        overpasses=sorted(overpasses),
         catalog_scenes=scenes,
         published=published_scene_ids(store, watch.path, watch.row),
         max_cloud_cover=watch.max_cloud_cover,

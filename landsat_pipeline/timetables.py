@@ -1,8 +1,9 @@
-"""An Airflow timetable with one DAG run per Landsat 8 overpass of a WRS-2 path/row.
+"""An Airflow timetable with one DAG run per Landsat 8 (and 9) overpass of a WRS-2 path/row.
 
-Landsat 8 images each path/row every 16 days, at a time of day fixed per path/row
-(:mod:`landsat_ops.overpass` predicts it). A DAG scheduled with this timetable gets one run
-per acquisition:
+Landsat 8 and Landsat 9 each image a path/row every 16 days, 8 days apart, at a time of day
+fixed per path/row (:mod:`landsat_ops.overpass` predicts it): with both satellites a path/row
+is seen every 8 days. A DAG scheduled with this timetable gets one run per acquisition of
+the chosen satellites (Landsat 9 from its first archived acquisition, 2021-10-31):
 
 * ``data_interval`` is the UTC day of the acquisition, ``[date 00:00, date + 1 00:00)``, so
   ``logical_date`` is that day's midnight (UTC);
@@ -32,7 +33,12 @@ import pendulum
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 from pendulum import DateTime
 
-from landsat_ops.overpass import REPEAT_DAYS, overpass_datetime, validate_path_row
+from landsat_ops.overpass import (
+    REPEAT_DAYS,
+    SATELLITE_START,
+    overpass_datetime,
+    validate_path_row,
+)
 
 __all__ = ["WRS2OverpassTimetable"]
 
@@ -57,12 +63,14 @@ def _first_whole_day(instant: datetime.datetime) -> datetime.date:
 
 
 class WRS2OverpassTimetable(Timetable):
-    """Schedule one DAG run per Landsat 8 acquisition of a WRS-2 path/row.
+    """Schedule one DAG run per Landsat acquisition of a WRS-2 path/row.
 
     :param path: WRS-2 path, 1-233.
     :param row: WRS-2 row, 1-248.
     :param availability_delay: how long after the end of the acquisition's UTC day a run
         may start (default: at the end of that day).
+    :param satellites: the satellites whose acquisitions get runs: ``(8,)`` (default, every 16
+        days), ``(9,)``, or ``(8, 9)`` (every 8 days since Landsat 9's first acquisitions).
 
     With ``catchup=True`` the first run is the first acquisition whose UTC day starts at or
     after the DAG's ``start_date``; with ``catchup=False`` scheduling starts from the latest
@@ -76,8 +84,16 @@ class WRS2OverpassTimetable(Timetable):
         row: int,
         *,
         availability_delay: datetime.timedelta = datetime.timedelta(0),
+        satellites: tuple[int, ...] = (8,),
     ) -> None:
         validate_path_row(path, row)
+        chosen = tuple(sorted({int(s) for s in satellites})) if satellites else ()
+        if not chosen or any(s not in SATELLITE_START for s in chosen):
+            raise ValueError(
+                f"satellites must be a non-empty subset of {sorted(SATELLITE_START)}, "
+                f"got {satellites!r}"
+            )
+        self.satellites = chosen
         if not isinstance(availability_delay, datetime.timedelta) or availability_delay < (
             datetime.timedelta(0)
         ):
@@ -90,15 +106,21 @@ class WRS2OverpassTimetable(Timetable):
         at = overpass_datetime(
             self.path, self.row, datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
         )
+        names = " and ".join(f"Landsat {s}" for s in self.satellites)
         self.description = (
-            f"Landsat 8 acquisitions of WRS-2 path {self.path} row {self.row}: every "
-            f"{REPEAT_DAYS} days at about {at:%H:%M} UTC; one run per acquisition's UTC day"
+            f"{names} acquisitions of WRS-2 path {self.path} row {self.row}: every "
+            f"{self.cadence_days} days at about {at:%H:%M} UTC; one run per acquisition's UTC day"
         )
+
+    @property
+    def cadence_days(self) -> int:
+        """Days between two acquisitions (once every chosen satellite is flying)."""
+        return REPEAT_DAYS // len(self.satellites)
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}({self.path}, {self.row}, "
-            f"availability_delay={self.availability_delay!r})"
+            f"availability_delay={self.availability_delay!r}, satellites={self.satellites!r})"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -107,17 +129,21 @@ class WRS2OverpassTimetable(Timetable):
         return self.serialize() == other.serialize()
 
     def __hash__(self) -> int:
-        return hash((self.path, self.row, self.availability_delay))
+        return hash((self.path, self.row, self.availability_delay, self.satellites))
 
     @property
     def summary(self) -> str:
-        return f"WRS-2 {self.path:03d}/{self.row:03d} every {REPEAT_DAYS} days"
+        text = f"WRS-2 {self.path:03d}/{self.row:03d} every {self.cadence_days} days"
+        if self.satellites != (8,):
+            text += " (" + "+".join(f"L{s}" for s in self.satellites) + ")"
+        return text
 
     def serialize(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "row": self.row,
             "availability_delay": self.availability_delay.total_seconds(),
+            "satellites": list(self.satellites),
         }
 
     @classmethod
@@ -126,16 +152,34 @@ class WRS2OverpassTimetable(Timetable):
             data["path"],
             data["row"],
             availability_delay=datetime.timedelta(seconds=data["availability_delay"]),
+            # DAGs serialized before Landsat 9 was supported have no "satellites".
+            satellites=tuple(data.get("satellites", (8,))),
         )
 
+    def _first_of(self, satellite: int, on_or_after: datetime.date) -> datetime.date:
+        day = max(on_or_after, SATELLITE_START[satellite])
+        at = datetime.datetime.combine(day, datetime.time(), datetime.UTC)
+        return overpass_datetime(self.path, self.row, at, satellite=satellite).date()
+
     def _first_overpass_day(self, on_or_after: datetime.date) -> datetime.date:
-        """The first acquisition's UTC date on or after a date."""
-        at = datetime.datetime.combine(on_or_after, datetime.time(), datetime.UTC)
-        return overpass_datetime(self.path, self.row, at).date()
+        """The first acquisition's UTC date on or after a date (of any chosen satellite)."""
+        return min(self._first_of(s, on_or_after) for s in self.satellites)
 
     def _last_overpass_day(self, on_or_before: datetime.date) -> datetime.date:
-        """The last acquisition's UTC date on or before a date (acquisitions are 16 days apart)."""
-        return self._first_overpass_day(on_or_before - (_CYCLE - _DAY))
+        """The last acquisition's UTC date on or before a date (of any chosen satellite).
+
+        Each satellite's acquisitions are 16 days apart; a satellite that had not started by
+        then does not count (its first acquisition comes later).
+        """
+        days = [
+            self._first_of(s, on_or_before - (_CYCLE - _DAY))
+            for s in self.satellites
+            if SATELLITE_START[s] <= on_or_before
+        ]
+        days = [d for d in days if d <= on_or_before]
+        if not days:  # before every chosen satellite flew: the first acquisition of all
+            return self._first_overpass_day(on_or_before)
+        return max(days)
 
     def _run_info(self, day: datetime.date) -> DagRunInfo:
         start = _midnight(day)
@@ -182,6 +226,5 @@ class WRS2OverpassTimetable(Timetable):
         gets exactly the interval of the scheduled run of that day; if the scene is not in the
         catalog yet, the discover sensor waits for it.
         """
-        day_start = run_after.replace(hour=0, minute=0, second=0, microsecond=0)
-        at = overpass_datetime(self.path, self.row, day_start + datetime.timedelta(days=1) - _CYCLE)
-        return self._run_info(at.date()).data_interval
+        day = pendulum.instance(run_after).in_timezone("UTC").date()
+        return self._run_info(self._last_overpass_day(day)).data_interval

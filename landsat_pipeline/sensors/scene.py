@@ -39,7 +39,8 @@ class LandsatSceneSensor(BaseSensorOperator):
 
     :param catalog_url: STAC API root URL, or a static catalog (``catalog.url`` of the config).
     :param collection: the catalog's collection of the scenes (None or empty: any).
-    :param platform: the platform (``landsat-8``).
+    :param satellites: the satellites the path/row is watched for (8, 9): a run's interval is
+        searched for the platform (``landsat-8``/``landsat-9``) that flies over that day.
     :param path: WRS-2 path.
     :param row: WRS-2 row.
     :param max_cloud_cover: a scene with more cloud cover (percent) skips the run.
@@ -62,7 +63,6 @@ class LandsatSceneSensor(BaseSensorOperator):
     template_fields: Sequence[str] = (
         "catalog_url",
         "collection",
-        "platform",
         "max_cloud_cover",
         "max_retries",
         "timeout_seconds",
@@ -76,7 +76,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         *,
         catalog_url: str,
         collection: str | None,
-        platform: str,
+        satellites: tuple[int, ...] = (8,),
         path: int,
         row: int,
         max_cloud_cover: float,
@@ -94,7 +94,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.catalog_url = catalog_url
         self.collection = collection
-        self.platform = platform
+        self.satellites = tuple(satellites)
         self.path = path
         self.row = row
         self.max_cloud_cover = max_cloud_cover
@@ -113,6 +113,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         from landsat_pipeline.discovery import discover, pick_scene, scene_to_xcom
 
         start, end = self._interval(context)
+        platform = self._platform_of(start.date())
         scenes = discover(
             self.catalog_url,
             path=self.path,
@@ -121,22 +122,21 @@ class LandsatSceneSensor(BaseSensorOperator):
             end=end,
             collection=self.collection or None,
             max_cloud=None,  # filtered below: a cloudy scene is a reason to skip, not to wait
-            platform=self.platform,
+            platform=platform,
             max_retries=int(self.max_retries),
             timeout=float(self.timeout_seconds),
         )
         if not scenes:
             self.log.info(
-                "No %s scene of path/row %03d/%03d acquired in [%s, %s) in %s yet; searching "
-                "again in %s (the run is skipped after %s of waiting)",
-                self.platform,
+                "No %s scene of path/row %03d/%03d acquired in [%s, %s) in %s yet (its "
+                "availability window ends %s)",
+                platform,
                 self.path,
                 self.row,
                 start.isoformat(),
                 end.isoformat(),
                 self.catalog_url,
-                datetime.timedelta(seconds=self.poke_interval),
-                datetime.timedelta(seconds=self.timeout),
+                self._deadline(context).isoformat(),
             )
             return False
         scene = pick_scene(scenes)
@@ -164,6 +164,17 @@ class LandsatSceneSensor(BaseSensorOperator):
             self.catalog_url,
         )
         return PokeReturnValue(is_done=True, xcom_value=scene_to_xcom(scene))
+
+    def _platform_of(self, day: datetime.date) -> str:
+        """The platform that images the path/row on ``day`` (``landsat-8`` or ``landsat-9``)."""
+        from landsat_ops.overpass import overpass_datetime
+
+        midnight = datetime.datetime.combine(day, datetime.time(), datetime.UTC)
+        for satellite in self.satellites:
+            at = overpass_datetime(self.path, self.row, midnight, satellite=satellite)
+            if at.date() == day:
+                return f"landsat-{satellite}"
+        return f"landsat-{self.satellites[0]}"
 
     def _deadline(self, context: Context) -> datetime.datetime:
         """When the interval's scene can no longer be expected in the catalog."""
@@ -211,7 +222,7 @@ class LandsatSceneSensor(BaseSensorOperator):
             end=day + datetime.timedelta(days=1),
             collection=self.collection or None,
             max_cloud=None,
-            platform=self.platform,
+            platform=f"landsat-{wanted.satellite}",
             max_retries=int(self.max_retries),
             timeout=float(self.timeout_seconds),
         )
@@ -249,7 +260,7 @@ class LandsatSceneSensor(BaseSensorOperator):
                 trigger=SceneSearchTrigger(
                     catalog_url=self.catalog_url,
                     collection=self.collection or None,
-                    platform=self.platform,
+                    platform=self._platform_of(start.date()),
                     path=self.path,
                     row=self.row,
                     start=start.isoformat(),

@@ -415,3 +415,27 @@ def test_remote_report_image(tmp_path):
     raw["remote"]["report_image"] = "has space"
     with pytest.raises(ConfigError, match=r"remote\.report_image"):
         parse_config(raw, tmp_path / "areas.yaml")
+
+
+# -- waits, reconcile and satellites (issues 10 and 11) ------------------------------------------
+def test_satellites_waits_and_reconcile_defaults():
+    (watch,) = parse_config(minimal(), SOURCE).watches
+    assert watch.satellites == (8, 9)
+    assert watch.deferrable_waits is True
+    assert watch.reconcile_look_back == datetime.timedelta(days=60)
+    (only_8,) = parse_config(minimal(satellites=[8]), SOURCE).watches
+    assert only_8.satellites == (8,)
+
+
+@pytest.mark.parametrize("value", [[], [7], [8, "9"], "8", [True]])
+def test_bad_satellites(value):
+    expected = "areas.fjord.satellites is .* (expected a non-empty list from [8, 9])"
+    with pytest.raises(ConfigError, match=re.escape(expected).replace(r"\.\*", ".*")):
+        parse_config(minimal(satellites=value), SOURCE)
+
+
+def test_catalog_platform_is_gone():
+    raw = minimal()
+    raw["catalog"]["platform"] = "landsat-8"
+    with pytest.raises(ConfigError, match="catalog.platform is not a known key"):
+        parse_config(raw, SOURCE)

@@ -52,7 +52,7 @@ def sensor(catalog: str, **kwargs) -> LandsatSceneSensor:
         "task_id": "discover",
         "catalog_url": catalog,
         "collection": None,
-        "platform": "landsat-8",
+        "satellites": (8,),
         "path": PATH,
         "row": ROW,
         "max_cloud_cover": 100,

@@ -203,7 +203,13 @@ def test_runs_agree_with_overpass_dates_over_the_mission():
 
 def test_serialize_is_plain_json():
     timetable = WRS2OverpassTimetable(226, 10, availability_delay=datetime.timedelta(hours=6))
-    assert timetable.serialize() == {"path": 226, "row": 10, "availability_delay": 21600.0}
+    # "satellites" since Landsat 9 (issue 10); a dict without it deserializes as Landsat 8.
+    assert timetable.serialize() == {
+        "path": 226,
+        "row": 10,
+        "availability_delay": 21600.0,
+        "satellites": [8],
+    }
 
 
 def test_deserialize_round_trip():
@@ -317,3 +323,65 @@ def test_backfill_includes_the_to_date_overpass(registered_timetables):
         from_date=utc(2014, 8, 5), to_date=utc(2014, 8, 20), reverse=False, dag=dag
     )
     assert logical_days(infos) == [datetime.date(2014, 8, 20)]
+
+
+# --- Landsat 9 (issue 10) ------------------------------------------------------------------
+
+
+def test_a_dag_serialized_before_landsat_9_still_loads():
+    old = {"path": 226, "row": 10, "availability_delay": 0.0}
+    assert WRS2OverpassTimetable.deserialize(old) == WRS2OverpassTimetable(226, 10)
+
+
+def test_both_satellites_give_runs_8_days_apart():
+    timetable = WRS2OverpassTimetable(84, 82, satellites=(8, 9))
+    assert timetable.summary == "WRS-2 084/082 every 8 days (L8+L9)"
+    assert "Landsat 8 and Landsat 9" in timetable.description
+    restriction = TimeRestriction(earliest=utc(2025, 7, 1), latest=utc(2025, 8, 31), catchup=True)
+    days, last = [], None
+    while (
+        info := timetable.next_dagrun_info(
+            last_automated_data_interval=last, restriction=restriction
+        )
+    ) is not None:
+        days.append(info.data_interval.start.date())
+        last = info.data_interval
+    # The recorded acquisitions of 084/082: LC09 on 2025-07-22, LC08 on 07-14 and 07-30.
+    assert {datetime.date(2025, 7, 14), datetime.date(2025, 7, 22), datetime.date(2025, 7, 30)} <= (
+        set(days)
+    )
+    assert {(b - a).days for a, b in zip(days, days[1:], strict=False)} == {8}
+
+
+def run_days(timetable, start, end) -> list[datetime.date]:
+    restriction = TimeRestriction(earliest=start, latest=end, catchup=True)
+    days, last = [], None
+    while True:
+        info = timetable.next_dagrun_info(
+            last_automated_data_interval=last, restriction=restriction
+        )
+        if info is None:
+            return days
+        days.append(info.data_interval.start.date())
+        last = info.data_interval
+
+
+def test_landsat_9_runs_start_with_its_first_acquisitions():
+    both = run_days(
+        WRS2OverpassTimetable(84, 82, satellites=(8, 9)), utc(2021, 9, 1), utc(2022, 1, 31)
+    )
+    only_8 = run_days(WRS2OverpassTimetable(84, 82), utc(2021, 9, 1), utc(2022, 1, 31))
+    first_l9 = datetime.date(2021, 10, 31)
+    assert [d for d in both if d < first_l9] == [d for d in only_8 if d < first_l9]
+    later = [d for d in both if d >= first_l9]
+    assert {(b - a).days for a, b in zip(later, later[1:], strict=False)} == {8}
+
+
+def test_landsat_9_only_and_bad_satellites():
+    assert (
+        WRS2OverpassTimetable(84, 82, satellites=(9,)).summary == "WRS-2 084/082 every 16 days (L9)"
+    )
+    with pytest.raises(ValueError, match="satellites must be a non-empty subset"):
+        WRS2OverpassTimetable(84, 82, satellites=(7,))
+    with pytest.raises(ValueError, match="satellites must be a non-empty subset"):
+        WRS2OverpassTimetable(84, 82, satellites=())
