@@ -439,3 +439,22 @@ def test_catalog_platform_is_gone():
     raw["catalog"]["platform"] = "landsat-8"
     with pytest.raises(ConfigError, match="catalog.platform is not a known key"):
         parse_config(raw, SOURCE)
+
+
+@pytest.mark.parametrize(
+    ("collection", "hours"),
+    [
+        pytest.param(None, 72, id="any"),
+        pytest.param("landsat-c2-l1", 72, id="earth-search-l1"),
+        pytest.param("landsat-c2-l2", 576, id="earth-search-pc-l2"),
+        pytest.param("landsat-c2l2-sr", 576, id="landsatlook-l2"),
+    ],
+)
+def test_the_availability_window_follows_the_collection_level(collection, hours):
+    raw = minimal()
+    raw["catalog"]["collection"] = collection
+    (watch,) = parse_config(raw, SOURCE).watches
+    assert watch.wait_for_scene == datetime.timedelta(hours=hours)
+    raw["areas"]["fjord"]["wait_for_scene_hours"] = 5
+    (watch,) = parse_config(raw, SOURCE).watches
+    assert watch.wait_for_scene == datetime.timedelta(hours=5)
