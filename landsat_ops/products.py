@@ -27,6 +27,12 @@ __all__ = [
     "NDVI_BINS",
     "NDVI_COLORMAP",
     "NDVI_RANGE",
+    "OLI_BANDS",
+    "ASSET_ROLES",
+    "RENDERS",
+    "THUMBNAIL_SIZE",
+    "asset_roles",
+    "product_bands",
     "PNG_MEDIA_TYPE",
     "PRODUCTS",
     "PRODUCT_SUFFIXES",
@@ -69,6 +75,43 @@ PRODUCT_SUFFIXES = {
 }
 """The files written per product, as ``<ID>_<product><suffix>``."""
 
+OLI_BANDS = {
+    1: ("coastal", 0.44, 0.02),
+    2: ("blue", 0.48, 0.06),
+    3: ("green", 0.56, 0.06),
+    4: ("red", 0.65, 0.04),
+    5: ("nir08", 0.86, 0.03),
+    7: ("swir22", 2.2, 0.19),
+}
+"""OLI band -> (STAC eo common name, centre wavelength and full width at half maximum in um)."""
+THUMBNAIL_SIZE = 256
+"""Longest side of the STAC ``thumbnail`` asset (a small PNG of the true colour preview)."""
+
+ASSET_ROLES = {"tif": ["visual"], "ndvi_tif": ["data"], "png": ["overview"]}
+"""STAC best-practices roles: the 8-bit COGs are the display products (``visual``), the NDVI
+COG holds values (``data``), previews and figures are ``overview``; the small PNG is
+``thumbnail``."""
+
+RENDERS = {
+    "truecolor": {"title": "True colour (B4/B3/B2)", "assets": ["truecolor_tif"], "nodata": 0},
+    "falsecolor": {
+        "title": "False colour (B7/B5/B1: SWIR2/NIR/coastal)",
+        "assets": ["falsecolor_tif"],
+        "nodata": 0,
+    },
+    "ndvi": {
+        "title": "NDVI (-1..1, RdYlGn)",
+        "assets": ["ndvi_tif"],
+        "nodata": "nan",
+        "rescale": [[-1.0, 1.0]],
+        "colormap_name": "rdylgn",
+        "resampling": "average",
+    },
+}
+"""The STAC render extension entry of each product: what a tiler (titiler ``/stac/renders``,
+rio-tiler) needs to display the COG with no other parameter. ``colormap_name`` is rio-tiler's
+name of matplotlib's ``RdYlGn`` (:data:`NDVI_COLORMAP`) and ``rescale`` is :data:`NDVI_RANGE`."""
+
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 PNG_MEDIA_TYPE = "image/png"
 
@@ -77,11 +120,47 @@ ASSET_TITLES = {
     "truecolor_png": "True colour preview",
     "falsecolor_tif": "False colour (B7/B5/B1: SWIR2/NIR/coastal), 8-bit stretched COG",
     "falsecolor_png": "False colour preview",
-    "ndvi_tif": "NDVI (float32 COG, NaN = no data)",
+    "ndvi_tif": "NDVI (float32 COG, -1..1, NaN = no data)",
     "ndvi_png": "NDVI preview (RdYlGn, -1..1)",
     "histograms_png": "Per-channel histograms with stretch cut-offs",
+    "thumbnail": "True colour thumbnail",
 }
 """Human titles of the STAC assets, by asset key."""
+
+
+def asset_roles(key: str) -> list[str]:
+    """STAC roles of an asset key (``truecolor_tif`` -> ``["visual"]``); see :data:`ASSET_ROLES`."""
+    if key == "thumbnail":
+        return ["thumbnail"]
+    return list(ASSET_ROLES.get(key) or ASSET_ROLES[key.rsplit("_", 1)[-1]])
+
+
+def product_bands(product: str) -> list[dict]:
+    """STAC 1.1 ``bands`` of a product's COG: name, description, eo common name, data type."""
+    if product == "ndvi":
+        return [
+            {
+                "name": "ndvi",
+                "description": "NDVI (B5 - B4) / (B5 + B4) of reflectance, -1..1",
+                "data_type": "float32",
+                "nodata": "nan",
+            }
+        ]
+    out = []
+    for band in COMPOSITES[product]:
+        common, centre, width = OLI_BANDS[band]
+        out.append(
+            {
+                "name": f"B{band}",
+                "description": f"OLI band {band} ({common}), stretched to 1..255 (0 = no data)",
+                "eo:common_name": common,
+                "eo:center_wavelength": centre,
+                "eo:full_width_half_max": width,
+                "data_type": "uint8",
+                "nodata": 0,
+            }
+        )
+    return out
 
 
 def parse_products(products: Iterable[str] | str) -> tuple[str, ...]:

@@ -11,8 +11,8 @@ Semantics of a sample (one :class:`SampleRow` per point)
 * ``ndvi``: the mean NDVI of the *valid* pixels of the window, NDVI computed exactly as the
   ``ndvi`` product computes it (:mod:`landsat_ops.scene.rescaling`: top-of-atmosphere reflectance
   for Level-1 DN, surface reflectance for Level-2 ``SR_`` bands). A pixel is valid when it is
-  not fill in B4, B5 (DN 0) or the QA band (fill bit) and its NDVI is defined (red + NIR
-  reflectance > 0).
+  not fill in B4, B5 (DN 0) or the QA band (fill bit) and its NDVI is defined (red and NIR
+  reflectance both positive: :func:`landsat_ops.raster.ops.ndvi`, so values lie in [-1, 1]).
 * Cloudy pixels are **not** excluded from the mean. ``cloudy_px`` counts the valid pixels the
   QA band flags as cloud (:func:`landsat_ops.scene.qa.cloud_mask`: C2 cloud or dilated cloud, C1
   cloud bit, pre-collection high cloud confidence), so ``0 <= cloudy_px <= valid_px`` and

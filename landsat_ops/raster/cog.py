@@ -45,6 +45,8 @@ def raw_vrt(
     nodata: float | None = None,
     colorinterp: Sequence[str] | None = None,
     overviews: Sequence[Path] = (),
+    descriptions: Sequence[str] | None = None,
+    metadata: Sequence[dict] | None = None,
 ) -> Path:
     """Write a VRT that presents a raw band-sequential file as a georeferenced raster.
 
@@ -53,12 +55,21 @@ def raw_vrt(
     reads it without decoding, so a COG can be encoded from data written strip by strip
     without holding the scene in memory or writing an intermediate GeoTIFF. ``overviews``
     are VRTs of the same kind, largest first, that GDAL uses as this raster's overviews.
+    ``descriptions`` and ``metadata`` (per band: key -> value, e.g. ``STATISTICS_MEAN``) are
+    copied by GDAL into the COG's band descriptions and tags.
     """
     size = np.dtype(dtype).itemsize
     gdal_type = _VRT_TYPES[dtype]
     bands = []
     for i in range(count):
         extra = ""
+        if descriptions:
+            extra += f"<Description>{escape(descriptions[i])}</Description>"
+        if metadata and metadata[i]:
+            items = "".join(
+                f'<MDI key="{escape(k)}">{escape(str(v))}</MDI>' for k, v in metadata[i].items()
+            )
+            extra += f"<Metadata>{items}</Metadata>"
         if nodata is not None:
             extra += f"<NoDataValue>{'nan' if math.isnan(nodata) else repr(nodata)}</NoDataValue>"
         if colorinterp:

@@ -91,8 +91,9 @@ def ndvi_u16(
     """NDVI of reflectance from uint16 DN into float32 ``out`` (NaN where not valid).
 
     Reflectance is ``dn * mult + add`` in float32 (the four coefficients must be float32
-    scalars); a pixel is valid when neither band is fill and the reflectances sum to more
-    than 0. Each valid value is also counted in ``hist`` (equal bins over [low, high],
+    scalars); a pixel is valid when neither band is fill and both reflectances are positive
+    (the rule of :func:`landsat_ops.raster.ops.ndvi`: values within [-1, 1]). Each valid
+    value is also counted in ``hist`` (equal bins over [low, high],
     values outside clipped to the first or last bin). Returns the number of valid pixels.
     """
     rows, cols = red_dn.shape
@@ -109,8 +110,8 @@ def ndvi_u16(
                 continue
             red = np.float32(dr) * red_mult + red_add
             nir = np.float32(dn) * nir_mult + nir_add
-            total = nir + red
-            if total > 0:
+            if red > 0 and nir > 0:
+                total = nir + red
                 value = (nir - red) / total
                 out[y, x] = value
                 index = int((value - low) * scale)

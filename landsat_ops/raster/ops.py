@@ -111,11 +111,17 @@ def ndvi(
 ) -> np.ndarray:
     """Normalized difference vegetation index ``(nir - red) / (nir + red)`` (float32).
 
-    Pixels outside ``valid``, and pixels whose reflectances sum to zero or less (no
-    meaningful ratio), become ``nodata``.
+    The NDVI rule of the project (the ``ndvi`` product, its compiled twin
+    :func:`landsat_ops.raster.kernels.ndvi_u16` and ``landsat-ops sample`` all follow it):
+    a pixel has an NDVI only when it is ``valid`` and **both** reflectances are positive.
+    Negative reflectance (Level-2 surface reflectance over dark water, shadow or
+    atmospheric over-correction; ``DN x 2.75e-5 - 0.2 < 0`` below DN 7273) is an artefact
+    that makes the ratio meaningless (e.g. 6.457 where red is -0.012 and NIR 0.016), so
+    such pixels become ``nodata``. With both terms positive, ``|nir - red| < nir + red``
+    and every value lies within [-1, 1].
     """
     total = nir + red
-    ok = valid & (total > 0)
+    ok = valid & (red > 0) & (nir > 0)
     out = np.full(red.shape, nodata, dtype=np.float32)
     np.divide(nir - red, total, out=out, where=ok)
     return out
@@ -133,6 +139,9 @@ def ndvi_from_dn(
 ) -> np.ndarray:
     """NDVI of reflectance computed from uint16 DN (0 = fill -> NaN); see :func:`reflectance`.
 
+    A pixel is NaN unless neither band is fill and both reflectances are positive (the rule
+    of :func:`ndvi`), so every value is within [-1, 1].
+
     Gives the same values as ``ndvi(reflectance(red), reflectance(nir), valid_mask(...))``.
     ``out`` and the two ``work`` arrays (float32, the shape of the bands) are optional
     buffers reused across windows.
@@ -147,8 +156,8 @@ def ndvi_from_dn(
     np.multiply(nir_dn, np.float32(nir_mult), out=out, dtype=np.float32)
     out += np.float32(nir_add)  # out = NIR reflectance
     np.subtract(out, red, out=diff)
+    valid = (red_dn != 0) & (nir_dn != 0) & (red > 0) & (out > 0)  # the rule of :func:`ndvi`
     out += red  # out = NIR + red
-    valid = (red_dn != 0) & (nir_dn != 0) & (out > 0)
     np.divide(diff, out, out=out, where=valid)
     np.copyto(out, np.float32(np.nan), where=~valid)
     return out
@@ -189,3 +198,41 @@ def colorize(values: np.ndarray, vmin: float, vmax: float, lut: np.ndarray) -> n
     rgba = lut[idx]
     rgba[~finite] = 0
     return rgba
+
+
+def mean_pyramid(data: np.ndarray, factors: Sequence[int], nodata: float) -> list[np.ndarray]:
+    """Average overviews of a ``(count, rows, cols)`` block, no-data aware, one per factor.
+
+    Each output pixel is the mean of the valid pixels of its ``factor x factor`` cell (cells
+    at the right and bottom edges are partial), no data when the cell has none: ``nodata`` 0
+    for the 8-bit composites (rounded to nearest, so a valid mean stays within 1..255), NaN
+    for NDVI. Levels are computed in cascade from sums and counts, so every level is the
+    exact mean of its full-resolution cell, not a mean of means. ``factors`` are increasing
+    powers of two; the block's first row must lie on a multiple of the largest factor.
+    """
+    is_nan = isinstance(nodata, float) and np.isnan(nodata)
+    valid = np.isfinite(data) if is_nan else data != nodata
+    sums = np.where(valid, data, 0).astype(np.float64)
+    counts = valid.astype(np.int32)
+    out, done = [], 1
+    for factor in factors:
+        step = factor // done
+        sums, counts = _block_sum(sums, step), _block_sum(counts, step)
+        done = factor
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sums / counts
+        if is_nan:
+            out.append(np.where(counts > 0, mean, np.nan).astype(data.dtype))
+        else:
+            out.append(np.where(counts > 0, np.rint(mean), nodata).astype(data.dtype))
+    return out
+
+
+def _block_sum(values: np.ndarray, step: int) -> np.ndarray:
+    """Sums over ``step x step`` cells of the last two axes (edges zero-padded)."""
+    count, rows, cols = values.shape
+    pad_r, pad_c = -rows % step, -cols % step
+    if pad_r or pad_c:
+        values = np.pad(values, ((0, 0), (0, pad_r), (0, pad_c)))
+    r, c = values.shape[1] // step, values.shape[2] // step
+    return values.reshape(count, r, step, c, step).sum(axis=(2, 4))

@@ -1,7 +1,9 @@
 """The raw raster + VRT -> COG writer of a render.
 
 A :class:`RawRaster` receives a product's pixels strip by strip (from any worker thread) as raw
-band-sequential files, with its nearest-neighbour overviews; GDAL then encodes the COG from
+band-sequential files, with its average overviews (no-data aware,
+:func:`landsat_ops.raster.ops.mean_pyramid`: smooth cloud edges and no speckle at low zoom, NaN
+ignored in NDVI); GDAL then encodes the COG from
 them (:func:`landsat_ops.raster.cog.to_cog`) without decoding anything or building overviews.
 """
 
@@ -14,57 +16,87 @@ import numpy as np
 from affine import Affine
 
 from landsat_ops.raster.cog import overview_factors, raw_vrt, to_cog
+from landsat_ops.raster.ops import mean_pyramid
 from landsat_ops.render.scratch import pwrite
 
-__all__ = ["RawRaster", "as_slice"]
+__all__ = ["RawRaster"]
 
 
 class RawRaster:
     """A raster written strip by strip as raw band-sequential files, with its overviews.
 
-    The full-resolution file and one file per overview level (nearest neighbour, the
-    factors of :func:`landsat_ops.raster.cog.overview_factors`) are filled by :meth:`write_strip`
-    from any thread (``pwrite`` at computed offsets, no lock). :meth:`vrt` then describes
-    them to GDAL, which encodes the COG from them without decoding anything or building
-    overviews itself.
+    The full-resolution file and one file per overview level (the mean of the valid pixels of
+    each cell, at the factors of :func:`landsat_ops.raster.cog.overview_factors`) are filled by
+    :meth:`write_strip` from any thread (``pwrite`` at computed offsets, no lock).
+    :meth:`vrt` then describes them to GDAL, which encodes the COG from them without
+    decoding anything or building overviews itself.
     """
 
-    def __init__(self, base: Path, count: int, dtype: str, width: int, height: int):
+    def __init__(
+        self, base: Path, count: int, dtype: str, width: int, height: int, nodata: float = 0
+    ):
         self.base = base
+        self.nodata = nodata
         self.count, self.dtype = count, np.dtype(dtype)
         self.width, self.height = width, height
-        self.levels = []  # (factor, width, height, row index, column index, fd)
+        self.levels = []  # (factor, width, height, fd)
         for factor in [1, *overview_factors(width, height)]:
             w, h = -(-width // factor), -(-height // factor)
-            # Nearest: the source pixel at the centre of each factor x factor cell.
-            rows = np.minimum(np.arange(h) * factor + factor // 2, height - 1)
-            cols = np.minimum(np.arange(w) * factor + factor // 2, width - 1)
             fd = os.open(self._raw(factor), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-            self.levels.append((factor, w, h, rows, as_slice(cols), fd))
+            self.levels.append((factor, w, h, fd))
 
     def _raw(self, factor: int) -> Path:
         return self.base.with_name(f"{self.base.name}_{factor}.raw")
 
     def write_strip(self, data: np.ndarray, row_off: int) -> None:
-        """Write ``data`` (count, rows, width) whose first row is ``row_off`` of the raster."""
-        rows_in_strip = data.shape[1]
-        for factor, w, h, rows, cols, fd in self.levels:
-            if factor == 1:
-                block, first = data, row_off
-            else:
-                picked = np.flatnonzero((rows >= row_off) & (rows < row_off + rows_in_strip))
-                if not picked.size:
-                    continue
-                block = data[:, as_slice(rows[picked] - row_off)][:, :, cols]
-                first = int(picked[0])
+        """Write ``data`` (count, rows, width) whose first row is ``row_off`` of the raster.
+
+        ``row_off`` must be a multiple of the largest overview factor (the strips of the
+        renderer start on multiples of 512).
+        """
+        factors = [factor for factor, *_ in self.levels[1:]]
+        if factors and row_off % factors[-1]:
+            raise ValueError(f"strip at row {row_off} is not aligned on {factors[-1]} rows")
+        blocks = [data, *mean_pyramid(data, factors, self.nodata)]
+        for (factor, w, h, fd), block in zip(self.levels, blocks, strict=True):
+            first = row_off // factor
             for c in range(self.count):
                 offset = (c * h + first) * w * self.dtype.itemsize
                 pwrite(fd, np.ascontiguousarray(block[c]), offset)
 
-    def vrt(self, crs, transform, nodata, colorinterp=None) -> Path:
+    def statistics(self) -> list[dict[str, float]]:
+        """Per band min, max, mean, stddev and valid percent of the coarsest level (approximate).
+
+        GDAL's ``STATISTICS_*`` band tags, as ``gdalinfo -approx_stats`` computes them from an
+        overview; clients (QGIS, rio-tiler's ``info``) read them instead of scanning.
+        """
+        factor, w, h, fd = self.levels[-1]
+        size = self.count * w * h * self.dtype.itemsize
+        data = np.frombuffer(os.pread(fd, size, 0), self.dtype).reshape(self.count, h, w)
+        out = []
+        for band in data:
+            valid = np.isfinite(band) if np.isnan(self.nodata) else band != self.nodata
+            values = band[valid].astype(np.float64)
+            if not values.size:
+                out.append({})
+                continue
+            out.append(
+                {
+                    "STATISTICS_MINIMUM": float(values.min()),
+                    "STATISTICS_MAXIMUM": float(values.max()),
+                    "STATISTICS_MEAN": float(values.mean()),
+                    "STATISTICS_STDDEV": float(values.std()),
+                    "STATISTICS_VALID_PERCENT": round(100.0 * values.size / band.size, 3),
+                    "STATISTICS_APPROXIMATE": "YES" if factor > 1 else "NO",
+                }
+            )
+        return out
+
+    def vrt(self, crs, transform, nodata, colorinterp=None, descriptions=None) -> Path:
         """VRTs of every level; returns the full-resolution one (with the others as overviews)."""
         overviews = []
-        for factor, w, h, _, _, _ in reversed(self.levels):
+        statistics = self.statistics()
+        for factor, w, h, _ in reversed(self.levels):
             path = self.base.with_name(f"{self.base.name}_{factor}.vrt")
             raw_vrt(
                 path,
@@ -78,6 +110,8 @@ class RawRaster:
                 nodata=nodata,
                 colorinterp=colorinterp,
                 overviews=[] if factor > 1 else overviews[::-1],
+                descriptions=descriptions if factor == 1 else None,
+                metadata=statistics if factor == 1 else None,
             )
             overviews.append(path)
         return overviews[-1]
@@ -91,9 +125,15 @@ class RawRaster:
         nodata: float,
         colorinterp: list[str] | None,
         compression: str,
+        descriptions: list[str] | None = None,
     ) -> Path:
-        """Encode the raster and its overviews (described by VRTs) as the COG ``target``."""
-        vrt = self.vrt(crs, transform, nodata=nodata, colorinterp=colorinterp)
+        """Encode the raster and its overviews (described by VRTs) as the COG ``target``.
+
+        Each band gets its description and statistics tags (:meth:`statistics`).
+        """
+        vrt = self.vrt(
+            crs, transform, nodata=nodata, colorinterp=colorinterp, descriptions=descriptions
+        )
         return to_cog(vrt, target, compression=compression)
 
     def close(self) -> None:
@@ -102,14 +142,3 @@ class RawRaster:
             os.close(fd)
             self._raw(factor).unlink(missing_ok=True)
         self.levels = []
-
-
-def as_slice(index: np.ndarray) -> slice | np.ndarray:
-    """``index`` as a slice when it is an arithmetic progression (a view, no copy)."""
-    if len(index) > 1:
-        step = int(index[1] - index[0])
-        if step > 0 and np.array_equal(index, np.arange(index[0], index[-1] + 1, step)):
-            return slice(int(index[0]), int(index[-1]) + 1, step)
-    elif len(index) == 1:
-        return slice(int(index[0]), int(index[0]) + 1)
-    return index

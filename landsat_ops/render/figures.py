@@ -45,6 +45,22 @@ def save_figure(fig, target: Path, dpi: int = 100) -> Path:
     return target
 
 
+def _ndvi_colour_bar(fig, ax) -> None:
+    """The legend of the NDVI preview: its colour map over NDVI_RANGE, with values."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    from landsat_ops.products import NDVI_COLORMAP, NDVI_RANGE
+
+    mappable = ScalarMappable(Normalize(*NDVI_RANGE), colormaps[NDVI_COLORMAP])
+    bar = fig.colorbar(mappable, cax=ax, orientation="horizontal")
+    bar.set_ticks([-1, -0.5, 0, 0.5, 1])
+    bar.set_label("NDVI colours of the ndvi preview (transparent = no data)")
+    ax.set_box_aspect(0.08)
+    ax.set_title("water, snow, cloud < 0 < bare soil < vegetation", fontsize=9)
+
+
 def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -> Path:
     """One row per composite: each channel's DN histogram with its stretch cut-offs.
 
@@ -55,7 +71,8 @@ def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -
     stretches : dict[str, Stretch]
         Composite name -> the stretch used (bands and cut-offs).
     ndvi_hist : (counts, edges) or None
-        NDVI distribution, drawn as an extra row when given.
+        NDVI distribution, drawn as an extra row when given, next to the colour bar of the
+        NDVI preview (its legend: colours against values).
     """
     from matplotlib.ticker import EngFormatter, MaxNLocator
 
@@ -80,7 +97,8 @@ def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -
                     f"p{stretch.percentiles[0]:g}-p{stretch.percentiles[1]:g}: {low:.0f}-{high:.0f}"
                 )
             ax.set_title(f"{name} {'RGB'[c]} = B{band}  ({label})", fontsize=9)
-            ax.set_xlabel("DN")
+            ax.set_xlabel(f"B{band} DN (digital number)")
+            ax.set_ylabel("pixels")
             ax.xaxis.set_major_locator(MaxNLocator(5))
             ax.yaxis.set_major_formatter(EngFormatter(sep=""))  # 40k, 1.2M: no offset text
     if ndvi_hist is not None:
@@ -89,8 +107,9 @@ def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -
         _filled_steps(ax, counts, edges, color="#4d9221", alpha=0.7)
         ax.set_title("NDVI (all valid pixels of the scene)", fontsize=9)
         ax.set_xlabel("NDVI")
+        ax.set_ylabel("pixels")
         ax.yaxis.set_major_formatter(EngFormatter(sep=""))
-        for extra in axes[nrows - 1][1:]:
-            extra.set_visible(False)
+        _ndvi_colour_bar(fig, axes[nrows - 1][1])
+        axes[nrows - 1][2].set_visible(False)
     fig.suptitle(f"{scene_id}: per-channel histograms and stretch cut-offs", fontsize=11)
     return save_figure(fig, target)

@@ -10,7 +10,7 @@ run compiled kernels (:mod:`landsat_ops.raster.kernels`, GIL released):
    copy: re-reading it costs no decoding).
 2. *Stretch*: cut-offs come from the whole-scene histograms (or from manual ranges); the
    spooled strips go through 8-bit lookup tables into the composite's raw pixels and
-   nearest-neighbour overviews, written strip by strip.
+   average overviews (no-data aware; NaN-aware for NDVI), written strip by strip.
 3. *Products*: GDAL encodes each product's raw pixels and overviews (described by a VRT) as a
    COG in its own threads, while the workers stretch the next composite; PNG previews are
    read from the COGs' overviews; the histogram figure is drawn meanwhile.
@@ -45,6 +45,7 @@ from landsat_ops.products import (
     PRODUCTS,
     parse_products,
     parse_ranges,
+    product_bands,
     validate_percentiles,
     validate_preview_size,
     validate_range,
@@ -376,7 +377,7 @@ class SceneRenderer:
                 np.float32(nir_add),
             )
             self._rasters["ndvi"] = ndvi_raster = RawRaster(
-                self.work / "ndvi", 1, "float32", width, self.grid["height"]
+                self.work / "ndvi", 1, "float32", width, self.grid["height"], nodata=np.nan
             )
 
         def worker(k: int):
@@ -490,8 +491,9 @@ class SceneRenderer:
                 self.grid["crs"],
                 self.grid["transform"],
                 nodata=float("nan") if is_ndvi else 0,
-                colorinterp=None if is_ndvi else ["Red", "Green", "Blue"],
+                colorinterp=["Gray"] if is_ndvi else ["Red", "Green", "Blue"],
                 compression=self.compression,
+                descriptions=[band["description"] for band in product_bands(name)],
             )
             self._tick("write", len(self.composites) + ("ndvi" in self.products))
         finally:

@@ -1,6 +1,12 @@
 """The STAC item of a rendered scene: its assets with checksums, and its data footprint.
 
 The footprint is the convex hull of the valid preview pixels, in WGS84 (RFC 7946 winding).
+What clients infer from the item follows the STAC best practices: asset roles
+(:func:`landsat_ops.products.asset_roles`), STAC 1.1 ``bands`` with eo common names, the render
+extension (``renders``: how a tiler displays each product with no other parameter), the grid
+extension (``grid:code`` ``WRS2-PPPRRR``) and, for Collection 1/2 products whose MTL gives
+every required field, the landsat extension with its enumerated values (pre-collection scenes
+have no collection category or number, so their items do not declare it).
 """
 
 from __future__ import annotations
@@ -12,14 +18,33 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import landsat_ops
-from landsat_ops.products import ASSET_TITLES, COG_MEDIA_TYPE, PNG_MEDIA_TYPE, asset_key
+from landsat_ops.products import (
+    ASSET_TITLES,
+    COG_MEDIA_TYPE,
+    PNG_MEDIA_TYPE,
+    RENDERS,
+    asset_key,
+    asset_roles,
+    product_bands,
+)
 from landsat_ops.scene import Metadata, SceneFiles
 from landsat_ops.storage import sha256_file, sha256_multihash
 
 if TYPE_CHECKING:
     from landsat_ops.render.renderer import SceneRenderer
 
-__all__ = ["build_item", "convex_hull", "footprint"]
+__all__ = ["STAC_EXTENSIONS", "build_item", "convex_hull", "footprint", "landsat_fields"]
+
+STAC_EXTENSIONS = {
+    "file": "https://stac-extensions.github.io/file/v2.1.0/schema.json",
+    "projection": "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
+    "eo": "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
+    "view": "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+    "render": "https://stac-extensions.github.io/render/v2.0.0/schema.json",
+    "grid": "https://stac-extensions.github.io/grid/v1.1.0/schema.json",
+    "landsat": "https://stac-extensions.github.io/landsat/v2.0.0/schema.json",
+}
+"""Every extension an item may declare (tests/stac_schemas holds each schema)."""
 
 
 def build_item(
@@ -42,10 +67,8 @@ def build_item(
     properties = {
         "platform": f"landsat-{sid.satellite}",
         "instruments": ["oli", "tirs"],
-        "landsat:scene_id": sid.scene_id,
-        "landsat:wrs_path": f"{sid.path:03d}",
-        "landsat:wrs_row": f"{sid.row:03d}",
-        "landsat:correction": sid.processing_level or "L1T",
+        "grid:code": f"WRS2-{sid.path:03d}{sid.row:03d}",
+        **landsat_fields(sid, meta),
         "proj:code": grid["crs"].to_string(),
         "proj:shape": [grid["height"], grid["width"]],
         "proj:transform": list(grid["transform"])[:6],
@@ -65,25 +88,33 @@ def build_item(
         bbox=[min(xs), min(ys), max(xs), max(ys)],
         datetime=acquired,
         properties=properties,
-        stac_extensions=[
-            "https://stac-extensions.github.io/file/v2.1.0/schema.json",
-            "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
-            "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
-            "https://stac-extensions.github.io/view/v1.0.0/schema.json",
-        ],
     )
+    keys = {asset_key(path.name, sid.scene_id) for path in written}
+    renders = {
+        name: render
+        for name, render in RENDERS.items()
+        if all(asset in keys for asset in render["assets"])
+    }
+    if renders:
+        properties["renders"] = renders
+    used = ["file", "projection", "eo", "grid"]
+    used += ["view"] if "view:sun_elevation" in properties else []
+    used += ["render"] if renders else []
+    used += ["landsat"] if "landsat:correction" in properties else []
+    item.stac_extensions = [STAC_EXTENSIONS[name] for name in used]
     for path in written:
         key = asset_key(path.name, sid.scene_id)
         is_cog = path.suffix == ".tif"
-        roles = ["data"] if is_cog else (["overview"] if "histograms" in key else ["visual"])
+        extra = {"bands": product_bands(path.stem[len(sid.scene_id) + 1 :])} if is_cog else {}
         item.add_asset(
             key,
             pystac.Asset(
                 href=f"./{path.name}",
                 media_type=COG_MEDIA_TYPE if is_cog else PNG_MEDIA_TYPE,
-                roles=roles,
+                roles=asset_roles(key),
                 title=ASSET_TITLES.get(key, key),
                 extra_fields={
+                    **extra,
                     "file:checksum": sha256_multihash(
                         renderer.checksums.get(path.name) or sha256_file(path)
                     ),
@@ -92,6 +123,42 @@ def build_item(
             ),
         )
     return item.to_dict(include_self_link=False)
+
+
+def landsat_fields(sid, meta: Metadata | None) -> dict:
+    """The landsat extension's fields (v2.0.0), or nothing when a required one is unknown.
+
+    Collection 1/2 product IDs give the correction level, category and number; the MTL gives
+    the scene ID (``LANDSAT_SCENE_ID``, the ``LC8PPPRRRYYYYDDDGGGVV`` form the extension
+    requires) and the land cloud cover. Pre-collection scenes (``L1T`` in their MTL, a level
+    the extension does not list) and scenes without an MTL get none.
+    """
+    if sid.collection is None or meta is None or sid.processing_level is None:
+        return {}
+    scene_id = _find(meta.raw, "LANDSAT_SCENE_ID")
+    if not scene_id:
+        return {}
+    land = meta.cloud_cover_land
+    return {
+        "landsat:scene_id": scene_id,
+        "landsat:collection_category": sid.category,
+        "landsat:collection_number": f"{sid.collection:02d}",
+        "landsat:wrs_type": "2",
+        "landsat:wrs_path": f"{sid.path:03d}",
+        "landsat:wrs_row": f"{sid.row:03d}",
+        "landsat:cloud_cover_land": -1.0 if land is None else land,
+        "landsat:correction": sid.processing_level,
+    }
+
+
+def _find(tree: dict, key: str):
+    """The first value of ``key`` anywhere in a nested MTL dict."""
+    for name, value in tree.items():
+        if name == key:
+            return value
+        if isinstance(value, dict) and (found := _find(value, key)) is not None:
+            return found
+    return None
 
 
 def footprint(grid: dict, valid: np.ndarray | None) -> dict:

@@ -22,6 +22,7 @@ CROP = "rasters/LC80200392015216LGN00_crop30m"
 EDGE = "rasters/LC08_L1TP_016037_20170813_20170814_01_RT_900m"
 L2 = "rasters/LC08_L2SP_008059_20191201_20200825_02_T1_512px"
 ICE = "rasters/LC08_L2SP_005009_20150710_20200908_02_T2_512px"
+CLOUDY_L2 = "rasters/LC08_L2SP_001062_20201031_20201106_02_T2_5pct"
 
 
 def band(folder: Path, n: int) -> np.ndarray:
@@ -139,7 +140,9 @@ def test_stac_item_lists_products_with_checksums(crop_render):
     assert item["type"] == "Feature" and item["id"] == "LC80200392015216LGN00"
     assert item["properties"]["datetime"].startswith("2015-08-04T16:")
     assert item["properties"]["eo:cloud_cover"] == pytest.approx(11.08)
-    assert item["properties"]["landsat:wrs_path"] == "020"
+    # Issue 13: pre-collection items carry grid:code, not the undeclared landsat:wrs_path.
+    assert item["properties"]["grid:code"] == "WRS2-020039"
+    assert not [k for k in item["properties"] if k.startswith("landsat:")]
     assert item["properties"]["landsat_ops:stretch"] == result.stretch
     assert len(item["assets"]) == 7
     for asset in item["assets"].values():
@@ -181,12 +184,26 @@ def test_level2_ndvi_uses_surface_reflectance(landsat_data, tmp_path):
     red_dn, nir_dn = band(folder, 4), band(folder, 5)
     red = red_dn * 2.75e-05 - 0.2
     nir = nir_dn * 2.75e-05 - 0.2
-    ok = (red_dn > 0) & (nir_dn > 0) & (red + nir > 0)
+    # Issue 13: negative reflectance is no data (was: only red + NIR <= 0), so NDVI is in [-1, 1].
+    ok = (red_dn > 0) & (nir_dn > 0) & (red > 0) & (nir > 0)
     expected = np.where(ok, (nir - red) / np.where(ok, nir + red, 1), np.nan)
     with rasterio.open(tmp_path / f"{result.scene_id}_ndvi.tif") as ds:
         ndvi = ds.read(1)
     np.testing.assert_allclose(ndvi, expected, rtol=1e-4, atol=1e-5)
     assert np.isnan(ndvi[red_dn == 0]).all()
+    assert ((red < 0) & (red + nir > 0)).any(), "the scene has the pixels that gave NDVI 6.457"
+
+
+@pytest.mark.parametrize("scene", [CROP, EDGE, L2, ICE, CLOUDY_L2])
+def test_ndvi_within_minus_one_one_everywhere(landsat_data, tmp_path, scene):
+    result = render_scene(landsat_data / scene, tmp_path, products="ndvi", preview_size=64)
+    with rasterio.open(tmp_path / f"{result.scene_id}_ndvi.tif") as ds:
+        levels = [ds.read(1)] + [
+            rasterio.open(ds.name, overview_level=i).read(1) for i in range(len(ds.overviews(1)))
+        ]
+    for values in levels:
+        finite = values[np.isfinite(values)]
+        assert finite.size and finite.min() >= -1.0 and finite.max() <= 1.0
 
 
 def test_manual_ranges(landsat_data, tmp_path):
@@ -296,24 +313,59 @@ def test_multi_strip_products_match_whole_band_arithmetic(multi_strip_render):
 
 
 @pytest.mark.parametrize("name", ["truecolor", "ndvi"])
-def test_overviews_are_nearest_samples_of_full_resolution(multi_strip_render, name):
+def test_overviews_are_nodata_aware_averages_of_full_resolution(multi_strip_render, name):
+    """Issue 13: average overviews (were nearest samples), fill/NaN left out of each mean."""
     _, out, result = multi_strip_render
     path = out / f"{result.scene_id}_{name}.tif"
     assert_valid_cog(
         path, 3 if name == "truecolor" else 1, "uint8" if name != "ndvi" else "float32"
     )
     with rasterio.open(path) as ds:
-        full = ds.read()
+        full = ds.read().astype(np.float64)
         factors = ds.overviews(1)
         assert factors == [2, 4]
         if name == "truecolor":
             assert [c.name for c in ds.colorinterp] == ["red", "green", "blue"]
+    valid = np.isfinite(full) if name == "ndvi" else full != 0
     for level, factor in enumerate(factors):
         with rasterio.open(path, overview_level=level) as ovr:
-            data = ovr.read()
-        rows = np.minimum(np.arange(data.shape[1]) * factor + factor // 2, full.shape[1] - 1)
-        cols = np.minimum(np.arange(data.shape[2]) * factor + factor // 2, full.shape[2] - 1)
-        np.testing.assert_array_equal(data, full[:, rows][:, :, cols])
+            data = ovr.read().astype(np.float64)
+        for r in range(0, data.shape[1], 97):  # every 97th cell row and column
+            for c in range(0, data.shape[2], 97):
+                cell = np.s_[:, r * factor : (r + 1) * factor, c * factor : (c + 1) * factor]
+                ok = valid[cell]
+                for band in range(full.shape[0]):
+                    values = full[cell][band][ok[band]]
+                    if not values.size:
+                        assert data[band, r, c] == 0 or np.isnan(data[band, r, c])
+                    elif name == "ndvi":
+                        assert data[band, r, c] == pytest.approx(values.mean(), rel=1e-5)
+                    else:
+                        assert data[band, r, c] == np.rint(values.mean())
+
+
+def test_cog_band_descriptions_and_statistics(multi_strip_render):
+    _, out, result = multi_strip_render
+    with rasterio.open(out / f"{result.scene_id}_truecolor.tif") as ds:
+        assert [d.split()[2] for d in ds.descriptions] == ["4", "3", "2"]
+        tags = ds.tags(1)
+        assert 1 <= float(tags["STATISTICS_MINIMUM"]) <= float(tags["STATISTICS_MEAN"]) <= 255
+    with rasterio.open(out / f"{result.scene_id}_ndvi.tif") as ds:
+        assert np.isnan(ds.nodata) and ds.descriptions[0].startswith("NDVI")
+        tags = ds.tags(1)
+        assert -1 <= float(tags["STATISTICS_MINIMUM"]) <= float(tags["STATISTICS_MAXIMUM"]) <= 1
+
+
+def test_mean_pyramid_edges_and_nodata():
+    from landsat_ops.raster.ops import mean_pyramid
+
+    data = np.array([[[0, 10, 20], [0, 30, 0], [5, 0, 0]]], dtype=np.uint8)
+    half, quarter = mean_pyramid(data, [2, 4], 0)
+    assert half.tolist() == [[[20, 20], [5, 0]]]
+    assert quarter.tolist() == [[[16]]]  # (10 + 20 + 30 + 5) / 4 = 16.25, not a mean of means
+    nan = np.float32(np.nan)
+    (level,) = mean_pyramid(np.array([[[nan, 0.5], [nan, nan]]], np.float32), [2], np.nan)
+    assert level.tolist() == [[[0.5]]]
 
 
 @pytest.mark.parametrize(

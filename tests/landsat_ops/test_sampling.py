@@ -94,7 +94,7 @@ def independent_sample(folder: Path, lon: float, lat: float, radius: int = 1) ->
     red = red_dn.astype(np.float64) * mult + add
     nir = nir_dn.astype(np.float64) * mult + add
     data = (red_dn != 0) & (nir_dn != 0) & ((qa & 1) == 0)
-    defined = data & (red + nir > 0)
+    defined = data & (red > 0) & (nir > 0)  # issue 13: both reflectances positive (was: sum)
     with np.errstate(invalid="ignore", divide="ignore"):
         ndvi = (nir - red) / (nir + red)
     centre = (row - rows.start, col - cols.start)
@@ -291,6 +291,21 @@ def test_negative_surface_reflectance_gives_no_valid_pixels(tmp_path):
     assert (row.ndvi, row.valid_px, row.cloudy_px, row.reason) == (None, 0, None, "no valid pixels")
     assert row.scene_cloud_cover is None
     assert row.acquired == "2020-01-01T00:00:00Z"  # no MTL: the ID's date
+
+
+def test_negative_red_with_positive_sum_is_not_in_the_mean(tmp_path):
+    """The NDVI rule of the product: red -0.012, NIR 0.016 gives 6.457 and is no data."""
+    folder = tmp_path / L2_ID
+    folder.mkdir()
+    red = np.full((3, 3), 12000, dtype=np.uint16)  # 0.13
+    nir = np.full((3, 3), 20000, dtype=np.uint16)  # 0.35
+    red[0, 0], nir[0, 0] = 6836, 7855  # -0.012, 0.016: (nir - red) / (nir + red) = 6.457
+    _tiff(folder / f"{L2_ID}_SR_B4.TIF", red, nodata=0)
+    _tiff(folder / f"{L2_ID}_SR_B5.TIF", nir, nodata=0)
+    [row] = sample_scene(folder, [Point("shore", *_lonlat(1.5, 1.5))])
+    assert row.valid_px == 8
+    r, n = 12000 * 2.75e-05 - 0.2, 20000 * 2.75e-05 - 0.2
+    assert row.ndvi == pytest.approx((n - r) / (n + r), rel=1e-5)
 
 
 def test_tiled_scene_and_window_on_the_grid_edge(tmp_path):

@@ -1,0 +1,100 @@
+"""What users' tools see in a rendered real scene: STAC schemas and a real tiler client.
+
+- Every item validates, offline, against the official JSON schemas of STAC 1.1 and of every
+  extension it declares (stored in tests/stac_schemas).
+- rio-tiler (the library titiler serves tiles with) reads every product of the scene through
+  the item (``STACReader``) with the parameters of the item's render extension and nothing
+  else, and the tile it renders is opaque where the scene has data.
+"""
+
+import json
+
+import numpy as np
+import pytest
+from stac_schemas.validate import validate
+
+from landsat_ops.render import render_scene
+
+SCENES = {
+    "c2-l2": "rasters/LC08_L2SP_008059_20191201_20200825_02_T1_512px",
+    "c1-l1": "rasters/LC08_L1TP_016037_20170813_20170814_01_RT_900m",
+    "pre-collection": "rasters/LC80200392015216LGN00_crop30m",
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SCENES))
+def rendered(request, landsat_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp(request.param)
+    result = render_scene(landsat_data / SCENES[request.param], out, preview_size=256)
+    return out, json.loads((out / f"{result.scene_id}.json").read_text()), result
+
+
+def test_item_validates_against_every_declared_schema(rendered):
+    _, item, _ = rendered
+    validate(item)
+    assert "https://stac-extensions.github.io/render/v2.0.0/schema.json" in item["stac_extensions"]
+
+
+def test_landsat_extension_values(rendered):
+    _, item, result = rendered
+    props = item["properties"]
+    if result.scene_id.startswith("LC8"):  # pre-collection: no category or number exists
+        assert not [k for k in props if k.startswith("landsat:")]
+        assert not any("landsat/" in url for url in item["stac_extensions"])
+    else:
+        assert props["landsat:correction"] == result.scene_id.split("_")[1]
+        assert props["landsat:collection_number"] == result.scene_id.split("_")[5]
+        assert props["landsat:scene_id"].startswith("LC8")
+
+
+def test_roles_follow_best_practices(rendered):
+    _, item, _ = rendered
+    roles = {key: asset["roles"] for key, asset in item["assets"].items()}
+    assert roles["truecolor_tif"] == roles["falsecolor_tif"] == ["visual"]
+    assert roles["ndvi_tif"] == ["data"]
+    for key in ("truecolor_png", "falsecolor_png", "ndvi_png", "histograms_png"):
+        assert roles[key] == ["overview"]
+    common = [b["eo:common_name"] for b in item["assets"]["truecolor_tif"]["bands"]]
+    assert common == ["red", "green", "blue"]
+
+
+def _tile_over_data(reader):
+    """A zoom-level tile (x, y, z) in the middle of the scene's bounds."""
+    import morecantile
+
+    tms = morecantile.tms.get("WebMercatorQuad")
+    from rasterio.warp import transform_bounds
+
+    west, south, east, north = transform_bounds(reader.crs, "EPSG:4326", *reader.bounds)
+    zoom = reader.minzoom + 1
+    tile = tms.tile((west + east) / 2, (south + north) / 2, zoom)
+    return tile.x, tile.y, tile.z
+
+
+@pytest.mark.parametrize("render", ["truecolor", "falsecolor", "ndvi"])
+def test_rio_tiler_serves_each_render_opaque_over_data(rendered, render):
+    from rio_tiler.colormap import cmap
+    from rio_tiler.io import Reader, STACReader
+
+    out, item, result = rendered
+    params = item["properties"]["renders"][render]
+    (asset,) = params["assets"]
+    with Reader(str(out / item["assets"][asset]["href"])) as cog:
+        x, y, z = _tile_over_data(cog)
+    with STACReader(str(out / f"{result.scene_id}.json")) as stac:
+        # As titiler parses the query parameters the render links carry ("nan" -> float).
+        img = stac.tile(x, y, z, assets=params["assets"], nodata=float(params["nodata"]))
+    if "rescale" in params:
+        img.rescale(in_range=params["rescale"])
+    colormap = cmap.get(params["colormap_name"]) if "colormap_name" in params else None
+    png = img.render(img_format="PNG", colormap=colormap)
+    from io import BytesIO
+
+    from PIL import Image
+
+    rgba = np.asarray(Image.open(BytesIO(png)).convert("RGBA"))
+    has_data = ~img.array.mask.all(axis=0)
+    assert has_data.mean() > 0.2, "pick a tile over the scene"
+    assert (rgba[..., 3][has_data] == 255).all(), "transparent where the scene has data"
+    assert (rgba[..., 3][~has_data] == 0).all()
+    assert rgba[..., :3][has_data].std() > 5, "a flat tile"
