@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,6 +138,22 @@ class Store:
     def exists(self, key: str) -> bool:
         return self.info(key) is not None
 
+    def update(
+        self,
+        key: str,
+        change: Callable[[bytes | None], bytes | None],
+        content_type: str | None = None,
+    ) -> bool:  # pragma: no cover - interface
+        """Read-modify-write ``key`` atomically against other writers of the same store.
+
+        ``change(current)`` gets the object's bytes (None when absent) and returns the new
+        bytes, or None (or the same bytes) to leave it alone; it may be called more than once
+        when another writer got there first. Returns whether the object was written. Two
+        updates of one key never lose each other's change (a lock on a local folder; S3's
+        conditional writes, ``If-Match``/``If-None-Match``, on a bucket).
+        """
+        raise NotImplementedError
+
 
 class LocalStore(Store):
     """A local folder standing in for a bucket."""
@@ -156,7 +174,7 @@ class LocalStore(Store):
             return []
         keys = []
         for path in base.rglob("*"):
-            if path.is_file() and not path.name.endswith(".partial"):
+            if path.is_file() and not _hidden(path.name):
                 key = path.relative_to(self._root).as_posix()
                 if key.startswith(prefix):
                     keys.append(key)
@@ -216,6 +234,24 @@ class LocalStore(Store):
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def update(self, key, change, content_type=None) -> bool:
+        import fcntl
+
+        target = self._path(key)
+        lock_path = target.with_name(f".{target.name}.lock")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(lock_path, "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                current = target.read_bytes() if target.is_file() else None
+                new = change(current)
+                if new is None or new == current:
+                    return False
+                self.write_bytes(key, new, content_type)
+                return True
+        except OSError as exc:
+            raise StorageError(f"{self.uri(key)}: cannot update ({exc.strerror or exc})") from exc
 
 
 class S3Store(Store):
@@ -362,6 +398,49 @@ class S3Store(Store):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except Exception as exc:
             raise self._fail("delete", key, exc) from exc
+
+    def update(self, key, change, content_type=None, *, attempts: int = 20) -> bool:
+        from botocore.exceptions import ClientError
+
+        for attempt in range(attempts):
+            try:
+                got = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+                current, condition = got["Body"].read(), {"IfMatch": got["ETag"]}
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                    raise self._fail("read", key, exc) from exc
+                current, condition = None, {"IfNoneMatch": "*"}
+            except Exception as exc:
+                raise self._fail("read", key, exc) from exc
+            new = change(current)
+            if new is None or new == current:
+                return False
+            extra = {"ContentType": content_type} if content_type else {}
+            try:
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=self._key(key),
+                    Body=new,
+                    Metadata={"sha256": hashlib.sha256(new).hexdigest()},
+                    **condition,
+                    **extra,
+                )
+                return True
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code not in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+                    raise self._fail("write", key, exc) from exc
+            except Exception as exc:
+                raise self._fail("write", key, exc) from exc
+            time.sleep(min(0.05 * 2**attempt, 1.0) * (0.5 + random.random()))
+        raise StorageError(
+            f"{self.uri(key)}: cannot update: {attempts} concurrent writers in a row changed it"
+        )
+
+
+def _hidden(name: str) -> bool:
+    """A local store's own files: a write in progress, or the lock of :meth:`Store.update`."""
+    return name.endswith(".partial") or (name.startswith(".") and name.endswith(".lock"))
 
 
 def _short(exc: Exception) -> str:

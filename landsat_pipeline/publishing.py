@@ -9,14 +9,16 @@ product with its SHA-256 (``file:checksum``). Publishing
    the root catalog, last: a scene is published once its item is, and the item is the
    manifest of a complete set;
 3. removes the staged copies (the set was moved);
-4. rebuilds the path/row's ``collection.json`` from the items present, the root
-   ``catalog.json`` from the collections present and the ``index.html`` gallery at the bucket
-   root. They derive from what is in the bucket, so re-publishing a scene replaces its entry,
-   never duplicates it. Each is only written when its content changed: a re-run changes no
-   object.
+4. adds the item to the path/row's ``collection.json`` (replacing its earlier entry, never
+   duplicating it), the collection to the root ``catalog.json``, and refreshes the gallery:
+   ``index.html`` at the bucket root (one card per path/row), the path/row's ``index.html``
+   (its newest scenes) and its page of the scene's year. Each is written only when its
+   content changed: a re-run changes no object.
 
-The DAG runs publish steps in a one-slot pool, so the root files are rewritten by one task at
-a time.
+The cost of step 4 does not grow with the archive: nothing is listed, and only those few
+documents are read and written. The collection and the catalog are updated with
+:meth:`~landsat_ops.storage.Store.update` (a file lock on a folder, conditional writes on S3),
+so publishers of different scenes, DAGs or deployments never drop each other's entries.
 """
 
 from __future__ import annotations
@@ -27,11 +29,20 @@ import html
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from landsat_ops.products import PRODUCTS, expected_asset_keys, item_name
+from landsat_ops.products import (
+    ASSET_TITLES,
+    COG_MEDIA_TYPE,
+    PNG_MEDIA_TYPE,
+    PRODUCT_SUFFIXES,
+    PRODUCTS,
+    asset_roles,
+    expected_asset_keys,
+    item_name,
+)
 from landsat_ops.storage import sha256_from_multihash
 from landsat_pipeline.errors import PublishError
 from landsat_pipeline.keys import (
@@ -53,8 +64,36 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STAC_VERSION = "1.1.0"
+PROVIDERS = [
+    {
+        "name": "USGS",
+        "description": "Landsat 8 and 9 Collection 2 data (public domain)",
+        "roles": ["producer", "licensor"],
+        "url": "https://www.usgs.gov/landsat-missions",
+    },
+    {
+        "name": "landsat-ops",
+        "description": "True colour, false colour and NDVI rendering",
+        "roles": ["processor"],
+    },
+]
+LICENSE_LINK = {
+    "rel": "license",
+    "href": "https://www.usgs.gov/information-policies-and-instructions/copyrights-and-credits",
+    "type": "text/html",
+    "title": "USGS-authored or produced data and information are in the public domain",
+}
+ITEM_ASSETS = {
+    f"{product}_{suffix.lstrip('.')}": {
+        "title": ASSET_TITLES.get(f"{product}_{suffix.lstrip('.')}"),
+        "type": COG_MEDIA_TYPE if suffix == ".tif" else PNG_MEDIA_TYPE,
+        "roles": asset_roles(f"{product}_{suffix.lstrip('.')}"),
+    }
+    for product in PRODUCTS
+    for suffix in PRODUCT_SUFFIXES[product]
+}
+"""What every item of a collection holds (STAC 1.1 ``item_assets``), from landsat_ops.products."""
 _ITEM_KEY = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})/(?P<id>[^/]+)\.json$")
-_COLLECTION_KEY = re.compile(r"^published/(?P<path>\d{3})/(?P<row>\d{3})/collection\.json$")
 
 
 def _sha256(data: bytes) -> str:
@@ -241,7 +280,7 @@ def publish_scene(store, scene: Scene | Mapping[str, Any], *, title: str) -> Pub
             )
         unchanged = [name for name, _ in _asset_files(item).values()] + [item_name(scene_id)]
         log.info("%s is already published at %s; nothing to move", scene_id, store.uri(prefix))
-    uris = update_catalogs(store, path, row, title=title)
+    uris = update_catalogs(store, path, row, title=title, item=item, date=scene["date"])
     return {"item_uri": store.uri(item_key), **uris, "copied": copied, "unchanged": unchanged}
 
 
@@ -273,66 +312,91 @@ def _union_bbox(boxes: list[list[float]]) -> list[float]:
     ]
 
 
-def _collection(store, path: int, row: int, title: str) -> dict:
-    """The path/row's collection, rebuilt from the published items (newest first)."""
-    base = path_row_prefix(path, row)
-    links = []
-    boxes = []
-    times = []
-    for key in store.list(base + "/"):
-        match = _ITEM_KEY.match(key[len(base) + 1 :])
-        if not match:
-            continue
-        item = _read_json(store, key)
-        if not item or item.get("type") != "Feature":
-            continue
-        date, item_id = match.group("date"), match.group("id")
-        properties = item.get("properties") or {}
-        when = properties.get("datetime")
-        if item.get("bbox"):
-            boxes.append(item["bbox"][:4])
-        if when:
-            times.append(when)
-        previews = {
-            product: f"./{date}/{item['assets'][f'{product}_png']['href'].removeprefix('./')}"
-            for product in PRODUCTS
-            if f"{product}_png" in (item.get("assets") or {})
-        }
-        link = {
-            "rel": "item",
-            "href": f"./{date}/{item_id}.json",
-            "type": "application/geo+json",
-            "title": item_id,
-            "datetime": when,
-            "landsat_ops:previews": previews,
-        }
-        if properties.get("eo:cloud_cover") is not None:
-            link["eo:cloud_cover"] = properties["eo:cloud_cover"]
-        links.append(link)
-    links.sort(key=lambda link: (link["datetime"] or "", link["title"]), reverse=True)
+def _item_link(item: Mapping[str, Any], date: str) -> dict:
+    """The collection's link to one published item, with what the gallery and extent need."""
+    properties = item.get("properties") or {}
+    assets = item.get("assets") or {}
+    previews = {
+        product: f"./{date}/{assets[f'{product}_png']['href'].removeprefix('./')}"
+        for product in PRODUCTS
+        if f"{product}_png" in assets
+    }
+    link = {
+        "rel": "item",
+        "href": f"./{date}/{item['id']}.json",
+        "type": "application/geo+json",
+        "title": item["id"],
+        "datetime": properties.get("datetime"),
+        "landsat_ops:previews": previews,
+        "landsat_ops:cogs": {
+            key.removesuffix("_tif"): f"./{date}/{asset['href'].removeprefix('./')}"
+            for key, asset in assets.items()
+            if key.endswith("_tif")
+        },
+    }
+    thumbnail = next((a for a in assets.values() if "thumbnail" in (a.get("roles") or [])), None)
+    if thumbnail is not None:
+        link["landsat_ops:thumbnail"] = f"./{date}/{thumbnail['href'].removeprefix('./')}"
+    if properties.get("platform"):
+        link["platform"] = properties["platform"]
+    if properties.get("eo:cloud_cover") is not None:
+        link["eo:cloud_cover"] = properties["eo:cloud_cover"]
+    if item.get("bbox"):
+        link["bbox"] = list(item["bbox"][:4])
+    return link
+
+
+def _links_of(document: Mapping | None, rel: str) -> list[dict]:
+    return [dict(link) for link in (document or {}).get("links", []) if link.get("rel") == rel]
+
+
+def _collection_document(path: int, row: int, title: str, items: list[dict]) -> dict:
+    """The path/row's STAC collection from its item links (newest first)."""
+    items = sorted(items, key=lambda link: (link.get("datetime") or "", link["title"]))[::-1]
+    times = [link["datetime"] for link in items if link.get("datetime")]
+    clouds = [link["eo:cloud_cover"] for link in items if link.get("eo:cloud_cover") is not None]
+    platforms = sorted({link["platform"] for link in items if link.get("platform")})
+    summaries: dict[str, Any] = {
+        "platform": platforms or ["landsat-8", "landsat-9"],
+        "instruments": ["oli", "tirs"],
+        "gsd": [30],
+    }
+    if clouds:
+        summaries["eo:cloud_cover"] = {"minimum": min(clouds), "maximum": max(clouds)}
     return {
         "type": "Collection",
         "stac_version": STAC_VERSION,
         "id": collection_id(path, row),
-        "title": f"{title}: Landsat 8 WRS-2 path {path:03d} row {row:03d}",
+        "title": f"{title}: Landsat WRS-2 path {path:03d} row {row:03d}",
         "description": (
-            f"True colour, false colour (B7/B5/B1) and NDVI products of every Landsat 8 "
-            f"acquisition of WRS-2 path {path} row {row}, rendered by landsat-ops."
+            f"True colour, false colour (B7/B5/B1) and NDVI products of every Landsat 8/9 "
+            f"acquisition of WRS-2 path {path} row {row}, rendered by landsat-ops from USGS "
+            "Collection 2 data."
         ),
         "license": "other",
+        "providers": PROVIDERS,
         "extent": {
-            "spatial": {"bbox": [_union_bbox(boxes)]},
-            "temporal": {"interval": [[min(times) if times else None, max(times, default=None)]]},
+            "spatial": {"bbox": [_union_bbox([link["bbox"] for link in items if "bbox" in link])]},
+            "temporal": {"interval": [[min(times, default=None), max(times, default=None)]]},
         },
+        "summaries": summaries,
+        "item_assets": ITEM_ASSETS,
         "links": [
             {"rel": "root", "href": "../../../catalog.json", "type": "application/json"},
             {"rel": "parent", "href": "../../../catalog.json", "type": "application/json"},
-            *links,
+            LICENSE_LINK,
+            {
+                "rel": "alternate",
+                "href": "./index.html",
+                "type": "text/html",
+                "title": "Gallery of this path/row",
+            },
+            *items,
         ],
     }
 
 
-def _catalog(collections: list[tuple[str, dict]]) -> dict:
+def _catalog_document(children: list[dict]) -> dict:
     return {
         "type": "Catalog",
         "stac_version": STAC_VERSION,
@@ -341,36 +405,104 @@ def _catalog(collections: list[tuple[str, dict]]) -> dict:
         "description": "One collection per WRS-2 path/row; one item per published scene.",
         "links": [
             {"rel": "root", "href": "./catalog.json", "type": "application/json"},
-            *(
-                {
-                    "rel": "child",
-                    "href": f"./{key}",
-                    "type": "application/json",
-                    "title": document.get("title", key),
-                }
-                for key, document in collections
-            ),
+            {"rel": "alternate", "href": "./index.html", "type": "text/html", "title": "Gallery"},
+            *sorted(children, key=lambda link: link["href"]),
         ],
     }
 
 
-def update_catalogs(store, path: int, row: int, *, title: str) -> CatalogUris:
-    """Rebuild this path/row's collection, then the root catalog and the gallery."""
+def _child_link(key: str, collection: Mapping) -> dict:
+    """The root catalog's link to a path/row collection, with the gallery's summary of it."""
+    items = _links_of(collection, "item")
+    latest = items[0] if items else {}
+    previews = latest.get("landsat_ops:previews") or {}
+    link = {
+        "rel": "child",
+        "href": f"./{key}",
+        "type": "application/json",
+        "title": collection.get("title", key),
+        "landsat_ops:scenes": len(items),
+        "landsat_ops:latest": latest.get("datetime"),
+    }
+    thumbnail = latest.get("landsat_ops:thumbnail") or previews.get("truecolor")
+    if thumbnail:
+        link["landsat_ops:thumbnail"] = _join(key.rsplit("/", 1)[0], thumbnail)
+    return link
+
+
+def _json_update(build: Callable[[dict | None], dict]) -> Callable[[bytes | None], bytes]:
+    """A :meth:`Store.update` change that rebuilds a JSON document from its current version."""
+
+    def change(current: bytes | None) -> bytes:
+        try:
+            document = json.loads(current) if current else None
+        except ValueError:
+            document = None  # a damaged document is rebuilt, not kept
+        return _dumps(build(document))
+
+    return change
+
+
+def update_catalogs(
+    store,
+    path: int,
+    row: int,
+    *,
+    title: str,
+    item: Mapping[str, Any] | None = None,
+    date: str | None = None,
+) -> CatalogUris:
+    """Add one published item to its collection, the root catalog and the gallery pages.
+
+    With ``item`` (and its acquisition ``date``) the cost does not grow with the archive:
+    the path/row's collection, the root catalog and a few small pages are read and written
+    (each with :meth:`~landsat_ops.storage.Store.update`, so concurrent publishers of other
+    scenes or path/rows never drop each other's entries), nothing is listed. Without
+    ``item`` the path/row's collection is rebuilt from every published item (a repair, or
+    after items were written by hand: O(scenes) reads).
+    """
     key = collection_key(path, row)
-    written = write_if_changed(
-        store, key, _dumps(_collection(store, path, row, title)), "application/json"
-    )
-    collections = []
-    for found in store.list("published/"):
-        if _COLLECTION_KEY.match(found):
-            document = _read_json(store, found)
-            if document:
-                collections.append((found, document))
-    written |= write_if_changed(
-        store, CATALOG_KEY, _dumps(_catalog(collections)), "application/json"
-    )
-    page = gallery_html(collections).encode()
-    written |= write_if_changed(store, GALLERY_KEY, page, "text/html; charset=utf-8")
+    if item is not None:
+        new_link = _item_link(item, date or scene_date(item["properties"]["datetime"]))
+
+        def with_item(current: dict | None) -> dict:
+            items = [
+                link for link in _links_of(current, "item") if link["href"] != new_link["href"]
+            ]
+            return _collection_document(path, row, title, [*items, new_link])
+
+        build = with_item
+    else:
+        items = _published_item_links(store, path, row)
+
+        def build(current: dict | None) -> dict:
+            return _collection_document(path, row, title, items)
+
+    holder: dict[str, dict] = {}
+
+    def keep(document_builder):
+        def wrapped(current):
+            holder["collection"] = document_builder(current)
+            return holder["collection"]
+
+        return wrapped
+
+    written = store.update(key, _json_update(keep(build)), "application/json")
+    collection = holder["collection"]
+    child = _child_link(key, collection)
+
+    def with_child(current: dict | None) -> dict:
+        children = [link for link in _links_of(current, "child") if link["href"] != child["href"]]
+        holder["catalog"] = _catalog_document([*children, child])
+        return holder["catalog"]
+
+    written |= store.update(CATALOG_KEY, _json_update(with_child), "application/json")
+    pages = {
+        GALLERY_KEY: gallery_html(holder["catalog"]),
+        **path_row_pages(key, collection),
+    }
+    for page_key, page in pages.items():
+        written |= write_if_changed(store, page_key, page.encode(), "text/html; charset=utf-8")
     log.info(
         "%s the STAC collection, root catalog and gallery",
         "updated" if written else "no change to",
@@ -382,64 +514,136 @@ def update_catalogs(store, path: int, row: int, *, title: str) -> CatalogUris:
     }
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Landsat scenes</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 1.5rem; background: #111; color: #eee; }}
-a {{ color: #9cf; }}
-.grid {{ display: flex; flex-wrap: wrap; gap: 1rem; }}
-figure {{ margin: 0; width: 260px; background: #222; padding: .5rem; border-radius: 4px; }}
-figure img {{ width: 100%; height: 240px; object-fit: contain; background: #000; }}
-figcaption {{ font-size: .8rem; line-height: 1.4; word-break: break-all; }}
-</style>
-</head>
-<body>
-<h1>Landsat scenes</h1>
-<p>STAC: <a href="catalog.json">catalog.json</a>. Newest first.</p>
-{sections}
-</body>
-</html>
+def _published_item_links(store, path: int, row: int) -> list[dict]:
+    """Item links of every item published under the path/row (lists and reads them all)."""
+    base = path_row_prefix(path, row)
+    links = []
+    for key in store.list(base + "/"):
+        match = _ITEM_KEY.match(key[len(base) + 1 :])
+        if not match:
+            continue
+        item = _read_json(store, key)
+        if item and item.get("type") == "Feature":
+            links.append(_item_link(item, match.group("date")))
+    return links
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem; background: #111; color: #eee; }
+a { color: #9cf; }
+.grid { display: flex; flex-wrap: wrap; gap: 1rem; }
+figure { margin: 0; width: 260px; background: #222; padding: .5rem; border-radius: 4px; }
+figure img { width: 100%; height: 240px; object-fit: contain; background: #000; }
+figcaption { font-size: .8rem; line-height: 1.5; }
+figcaption .id { font-family: monospace; font-size: .7rem; word-break: break-all; color: #aaa; }
 """
+_RECENT = 24
+"""Scenes on a path/row's front page; older ones are on its pages per year."""
 
 
-def gallery_html(collections: list[tuple[str, dict]]) -> str:
-    """The gallery page: per path/row, a card per scene with its true colour preview."""
-    sections = []
-    for key, document in collections:
-        base = key.rsplit("/", 1)[0]
-        cards = []
-        for link in document.get("links") or []:
-            if link.get("rel") != "item":
-                continue
-            previews = link.get("landsat_ops:previews") or {}
-            if not previews:
-                continue
-            thumb = previews.get("truecolor") or next(iter(previews.values()))
-            when = str(link.get("datetime") or "")[:10]
-            cloud = link.get("eo:cloud_cover")
-            cloud_text = f", cloud {cloud:.0f} %" if isinstance(cloud, int | float) else ""
-            extra = " ".join(
-                f'<a href="{html.escape(_join(base, href))}">{name}</a>'
-                for name, href in previews.items()
-            )
-            cards.append(
-                f'<figure><a href="{html.escape(_join(base, thumb))}">'
-                f'<img src="{html.escape(_join(base, thumb))}" loading="lazy" '
-                f'alt="{html.escape(link.get("title", ""))}"></a>'
-                f"<figcaption><b>{html.escape(when)}</b>{cloud_text}<br>"
-                f"{html.escape(link.get('title', ''))}<br>{extra} "
-                f'<a href="{html.escape(_join(base, link["href"]))}">STAC item</a>'
-                "</figcaption></figure>"
-            )
-        sections.append(
-            f"<h2>{html.escape(document.get('title', key))}</h2>\n"
-            f'<p><a href="{html.escape(key)}">collection.json</a>, {len(cards)} scenes</p>\n'
-            f'<div class="grid">\n' + "\n".join(cards) + "\n</div>"
+def _page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{html.escape(title)}</h1>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _scenes(count: int) -> str:
+    return f"{count} scene" if count == 1 else f"{count} scenes"
+
+
+def gallery_html(catalog: Mapping) -> str:
+    """The root gallery page: one card per path/row (its latest scene), from catalog.json."""
+    cards = []
+    for child in _links_of(catalog, "child"):
+        base = child["href"].removeprefix("./").rsplit("/", 1)[0]
+        count = child.get("landsat_ops:scenes", 0)
+        latest = str(child.get("landsat_ops:latest") or "")[:10]
+        thumb = child.get("landsat_ops:thumbnail")
+        image = (
+            f'<a href="{html.escape(base)}/index.html"><img src="{html.escape(thumb)}" '
+            f'loading="lazy" alt="latest scene of {html.escape(child["title"])}"></a>'
+            if thumb
+            else ""
         )
-    return _PAGE.format(sections="\n".join(sections) or "<p>No scenes published yet.</p>")
+        cards.append(
+            f"<figure>{image}<figcaption><b>{html.escape(child['title'])}</b><br>"
+            f"{_scenes(count)}" + (f", latest {html.escape(latest)}" if latest else "") + "<br>"
+            f'<a href="{html.escape(base)}/index.html">scenes</a> '
+            f'<a href="{html.escape(child["href"].removeprefix("./"))}">collection.json</a> '
+            f'<a href="{html.escape(base)}/gaps.html">gap report</a>'
+            "</figcaption></figure>"
+        )
+    total = sum(child.get("landsat_ops:scenes", 0) for child in _links_of(catalog, "child"))
+    body = (
+        f'<p>{_scenes(total)} in {len(cards)} path/rows. STAC: <a href="catalog.json">'
+        "catalog.json</a>.</p>\n"
+        + ('<div class="grid">\n' + "\n".join(cards) + "\n</div>" if cards else "")
+    )
+    return _page("Landsat scenes", body if cards else "<p>No scenes published yet.</p>")
+
+
+def _card(link: Mapping, prefix: str = "") -> str:
+    previews = link.get("landsat_ops:previews") or {}
+    cogs = link.get("landsat_ops:cogs") or {}
+    thumb = link.get("landsat_ops:thumbnail") or previews.get("truecolor")
+    when = str(link.get("datetime") or "")[:10]
+    cloud = link.get("eo:cloud_cover")
+    details = [html.escape(str(link.get("platform") or "").replace("landsat-", "Landsat "))]
+    if isinstance(cloud, int | float):
+        details.append(f"cloud {cloud:.0f} %")
+    full = previews.get("truecolor") or thumb
+
+    def href(path: str) -> str:
+        return html.escape(prefix + path.removeprefix("./"))
+
+    image = (
+        f'<a href="{href(full)}"><img src="{href(thumb)}" loading="lazy" '
+        f'alt="{html.escape(link.get("title", ""))}"></a>'
+        if thumb
+        else ""
+    )
+    previews_html = " ".join(f'<a href="{href(p)}">{name}</a>' for name, p in previews.items())
+    cogs_html = " ".join(f'<a href="{href(p)}">{name}</a>' for name, p in cogs.items())
+    return (
+        f"<figure>{image}<figcaption><b>{html.escape(when)}</b> "
+        f"{', '.join(d for d in details if d)}<br>"
+        f'<span class="id">{html.escape(link.get("title", ""))}</span><br>'
+        f"previews: {previews_html}<br>COGs: {cogs_html}<br>"
+        f'<a href="{href(link["href"])}">STAC item</a></figcaption></figure>'
+    )
+
+
+def path_row_pages(key: str, collection: Mapping) -> dict[str, str]:
+    """A path/row's gallery: ``index.html`` (the newest scenes) and one page per year.
+
+    Publishing a scene rewrites its year's page and the front page only; they derive from
+    the collection already in hand.
+    """
+    base = key.rsplit("/", 1)[0]
+    items = _links_of(collection, "item")
+    years: dict[str, list[dict]] = {}
+    for link in items:
+        years.setdefault(str(link.get("datetime") or "")[:4] or "undated", []).append(link)
+    title = collection.get("title", key)
+    nav = " ".join(
+        f'<a href="{year}.html">{year}</a> ({len(links)})' for year, links in sorted(years.items())
+    )
+    front = (
+        f'<p><a href="../../../index.html">all path/rows</a> · {_scenes(len(items))} · '
+        f'<a href="collection.json">collection.json</a> · <a href="gaps.html">gap report</a>'
+        f"</p>\n<p>By year: {nav}</p>\n<h2>Newest</h2>\n"
+        '<div class="grid">\n' + "\n".join(_card(link) for link in items[:_RECENT]) + "\n</div>"
+    )
+    pages = {f"{base}/index.html": _page(title, front)}
+    for year, links in years.items():
+        body = (
+            f'<p><a href="index.html">newest</a> · {year}: {_scenes(len(links))}</p>\n'
+            '<div class="grid">\n' + "\n".join(_card(link) for link in links) + "\n</div>"
+        )
+        pages[f"{base}/{year}.html"] = _page(f"{title}, {year}", body)
+    return pages
 
 
 def _join(base: str, href: str) -> str:

@@ -21,16 +21,6 @@ SCENE_DAY = datetime.date(2024, 6, 28)  # an overpass of 226/010 in the test cat
 SCENE_ID = "LC08_L1TP_226010_20240628_20240708_02_T1"
 EMPTY_DAY = datetime.date(2024, 7, 30)  # an overpass after the catalog ends
 LANDED = ["B1.TIF", "B2.TIF", "B3.TIF", "B4.TIF", "B5.TIF", "B7.TIF", "MTL.txt", "QA_PIXEL.TIF"]
-PRODUCTS = [
-    ".json",
-    "_falsecolor.png",
-    "_falsecolor.tif",
-    "_histograms.png",
-    "_ndvi.png",
-    "_ndvi.tif",
-    "_truecolor.png",
-    "_truecolor.tif",
-]
 WRITES = {"PutObject", "CopyObject", "UploadPart", "CreateMultipartUpload", "DeleteObject"}
 # The ecs and ec2 render backends (tests/dags/test_remote_backends.py): skipped by the branch here.
 REMOTE_SKIPPED = dict.fromkeys(
@@ -130,11 +120,18 @@ def xcom(dag_run, task_id: str):
 
 
 def expected_keys(date: datetime.date = SCENE_DAY, scene_id: str = SCENE_ID) -> set[str]:
+    from landsat_ops.products import product_files
+    from landsat_pipeline.landing import landing_record_key
+
     published = f"published/{PATH:03d}/{ROW:03d}/{date}"
+    path_row = f"published/{PATH:03d}/{ROW:03d}"
     return (
         {f"landing/{scene_id}/{scene_id}_{suffix}" for suffix in LANDED}
-        | {f"{published}/{scene_id}{suffix}" for suffix in PRODUCTS}
-        | {f"published/{PATH:03d}/{ROW:03d}/collection.json", "catalog.json", "index.html"}
+        | {landing_record_key(scene_id)}
+        | {f"{published}/{name}" for name in product_files(scene_id)}
+        | {f"{path_row}/collection.json", "catalog.json", "index.html"}
+        # The path/row's gallery pages: its newest scenes, and one page per year.
+        | {f"{path_row}/index.html", f"{path_row}/{date.year}.html"}
     )
 
 
@@ -176,7 +173,10 @@ def test_whole_dag_on_s3_then_a_rerun_changes_nothing(dag, s3, catalog):
     items = [link for link in collection["links"] if link["rel"] == "item"]
     assert [link["href"] for link in items] == [f"./{SCENE_DAY}/{SCENE_ID}.json"]
     gallery = client.get_object(Bucket=BUCKET, Key="index.html")["Body"].read().decode()
-    assert f'src="published/226/010/{SCENE_DAY}/{SCENE_ID}_truecolor.png"' in gallery
+    # The root card shows the path/row's latest scene (its thumbnail, or the true colour).
+    assert f'src="published/226/010/{SCENE_DAY}/{SCENE_ID}_' in gallery
+    page = client.get_object(Bucket=BUCKET, Key="published/226/010/index.html")["Body"].read()
+    assert f'href="{SCENE_DAY}/{SCENE_ID}_truecolor.png"'.encode() in page
     assert first["index.html"]["type"].startswith("text/html")
 
     landed = xcom(dag_run, "upload_bands")

@@ -1,4 +1,4 @@
-"""Landing and publishing (landsat_pipeline/landing.py, publishing.py) on a local bucket.
+"""Publishing (landsat_pipeline/publishing.py) on a local bucket (landing: test_landing.py).
 
 Product sets are made by hand (a few bytes per "product" and a STAC item listing their
 checksums, as landsat_ops.render writes them), so no rendering is needed here; the DAG tests
@@ -7,20 +7,16 @@ in tests/dags run the real render against S3.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
 
 import landsat_ops
-from landsat_ops.products import expected_asset_keys
+from landsat_ops.products import asset_key, product_files
 from landsat_ops.storage import open_store
-from landsat_pipeline.errors import LandingError, PublishError
-from landsat_pipeline.landing import land_scene, landed_name
+from landsat_pipeline.errors import PublishError
 from landsat_pipeline.publishing import publish_scene, published_status
 
 PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
@@ -40,9 +36,8 @@ def stage(store, scene: dict, *, payload: str = "v1") -> dict:
     """Write a staged product set and its item, like a render does."""
     sid = scene["scene_id"]
     assets = {}
-    for key in sorted(expected_asset_keys(PRODUCTS)):
-        product, ext = key.rsplit("_", 1)
-        name = f"{sid}_{product}.{ext}"
+    for name in product_files(sid, PRODUCTS)[:-1]:  # the item comes last
+        key = asset_key(name, sid)
         data = f"{payload} {name}".encode()
         store.write_bytes(f"staging/{sid}/{name}", data)
         assets[key] = {
@@ -92,16 +87,12 @@ def test_publish_moves_the_set_and_builds_catalog_and_gallery(store):
     sid = first["scene_id"]
     prefix = "published/226/010/2024-06-28"
     assert sorted(store.list(prefix)) == sorted(
-        [f"{prefix}/{sid}.json"]
-        + [
-            f"{prefix}/{sid}_{k.rsplit('_', 1)[0]}.{k.rsplit('_', 1)[1]}"
-            for k in expected_asset_keys(PRODUCTS)
-        ]
+        f"{prefix}/{name}" for name in product_files(sid, PRODUCTS)
     )
     assert store.list("staging/") == []
     assert not (Path(store.root) / "staging" / sid).exists()
     assert result["item_uri"] == store.uri(f"{prefix}/{sid}.json")
-    assert len(result["copied"]) == 8 and result["unchanged"] == []
+    assert len(result["copied"]) == len(product_files(sid)) and result["unchanged"] == []
 
     item = json.loads(store.read_bytes(f"{prefix}/{sid}.json"))
     assert item["collection"] == "landsat-p226-r010"
@@ -120,10 +111,18 @@ def test_publish_moves_the_set_and_builds_catalog_and_gallery(store):
     assert [link["href"] for link in catalog["links"] if link["rel"] == "child"] == [
         "./published/226/010/collection.json"
     ]
+    # The root gallery: a card per path/row (issue 11: its cost does not grow with the scenes).
     gallery = store.read_bytes("index.html").decode()
-    assert f'<img src="published/226/010/2024-06-28/{sid}_truecolor.png"' in gallery
-    assert "cloud 12 %" in gallery or "cloud 13 %" in gallery
-    assert 'href="catalog.json"' in gallery
+    thumbnail = items[0].get("landsat_ops:thumbnail", f"./2024-06-28/{sid}_truecolor.png")
+    assert f'<img src="published/226/010/{thumbnail.removeprefix("./")}"' in gallery
+    assert "1 scene in 1 path/rows" in gallery and 'href="catalog.json"' in gallery
+    assert 'href="published/226/010/index.html"' in gallery
+    # The path/row's page: a card per scene, with its previews, COGs and item.
+    page = store.read_bytes("published/226/010/index.html").decode()
+    assert "cloud 12 %" in page or "cloud 13 %" in page
+    assert f'href="2024-06-28/{sid}_truecolor.tif"' in page
+    assert f'href="2024-06-28/{sid}.json"' in page
+    assert 'href="2024.html"' in page and store.exists("published/226/010/2024.html")
 
 
 def test_republishing_replaces_never_duplicates_and_changes_nothing(store, tmp_path):
@@ -156,8 +155,8 @@ def test_a_changed_render_replaces_the_published_products(store):
     publish_scene(store, first, title="t")
     stage(store, first, payload="v2")
     result = publish_scene(store, first, title="t")
-    assert len(result["copied"]) == 8
     sid = first["scene_id"]
+    assert len(result["copied"]) == len(product_files(sid))
     data = store.read_bytes(f"published/226/010/2024-06-28/{sid}_ndvi.tif")
     assert data.startswith(b"v2 ")
     collection = json.loads(store.read_bytes("published/226/010/collection.json"))
@@ -175,7 +174,8 @@ def test_products_dropped_from_the_config_are_unpublished(store):
     store.write_bytes(f"staging/{sid}/{sid}.json", json.dumps(item).encode())
     publish_scene(store, first, title="t")
     names = [key.rsplit("/", 1)[-1] for key in store.list("published/226/010/2024-06-28/")]
-    assert f"{sid}_ndvi.tif" not in names and f"{sid}_ndvi.png" in names and len(names) == 7
+    assert f"{sid}_ndvi.tif" not in names and f"{sid}_ndvi.png" in names
+    assert len(names) == len(product_files(sid)) - 1
 
 
 def test_an_incomplete_staged_set_publishes_nothing(store):
@@ -212,86 +212,3 @@ def test_published_status(store):
     store.write_bytes(f"published/226/010/2024-06-28/{sid}_truecolor.png", b"changed")
     done, why = published_status(store, first, products=PRODUCTS, percentiles=(2.0, 98.0))
     assert not done and "does not match the item's checksum" in why
-
-
-# --------------------------------------------------------------------------------------------
-# Landing
-# --------------------------------------------------------------------------------------------
-
-SID = "LC08_L1TP_226010_20240628_20240708_02_T1"
-ASSETS = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "QA", "MTL"]
-
-
-def source_files(folder: Path) -> dict[str, str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    assets = {}
-    for key in ASSETS:
-        name = f"{SID}_{'QA_PIXEL' if key == 'QA' else key}.{'txt' if key == 'MTL' else 'TIF'}"
-        (folder / name).write_bytes(f"{key} data".encode() * 100)
-        assets[key] = str(folder / name)
-    return assets
-
-
-def test_land_local_files_then_again_skips_all(store, tmp_path):
-    assets = source_files(tmp_path / "source")
-    result = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert len(result["uploaded"]) == 8 and result["skipped"] == []
-    assert result["landing_uri"] == store.uri(f"landing/{SID}")
-    landed = store.list(f"landing/{SID}/")
-    assert len(landed) == 8 and not any("_B6." in key for key in landed)
-    assert f"landing/{SID}/{SID}_QA_PIXEL.TIF" in landed
-    again = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert again["uploaded"] == [] and len(again["skipped"]) == 8
-
-
-@pytest.fixture
-def http_root(tmp_path):
-    root = tmp_path / "www"
-    root.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-def test_land_from_http_and_a_clear_error_on_404(store, http_root):
-    root, url = http_root
-    local = source_files(root / "scene")
-    assets = {key: f"{url}/scene/{Path(path).name}?token=secret" for key, path in local.items()}
-    result = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert len(result["uploaded"]) == 8
-    data = store.read_bytes(f"landing/{SID}/{SID}_B4.TIF")
-    assert data == Path(local["B4"]).read_bytes()
-
-    assets["B4"] = f"{url}/scene/missing.TIF?token=secret"
-    with pytest.raises(LandingError) as error:
-        land_scene({"scene_id": SID, "assets": assets}, store)
-    assert f"{url}/scene/missing.TIF: download failed (HTTP 404 File not found)" in str(error.value)
-    assert "secret" not in str(error.value)
-
-
-def test_missing_assets_are_named(store):
-    with pytest.raises(LandingError, match=r"has no B7, QA asset"):
-        land_scene(
-            {"scene_id": SID, "assets": {k: "/x" for k in ASSETS if k not in ("B7", "QA")}}, store
-        )
-
-
-@pytest.mark.parametrize(
-    ("key", "href", "expected"),
-    [
-        ("B4", f"/data/{SID}_B4.TIF", f"{SID}_B4.TIF"),
-        ("B4", f"https://host/x/{SID}_SR_B4.TIF?sig=1", f"{SID}_SR_B4.TIF"),
-        ("QA", "https://host/x/qa_pixel.tif", f"{SID}_QA_PIXEL.tif"),
-        ("MTL", "s3://bucket/x/metadata", f"{SID}_MTL.txt"),
-    ],
-)
-def test_landed_names(key, href, expected):
-    assert landed_name(SID, key, href) == expected
