@@ -222,6 +222,15 @@ Cloud limit {report["max_cloud_cover"]:g} %. <a href="gaps.json">gaps.json</a>,
 """
 
 
+def _linked(store, report: GapReport) -> bool:
+    """Whether the path/row's collection links its gap report already."""
+    key = collection_key(report["path"], report["row"])
+    if not store.exists(key):
+        return False
+    collection = json.loads(store.read_bytes(key))
+    return any(link.get("href") == "./gaps.html" for link in collection.get("links", []))
+
+
 def write_gap_report(store, report: GapReport) -> dict[str, str]:
     """Write ``gaps.json`` and ``gaps.html`` of the report's path/row when they changed."""
     from landsat_pipeline.publishing import write_if_changed
@@ -232,6 +241,12 @@ def write_gap_report(store, report: GapReport) -> dict[str, str]:
     wrote_html = write_if_changed(
         store, keys["html"], gap_report_html(report).encode(), "text/html; charset=utf-8"
     )
+    if wrote_json or wrote_html or not _linked(store, report):
+        from landsat_pipeline.publishing import update_catalogs
+
+        update_catalogs(
+            store, report["path"], report["row"], title=report["title"], gap_report=True
+        )
     log.info(
         "Gap report of %03d/%03d: %s (%s)",
         report["path"],

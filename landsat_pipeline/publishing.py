@@ -350,7 +350,17 @@ def _links_of(document: Mapping | None, rel: str) -> list[dict]:
     return [dict(link) for link in (document or {}).get("links", []) if link.get("rel") == rel]
 
 
-def _collection_document(path: int, row: int, title: str, items: list[dict]) -> dict:
+GAPS_LINK = {
+    "rel": "related",
+    "href": "./gaps.html",
+    "type": "text/html",
+    "title": "Gap report: every overpass and what became of it",
+}
+
+
+def _collection_document(
+    path: int, row: int, title: str, items: list[dict], *, gaps: bool = False
+) -> dict:
     """The path/row's STAC collection from its item links (newest first)."""
     items = sorted(items, key=lambda link: (link.get("datetime") or "", link["title"]))[::-1]
     times = [link["datetime"] for link in items if link.get("datetime")]
@@ -391,6 +401,7 @@ def _collection_document(path: int, row: int, title: str, items: list[dict]) -> 
                 "type": "text/html",
                 "title": "Gallery of this path/row",
             },
+            *([GAPS_LINK] if gaps else []),
             *items,
         ],
     }
@@ -427,7 +438,13 @@ def _child_link(key: str, collection: Mapping) -> dict:
     thumbnail = latest.get("landsat_ops:thumbnail") or previews.get("truecolor")
     if thumbnail:
         link["landsat_ops:thumbnail"] = _join(key.rsplit("/", 1)[0], thumbnail)
+    if _has_gaps(collection):
+        link["landsat_ops:gaps"] = _join(key.rsplit("/", 1)[0], GAPS_LINK["href"])
     return link
+
+
+def _has_gaps(collection: Mapping | None) -> bool:
+    return any(link.get("href") == GAPS_LINK["href"] for link in _links_of(collection, "related"))
 
 
 def _json_update(build: Callable[[dict | None], dict]) -> Callable[[bytes | None], bytes]:
@@ -451,6 +468,7 @@ def update_catalogs(
     title: str,
     item: Mapping[str, Any] | None = None,
     date: str | None = None,
+    gap_report: bool = False,
 ) -> CatalogUris:
     """Add one published item to its collection, the root catalog and the gallery pages.
 
@@ -459,24 +477,33 @@ def update_catalogs(
     (each with :meth:`~landsat_ops.storage.Store.update`, so concurrent publishers of other
     scenes or path/rows never drop each other's entries), nothing is listed. Without
     ``item`` the path/row's collection is rebuilt from every published item (a repair, or
-    after items were written by hand: O(scenes) reads).
+    after items were written by hand: O(scenes) reads). ``gap_report``: the path/row's gap
+    report was written (:mod:`landsat_pipeline.gaps`): link it from the collection and the
+    gallery pages.
     """
     key = collection_key(path, row)
-    if item is not None:
+    if gap_report:
+
+        def build(current: dict | None) -> dict:
+            return _collection_document(path, row, title, _links_of(current, "item"), gaps=True)
+
+    elif item is not None:
         new_link = _item_link(item, date or scene_date(item["properties"]["datetime"]))
 
         def with_item(current: dict | None) -> dict:
             items = [
                 link for link in _links_of(current, "item") if link["href"] != new_link["href"]
             ]
-            return _collection_document(path, row, title, [*items, new_link])
+            return _collection_document(
+                path, row, title, [*items, new_link], gaps=_has_gaps(current)
+            )
 
         build = with_item
     else:
         items = _published_item_links(store, path, row)
 
         def build(current: dict | None) -> dict:
-            return _collection_document(path, row, title, items)
+            return _collection_document(path, row, title, items, gaps=_has_gaps(current))
 
     holder: dict[str, dict] = {}
 
@@ -571,9 +598,13 @@ def gallery_html(catalog: Mapping) -> str:
             f"<figure>{image}<figcaption><b>{html.escape(child['title'])}</b><br>"
             f"{_scenes(count)}" + (f", latest {html.escape(latest)}" if latest else "") + "<br>"
             f'<a href="{html.escape(base)}/index.html">scenes</a> '
-            f'<a href="{html.escape(child["href"].removeprefix("./"))}">collection.json</a> '
-            f'<a href="{html.escape(base)}/gaps.html">gap report</a>'
-            "</figcaption></figure>"
+            f'<a href="{html.escape(child["href"].removeprefix("./"))}">collection.json</a>'
+            + (
+                f' <a href="{html.escape(child["landsat_ops:gaps"])}">gap report</a>'
+                if child.get("landsat_ops:gaps")
+                else ""
+            )
+            + "</figcaption></figure>"
         )
     total = sum(child.get("landsat_ops:scenes", 0) for child in _links_of(catalog, "child"))
     body = (
@@ -632,8 +663,9 @@ def path_row_pages(key: str, collection: Mapping) -> dict[str, str]:
     )
     front = (
         f'<p><a href="../../../index.html">all path/rows</a> · {_scenes(len(items))} · '
-        f'<a href="collection.json">collection.json</a> · <a href="gaps.html">gap report</a>'
-        f"</p>\n<p>By year: {nav}</p>\n<h2>Newest</h2>\n"
+        '<a href="collection.json">collection.json</a>'
+        + (' · <a href="gaps.html">gap report</a>' if _has_gaps(collection) else "")
+        + f"</p>\n<p>By year: {nav}</p>\n<h2>Newest</h2>\n"
         '<div class="grid">\n' + "\n".join(_card(link) for link in items[:_RECENT]) + "\n</div>"
     )
     pages = {f"{base}/index.html": _page(title, front)}

@@ -1,0 +1,153 @@
+"""The published catalog and gallery as their users meet them.
+
+* The collection and the root catalog validate against the official STAC 1.1 schemas stored
+  in tests/stac_schemas (no network).
+* Headless Chromium (Debian's ``chromium``) opens the gallery from a local HTTP server on
+  127.0.0.1: every thumbnail the pages show is fetched with HTTP 200, every link on them
+  resolves, and a screenshot of each page is taken in the test's temp folder. Skipped with the
+  reason where Chromium is not installed (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import functools
+import html.parser
+import http.server
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from stac_schemas.validate import validate
+from test_publishing import scene, stage
+
+from landsat_ops.raster.png import write_png
+from landsat_ops.storage import open_store
+from landsat_pipeline.publishing import publish_scene
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def bucket(tmp_path) -> Path:
+    """Three scenes over two years of one path/row and one of another, published."""
+    store = open_store(tmp_path / "bucket")
+    scenes = [
+        scene("2023-08-11", "20230821"),
+        scene("2024-06-28", "20240708"),
+        scene("2024-07-14", "20240724"),
+        {**scene("2024-07-14", "20240724"), "path": 16, "row": 37,
+         "scene_id": "LC08_L1TP_016037_20240714_20240724_02_T1"},
+    ]  # fmt: skip
+    rgba = np.zeros((32, 48, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 200, 255
+    for one in scenes:
+        item = stage(store, one)
+        sid = one["scene_id"]
+        for asset in item["assets"].values():  # real PNGs where the pages show images
+            name = asset["href"].removeprefix("./")
+            if name.endswith(".png"):
+                write_png(rgba, Path(store.root) / "staging" / sid / name)
+                data = (Path(store.root) / "staging" / sid / name).read_bytes()
+                import hashlib
+
+                asset["file:checksum"] = "1220" + hashlib.sha256(data).hexdigest()
+        store.write_bytes(f"staging/{sid}/{sid}.json", json.dumps(item).encode())
+        publish_scene(store, one, title="Fjord" if one["path"] == 226 else "Carolinas")
+    return Path(store.root)
+
+
+def test_collection_and_catalog_are_valid_stac(bucket):
+    collection = json.loads((bucket / "published/226/010/collection.json").read_text())
+    validate(collection)
+    validate(json.loads((bucket / "catalog.json").read_text()))
+    assert {link["rel"] for link in collection["links"]} >= {"license", "root", "item"}
+    assert [p["name"] for p in collection["providers"]] == ["USGS", "landsat-ops"]
+    assert collection["summaries"]["eo:cloud_cover"] == {"minimum": 12.5, "maximum": 12.5}
+    assert set(collection["item_assets"]) >= {"truecolor_tif", "ndvi_tif", "histograms_png"}
+    assert collection["extent"]["temporal"]["interval"] == [
+        ["2023-08-11T13:21:19Z", "2024-07-14T13:21:19Z"]
+    ]
+
+
+def test_gallery_pages_read_well(bucket):
+    root = (bucket / "index.html").read_text()
+    assert "4 scenes in 2 path/rows" in root
+    assert "3 scenes, latest 2024-07-14" in root and "1 scene, latest 2024-07-14" in root
+    page = (bucket / "published/226/010/index.html").read_text()
+    assert 'href="2023.html">2023</a> (1)' in page and 'href="2024.html">2024</a> (2)' in page
+    assert (bucket / "published/226/010/2023.html").read_text().count("<figure>") == 1
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.links = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs["src"])
+        elif tag == "a":
+            self.links.append(attrs["href"])
+
+
+class _Recorder(http.server.SimpleHTTPRequestHandler):
+    served: list[tuple[str, int]]
+
+    def log_request(self, code="-", size="-"):
+        self.served.append((self.path, int(code)))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+@pytest.mark.parametrize("page", ["index.html", "published/226/010/index.html"])
+def test_the_gallery_in_a_browser(bucket, tmp_path, page):
+    served: list[tuple[str, int]] = []
+    handler = type("Handler", (_Recorder,), {"served": served})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(bucket))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    shot = tmp_path / "gallery.png"
+    try:
+        result = subprocess.run(
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--window-size=1280,900",
+                "--virtual-time-budget=5000",
+                f"--screenshot={shot}",
+                base + page,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.shutdown()
+    assert shot.is_file() and shot.stat().st_size > 5000, result.stderr[-2000:]
+
+    parsed = _Links()
+    parsed.feed((bucket / page).read_text())
+    folder = page.rsplit("/", 1)[0] + "/" if "/" in page else ""
+    fetched = {path for path, code in served if code == 200}
+    assert parsed.images, "the page shows no thumbnails"
+    for src in parsed.images:  # Chromium fetched every thumbnail (lazy ones are in view)
+        assert f"/{folder}{src}" in fetched, src
+    for href in parsed.links:  # every link resolves to a file of the bucket
+        assert (bucket / folder / href).resolve().is_file(), href
