@@ -262,11 +262,7 @@ class S3Store(Store):
         self.prefix = prefix.strip("/")
         self.root = join(f"s3://{self.bucket}", self.prefix)
         self.max_concurrency = max_concurrency
-        if client is None:
-            import boto3
-
-            client = boto3.client("s3")
-        self.client = client
+        self.client = client if client is not None else s3_client()
 
     def _key(self, key: str) -> str:
         return join(self.prefix, key) if self.prefix else key.strip("/")
@@ -436,6 +432,44 @@ class S3Store(Store):
         raise StorageError(
             f"{self.uri(key)}: cannot update: {attempts} concurrent writers in a row changed it"
         )
+
+
+S3_CONNECT_TIMEOUT = 10.0
+"""Seconds to open a connection to the S3 endpoint (``LANDSAT_OPS_S3_CONNECT_TIMEOUT``)."""
+S3_READ_TIMEOUT = 60.0
+"""Seconds a response may stall before the request is retried (``LANDSAT_OPS_S3_READ_TIMEOUT``)."""
+S3_MAX_ATTEMPTS = 5
+"""Attempts per request, with botocore's standard retry mode (``LANDSAT_OPS_S3_MAX_ATTEMPTS``)."""
+
+
+def s3_client():
+    """A boto3 S3 client with bounded timeouts and retries.
+
+    boto3's defaults let a silent endpoint (accepting connections, never answering) hang a
+    render for a quarter of an hour; here a stalled request fails after at most
+    ``attempts x (connect + read timeout)``, with one clear error. Credentials, region and
+    endpoint come from the standard AWS chain (``AWS_ENDPOINT_URL`` for S3-compatible
+    stores). The environment variables above override the bounds.
+    """
+    import boto3
+    from botocore.config import Config
+
+    def number(name: str, default: float) -> float:
+        value = os.environ.get(name)
+        try:
+            return float(value) if value else default
+        except ValueError:
+            raise StorageError(f"{name}: expected a number of seconds, got {value!r}") from None
+
+    config = Config(
+        connect_timeout=number("LANDSAT_OPS_S3_CONNECT_TIMEOUT", S3_CONNECT_TIMEOUT),
+        read_timeout=number("LANDSAT_OPS_S3_READ_TIMEOUT", S3_READ_TIMEOUT),
+        retries={
+            "mode": "standard",
+            "max_attempts": int(number("LANDSAT_OPS_S3_MAX_ATTEMPTS", S3_MAX_ATTEMPTS)),
+        },
+    )
+    return boto3.client("s3", config=config)
 
 
 def _hidden(name: str) -> bool:
