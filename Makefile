@@ -6,10 +6,12 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 export AIRFLOW_HOME := $(CURDIR)/.airflow
 export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
+export LANDSAT_OPS_ROOT := $(CURDIR)
 export UV_COMPILE_BYTECODE := 1
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo report test test-fast bench lint airflow airflow-init clean
+.PHONY: install demo report test test-fast bench lint airflow airflow-init cluster cluster-stop \
+	cluster-status clean
 
 install: $(VENV)/.installed
 
@@ -42,26 +44,33 @@ report: install airflow-init
 # the UI password) made once, the SQLite database migrated, the pools of dags/config/pools.json.
 airflow-init: install
 	mkdir -p $(AIRFLOW_HOME)
-	cd $(AIRFLOW_HOME) && umask 077 && \
-	  { test -s fernet.key || $(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > fernet.key; } && \
-	  { test -s jwt.secret || $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))' > jwt.secret; } && \
-	  { test -s simple_auth_manager_passwords.json.generated || $(BIN)/python -c 'import json, secrets; print(json.dumps({"admin": secrets.token_urlsafe(12)}))' > simple_auth_manager_passwords.json.generated; }
+	$(BIN)/python -m cluster secrets
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || { tail -20 $(AIRFLOW_HOME)/db-migrate.log; exit 1; }
 	$(BIN)/airflow pools import dags/config/pools.json 2>&1 | grep -v -i warning | tail -1
 
-# Airflow in the foreground (scheduler, dag processor, triggerer, API server + UI) on
-# 127.0.0.1:8080 with the landsat DAGs. Stop it with Ctrl-C: the wrapper passes it on to
-# `airflow standalone` alone, which stops its components in order (a Ctrl-C sent to all of
-# them at once, as a terminal does, leaves Airflow 3.3's executor workers hanging).
-FOREGROUND := import signal, subprocess, sys; \
-  p = subprocess.Popen(sys.argv[1:], start_new_session=True); \
-  [signal.signal(s, lambda *_: p.send_signal(signal.SIGINT)) for s in (signal.SIGINT, signal.SIGTERM)]; \
-  sys.exit(p.wait())
-
+# Airflow in the foreground (scheduler, dag processor, triggerer, API server + UI) with the
+# landsat DAGs, on PostgreSQL (the pip-packaged server of the cluster extra, data in
+# .airflow/cluster/postgres, 127.0.0.1:54329): SQLite cannot take concurrent backfill creation.
+# Prints the real address (AIRFLOW__API__PORT or [api] port of airflow.cfg) and the login. Stop
+# it with Ctrl-C or SIGTERM: cluster/components.py passes either on as one SIGINT to `airflow
+# standalone` alone, which stops its components in order, then stops PostgreSQL.
 airflow: airflow-init
-	@echo "Airflow UI: http://127.0.0.1:8080  login: admin  password: $$($(BIN)/python -c 'import json; print(json.load(open("$(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated"))["admin"])') (in .airflow/simple_auth_manager_passwords.json.generated)"
-	@echo "DAGs start paused: unpause landsat_p226_r010 in the UI (or: .venv/bin/airflow dags unpause landsat_p226_r010)."
-	PATH=$(BIN):$$PATH $(BIN)/python -c '$(FOREGROUND)' $(BIN)/airflow standalone
+	$(BIN)/python -m cluster standalone
+
+# The distributed engine on this machine: PostgreSQL, Redis, a moto S3 bucket, the api-server
+# (127.0.0.1:8080), scheduler, dag-processor, triggerer and two Celery workers
+# (CeleryExecutor; renders on the `render` queue). Returns once healthy; make cluster-stop.
+cluster: airflow-init
+	@test -s demo-output/catalog/catalog.json || $(BIN)/python -c 'import landsat_demo.__main__ as d; \
+	  from landsat_demo.synthetic import make_catalog; \
+	  make_catalog("demo-output/catalog", start=d.START, end=d.END, width=d.SIZE, height=d.SIZE)'
+	$(BIN)/python -m cluster up
+
+cluster-stop: install
+	$(BIN)/python -m cluster down
+
+cluster-status: install
+	$(BIN)/python -m cluster status
 
 # Every test. pytest exits 5 when it collected nothing: that fails here like any other error.
 test: install
@@ -71,7 +80,7 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not integration" tests
 
-LINTED := landsat_ops landsat_pipeline landsat_demo plugins dags tests bench
+LINTED := landsat_ops landsat_pipeline landsat_demo plugins dags tests bench cluster
 lint: install
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
@@ -80,4 +89,5 @@ bench: install
 	$(BIN)/python bench/bench_render.py
 
 clean:
+	-test -d .airflow/cluster && $(BIN)/python -m cluster down
 	rm -rf $(VENV) .airflow build *.egg-info

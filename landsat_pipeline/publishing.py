@@ -526,7 +526,10 @@ def update_catalogs(
     written |= store.update(CATALOG_KEY, _json_update(with_child), "application/json")
     pages = {
         GALLERY_KEY: gallery_html(holder["catalog"]),
-        **path_row_pages(key, collection),
+        # Publishing one scene changes its year's page only; a rebuild writes every year.
+        **path_row_pages(
+            key, collection, years=None if item is None else {new_link["datetime"][:4]}
+        ),
     }
     for page_key, page in pages.items():
         written |= write_if_changed(store, page_key, page.encode(), "text/html; charset=utf-8")
@@ -646,20 +649,23 @@ def _card(link: Mapping, prefix: str = "") -> str:
     )
 
 
-def path_row_pages(key: str, collection: Mapping) -> dict[str, str]:
+def path_row_pages(
+    key: str, collection: Mapping, *, years: set[str] | None = None
+) -> dict[str, str]:
     """A path/row's gallery: ``index.html`` (the newest scenes) and one page per year.
 
-    Publishing a scene rewrites its year's page and the front page only; they derive from
-    the collection already in hand.
+    ``years`` limits the year pages made (publishing a scene rewrites its year's page and the
+    front page only); they derive from the collection already in hand.
     """
     base = key.rsplit("/", 1)[0]
     items = _links_of(collection, "item")
-    years: dict[str, list[dict]] = {}
+    by_year: dict[str, list[dict]] = {}
     for link in items:
-        years.setdefault(str(link.get("datetime") or "")[:4] or "undated", []).append(link)
+        by_year.setdefault(str(link.get("datetime") or "")[:4] or "undated", []).append(link)
     title = collection.get("title", key)
     nav = " ".join(
-        f'<a href="{year}.html">{year}</a> ({len(links)})' for year, links in sorted(years.items())
+        f'<a href="{year}.html">{year}</a> ({len(links)})'
+        for year, links in sorted(by_year.items())
     )
     front = (
         f'<p><a href="../../../index.html">all path/rows</a> · {_scenes(len(items))} · '
@@ -669,7 +675,9 @@ def path_row_pages(key: str, collection: Mapping) -> dict[str, str]:
         '<div class="grid">\n' + "\n".join(_card(link) for link in items[:_RECENT]) + "\n</div>"
     )
     pages = {f"{base}/index.html": _page(title, front)}
-    for year, links in years.items():
+    for year, links in by_year.items():
+        if years is not None and year not in years:
+            continue
         body = (
             f'<p><a href="index.html">newest</a> · {year}: {_scenes(len(links))}</p>\n'
             '<div class="grid">\n' + "\n".join(_card(link) for link in links) + "\n</div>"

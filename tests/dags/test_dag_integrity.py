@@ -170,7 +170,8 @@ def test_root_airflow_cfg_holds_no_secret_and_the_essentials():
     assert cfg["core"]["load_examples"] == "False"
     assert cfg["core"]["executor"] == "LocalExecutor"
     assert int(cfg["core"]["parallelism"]) <= 4
-    assert cfg["core"]["dags_folder"] == "${AIRFLOW_HOME}/../dags"
+    # The repository, not a path relative to AIRFLOW_HOME (issue 11: any Airflow home works).
+    assert cfg["core"]["dags_folder"] == "${LANDSAT_OPS_ROOT}/dags"
     assert cfg["database"]["sql_alchemy_conn"].startswith("sqlite:///")
     assert cfg["api"]["host"] == "127.0.0.1"
     for section, key in (("core", "fernet_key"), ("api_auth", "jwt_secret")):

@@ -1,0 +1,164 @@
+"""A real cluster for the tests: PostgreSQL, Redis, S3, Airflow's components, 2 Celery workers.
+
+Started once per session by the same code as ``make cluster`` (cluster/components.py), on free
+ports of 127.0.0.1, with its Airflow home, state and catalog in a temporary folder; stopped
+(every process, PostgreSQL last) and removed at the end. The pipeline config points at a small
+synthetic catalog of 226/010 with three scenes (2024-06-12, 06-28, 07-14): every other
+overpass of 2024 is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # the launcher package at the repository root
+    sys.path.insert(0, str(REPO))
+
+DAG_ID = "landsat_p226_r010"
+
+
+def _catalog_and_config(root: Path) -> Path:
+    import datetime
+
+    from landsat_demo.synthetic import make_catalog
+
+    catalog = make_catalog(
+        root / "catalog",
+        path=226,
+        row=10,
+        start=datetime.date(2024, 6, 1),
+        end=datetime.date(2024, 7, 20),
+        width=300,
+        height=300,
+    )
+    config = root / "areas.yaml"
+    area = {
+        "title": "Scoresby Sund (cluster test)",
+        "path_rows": [[226, 10]],
+        "max_cloud_cover": 100,
+        "preview_size": 128,
+        "wait_for_scene_hours": 2 / 3600,
+        "poke_interval_minutes": 1 / 60,
+        "retry_delay_minutes": 1 / 60,
+        "max_active_runs": 4,
+    }
+    document = {
+        "catalog": {"url": str(catalog), "collection": "landsat-c2-l1"},
+        "storage": {"root": "s3://landsat-cluster", "aws_conn_id": "aws_default"},
+        "areas": {"scoresby_sund": area},
+    }
+    config.write_text(json.dumps(document, indent=2))  # JSON is YAML
+    return config
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """The running cluster's Settings; skips when neither PostgreSQL nor Redis can be found."""
+    from cluster import components, postgres, redis_server
+    from cluster.processes import ClusterError, free_port
+
+    try:
+        postgres.binaries()
+        redis_server.binary()
+    except ClusterError as exc:
+        pytest.skip(f"cannot start the cluster's servers here: {exc}")
+    root = Path(tempfile.mkdtemp(prefix="landsat-cluster-tests-"))
+    root.chmod(0o755)  # PostgreSQL runs as nobody when the tests run as root
+    settings = components.Settings(
+        airflow_home=root / "home",
+        state=root / "state",
+        api_port=free_port(),
+        postgres_port=free_port(),
+        redis_port=free_port(),
+        s3_port=free_port(),
+        trigger_log_port=free_port(),
+        workers=(
+            components.Worker("worker1", free_port()),
+            components.Worker("worker2", free_port()),
+        ),
+        pipeline_config=_catalog_and_config(root),
+        extra_env={"AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(root / "home" / "logs")},
+    )
+    # The components inherit this environment: not the Airflow settings other test folders
+    # export (tests/dags/conftest.py), nor an AWS endpoint.
+    saved = dict(os.environ)
+    for name in list(os.environ):
+        if name.startswith(("AIRFLOW", "AWS_", "LANDSAT_")):
+            del os.environ[name]
+    try:
+        components.up(settings, timeout=300)
+    except BaseException:
+        components.down(settings)
+        _print_logs(settings)
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    yield settings
+    components.down(settings)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _print_logs(settings) -> None:
+    for log in sorted((settings.state / "logs").glob("*.log")):
+        print(f"==> {log} <==\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
+
+
+class Api:
+    """The REST API as the UI calls it: a JWT from /auth/token, then /api/v2/..."""
+
+    def __init__(self, settings):
+        from cluster import home
+
+        self.base = settings.url
+        body = {"username": home.USER, "password": home.password(settings.airflow_home)}
+        self.token = self.call("POST", "/auth/token", body, auth=False)["access_token"]
+
+    def call(self, method: str, path: str, body: dict | None = None, *, auth: bool = True):
+        headers = {"Content-Type": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self.token}"
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data, headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read()[:500]
+            raise AssertionError(f"{method} {path}: HTTP {exc.code}: {detail!r}") from None
+
+    def pages(self, path: str, key: str) -> list[dict]:
+        """Every entry of a paginated list endpoint (the API returns 100 at most per page)."""
+        entries: list[dict] = []
+        while True:
+            page = self.call("GET", f"{path}?limit=100&offset={len(entries)}")
+            entries += page[key]
+            if not page[key] or len(entries) >= page["total_entries"]:
+                return entries
+
+    def wait(self, what: str, done, *, timeout: float, every: float = 3.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = done()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what}: not done after {timeout:.0f} s")
+            time.sleep(every)
+
+
+@pytest.fixture(scope="session")
+def api(cluster) -> Api:
+    return Api(cluster)

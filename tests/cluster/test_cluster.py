@@ -1,0 +1,88 @@
+"""The distributed engine of `make cluster`, for real: PostgreSQL, Redis, Celery, REST backfill.
+
+A backfill created through the REST API (what the UI's Backfill dialog calls) over every 2024
+overpass of 226/010, against a catalog with three scenes, drains: every run succeeds, the three
+scenes are published (their renders on the ``render`` queue), every other run is skipped at
+``discover``, and the tasks ran on both Celery workers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+DAG_ID = "landsat_p226_r010"
+CATALOG_SCENES = 3  # tests/cluster/conftest.py: 2024-06-12, 06-28, 07-14
+
+
+def test_every_component_is_healthy_and_bound_to_loopback(cluster):
+    from cluster import components, processes
+
+    assert set(components.health(cluster).values()) == {"healthy"}
+    for worker in cluster.workers:
+        assert processes.read_pid(cluster.state, worker.name)
+    listening = _listening_addresses()
+    for port in (cluster.api_port, cluster.postgres_port, cluster.redis_port, cluster.s3_port):
+        assert listening.get(port) == {"127.0.0.1"}, f"port {port}: {listening.get(port)}"
+
+
+def test_a_year_of_backfill_through_the_rest_api_drains_on_both_workers(cluster, api):
+    api.call("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
+    body = {
+        "dag_id": DAG_ID,
+        "from_date": "2024-01-01T00:00:00Z",
+        "to_date": "2024-12-31T00:00:00Z",
+        "max_active_runs": 4,
+        "reprocess_behavior": "none",
+        "run_backwards": False,
+        "dag_run_conf": {},
+    }
+    planned = api.call("POST", "/api/v2/backfills/dry_run", body)["total_entries"]
+    assert planned >= 22  # one run per 16-day overpass of 2024
+    backfill = api.call("POST", "/api/v2/backfills", body)
+    api.wait(
+        "the backfill",
+        lambda: api.call("GET", f"/api/v2/backfills/{backfill['id']}")["completed_at"],
+        timeout=480,
+    )
+    runs = [
+        run
+        for run in api.pages(f"/api/v2/dags/{DAG_ID}/dagRuns", "dag_runs")
+        if run["run_type"] == "backfill"
+    ]
+    assert len(runs) == planned
+    assert {run["state"] for run in runs} == {"success"}, [
+        (r["dag_run_id"], r["state"]) for r in runs
+    ]
+
+    tis = api.pages(f"/api/v2/dags/{DAG_ID}/dagRuns/~/taskInstances", "task_instances")
+    by_run: dict[str, dict[str, dict]] = {}
+    for ti in tis:
+        by_run.setdefault(ti["dag_run_id"], {})[ti["task_id"]] = ti
+    published = set()
+    for run in runs:
+        tasks = by_run[run["dag_run_id"]]
+        if tasks["publish"]["state"] == "success":
+            assert tasks["render_local"]["state"] == "success"
+            assert tasks["render_local"]["queue"] == "render"
+            published.add(run["dag_run_id"])
+        else:
+            assert tasks["discover"]["state"] == "skipped", (run["dag_run_id"], tasks["discover"])
+            assert tasks["publish"]["state"] == "skipped"
+    assert len(published) == CATALOG_SCENES
+    hosts = {ti["hostname"].split("@")[0] for ti in tis if ti["hostname"]}
+    assert {"worker1", "worker2"} <= hosts
+
+
+def _listening_addresses() -> dict[int, set[str]]:
+    """Listening TCP sockets of this machine: port -> local addresses (from /proc/net/tcp)."""
+    out: dict[int, set[str]] = {}
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] != "0A":  # LISTEN
+            continue
+        address, port = fields[1].split(":")
+        ip = ".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0))
+        out.setdefault(int(port, 16), set()).add(ip)
+    return out
