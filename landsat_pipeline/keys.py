@@ -35,6 +35,7 @@ __all__ = [
     "PUBLISHED_PREFIX",
     "REPORT_TEMPLATE_KEY",
     "area_keys",
+    "checked_id",
     "collection_key",
     "ec2_render_status_key",
     "ec2_report_status_key",
@@ -71,17 +72,31 @@ ANALYTICS_FILES = {
 """File names of an area's analytics outputs, by role."""
 
 _ASSET_URI = re.compile(r"^landsat://published/p(?P<path>\d{3})_r(?P<row>\d{3})$")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def checked_id(scene_id: str) -> str:
+    """``scene_id`` when it is safe in a key: letters, digits, ``_ . -``; else ValueError.
+
+    IDs come from catalogs and Params: one like ``../../escape`` must never become a path or
+    an S3 key outside its prefix.
+    """
+    if not isinstance(scene_id, str) or not _SAFE_ID.match(scene_id) or ".." in scene_id:
+        raise ValueError(
+            f"scene ID {scene_id!r} cannot name a key (expected letters, digits, '_', '.', '-')"
+        )
+    return scene_id
 
 
 # -- scenes -----------------------------------------------------------------------------------
 def landing_prefix(scene_id: str) -> str:
     """Where a scene's bands are landed."""
-    return f"{LANDING_PREFIX}/{scene_id}"
+    return f"{LANDING_PREFIX}/{checked_id(scene_id)}"
 
 
 def staging_prefix(scene_id: str) -> str:
     """Where a render writes a scene's products before they are published."""
-    return f"{STAGING_PREFIX}/{scene_id}"
+    return f"{STAGING_PREFIX}/{checked_id(scene_id)}"
 
 
 def staging_item_key(scene_id: str) -> str:
@@ -112,7 +127,7 @@ def gaps_keys(path: int, row: int) -> dict[str, str]:
 
 def ec2_render_status_key(scene_id: str) -> str:
     """The key an EC2 render instance writes its exit code record to."""
-    return f"{EC2_RENDER_STATUS_PREFIX}/{scene_id}.json"
+    return f"{EC2_RENDER_STATUS_PREFIX}/{checked_id(scene_id)}.json"
 
 
 # -- assets -----------------------------------------------------------------------------------
