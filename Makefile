@@ -11,7 +11,7 @@ export UV_COMPILE_BYTECODE := 1
 export UV_NO_PROGRESS := 1
 
 .PHONY: install demo report test test-fast bench lint airflow airflow-init cluster cluster-stop \
-	cluster-status clean
+	cluster-status clean bench-scale
 
 install: $(VENV)/.installed
 
@@ -87,6 +87,13 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/bench_render.py
+
+# A region of 20 path/rows backfilled through the REST API on its own `make cluster` (free
+# ports, temporary home, stopped at the end); results to stdout and .bench/scale.json.
+# BENCH_SCALE_ARGS overrides the subset (python bench/bench_scale.py --help).
+BENCH_SCALE_ARGS ?=
+bench-scale: install
+	$(BIN)/python bench/bench_scale.py $(BENCH_SCALE_ARGS)
 
 clean:
 	-test -d .airflow/cluster && $(BIN)/python -m cluster down

@@ -7,6 +7,8 @@ each case as its own process and measures wall time and peak RSS (``wait4``):
 (a) decode bands 1,2,3,4,5,7 once with rasterio, single thread (bench/decode_bands.py)
 (b) ``landsat-ops render`` with the default products
 (c) the tutorial's whole-array true colour (bench/tutorial_truecolor.py)
+(d), (e) issue 13's costs (bench/bench_costs.py): the natural stretch against the linear one,
+    and average against nearest overviews, in CPU time and file size
 
 (a) and (b) alternate, ``--repeat`` times (3), and the best run of each counts; the ratio of
 each pair is printed too. Targets: (b) <= 1.5 x (a) and peak RSS of (b) <= 600 MB. Results go
@@ -123,6 +125,9 @@ def main() -> None:
     )
     if "c_over_b" in results:
         print(f"(c)/(b) = {results['c_over_b']:.2f}")
+
+    # Issue 13's costs: natural vs linear stretch, average vs nearest overviews.
+    subprocess.run([PY, str(ROOT / "bench" / "bench_costs.py"), str(scene)], check=True)
 
     # Issue 5's cases: point sampling on this scene, and 300 samplings through the mapped DAG.
     subprocess.run([PY, str(ROOT / "bench" / "bench_sample.py"), str(scene)], check=True)

@@ -5,8 +5,11 @@ pipeline's config, its publishing and its remote-render contract all import from
 
 For scene ``<ID>`` and product ``<p>`` the files are ``<ID>_<p>.tif`` (a COG) and/or
 ``<ID>_<p>.png`` (a preview or figure); the STAC item ``<ID>.json`` lists them as assets keyed
-``<p>_tif`` / ``<p>_png``. This module is pure Python (no numpy, no GDAL), so the DAG files may
-import it at parse time.
+``<p>_tif`` / ``<p>_png``. The true colour product also makes the item's small thumbnail,
+``<ID>_thumbnail.png`` (asset ``thumbnail``, role ``thumbnail``). The stretch modes of the
+colour composites (``natural``, ``linear``, manual ranges) are named and parametrised here
+too. This module is pure Python (no numpy, no GDAL), so the DAG files may import it at parse
+time.
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ __all__ = [
     "DEFAULT_PERCENTILES",
     "DEFAULT_PREVIEW_SIZE",
     "DEFAULT_PRODUCTS",
+    "DEFAULT_STRETCH",
+    "MIN_CLEAR_FRACTION",
+    "NATURAL_CURVE",
+    "NATURAL_PRODUCTS",
+    "STRETCHES",
+    "THUMBNAIL_FILE",
+    "THUMBNAIL_KEY",
     "DN_LEVELS",
     "MIN_PREVIEW_SIZE",
     "NDVI_BINS",
@@ -38,6 +48,7 @@ __all__ = [
     "PRODUCT_SUFFIXES",
     "asset_key",
     "expected_asset_keys",
+    "file_product",
     "item_name",
     "parse_products",
     "parse_ranges",
@@ -45,6 +56,7 @@ __all__ = [
     "validate_percentiles",
     "validate_preview_size",
     "validate_range",
+    "validate_stretch",
 ]
 
 PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
@@ -52,6 +64,23 @@ PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
 DEFAULT_PRODUCTS = PRODUCTS
 DEFAULT_PERCENTILES = (2.0, 98.0)
 """Each channel's stretch maps these percentiles of its valid pixels to 1..255."""
+STRETCHES = ("natural", "linear")
+"""Stretch modes of the colour composites (``--stretch``); ``--ranges`` replaces either.
+
+``natural``: each channel's cut-offs are the percentiles of the scene's *clear* pixels (QA
+band: fill, cloud and cloud shadow left out, so clouds saturate instead of darkening the
+land), then the :data:`NATURAL_CURVE` lifts the mid-tones. ``linear``: the percentiles of every
+valid pixel map linearly to 1..255 (the renderer's only mode before issue 13)."""
+DEFAULT_STRETCH = "natural"
+NATURAL_PRODUCTS = ("truecolor",)
+"""The composites the ``natural`` mode applies to; false colour (ice cyan, vegetation green)
+keeps the linear stretch over all valid pixels."""
+NATURAL_CURVE = {"type": "sigmoidal", "contrast": 6.0, "bias": 0.25}
+"""rio-color's sigmoidal contrast (as in its Landsat recipes, ``sigmoidal RGB 6 0.25``) applied
+after the linear stretch from the clear-pixel cut-offs."""
+MIN_CLEAR_FRACTION = 0.01
+"""Below this share of clear pixels among the valid ones (an overcast scene, or no QA band)
+the ``natural`` cut-offs come from every valid pixel; the curve still applies."""
 DEFAULT_PREVIEW_SIZE = 2048
 """Longest side of a PNG preview, in pixels (never upsampled)."""
 MIN_PREVIEW_SIZE = 16
@@ -86,6 +115,9 @@ OLI_BANDS = {
 """OLI band -> (STAC eo common name, centre wavelength and full width at half maximum in um)."""
 THUMBNAIL_SIZE = 256
 """Longest side of the STAC ``thumbnail`` asset (a small PNG of the true colour preview)."""
+THUMBNAIL_FILE = "thumbnail.png"
+THUMBNAIL_KEY = "thumbnail"
+"""``<ID>_thumbnail.png``, the STAC asset ``thumbnail``: made with the ``truecolor`` product."""
 
 ASSET_ROLES = {"tif": ["visual"], "ndvi_tif": ["data"], "png": ["overview"]}
 """STAC best-practices roles: the 8-bit COGs are the display products (``visual``), the NDVI
@@ -130,7 +162,7 @@ ASSET_TITLES = {
 
 def asset_roles(key: str) -> list[str]:
     """STAC roles of an asset key (``truecolor_tif`` -> ``["visual"]``); see :data:`ASSET_ROLES`."""
-    if key == "thumbnail":
+    if key == THUMBNAIL_KEY:
         return ["thumbnail"]
     return list(ASSET_ROLES.get(key) or ASSET_ROLES[key.rsplit("_", 1)[-1]])
 
@@ -221,6 +253,13 @@ def parse_ranges(text: str) -> list[tuple[float, float]]:
     return out
 
 
+def validate_stretch(stretch: object) -> str:
+    """Check a stretch mode: one of :data:`STRETCHES`."""
+    if stretch not in STRETCHES:
+        raise OptionError(f"stretch: expected one of {', '.join(STRETCHES)}, got {stretch!r}")
+    return str(stretch)
+
+
 def validate_preview_size(size: object) -> int:
     """Check a preview size: an integer of at least :data:`MIN_PREVIEW_SIZE` pixels."""
     if isinstance(size, bool) or not isinstance(size, int):
@@ -235,22 +274,35 @@ def item_name(scene_id: str) -> str:
     return f"{scene_id}.json"
 
 
+def _file_tails(product: str) -> list[str]:
+    """What follows ``<ID>_`` in the names of a product's files, in the order they are listed."""
+    tails = [f"{product}{suffix}" for suffix in PRODUCT_SUFFIXES[product]]
+    return [*tails, THUMBNAIL_FILE] if product == "truecolor" else tails
+
+
 def product_files(scene_id: str, products: Iterable[str] | str | None = None) -> list[str]:
     """File names a render of ``products`` writes (default: all); the STAC item comes last."""
     chosen = parse_products(products) if products is not None else PRODUCTS
-    names = [f"{scene_id}_{p}{suffix}" for p in chosen for suffix in PRODUCT_SUFFIXES[p]]
+    names = [f"{scene_id}_{tail}" for p in chosen for tail in _file_tails(p)]
     return [*names, item_name(scene_id)]
 
 
+def file_product(file_name: str, scene_id: str) -> str:
+    """The product a file belongs to: ``<ID>_thumbnail.png`` -> ``truecolor``."""
+    tail = file_name[len(scene_id) + 1 :]
+    for product in PRODUCTS:
+        if tail in _file_tails(product):
+            return product
+    raise ValueError(f"{file_name}: not a product file of {scene_id}")
+
+
 def asset_key(file_name: str, scene_id: str) -> str:
-    """STAC asset key of a product file: ``<ID>_truecolor.tif`` -> ``truecolor_tif``."""
-    return file_name[len(scene_id) + 1 :].replace(".", "_")
+    """STAC asset key of a product file: ``<ID>_truecolor.tif`` -> ``truecolor_tif``,
+    ``<ID>_thumbnail.png`` -> ``thumbnail``."""
+    tail = file_name[len(scene_id) + 1 :]
+    return THUMBNAIL_KEY if tail == THUMBNAIL_FILE else tail.replace(".", "_")
 
 
 def expected_asset_keys(products: Iterable[str]) -> set[str]:
-    """STAC asset keys a render of ``products`` writes (``truecolor_tif``, ...)."""
-    return {
-        f"{product}_{suffix.lstrip('.')}"
-        for product in products
-        for suffix in PRODUCT_SUFFIXES[product]
-    }
+    """STAC asset keys a render of ``products`` writes (``truecolor_tif``, ..., ``thumbnail``)."""
+    return {asset_key(f"X_{tail}", "X") for product in products for tail in _file_tails(product)}

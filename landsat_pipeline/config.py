@@ -145,7 +145,7 @@ _EC2_DEFAULTS: dict[str, Any] = {
     "log_stream_prefix": "ec2",
     "log_lines": 20,
     "tags": {},
-    "deferrable": False,
+    "deferrable": True,
 }
 _WORKER_TAG_KEY = "landsat-ops:role"  # landsat_pipeline.remote.WORKER_TAG, set on every instance
 _REMOTE_DOC = "docs/remote-backends.md"

@@ -54,6 +54,7 @@ def test_roles_follow_best_practices(rendered):
     assert roles["ndvi_tif"] == ["data"]
     for key in ("truecolor_png", "falsecolor_png", "ndvi_png", "histograms_png"):
         assert roles[key] == ["overview"]
+    assert roles["thumbnail"] == ["thumbnail"]  # what STAC Browser shows as the scene's image
     common = [b["eo:common_name"] for b in item["assets"]["truecolor_tif"]["bands"]]
     assert common == ["red", "green", "blue"]
 

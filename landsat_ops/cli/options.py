@@ -3,7 +3,7 @@
 * :func:`envvar`: every option can come from a ``LANDSAT_OPS_<OPTION>`` environment variable
   (how container tasks are configured).
 * :func:`products_option`, :func:`percentiles_option`, :func:`ranges_option`,
-  :func:`preview_size_option`: the render options, checked by the rules of
+  :func:`stretch_option`, :func:`preview_size_option`: the render options, checked by the rules of
   :mod:`landsat_ops.products`; a bad value is a usage error naming the option.
 * :func:`verbosity_options` (``-v``, ``-vv``, ``-q``) and :func:`configure_logging`: log
   records of landsat_ops go to stderr. Default: WARNING on a terminal (the progress line
@@ -25,7 +25,9 @@ from landsat_ops.products import (
     DEFAULT_PERCENTILES,
     DEFAULT_PREVIEW_SIZE,
     DEFAULT_PRODUCTS,
+    DEFAULT_STRETCH,
     MIN_PREVIEW_SIZE,
+    STRETCHES,
     parse_products,
     parse_ranges,
     validate_percentiles,
@@ -110,6 +112,20 @@ def ranges_option() -> Decorator:
         envvar=envvar("ranges"),
         callback=_ranges,
         help="Manual DN ranges R0:R1,G0:G1,B0:B1 instead of percentiles.",
+    )
+
+
+def stretch_option() -> Decorator:
+    """``--stretch natural|linear``: how the true colour's cut-offs and curve are chosen."""
+    return click.option(
+        "--stretch",
+        type=click.Choice(STRETCHES),
+        default=DEFAULT_STRETCH,
+        show_default=True,
+        envvar=envvar("stretch"),
+        help="True colour stretch: natural (percentiles of the clear pixels of the QA band, "
+        "then a sigmoidal curve; clouds saturate) or linear (percentiles of every valid "
+        "pixel, linear). False colour is always linear; --ranges replaces both.",
     )
 
 

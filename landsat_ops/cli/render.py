@@ -16,6 +16,7 @@ from landsat_ops.cli.options import (
     preview_size_option,
     products_option,
     ranges_option,
+    stretch_option,
 )
 from landsat_ops.cli.progress import Progress
 
@@ -32,6 +33,7 @@ __all__ = ["info", "render"]
     help="Destination folder or s3://bucket/prefix/.",
 )
 @products_option()
+@stretch_option()
 @percentiles_option()
 @ranges_option()
 @preview_size_option()
@@ -55,16 +57,19 @@ __all__ = ["info", "render"]
     default=None,
     help="Show progress on stderr (default: when stderr is a terminal).",
 )
-def render(scene, out, products, percentiles, ranges, preview_size, compression, workdir, progress):
+def render(
+    scene, out, products, stretch, percentiles, ranges, preview_size, compression, workdir, progress
+):
     """Render SCENE (a folder or s3:// prefix with <ID>_B<n>.TIF and the MTL) into --out.
 
-    Writes <ID>_truecolor.tif/.png, <ID>_falsecolor.tif/.png, <ID>_ndvi.tif/.png,
-    <ID>_histograms.png and <ID>.json (a STAC item with checksums), then prints a JSON
-    summary. Nothing appears in --out until every product is complete.
+    Writes <ID>_truecolor.tif/.png, <ID>_thumbnail.png, <ID>_falsecolor.tif/.png,
+    <ID>_ndvi.tif/.png, <ID>_histograms.png and <ID>.json (a STAC item with checksums), then
+    prints a JSON summary. Nothing appears in --out until every product is complete.
 
     \b
     Example:
         landsat-ops render ./LC08_L1TP_226010_20140820_20200911_02_T1 --out ./products
+        landsat-ops render scene/ --out out/ --stretch linear
         landsat-ops render scene/ --out out/ --ranges 5900:11000,6200:11000,7600:11000
     """
     import gc
@@ -83,6 +88,7 @@ def render(scene, out, products, percentiles, ranges, preview_size, compression,
             products=products,
             percentiles=percentiles,
             ranges=ranges,
+            stretch=stretch,
             preview_size=preview_size,
             compression=compression,
             progress=bar,

@@ -35,16 +35,18 @@ def gdal_env(**overrides) -> rasterio.Env:
 
 @contextlib.contextmanager
 def open_bands(
-    files: dict[int, Path], threads: int | str = "ALL_CPUS"
-) -> Iterator[dict[int, rasterio.DatasetReader]]:
+    files: dict[int | str, Path], threads: int | str = "ALL_CPUS"
+) -> Iterator[dict[int | str, rasterio.DatasetReader]]:
     """Open band files and check they share one grid (size, transform, CRS) and are uint16.
 
+    Keys are OLI band numbers, or a name for another file of the scene (``"QA"``).
     ``threads`` is GDAL's ``NUM_THREADS`` for decoding each dataset's blocks: 1 when the
     caller decodes in several threads of its own.
     """
-    opened: dict[int, rasterio.DatasetReader] = {}
+    opened: dict[int | str, rasterio.DatasetReader] = {}
     try:
-        for band, path in sorted(files.items()):
+        # Numbered bands first (the lowest is the reference grid), then named ones ("QA").
+        for band, path in sorted(files.items(), key=lambda kv: (isinstance(kv[0], str), kv[0])):
             try:
                 ds = rasterio.open(path, num_threads=str(threads))
             except RasterioError as exc:
@@ -58,7 +60,8 @@ def open_bands(
         for band, ds in opened.items():
             if (ds.width, ds.height) != (ref.width, ref.height) or not _same_grid(ds, ref):
                 raise RasterError(
-                    f"{ds.name}: band B{band} is not on the grid of B{reference_band} "
+                    f"{ds.name}: band {_label(band)} is not on the grid of "
+                    f"{_label(reference_band)} "
                     f"({ds.width}x{ds.height} {ds.crs} {tuple(ds.transform)[:6]} vs "
                     f"{ref.width}x{ref.height} {ref.crs} {tuple(ref.transform)[:6]})"
                 )
@@ -66,6 +69,10 @@ def open_bands(
     finally:
         for ds in opened.values():
             ds.close()
+
+
+def _label(band: int | str) -> str:
+    return f"B{band}" if isinstance(band, int) else str(band)
 
 
 def _same_grid(a, b) -> bool:

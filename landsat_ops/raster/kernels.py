@@ -6,7 +6,8 @@ minimum over channels and a multiply) into one loop over the strip, and releases
 (``nogil=True``), so the renderer's worker threads run them on every core at once.
 
 Their results are bit-identical to the numpy reference functions in :mod:`landsat_ops.raster.ops`
-(``dn_histogram``, ``stretch_lut`` + ``apply_lut``, ``ndvi_from_dn``); the tests check that.
+(``dn_histogram``, ``clear_dn_histogram``, ``stretch_lut`` / ``curve_lut`` / ``tutorial_lut``
++ ``apply_lut``, ``ndvi_from_dn``); the tests check that.
 Each kernel is compiled for one signature (C-contiguous arrays) when this module is imported,
 and cached on disk (numba's ``cache=True``: ``__pycache__`` next to this file, or
 ``NUMBA_CACHE_DIR``; the container image ships a warm cache), so only the first import on a
@@ -53,6 +54,20 @@ def histogram_u16(band, hist):  # pragma: no cover - compiled (checked against n
     for y in range(rows):
         for x in range(cols):
             hist[band[y, x]] += 1
+
+
+@_compiled("void(uint16[:, ::1], uint16[:, ::1], uint8[::1], int64[::1])")
+def histogram_clear_u16(band, qa, clear, hist):  # pragma: no cover - compiled
+    """Add the counts of the values of ``band`` whose QA pixel is clear (``clear[qa] != 0``).
+
+    ``clear`` is the 65536-entry table of :func:`landsat_ops.scene.qa.clear_lut`. Fill (0) is
+    counted too when its QA value is clear; the caller zeroes ``hist[0]``.
+    """
+    rows, cols = band.shape
+    for y in range(rows):
+        for x in range(cols):
+            if clear[qa[y, x]] != 0:
+                hist[band[y, x]] += 1
 
 
 @_compiled(

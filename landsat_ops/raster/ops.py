@@ -1,5 +1,11 @@
 """Pure numpy operations: histograms, percentile cut-offs, stretch tables, NDVI, colour maps.
 
+Three 8-bit stretch tables exist, one per stretch mode of :mod:`landsat_ops.products`:
+:func:`stretch_lut` (``linear``), :func:`curve_lut` (``natural``: linear, then rio-color's
+sigmoidal contrast, :func:`sigmoidal`) and :func:`tutorial_lut` (manual ``--ranges``: the
+tutorial's arithmetic). All keep DN 0 (fill) at 0 and every valid DN within 1..255, so the
+streaming kernels apply any of them the same way.
+
 Array in, array out, no I/O. The renderer streams a scene window by window through these
 functions, so each works on a window and the scene-wide state (the histograms) is small:
 a uint16 band's exact distribution is 65536 counts.
@@ -42,6 +48,15 @@ def dn_histogram(band: np.ndarray, scratch: np.ndarray | None = None) -> np.ndar
     return hist
 
 
+def clear_dn_histogram(band: np.ndarray, qa: np.ndarray, clear: np.ndarray) -> np.ndarray:
+    """:func:`dn_histogram` of the pixels whose QA value is clear (``clear[qa]`` non-zero).
+
+    ``clear`` is a 65536-entry table from :func:`landsat_ops.scene.qa.clear_lut`; fill (DN 0)
+    is never counted. The reference of :func:`landsat_ops.raster.kernels.histogram_clear_u16`.
+    """
+    return dn_histogram(np.ascontiguousarray(band[clear[qa] != 0]))
+
+
 def percentile_cutoffs(hist: np.ndarray, percentiles: Sequence[float]) -> tuple[float, float]:
     """Percentiles of the values a histogram counts, exactly as ``np.percentile`` computes them.
 
@@ -81,6 +96,61 @@ def stretch_lut(low: float, high: float) -> np.ndarray:
     dn = np.arange(DN_LEVELS, dtype=np.float64)
     scaled = 1.0 + (dn - low) * (254.0 / (high - low))
     lut = np.clip(np.rint(scaled), 1, 255).astype(np.uint8)
+    lut[0] = 0
+    return lut
+
+
+def sigmoidal(x: np.ndarray, contrast: float, bias: float) -> np.ndarray:
+    """Sigmoidal contrast of values in 0..1 (rio-color's ``sigmoidal``, ImageMagick's formula).
+
+    ``y = (s(x) - s(0)) / (s(1) - s(0))`` with the logistic ``s(x) = 1 / (1 + exp(contrast *
+    (bias - x)))``: 0 stays 0, 1 stays 1, the steepest slope lies at ``bias``; a bias below 0.5
+    brightens the mid-tones. ``contrast`` 0 is the identity.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if np.any((x < 0) | (x > 1)):
+        raise ValueError("sigmoidal expects values within 0..1")
+    if not 0 <= bias <= 1:
+        raise ValueError(f"sigmoidal bias must be within 0..1, got {bias}")
+    if contrast == 0:
+        return x.copy()
+
+    def s(v):
+        return 1.0 / (1.0 + np.exp(contrast * (bias - v)))
+
+    return (s(x) - s(0.0)) / (s(1.0) - s(0.0))
+
+
+def curve_lut(low: float, high: float, curve: dict) -> np.ndarray:
+    """Lookup table of the ``natural`` stretch: ``low..high`` -> 0..1, a curve, then 1..255.
+
+    ``curve`` is :data:`landsat_ops.products.NATURAL_CURVE` (``{"type": "sigmoidal",
+    "contrast": c, "bias": b}``); DN 0 (fill) maps to 0, DN at or below ``low`` to 1, DN at or
+    above ``high`` to 255 (clouds brighter than the clear pixels' high cut-off saturate).
+    """
+    validate_range(low, high)
+    if curve.get("type") != "sigmoidal":
+        raise OptionError(f"unknown stretch curve {curve!r} (expected type sigmoidal)")
+    dn = np.arange(DN_LEVELS, dtype=np.float64)
+    x = np.clip((dn - low) / (high - low), 0.0, 1.0)
+    y = sigmoidal(x, float(curve["contrast"]), float(curve["bias"]))
+    lut = np.clip(np.rint(1.0 + 254.0 * y), 1, 255).astype(np.uint8)
+    lut[0] = 0
+    return lut
+
+
+def tutorial_lut(low: float, high: float) -> np.ndarray:
+    """Lookup table of manual DN ranges: the "matplotlib in the cloud" tutorial's arithmetic.
+
+    The tutorial rescales ``(dn - low) / (high - low)`` in float64, clips to 0..1 and lets
+    matplotlib turn it into 8 bits (``(x * 255).astype(uint8)``, i.e. truncation). This table
+    gives exactly those values, except that DN 0 (fill) is 0, the no-data value, and a valid
+    pixel the tutorial would make 0 (DN at or below ``low``) is 1.
+    """
+    validate_range(low, high)
+    dn = np.arange(DN_LEVELS, dtype=np.float64)
+    x = np.clip((dn - low) / (high - low), 0, 1)
+    lut = np.maximum((x * 255).astype(np.uint8), 1)
     lut[0] = 0
     return lut
 

@@ -41,13 +41,16 @@ def fetch_scene(
     s3_client,
     progress: ProgressFn,
 ) -> SceneFiles:
-    """Find the scene's files; for ``s3://`` scenes download only the needed bands and MTL."""
+    """Find the scene's files; for ``s3://`` scenes download only the needed bands and MTL
+    (and the QA band, whose clear pixels set the natural true colour's cut-offs)."""
     needed = needed_bands(products)
     store, remote = locate_scene(scene, s3_client)
     remote.require(needed)
     if store is None:
         return remote
     wanted = [remote.bands[b].name for b in sorted(needed)]
+    if remote.qa is not None and needed & set(COMPOSITES["truecolor"]):
+        wanted.append(remote.qa.name)  # the natural true colour's clear pixels
     if remote.mtl is not None:
         wanted.append(remote.mtl.name)
     started = time.perf_counter()

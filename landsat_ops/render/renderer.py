@@ -5,15 +5,18 @@ Strips are shared between worker threads (one per core, each with its own GDAL h
 run compiled kernels (:mod:`landsat_ops.raster.kernels`, GIL released):
 
 1. *Scan*: every band a product needs is decoded once. Each strip adds to the band's exact
-   uint16 histogram (fill excluded), NDVI is computed (with its histogram) and written with
-   its overviews as raw float32, and the raw strip is spooled to a scratch file (a plain
-   copy: re-reading it costs no decoding).
-2. *Stretch*: cut-offs come from the whole-scene histograms (or from manual ranges); the
-   spooled strips go through 8-bit lookup tables into the composite's raw pixels and
+   uint16 histogram (fill excluded) and, for the ``natural`` true colour, to the histogram
+   of its clear pixels (the QA band's strip looked up in a clear/not-clear table); NDVI is
+   computed (with its histogram) and written with its overviews as raw float32, and the raw
+   strip is spooled to a scratch file (a plain copy: re-reading it costs no decoding).
+2. *Stretch*: cut-offs come from the whole-scene histograms (clear pixels for ``natural``,
+   every valid pixel for ``linear``) or from manual ranges; the spooled strips go through
+   8-bit lookup tables (a curve is just another table) into the composite's raw pixels and
    average overviews (no-data aware; NaN-aware for NDVI), written strip by strip.
 3. *Products*: GDAL encodes each product's raw pixels and overviews (described by a VRT) as a
    COG in its own threads, while the workers stretch the next composite; PNG previews are
-   read from the COGs' overviews; the histogram figure is drawn meanwhile.
+   read from the COGs' overviews (the true colour's also gives the small STAC thumbnail); the
+   histogram figure is drawn meanwhile.
 4. *Publish*: everything is complete in a private work folder before anything is copied to
    the destination; the STAC item, which lists the products with their checksums, goes last.
 """
@@ -39,27 +42,36 @@ from landsat_ops.products import (
     DEFAULT_PERCENTILES,
     DEFAULT_PREVIEW_SIZE,
     DEFAULT_PRODUCTS,
+    DEFAULT_STRETCH,
+    MIN_CLEAR_FRACTION,
+    NATURAL_CURVE,
+    NATURAL_PRODUCTS,
     NDVI_BINS,
     NDVI_COLORMAP,
     NDVI_RANGE,
     PRODUCTS,
+    THUMBNAIL_FILE,
+    THUMBNAIL_SIZE,
+    file_product,
     parse_products,
     parse_ranges,
     product_bands,
     validate_percentiles,
     validate_preview_size,
     validate_range,
+    validate_stretch,
 )
 from landsat_ops.raster import ops
 from landsat_ops.raster.bands import BLOCK, gdal_env, open_bands, read_window, strips
 from landsat_ops.raster.cog import COMPRESSIONS
-from landsat_ops.raster.png import read_preview, write_png
+from landsat_ops.raster.png import preview_shape, read_preview, write_png
 from landsat_ops.render.cog import RawRaster
 from landsat_ops.render.destination import check_destination, publish
 from landsat_ops.render.fetch import ProgressFn, fetch_scene, needed_bands
 from landsat_ops.render.scratch import pread, pwrite
 from landsat_ops.render.stac_item import build_item
 from landsat_ops.scene import Metadata, SceneFiles, read_mtl
+from landsat_ops.scene.qa import clear_lut
 from landsat_ops.scene.rescaling import NDVI_BANDS, ndvi_coefficients
 from landsat_ops.storage import open_store, sha256_file
 
@@ -75,21 +87,47 @@ WORKERS = min(
 
 @dataclass
 class Stretch:
-    """How the three channels of a composite were mapped to 8 bits."""
+    """How the three channels of a composite were mapped to 8 bits (``landsat_ops:stretch``).
+
+    ``mode`` is ``natural`` (percentiles of the clear pixels, then :attr:`curve`), ``linear``
+    (percentiles of every valid pixel, linear) or ``manual`` (given DN ranges, the tutorial's
+    arithmetic); ``method`` says where the cut-offs came from (``percentile`` or ``manual``).
+    ``pixels`` says which pixels the percentiles counted (``clear`` or ``valid``) and
+    ``clear_fraction`` the share of clear pixels among the valid ones (None without a QA band).
+    """
 
     method: str  # "percentile" or "manual"
     bands: tuple[int, int, int]
     cutoffs: list[tuple[float, float]]
     percentiles: tuple[float, float] | None = None
+    mode: str = "linear"
+    pixels: str | None = None
+    clear_fraction: float | None = None
+    curve: dict | None = None
+
+    def luts(self) -> list[np.ndarray]:
+        """The 8-bit lookup table of each channel."""
+        if self.mode == "manual":
+            return [ops.tutorial_lut(lo, hi) for lo, hi in self.cutoffs]
+        if self.curve is not None:
+            return [ops.curve_lut(lo, hi, self.curve) for lo, hi in self.cutoffs]
+        return [ops.stretch_lut(lo, hi) for lo, hi in self.cutoffs]
 
     def to_dict(self) -> dict:
         out = {
             "method": self.method,
+            "mode": self.mode,
             "bands": [f"B{b}" for b in self.bands],
             "cutoffs": [[round(lo, 3), round(hi, 3)] for lo, hi in self.cutoffs],
         }
         if self.percentiles is not None:
             out["percentiles"] = list(self.percentiles)
+        if self.pixels is not None:
+            out["pixels"] = self.pixels
+        if self.clear_fraction is not None:
+            out["clear_fraction"] = round(self.clear_fraction, 4)
+        if self.curve is not None:
+            out["curve"] = dict(self.curve)
         return out
 
 
@@ -115,6 +153,7 @@ def render_scene(
     progress: ProgressFn | None = None,
     s3_client=None,
     workdir: str | os.PathLike | None = None,
+    stretch: str = DEFAULT_STRETCH,
 ) -> RenderResult:
     """Render a scene folder (local or ``s3://``) into ``out`` (local or ``s3://``).
 
@@ -126,11 +165,17 @@ def render_scene(
     products
         Any of ``truecolor, falsecolor, ndvi, histograms``.
     percentiles
-        ``(low, high)`` percentiles of each band's valid pixels over the whole scene that
-        map to 0 and 255 in the colour composites.
+        ``(low, high)`` percentiles over the whole scene that map to 1 and 255 in the colour
+        composites: of the clear pixels for the ``natural`` true colour, of every valid pixel
+        otherwise.
     ranges
         Manual ``[(r0, r1), (g0, g1), (b0, b1)]`` DN ranges; they replace the percentile
-        stretch for every composite.
+        stretch for every composite (the tutorial's arithmetic, see
+        :func:`landsat_ops.raster.ops.tutorial_lut`).
+    stretch
+        ``natural`` (default: the true colour's cut-offs from clear pixels of the QA band, then
+        a sigmoidal curve) or ``linear`` (every valid pixel, linear: the stretch before issue
+        13); see :data:`landsat_ops.products.STRETCHES`. False colour is always linear.
     preview_size
         Longest side of the PNG previews in pixels; smaller scenes are not upsampled.
     compression
@@ -143,6 +188,7 @@ def render_scene(
     """
     products = parse_products(products)
     percentiles = validate_percentiles(percentiles)
+    stretch = validate_stretch(stretch)
     if isinstance(ranges, str):
         ranges = parse_ranges(ranges)
     elif ranges is not None:
@@ -180,6 +226,7 @@ def render_scene(
             products_dir,
             progress,
             compression,
+            stretch,
         )
         written = renderer.run()
         item = build_item(files, meta, renderer, written)
@@ -230,6 +277,7 @@ class SceneRenderer:
         products_dir,
         progress,
         compression,
+        stretch=DEFAULT_STRETCH,
     ):
         self.files: SceneFiles = files
         self.meta: Metadata | None = meta
@@ -251,6 +299,16 @@ class SceneRenderer:
             }
         )
         self.spool_bands = sorted({b for p in self.composites for b in COMPOSITES[p]})
+        # The natural stretch counts the clear pixels of its bands too (when a QA band exists).
+        self.natural = [
+            p
+            for p in NATURAL_PRODUCTS
+            if stretch == "natural"
+            and ranges is None
+            and (p in products or "histograms" in products)
+        ]
+        self.clear_bands = sorted({b for p in self.natural for b in COMPOSITES[p]})
+        self.clear_histograms: dict[int, np.ndarray] = {}
         self.histograms: dict[int, np.ndarray] = {}
         self.stretches: dict[str, Stretch] = {}
         self.ndvi_hist: tuple[np.ndarray, np.ndarray] | None = None
@@ -267,9 +325,11 @@ class SceneRenderer:
     def run(self) -> list[Path]:
         """Run all passes and return the product files (in ``self.out``)."""
         needed = needed_bands(self.products)
-        band_files = {b: self.files.bands[b] for b in needed}
+        band_files: dict[int | str, Path] = {b: self.files.bands[b] for b in needed}
+        if self.clear_bands and self.files.qa is not None:
+            band_files["QA"] = self.files.qa
         with gdal_env(), open_bands(band_files) as bands:  # checks the grid once
-            ref = bands[min(bands)]
+            ref = bands[min(needed)]
             self.grid = {
                 "width": ref.width,
                 "height": ref.height,
@@ -294,7 +354,8 @@ class SceneRenderer:
                 logger.info(
                     "%s: scanned bands %s of %s (%dx%d px, %s) in %.2f s",
                     self.scene_id,
-                    ",".join(f"B{b}" for b in sorted(band_files)),
+                    ",".join(f"B{b}" for b in sorted(needed))
+                    + (",QA" if "QA" in band_files else ""),
                     self.files.folder,
                     self.grid["width"],
                     self.grid["height"],
@@ -322,7 +383,8 @@ class SceneRenderer:
                     cog, png = future.result()
                     written.append(cog)
                     finishing_pngs.append(png)
-                written += [png.result() for png in finishing_pngs]
+                for png in finishing_pngs:
+                    written += png.result()
                 if sheet is not None:
                     written.append(sheet.result())
             finally:
@@ -336,7 +398,10 @@ class SceneRenderer:
             if path.name not in self.checksums:
                 self.checksums[path.name] = sha256_file(path)
         order = {name: i for i, name in enumerate(PRODUCTS)}
-        return sorted(written, key=lambda p: (order[_product_of(p, self.scene_id)], p.suffix))
+        return sorted(
+            written,
+            key=lambda p: (order[file_product(p.name, self.scene_id)], p.suffix, p.name),
+        )
 
     def _wrote(self, path: Path, started: float) -> None:
         """Log one product file: its size and how long it took."""
@@ -367,6 +432,7 @@ class SceneRenderer:
         """Decode every needed band once: histograms, NDVI, and the spooled raw strips."""
         width = self.grid["width"]
         spools = {b: self._spool(f"B{b}") for b in self.spool_bands}
+        clear = clear_lut(self.files.qa_kind) if "QA" in band_files else None
         ndvi = None
         if "ndvi" in self.products:
             red_mult, red_add, nir_mult, nir_add = ndvi_coefficients(self.files, self.meta)
@@ -382,6 +448,7 @@ class SceneRenderer:
 
         def worker(k: int):
             hists = {b: np.zeros(ops.DN_LEVELS, np.int64) for b in self.hist_bands}
+            clear_hists = {b: np.zeros(ops.DN_LEVELS, np.int64) for b in self.clear_bands}
             ndvi_counts = np.zeros(NDVI_BINS, np.int64)
             valid = 0
             with gdal_env(), open_bands(band_files, threads=1) as bands:
@@ -400,6 +467,9 @@ class SceneRenderer:
 
                     for b in self.hist_bands:
                         kernels.histogram_u16(data[b], hists[b])
+                    if clear is not None:
+                        for b in self.clear_bands:
+                            kernels.histogram_clear_u16(data[b], data["QA"], clear, clear_hists[b])
                     pixel_offset = window.row_off * width
                     for b in self.spool_bands:
                         pwrite(spools[b], data[b], pixel_offset * 2)
@@ -409,18 +479,22 @@ class SceneRenderer:
                         valid += kernels.ndvi_u16(red, nir, *ndvi, out, ndvi_counts, *NDVI_RANGE)
                         ndvi_raster.write_strip(out[np.newaxis], window.row_off)
                     self._tick("scan", len(windows))
-            return hists, valid, ndvi_counts
+            return hists, valid, ndvi_counts, clear_hists
 
         results = _gather(pool, worker, self._stop)
         for b in self.hist_bands:
-            self.histograms[b] = sum(hists[b] for hists, _, _ in results)
+            self.histograms[b] = sum(hists[b] for hists, _, _, _ in results)
             self.histograms[b][0] = 0  # fill is not a value
+        if clear is not None:
+            for b in self.clear_bands:
+                self.clear_histograms[b] = sum(c[b] for _, _, _, c in results)
+                self.clear_histograms[b][0] = 0
         if ndvi is not None:
-            if sum(valid for _, valid, _ in results) == 0:
+            if sum(valid for _, valid, _, _ in results) == 0:
                 raise NoValidPixelsError(
                     f"{self.files.bands[4]}: no valid pixels for NDVI (red and NIR are all fill)"
                 )
-            counts = sum(c for _, _, c in results)
+            counts = sum(c for _, _, c, _ in results)
             self.ndvi_hist = (counts, np.linspace(*NDVI_RANGE, NDVI_BINS + 1))
         for b, hist in self.histograms.items():
             if hist.sum() == 0:
@@ -434,31 +508,66 @@ class SceneRenderer:
             if name not in self.composites and "histograms" not in self.products:
                 continue
             if self.ranges is not None:
-                self.stretches[name] = Stretch("manual", bands, list(self.ranges))
+                self.stretches[name] = Stretch("manual", bands, list(self.ranges), mode="manual")
+            elif name in self.natural:
+                self.stretches[name] = self._natural_stretch(bands)
             else:
-                cutoffs = [
-                    ops.percentile_cutoffs(self.histograms[b], self.percentiles) for b in bands
-                ]
-                # A band with a single value has no spread: widen by one DN to keep it valid.
-                cutoffs = [(lo, hi if hi > lo else lo + 1) for lo, hi in cutoffs]
-                self.stretches[name] = Stretch("percentile", bands, cutoffs, self.percentiles)
+                self.stretches[name] = Stretch(
+                    "percentile",
+                    bands,
+                    self._cutoffs(self.histograms, bands),
+                    self.percentiles,
+                    pixels="valid",
+                )
             stretch = self.stretches[name]
             channels = zip(stretch.bands, stretch.cutoffs, strict=True)
             logger.info(
-                "%s: %s stretch (%s): %s",
+                "%s: %s stretch (%s%s%s): %s",
                 self.scene_id,
                 name,
-                stretch.method
-                + ("" if stretch.percentiles is None else " {:g}-{:g} %".format(*self.percentiles)),
+                stretch.mode,
+                "" if stretch.percentiles is None else " {:g}-{:g} %".format(*self.percentiles),
+                "" if stretch.pixels is None else f" of {stretch.pixels} pixels",
                 ", ".join(f"B{b} {lo:g}-{hi:g}" for b, (lo, hi) in channels),
             )
+
+    def _cutoffs(self, histograms: dict[int, np.ndarray], bands) -> list[tuple[float, float]]:
+        cutoffs = [ops.percentile_cutoffs(histograms[b], self.percentiles) for b in bands]
+        # A band with a single value has no spread: widen by one DN to keep it valid.
+        return [(lo, hi if hi > lo else lo + 1) for lo, hi in cutoffs]
+
+    def _natural_stretch(self, bands) -> Stretch:
+        """Cut-offs from the clear pixels (every valid one when too few are clear), a curve."""
+        fraction = None
+        if self.clear_histograms:
+            clear = min(int(self.clear_histograms[b].sum()) for b in bands)
+            fraction = clear / max(1, min(int(self.histograms[b].sum()) for b in bands))
+        use_clear = fraction is not None and fraction >= MIN_CLEAR_FRACTION
+        if not use_clear:
+            logger.info(  # recorded in the item too: pixels "valid"
+                "%s: natural stretch from every valid pixel: %s",
+                self.scene_id,
+                "no QA band"
+                if fraction is None
+                else f"only {fraction:.2%} of the pixels are clear (QA)",
+            )
+        return Stretch(
+            "percentile",
+            bands,
+            self._cutoffs(self.clear_histograms if use_clear else self.histograms, bands),
+            self.percentiles,
+            mode="natural",
+            pixels="clear" if use_clear else "valid",
+            clear_fraction=fraction,
+            curve=dict(NATURAL_CURVE),
+        )
 
     def _composite_stretch(self, name: str, windows, pool) -> None:
         """Spooled DN strips -> 8-bit lookup (0 = no data) -> the composite's raw pixels."""
         from landsat_ops.raster import kernels
 
         stretch = self.stretches[name]
-        luts = [ops.stretch_lut(lo, hi) for lo, hi in stretch.cutoffs]
+        luts = stretch.luts()
         sources = [self._fds[f"B{b}"] for b in stretch.bands]
         width, height = self.grid["width"], self.grid["height"]
         self._rasters[name] = raster = RawRaster(self.work / name, 3, "uint8", width, height)
@@ -508,20 +617,28 @@ class SceneRenderer:
         return cog, png
 
     # -- previews and figures (run in the finishing thread) -----------------------------
-    def _composite_png(self, name: str, data: np.ndarray, read_seconds: float) -> Path:
+    def _composite_png(self, name: str, data: np.ndarray, read_seconds: float) -> list[Path]:
+        """The composite's PNG preview; for true colour also the small STAC thumbnail."""
         started = time.perf_counter() - read_seconds  # the preview's read and its encoding
-        rgba = np.empty((*data.shape[1:], 4), np.uint8)
-        for c in range(3):
-            rgba[..., c] = data[c]
         self.valid_preview = data[0] != 0  # no data is 0 in every channel
-        rgba[..., 3] = self.valid_preview
-        rgba[..., 3] *= 255
-        png = write_png(rgba, self.out / f"{self.scene_id}_{name}.png")
+        png = write_png(_rgba(data), self.out / f"{self.scene_id}_{name}.png")
         self._wrote(png, started)
         self._checksum(png)
-        return png
+        if name != "truecolor":
+            return [png]
+        started = time.perf_counter()
+        rows, cols = preview_shape(data.shape[2], data.shape[1], THUMBNAIL_SIZE)
+        # Nearest samples of the preview, itself read from the COG's average overviews.
+        y = (np.arange(rows) * data.shape[1]) // rows
+        x = (np.arange(cols) * data.shape[2]) // cols
+        thumb = write_png(
+            _rgba(data[:, y][:, :, x]), self.out / f"{self.scene_id}_{THUMBNAIL_FILE}", level=9
+        )
+        self._wrote(thumb, started)
+        self._checksum(thumb)
+        return [png, thumb]
 
-    def _ndvi_png(self, name: str, data: np.ndarray, read_seconds: float) -> Path:
+    def _ndvi_png(self, name: str, data: np.ndarray, read_seconds: float) -> list[Path]:
         started = time.perf_counter() - read_seconds
         rgba = ops.colorize(data[0], *NDVI_RANGE, ops.colormap_lut(NDVI_COLORMAP))
         if self.valid_preview is None:
@@ -529,7 +646,7 @@ class SceneRenderer:
         png = write_png(rgba, self.out / f"{self.scene_id}_ndvi.png")
         self._wrote(png, started)
         self._checksum(png)
-        return png
+        return [png]
 
     def _draw_histograms(self) -> Path:
         from landsat_ops.render.figures import histogram_figure
@@ -565,5 +682,11 @@ def _gather(pool: ThreadPoolExecutor, worker, stop: threading.Event) -> list:
     return results
 
 
-def _product_of(path: Path, scene_id: str) -> str:
-    return path.stem[len(scene_id) + 1 :]
+def _rgba(data: np.ndarray) -> np.ndarray:
+    """A (3, rows, cols) 8-bit composite as (rows, cols, 4) RGBA, no data (0) transparent."""
+    rgba = np.empty((*data.shape[1:], 4), np.uint8)
+    for c in range(3):
+        rgba[..., c] = data[c]
+    rgba[..., 3] = data[0] != 0
+    rgba[..., 3] *= 255
+    return rgba

@@ -26,12 +26,16 @@ import numpy as np
 
 from landsat_ops.scene.files import QA_KINDS
 
-__all__ = ["cloud_mask", "fill_mask"]
+__all__ = ["clear_lut", "clear_mask", "cloud_mask", "fill_mask"]
 
 FILL_BIT = 0  # the same bit in every generation
 C2_DILATED_CLOUD_BIT = 1
 C2_CLOUD_BIT = 3
+C2_CLOUD_SHADOW_BIT = 4
 C1_CLOUD_BIT = 4
+C1_CLOUD_CONFIDENCE_SHIFT = 5  # bits 5-6
+C1_SHADOW_CONFIDENCE_SHIFT = 7  # bits 7-8
+CONFIDENCE_MEDIUM = 2
 PRE_COLLECTION_CLOUD_SHIFT = 14  # bits 14-15: cloud confidence
 CONFIDENCE_HIGH = 3
 
@@ -104,3 +108,41 @@ def cloud_mask(qa: np.ndarray, kind: str) -> np.ndarray:
     else:
         cloud = ((qa >> PRE_COLLECTION_CLOUD_SHIFT) & 3) == CONFIDENCE_HIGH
     return cloud & ~_bit(qa, FILL_BIT)
+
+
+def clear_mask(qa: np.ndarray, kind: str) -> np.ndarray:
+    """Mark the pixels a natural-colour stretch takes its cut-offs from: clear land or water.
+
+    A pixel is clear when it is neither fill, nor cloud, nor cloud shadow:
+
+    ``"c2"``: none of fill (0), dilated cloud (1), cloud (3), cloud shadow (4).
+    ``"c1"``: not fill, cloud bit (4) unset, cloud confidence (bits 5-6) below medium and cloud
+    shadow confidence (bits 7-8) not high.
+    ``"pre-collection"``: not fill and cloud confidence (bits 14-15) not high (this layout
+    has no shadow flag).
+
+    Snow, ice and cirrus count as clear: they are the surface (Greenland) or a thin haze over
+    it, and a stretch without them would saturate the ice.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is unknown or ``qa`` is not an integer array.
+    """
+    qa = _checked(qa, kind)
+    not_clear = _bit(qa, FILL_BIT) | cloud_mask(qa, kind)
+    if kind == "c2":
+        not_clear |= _bit(qa, C2_CLOUD_SHADOW_BIT)
+    elif kind == "c1":
+        not_clear |= ((qa >> C1_CLOUD_CONFIDENCE_SHIFT) & 3) >= CONFIDENCE_MEDIUM
+        not_clear |= ((qa >> C1_SHADOW_CONFIDENCE_SHIFT) & 3) == CONFIDENCE_HIGH
+    return ~not_clear
+
+
+def clear_lut(kind: str) -> np.ndarray:
+    """:func:`clear_mask` of every uint16 QA value: ``clear_lut(kind)[qa]`` is the mask.
+
+    A 65536-entry uint8 table (1 = clear): the renderer's compiled histogram kernel looks each
+    QA pixel up in it instead of decoding bits.
+    """
+    return clear_mask(np.arange(65536, dtype=np.uint16), kind).astype(np.uint8)

@@ -600,7 +600,7 @@ def test_ec2_failure_still_terminates_the_instance(dag, aws, instance, capfd):
 
 
 def test_ec2_ignores_the_exit_code_record_of_an_earlier_instance(
-    aws, instance, dag, monkeypatch, capfd
+    aws, instance, dag, monkeypatch, capfd, pipeline_config
 ):
     """A record left by another run's instance must not fail this run's wait."""
     from landsat_pipeline.sensors.ec2 import Ec2JobSensor
@@ -617,6 +617,8 @@ def test_ec2_ignores_the_exit_code_record_of_an_earlier_instance(
         return running
 
     monkeypatch.setattr(Ec2JobSensor, "_instance_states", instance_works_between_pokes)
+    # The job runs "between two pokes": the worker-side wait, not the trigger's.
+    pipeline_config(remote=remote_section(aws, ec2={"deferrable": False}))
     dag_run = dag.test(logical_date=logical_date(SCENE_DAY), run_conf={"render_backend": "ec2"})
 
     assert dag_run.state == "success"

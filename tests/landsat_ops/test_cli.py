@@ -62,6 +62,20 @@ def test_options_from_environment(capsys, scene, tmp_path, monkeypatch):
     assert json.loads(stdout)["stretch"]["truecolor"]["percentiles"] == [1.0, 99.0]
 
 
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_stretch_option(capsys, scene, tmp_path, monkeypatch, how):
+    args = ["render", scene, "--out", str(tmp_path / "out"), "--products", "truecolor"]
+    if how == "option":
+        args += ["--stretch", "linear"]
+    else:
+        monkeypatch.setenv("LANDSAT_OPS_STRETCH", "linear")
+    code, stdout, _ = run(capsys, *args)
+    assert code == 0
+    assert json.loads(stdout)["stretch"]["truecolor"]["mode"] == "linear"
+    code, stdout, _ = run(capsys, "render", scene, "--out", str(tmp_path / "x"), "--stretch", "x")
+    assert code == 2
+
+
 def test_info(capsys, scene):
     code, stdout, _ = run(capsys, "info", scene)
     assert code == 0

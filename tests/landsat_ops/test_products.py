@@ -28,3 +28,34 @@ def test_validate_range(bad):
     assert validate_range(0, 65535) == (0.0, 65535.0)
     with pytest.raises(OptionError, match="0 <= LOW < HIGH <= 65535"):
         validate_range(*bad)
+
+
+def test_product_files_include_the_thumbnail_with_true_colour():
+    from landsat_ops.products import (
+        asset_key,
+        asset_roles,
+        expected_asset_keys,
+        file_product,
+        product_files,
+    )
+
+    assert len(product_files("X")) == 9
+    assert product_files("X", "truecolor") == [
+        "X_truecolor.tif",
+        "X_truecolor.png",
+        "X_thumbnail.png",
+        "X.json",
+    ]
+    assert "X_thumbnail.png" not in product_files("X", "falsecolor,ndvi")
+    assert asset_key("X_thumbnail.png", "X") == "thumbnail"
+    assert asset_roles("thumbnail") == ["thumbnail"]
+    assert file_product("X_thumbnail.png", "X") == "truecolor"
+    assert expected_asset_keys(["truecolor"]) == {"truecolor_tif", "truecolor_png", "thumbnail"}
+
+
+def test_validate_stretch():
+    from landsat_ops.products import DEFAULT_STRETCH, validate_stretch
+
+    assert DEFAULT_STRETCH == "natural" and validate_stretch("linear") == "linear"
+    with pytest.raises(OptionError, match="natural, linear"):
+        validate_stretch("gamma")

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from landsat_ops.products import NATURAL_CURVE
 from landsat_ops.raster import kernels, ops
 
 
@@ -71,3 +72,38 @@ def test_kernels_compile_without_a_writable_cache():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_clear_histogram_matches_numpy(strips):
+    from landsat_ops.scene.qa import clear_lut
+
+    qa = strips[2].copy()
+    qa[::3, ::2] = 21824  # clear land (Collection 2 QA_PIXEL)
+    qa[1::4] = 55052  # high-confidence cloud
+    clear = clear_lut("c2")
+    hist = np.zeros(ops.DN_LEVELS, np.int64)
+    for band in strips[:2]:
+        kernels.histogram_clear_u16(band, qa, clear, hist)
+    hist[0] = 0
+    expected = sum(ops.clear_dn_histogram(band, qa, clear) for band in strips[:2])
+    np.testing.assert_array_equal(hist, expected)
+    assert 0 < hist.sum() < 2 * qa.size
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda lo, hi: ops.curve_lut(lo, hi, NATURAL_CURVE), id="natural"),
+        pytest.param(ops.tutorial_lut, id="manual"),
+    ],
+)
+def test_stretch_with_any_table_keeps_the_fill_rule(strips, make):
+    luts = [make(6000, 30000), make(1, 2), make(100, 65535)]
+    for lut in luts:
+        assert lut[0] == 0 and lut[1:].min() >= 1 and lut[-1] == 255
+        assert (np.diff(lut[1:].astype(int)) >= 0).all()  # monotonic
+    out = np.empty((3, *strips[0].shape), np.uint8)
+    kernels.stretch_rgb(*strips, *luts, out)
+    looked_up = np.stack([ops.apply_lut(b, lut) for b, lut in zip(strips, luts, strict=True)])
+    any_fill = np.any(np.stack(strips) == 0, axis=0)
+    np.testing.assert_array_equal(out, np.where(any_fill, 0, looked_up))

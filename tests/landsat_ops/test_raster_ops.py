@@ -96,3 +96,27 @@ def test_colorize_transparent_nodata():
     assert rgba[0, 0, 3] == 255 and rgba[0, 1, 3] == 255
     assert rgba[0, 0, 0] > rgba[0, 0, 1]  # low NDVI is red
     assert rgba[0, 1, 1] > rgba[0, 1, 0]  # high NDVI is green
+
+
+def test_sigmoidal_is_rio_colors_curve():
+    from landsat_ops.raster.ops import sigmoidal
+
+    x = np.linspace(0, 1, 11)
+    y = sigmoidal(x, 6, 0.25)
+    assert y[0] == 0 and y[-1] == pytest.approx(1)
+    assert (np.diff(y) > 0).all()
+    assert y[2] > 0.2 and y[5] > 0.5  # bias 0.25 lifts the mid-tones
+    np.testing.assert_allclose(sigmoidal(x, 0, 0.5), x)
+    with pytest.raises(ValueError, match="0..1"):
+        sigmoidal(np.array([1.5]), 6, 0.25)
+
+
+def test_tutorial_lut_is_matplotlibs_truncation():
+    from landsat_ops.raster.ops import tutorial_lut
+
+    lut = tutorial_lut(5900, 11000)
+    dn = np.array([0, 1, 5900, 5920, 5921, 8450, 10999, 11000, 65535])
+    x = np.clip((dn.astype(float) - 5900) / (11000 - 5900), 0, 1)
+    expected = np.maximum((x * 255).astype(np.uint8), 1)
+    expected[0] = 0
+    np.testing.assert_array_equal(lut[dn], expected)

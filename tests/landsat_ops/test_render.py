@@ -5,6 +5,10 @@ Scenes (../shared/data/landsat, see its README):
 - EDGE: a whole Collection 1 L1 scene at 900 m with real 0-fill edges.
 - L2: a Collection 2 Level-2 surface reflectance scene (tropics, vegetation + cloud).
 - ICE: a Collection 2 Level-2 scene over Greenland (snow and ice).
+
+The tests of pixels written by a percentile stretch render with ``stretch="linear"`` (every
+valid pixel, linear: the default before issue 13); the natural-colour default is tested in
+test_render_natural.py.
 """
 
 import hashlib
@@ -62,7 +66,7 @@ def assert_valid_cog(path: Path, count: int, dtype: str, compression: str = "ZST
 @pytest.fixture(scope="module")
 def crop_render(landsat_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("crop")
-    result = render_scene(landsat_data / CROP, out)
+    result = render_scene(landsat_data / CROP, out, stretch="linear")
     return landsat_data / CROP, out, result
 
 
@@ -72,6 +76,7 @@ def test_all_products_written(crop_render):
     expected = {
         f"{sid}_truecolor.tif",
         f"{sid}_truecolor.png",
+        f"{sid}_thumbnail.png",
         f"{sid}_falsecolor.tif",
         f"{sid}_falsecolor.png",
         f"{sid}_ndvi.tif",
@@ -144,7 +149,7 @@ def test_stac_item_lists_products_with_checksums(crop_render):
     assert item["properties"]["grid:code"] == "WRS2-020039"
     assert not [k for k in item["properties"] if k.startswith("landsat:")]
     assert item["properties"]["landsat_ops:stretch"] == result.stretch
-    assert len(item["assets"]) == 7
+    assert len(item["assets"]) == 8  # 7 products and the thumbnail
     for asset in item["assets"].values():
         path = out / asset["href"]
         assert asset["file:checksum"] == "1220" + hashlib.sha256(path.read_bytes()).hexdigest()
@@ -161,7 +166,7 @@ def test_histogram_figure(crop_render):
 
 def test_fill_edges_are_nodata(landsat_data, tmp_path):
     folder = landsat_data / EDGE
-    result = render_scene(folder, tmp_path, products="truecolor")
+    result = render_scene(folder, tmp_path, products="truecolor", stretch="linear")
     sid = result.scene_id
     b4, b3, b2 = (band(folder, n) for n in (4, 3, 2))
     fill = (b4 == 0) | (b3 == 0) | (b2 == 0)
@@ -206,14 +211,31 @@ def test_ndvi_within_minus_one_one_everywhere(landsat_data, tmp_path, scene):
         assert finite.size and finite.min() >= -1.0 and finite.max() <= 1.0
 
 
-def test_manual_ranges(landsat_data, tmp_path):
+def test_manual_ranges_are_the_tutorials_arithmetic(landsat_data, tmp_path):
+    """Issue 13: ``--ranges`` gives the tutorial's 8-bit values exactly (was: 1..255 rounded).
+
+    The tutorial rescales in float64, clips to 0..1 and matplotlib turns the float RGB image
+    into bytes; the only difference kept is that a valid pixel is never 0 (the no-data value).
+    """
+    from matplotlib.cm import ScalarMappable
+
     folder = landsat_data / CROP
     ranges = [(5900, 11000), (6200, 11000), (7600, 11000)]
     result = render_scene(folder, tmp_path, products=["truecolor"], ranges=ranges)
-    assert result.stretch["truecolor"]["method"] == "manual"
+    assert result.stretch["truecolor"]["method"] == result.stretch["truecolor"]["mode"] == "manual"
     rgb = read_tif(tmp_path / f"{result.scene_id}_truecolor.tif")
-    for channel, (n, (low, high)) in enumerate(zip((4, 3, 2), ranges, strict=True)):
-        np.testing.assert_array_equal(rgb[channel], expected_stretch(band(folder, n), low, high))
+    dn = [band(folder, n) for n in (4, 3, 2)]
+    tutorial = np.dstack(
+        [
+            np.clip((d.astype(float) - lo) / (hi - lo), 0, 1)
+            for d, (lo, hi) in zip(dn, ranges, strict=True)
+        ]
+    )
+    matplotlib_bytes = ScalarMappable().to_rgba(tutorial, bytes=True)[..., :3]
+    for channel in range(3):
+        expected = np.where(dn[channel] == 0, 0, np.maximum(matplotlib_bytes[..., channel], 1))
+        np.testing.assert_array_equal(rgb[channel], expected)
+    assert (rgb == matplotlib_bytes.transpose(2, 0, 1)).mean() > 0.999
 
 
 def test_ice_shows_cyan_in_false_colour(landsat_data, tmp_path):
@@ -230,7 +252,9 @@ def test_ice_shows_cyan_in_false_colour(landsat_data, tmp_path):
 
 def test_custom_percentiles(landsat_data, tmp_path):
     folder = landsat_data / CROP
-    result = render_scene(folder, tmp_path, products="truecolor", percentiles=(1, 99))
+    result = render_scene(
+        folder, tmp_path, products="truecolor", percentiles=(1, 99), stretch="linear"
+    )
     dn = band(folder, 4)
     assert result.stretch["truecolor"]["cutoffs"][0] == pytest.approx(
         list(np.percentile(dn[dn > 0], [1, 99])), abs=1e-3
@@ -270,7 +294,9 @@ def test_item_geometry_is_the_data_footprint(landsat_data, tmp_path):
 
 def test_deflate_compression(landsat_data, tmp_path):
     folder = landsat_data / CROP
-    result = render_scene(folder, tmp_path, products="truecolor,ndvi", compression="deflate")
+    result = render_scene(
+        folder, tmp_path, products="truecolor,ndvi", compression="deflate", stretch="linear"
+    )
     assert_valid_cog(tmp_path / f"{result.scene_id}_truecolor.tif", 3, "uint8", "DEFLATE")
     assert_valid_cog(tmp_path / f"{result.scene_id}_ndvi.tif", 1, "float32", "DEFLATE")
     rgb = read_tif(tmp_path / f"{result.scene_id}_truecolor.tif")
@@ -292,7 +318,7 @@ def multi_strip_render(tmp_path_factory):
         acquired=dt.datetime(2024, 7, 30, 13, 42, tzinfo=dt.UTC),
     )
     out = tmp_path_factory.mktemp("out")
-    return folder, out, render_scene(folder, out, preview_size=300)
+    return folder, out, render_scene(folder, out, preview_size=300, stretch="linear")
 
 
 def test_multi_strip_products_match_whole_band_arithmetic(multi_strip_render):
@@ -375,12 +401,15 @@ def test_product_subsets(multi_strip_render, tmp_path, products):
     folder, _, full = multi_strip_render
     out, work = tmp_path / "out", tmp_path / "work"
     work.mkdir()
-    result = render_scene(folder, out, products=products, preview_size=300, workdir=work)
+    result = render_scene(
+        folder, out, products=products, preview_size=300, workdir=work, stretch="linear"
+    )
     sid = result.scene_id
     expected = {f"{sid}.json"}
     for name in products.split(","):
         suffixes = (".png",) if name == "histograms" else (".tif", ".png")
         expected |= {f"{sid}_{name}{suffix}" for suffix in suffixes}
+        expected |= {f"{sid}_thumbnail.png"} if name == "truecolor" else set()
     assert {p.name for p in out.iterdir()} == expected
     assert not list(work.iterdir()), "scratch files left behind"
     # The same stretch as the full render: the cut-offs do not depend on what is written.

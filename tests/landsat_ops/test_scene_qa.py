@@ -222,3 +222,21 @@ def test_cloud_share_matches_mtl_cloud_cover(landsat_data, folder, strip_dilated
     cloud_cover = read_mtl(files.mtl).cloud_cover
     assert 100 * cloud_bit_only[valid].mean() == pytest.approx(cloud_cover, abs=0.1)
     assert cloud[valid].mean() >= cloud_bit_only[valid].mean()
+
+
+@pytest.mark.parametrize(
+    "kind, clear, not_clear",
+    [
+        pytest.param("c2", [21824, 21952, 30048], [1, 55052, 22280, 23888], id="c2"),
+        # C1: 2720 clear, 6816 cirrus (still clear); 2752 medium cloud, 2800 cloud, 2976 shadow.
+        pytest.param("c1", [2720, 6816], [1, 2752, 2800, 2976, 3008, 6848], id="c1"),
+        pytest.param("pre-collection", [20480, 36864], [1, 53248, 61440, 61472], id="pre"),
+    ],
+)
+def test_clear_mask_code_by_code(kind, clear, not_clear):
+    from landsat_ops.scene.qa import clear_lut, clear_mask
+
+    codes = np.array(clear + not_clear, dtype=np.uint16)
+    expected = [True] * len(clear) + [False] * len(not_clear)
+    assert clear_mask(codes, kind).tolist() == expected
+    assert clear_lut(kind)[codes].tolist() == [int(e) for e in expected]

@@ -96,7 +96,14 @@ def test_render_s3_to_s3(landsat_data, s3_bucket):
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket, Prefix="staging/")["Contents"]}
     assert keys == {
         f"staging/{SID}/{SID}{suffix}"
-        for suffix in ("_truecolor.tif", "_truecolor.png", "_ndvi.tif", "_ndvi.png", ".json")
+        for suffix in (
+            "_truecolor.tif",
+            "_truecolor.png",
+            "_thumbnail.png",
+            "_ndvi.tif",
+            "_ndvi.png",
+            ".json",
+        )
     }
     item = json.loads(
         s3.get_object(Bucket=s3_bucket, Key=f"staging/{SID}/{SID}.json")["Body"].read()

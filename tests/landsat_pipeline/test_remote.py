@@ -492,7 +492,7 @@ def test_product_files():
         "X_histograms.png",
         "X.json",
     ]
-    assert len(product_files("X")) == 8
+    assert len(product_files("X")) == 9  # with the thumbnail (issue 13)
 
 
 def test_products_complete_on_a_local_store(tmp_path):
