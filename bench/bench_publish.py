@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
-import hashlib
 import json
 import statistics
 import tempfile
@@ -95,28 +94,10 @@ def scene_id(path: int, row: int, day: dt.date) -> str:
 
 def stage(store, path: int, row: int, day: dt.date) -> dict:
     """A staged product set (small files) and its item, as a render leaves it."""
-    from landsat_ops.products import asset_key, product_files
+    from landsat_demo.product_sets import stage_product_set
 
     sid = scene_id(path, row, day)
-    assets = {}
-    for name in product_files(sid)[:-1]:
-        data = f"{sid} {name}".encode()
-        store.write_bytes(f"staging/{sid}/{name}", data)
-        assets[asset_key(name, sid)] = {
-            "href": f"./{name}",
-            "file:checksum": "1220" + hashlib.sha256(data).hexdigest(),
-        }
-    item = {
-        "type": "Feature",
-        "stac_version": "1.1.0",
-        "id": sid,
-        "bbox": [-25.0, 70.0, -21.0, 72.0],
-        "geometry": None,
-        "properties": {"datetime": f"{day}T13:21:19Z", "eo:cloud_cover": 20.0},
-        "assets": assets,
-        "links": [],
-    }
-    store.write_bytes(f"staging/{sid}/{sid}.json", json.dumps(item).encode())
+    stage_product_set(store, sid, day.isoformat(), cloud_cover=20.0)
     return {"scene_id": sid, "path": path, "row": row, "date": day.isoformat()}
 
 

@@ -22,8 +22,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from stac_schemas.validate import validate
-from test_publishing import scene, stage
+from test_publishing import scene
 
+from landsat_demo.product_sets import stage_product_set
+from landsat_ops.products import product_files
 from landsat_ops.raster.png import write_png
 from landsat_ops.storage import open_store
 from landsat_pipeline.publishing import publish_scene
@@ -54,18 +56,12 @@ def bucket(tmp_path) -> Path:
     ]  # fmt: skip
     rgba = np.zeros((32, 48, 4), np.uint8)
     rgba[..., 0], rgba[..., 3] = 200, 255
+    png = write_png(rgba, tmp_path / "red.png").read_bytes()
     for one in scenes:
-        item = stage(store, one)
         sid = one["scene_id"]
-        for asset in item["assets"].values():  # real PNGs where the pages show images
-            name = asset["href"].removeprefix("./")
-            if name.endswith(".png"):
-                write_png(rgba, Path(store.root) / "staging" / sid / name)
-                data = (Path(store.root) / "staging" / sid / name).read_bytes()
-                import hashlib
-
-                asset["file:checksum"] = "1220" + hashlib.sha256(data).hexdigest()
-        store.write_bytes(f"staging/{sid}/{sid}.json", json.dumps(item).encode())
+        # Real PNGs where the pages show images.
+        pngs = {name: png for name in product_files(sid) if name.endswith(".png")}
+        stage_product_set(store, sid, one["date"], files=pngs)
         publish_scene(store, one, title="Fjord" if one["path"] == 226 else "Carolinas")
     return Path(store.root)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-import landsat_ops
-from landsat_ops.products import asset_key, product_files
+from landsat_demo.product_sets import stage_product_set
+from landsat_ops.products import product_files
 from landsat_ops.storage import open_store
 from landsat_pipeline.errors import PublishError
 from landsat_pipeline.publishing import publish_scene, published_status
@@ -34,33 +34,7 @@ def scene(day: str = "2024-06-28", processed: str = "20240708") -> dict:
 
 def stage(store, scene: dict, *, payload: str = "v1") -> dict:
     """Write a staged product set and its item, like a render does."""
-    sid = scene["scene_id"]
-    assets = {}
-    for name in product_files(sid, PRODUCTS)[:-1]:  # the item comes last
-        key = asset_key(name, sid)
-        data = f"{payload} {name}".encode()
-        store.write_bytes(f"staging/{sid}/{name}", data)
-        assets[key] = {
-            "href": f"./{name}",
-            "file:checksum": "1220" + hashlib.sha256(data).hexdigest(),
-        }
-    item = {
-        "type": "Feature",
-        "stac_version": "1.1.0",
-        "id": sid,
-        "bbox": [-25.0, 70.0, -21.0, 72.0],
-        "geometry": None,
-        "properties": {
-            "datetime": f"{scene['date']}T13:21:19Z",
-            "eo:cloud_cover": 12.5,
-            "landsat_ops:version": landsat_ops.__version__,
-            "landsat_ops:stretch": {"truecolor": {"method": "percentile", "percentiles": [2, 98]}},
-        },
-        "assets": assets,
-        "links": [],
-    }
-    store.write_bytes(f"staging/{sid}/{sid}.json", json.dumps(item).encode())
-    return item
+    return stage_product_set(store, scene["scene_id"], scene["date"], payload=payload)
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, str]]:
