@@ -55,6 +55,7 @@ from landsat_pipeline.hooks.bucket import open_bucket
 from landsat_pipeline.keys import (
     ANALYTICS_FILES,
     ANALYTICS_PREFIX,
+    LANDING_PREFIX,
     REPORT_TEMPLATE_KEY,
     area_keys,
     collection_key,
@@ -143,7 +144,7 @@ def published_scenes(store: Store, path: int, row: int) -> list[dict[str, Any]]:
 def landed_scene_ids(store: Store) -> set[str]:
     """IDs of the scenes whose red and NIR bands are under ``landing/<ID>/`` (one listing)."""
     bands: dict[str, set[str]] = {}
-    for key in store.list("landing/"):
+    for key in store.list(LANDING_PREFIX + "/"):
         parts = key.split("/")
         if len(parts) != 3:
             continue
