@@ -5,8 +5,10 @@ One function, :func:`discover`, for both kinds of catalog:
 * an ``http(s)://`` URL is a **STAC API** root. It is searched with pystac-client (item search,
   all pages, following ``next`` links, POST bodies and tokens included). Requests that fail
   with a connection error or a 429/5xx status are retried ``max_retries`` times with
-  exponential backoff (:data:`RETRY_BACKOFF`; ``Retry-After`` is not honoured, so the time
-  spent is bounded). When the API advertises the STAC ``query`` extension, the path/row and
+  exponential backoff (:data:`RETRY_BACKOFF`); a ``Retry-After`` on 429/503 is honoured up to
+  :data:`RETRY_AFTER_MAX` seconds, so the time spent stays bounded. The search sends
+  ``intersects`` when given (the path/row's centre point is enough) and asks for ``limit``
+  items per page. When the API advertises the STAC ``query`` extension, the path/row and
   the cloud limit are also sent to the server; if it rejects them (HTTP 4xx), the search is
   repeated without them.
 * anything else (a path, a folder holding ``catalog.json``, or a ``file://`` URL) is a
@@ -27,10 +29,19 @@ understand:
   its :attr:`DiscoveredScene.cloud_cover` is None, so callers can decide. (An API applying
   the ``query`` extension keeps -1 too, but drops items that lack ``eo:cloud_cover``.)
 
+**Scene identity.** :attr:`DiscoveredScene.scene_id` is the canonical product ID, with its
+processing date (``LC08_L2SP_008059_20191201_20200825_02_T1``), read from the asset file names
+(:func:`canonical_scene_id`), whatever the item id looks like: Earth Search and Planetary
+Computer drop the processing date, LandsatLook adds ``_SR``/``_ST``. The item id is kept as
+:attr:`DiscoveredScene.item_id`.
+
 Asset keys of the different providers are normalised to ``B1``..``B7``, ``QA`` and ``MTL``
 (see :data:`ASSET_ALIASES`) and hrefs are made absolute (relative ones against the item's
-own location). pystac-client is imported only when an API is searched: the render container
-has pystac but not pystac-client.
+own location). :func:`asset_sources` keeps, per asset, every href it can be read from (its own
+and its ``alternate`` hrefs; ``s3://`` ones first, as LandsatLook's https hrefs need a USGS
+login), ``storage:requester_pays``, ``file:checksum`` and ``file:size``.
+pystac-client is imported only when an API is searched: the render container has pystac but
+not pystac-client.
 
 When a day has several scenes, :func:`pick_scene` chooses one; :func:`scene_to_xcom` is what
 the ``discover`` task passes on (:class:`~landsat_pipeline.xcom.Scene`).
@@ -40,23 +51,28 @@ from __future__ import annotations
 
 import datetime
 import logging
+import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlparse
+from urllib.parse import unquote, urljoin, urlparse
 from urllib.request import url2pathname
 
 from landsat_ops.errors import SceneError
 from landsat_pipeline.errors import DiscoveryError
-from landsat_pipeline.xcom import Scene
+from landsat_pipeline.xcom import AssetSource, Scene
 
 __all__ = [
     "ASSET_ALIASES",
+    "DEFAULT_PAGE_LIMIT",
+    "RETRY_AFTER_MAX",
     "RETRY_BACKOFF",
     "RETRY_STATUSES",
     "DiscoveredScene",
+    "asset_sources",
+    "canonical_scene_id",
     "discover",
     "normalize_assets",
     "pick_scene",
@@ -69,6 +85,10 @@ RETRY_BACKOFF = 0.5
 """urllib3 backoff factor, seconds: the retries wait 0, 2 x, 4 x, ... this (at most 10 s)."""
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 """HTTP statuses that are retried."""
+RETRY_AFTER_MAX = 60.0
+"""Longest ``Retry-After`` (429/503) wait honoured, seconds; longer ones wait this long."""
+DEFAULT_PAGE_LIMIT = 100
+"""Items asked for per search page."""
 
 ASSET_ALIASES: dict[str, tuple[str, ...]] = {
     "B1": ("coastal", "sr_b1", "b1", "b01"),
@@ -112,7 +132,8 @@ class DiscoveredScene:
     Attributes
     ----------
     scene_id : str
-        The product ID (the item ID, without LandsatLook's ``_SR``/``_ST`` suffix).
+        The canonical product ID, with the processing date (from the asset file names, see
+        :func:`canonical_scene_id`); it keys landing and everything after.
     acquired : datetime.datetime
         Acquisition time (the item ``datetime``), timezone-aware UTC.
     path, row : int
@@ -126,6 +147,10 @@ class DiscoveredScene:
         the keys the item has.
     item : dict
         The raw item JSON.
+    item_id : str
+        The catalog's own item id (e.g. ``LC08_L2SP_008059_20191201_02_T1`` on Earth Search).
+    sources : dict[str, AssetSource]
+        Per normalised asset key: every href, requester-pays flags, checksum and size.
     """
 
     scene_id: str
@@ -136,6 +161,8 @@ class DiscoveredScene:
     platform: str
     assets: dict[str, str] = field(default_factory=dict, hash=False)
     item: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+    item_id: str = ""
+    sources: dict[str, AssetSource] = field(default_factory=dict, compare=False, hash=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,6 +230,29 @@ def _absolute(href: str, base: str | None) -> str:
     return str((Path(base).parent / href).resolve())
 
 
+def _asset_keys(assets: Mapping[str, Any]) -> dict[str, str]:
+    """Normalised key (``B1``..``B7``, ``QA``, ``MTL``) -> the item's own asset key."""
+    by_key: dict[str, str] = {}
+    for key, asset in assets.items():
+        if not isinstance(asset, Mapping) or not isinstance(asset.get("href"), str):
+            continue
+        by_key.setdefault(re.sub(r"\.tiff?$", "", key.lower()), key)
+    found: dict[str, str] = {}
+    for target, aliases in ASSET_ALIASES.items():
+        own = next((by_key[a] for a in aliases if a in by_key), None)
+        if own is not None:
+            found[target] = own
+    for key, asset in assets.items():  # unknown keys described by eo:bands common names
+        if not isinstance(asset, Mapping) or not isinstance(asset.get("href"), str):
+            continue
+        bands = asset.get("eo:bands") or asset.get("bands") or []
+        if isinstance(bands, list) and len(bands) == 1 and isinstance(bands[0], Mapping):
+            target = _COMMON_NAMES.get(str(bands[0].get("common_name", "")).lower())
+            if target and target not in found:
+                found[target] = key
+    return {key: found[key] for key in ASSET_ALIASES if key in found}
+
+
 def normalize_assets(assets: Mapping[str, Any], base: str | None = None) -> dict[str, str]:
     """Map a STAC item's assets to ``B1``..``B7``, ``QA`` and ``MTL`` -> absolute href.
 
@@ -219,26 +269,80 @@ def normalize_assets(assets: Mapping[str, Any], base: str | None = None) -> dict
         Only the keys found. An asset under an unknown key still counts when its ``eo:bands``
         (or ``bands``) names one band with a known ``common_name``.
     """
-    by_key: dict[str, str] = {}
-    for key, asset in assets.items():
-        if not isinstance(asset, Mapping) or not isinstance(asset.get("href"), str):
+    return {
+        target: _absolute(assets[own]["href"], base) for target, own in _asset_keys(assets).items()
+    }
+
+
+def _requester_pays(asset: Mapping[str, Any], item_flag: bool) -> bool:
+    value = asset.get("storage:requester_pays")
+    return bool(value) if isinstance(value, bool) else item_flag
+
+
+def asset_sources(item: Mapping[str, Any], base: str | None = None) -> dict[str, AssetSource]:
+    """Per normalised asset key: where it can be read from, as the item says.
+
+    ``hrefs`` are the asset's ``s3://`` hrefs first (its own or its ``s3`` alternate: bulk
+    access; LandsatLook's https hrefs need a USGS login), then the others, each group in
+    the item's order (own href, then ``alternate``), all absolute; ``requester_pays`` per
+    href from ``storage:requester_pays`` (the asset's or
+    alternate's, else the item's); ``checksum`` and ``size`` from ``file:checksum`` and
+    ``file:size``.
+    """
+    assets = item.get("assets") or {}
+    properties = item.get("properties") or {}
+    item_flag = properties.get("storage:requester_pays") is True
+    out: dict[str, AssetSource] = {}
+    for target, own in _asset_keys(assets).items():
+        asset = assets[own]
+        main_flag = _requester_pays(asset, item_flag)
+        candidates = [(_absolute(asset["href"], base), main_flag)]
+        alternates = asset.get("alternate")
+        if isinstance(alternates, Mapping):
+            for alternate in alternates.values():
+                if isinstance(alternate, Mapping) and isinstance(alternate.get("href"), str):
+                    flag = _requester_pays(alternate, main_flag)
+                    candidates.append((_absolute(alternate["href"], base), flag))
+        candidates.sort(key=lambda c: not c[0].startswith("s3://"))
+        source: AssetSource = {
+            "hrefs": [href for href, _ in candidates],
+            "requester_pays": [flag for _, flag in candidates],
+        }
+        if isinstance(asset.get("file:checksum"), str):
+            source["checksum"] = asset["file:checksum"]
+        if isinstance(asset.get("file:size"), int) and not isinstance(asset["file:size"], bool):
+            source["size"] = asset["file:size"]
+        out[target] = source
+    return out
+
+
+def canonical_scene_id(item_id: str, hrefs: Iterable[str]) -> str:
+    """The full product ID of a scene: the item id if it is one, else from its file names.
+
+    Earth Search's ``LC08_L2SP_008059_20191201_02_T1`` with files
+    ``LC08_L2SP_008059_20191201_20200825_02_T1_SR_B4.TIF`` gives
+    ``LC08_L2SP_008059_20191201_20200825_02_T1``; LandsatLook's ``..._02_T1_SR`` drops the
+    suffix. Pre-collection IDs (``LC80200392015216LGN00``) are kept. When no file name holds a
+    product ID of the same acquisition and path/row, the item id is returned unchanged.
+    """
+    from landsat_ops.scene.ids import find_scene_id
+
+    stripped = _LEVEL2_SUFFIX.sub("", item_id)
+    if _parse_id(stripped) is not None and "_" in stripped:
+        return stripped
+    parts = stripped.split("_")
+    for href in hrefs:
+        name = posixpath.basename(unquote(urlparse(href).path)) if "://" in href else href
+        try:
+            found = str(find_scene_id(posixpath.basename(name)))
+        except SceneError:
             continue
-        name = re.sub(r"\.tiff?$", "", key.lower())
-        by_key.setdefault(name, asset["href"])
-    found: dict[str, str] = {}
-    for target, aliases in ASSET_ALIASES.items():
-        href = next((by_key[a] for a in aliases if a in by_key), None)
-        if href is not None:
-            found[target] = _absolute(href, base)
-    for asset in assets.values():  # unknown keys described by eo:bands common names
-        if not isinstance(asset, Mapping) or not isinstance(asset.get("href"), str):
-            continue
-        bands = asset.get("eo:bands") or asset.get("bands") or []
-        if isinstance(bands, list) and len(bands) == 1 and isinstance(bands[0], Mapping):
-            target = _COMMON_NAMES.get(str(bands[0].get("common_name", "")).lower())
-            if target and target not in found:
-                found[target] = _absolute(asset["href"], base)
-    return {key: found[key] for key in ASSET_ALIASES if key in found}
+        fields = found.split("_")
+        if len(fields) == 7 and len(parts) == 6 and fields[:4] + fields[5:] == parts:
+            return found
+    if _parse_id(stripped) is not None:
+        return stripped
+    return item_id
 
 
 def _self_href(item: Mapping[str, Any]) -> str | None:
@@ -252,14 +356,9 @@ def _self_href(item: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _scene_id(item: Mapping[str, Any], properties: Mapping[str, Any]) -> str | None:
+def _item_id(item: Mapping[str, Any], properties: Mapping[str, Any]) -> str | None:
     text = item.get("id") or properties.get("id")
-    if not isinstance(text, str) or not text:
-        return None
-    stripped = _LEVEL2_SUFFIX.sub("", text)
-    if stripped != text and _parse_id(stripped) is not None:
-        return stripped
-    return text
+    return text if isinstance(text, str) and text else None
 
 
 def _parse_id(text: str):
@@ -276,12 +375,17 @@ def _scene_from_item(item: Mapping[str, Any], base: str | None) -> DiscoveredSce
     properties = item.get("properties")
     if not isinstance(properties, Mapping):
         return None
-    scene_id = _scene_id(item, properties)
+    item_id = _item_id(item, properties)
     acquired = _parse_datetime(properties.get("datetime")) or _parse_datetime(
         properties.get("start_datetime")
     )
-    if scene_id is None or acquired is None:
+    if item_id is None or acquired is None:
         return None
+    self_href = _self_href(item)
+    if self_href and base:
+        self_href = _absolute(self_href, base)
+    sources = asset_sources(item, self_href or base)
+    scene_id = canonical_scene_id(item_id, (h for s in sources.values() for h in s["hrefs"]))
     path = _int_property(properties, _PATH_KEYS)
     row = _int_property(properties, _ROW_KEYS)
     if path is None or row is None:
@@ -295,9 +399,6 @@ def _scene_from_item(item: Mapping[str, Any], base: str | None) -> DiscoveredSce
     if platform is None:
         match = _ID_PLATFORM.match(scene_id)
         platform = f"landsat-{match.group(1)}" if match else ""
-    self_href = _self_href(item)
-    if self_href and base:
-        self_href = _absolute(self_href, base)
     return DiscoveredScene(
         scene_id=scene_id,
         acquired=acquired,
@@ -307,6 +408,8 @@ def _scene_from_item(item: Mapping[str, Any], base: str | None) -> DiscoveredSce
         platform=_normalize_platform(platform),
         assets=normalize_assets(item.get("assets") or {}, self_href or base),
         item=dict(item),
+        item_id=item_id,
+        sources=sources,
     )
 
 
@@ -341,6 +444,8 @@ def _api_items(
     max_cloud: float | None,
     max_retries: int,
     timeout: float,
+    intersects: Mapping[str, Any] | None = None,
+    limit: int | None = DEFAULT_PAGE_LIMIT,
 ) -> Iterator[tuple[dict, str]]:
     """Yield (item dict, base href) for every item of a STAC API search."""
     import pystac
@@ -351,7 +456,14 @@ def _api_items(
     from pystac_client.warnings import PystacClientWarning
     from urllib3 import Retry
 
-    retry = Retry(
+    class BoundedRetry(Retry):
+        """urllib3's Retry, with a ``Retry-After`` wait cut at :data:`RETRY_AFTER_MAX`."""
+
+        def get_retry_after(self, response):
+            seconds = super().get_retry_after(response)
+            return None if seconds is None else min(seconds, RETRY_AFTER_MAX)
+
+    retry = BoundedRetry(
         total=max_retries,
         connect=max_retries,
         read=max_retries,
@@ -362,7 +474,7 @@ def _api_items(
         status_forcelist=RETRY_STATUSES,
         allowed_methods=None,  # searches are safe to repeat, POST included
         raise_on_status=False,
-        respect_retry_after_header=False,
+        respect_retry_after_header=True,
     )
     failures = (APIError, PystacClientWarning, pystac.STACError, ValueError, KeyError, TypeError)
     try:
@@ -394,6 +506,8 @@ def _api_items(
             collections=[collection] if collection else None,
             datetime=[start, end],
             query=query,
+            intersects=dict(intersects) if intersects else None,
+            limit=limit,
         )
         yield from search.pages_as_dicts()
 
@@ -471,6 +585,8 @@ def discover(
     platform: str = "landsat-8",
     max_retries: int = 3,
     timeout: float = 30.0,
+    intersects: Mapping[str, Any] | None = None,
+    limit: int | None = DEFAULT_PAGE_LIMIT,
 ) -> list[DiscoveredScene]:
     """Find the scenes of a WRS-2 path/row acquired in ``[start, end)``.
 
@@ -496,6 +612,12 @@ def discover(
         Retries per HTTP request on connection errors and 429/5xx answers.
     timeout : float
         Seconds to wait for each HTTP connection and response.
+    intersects : dict, optional
+        A GeoJSON geometry sent to a STAC API as ``intersects`` (the path/row's centre point,
+        ``{"type": "Point", "coordinates": [lon, lat]}``, is enough); items are still
+        filtered by path/row here.
+    limit : int, optional
+        Items per page asked of a STAC API (default :data:`DEFAULT_PAGE_LIMIT`).
 
     Returns
     -------
@@ -528,6 +650,8 @@ def discover(
             max_cloud=max_cloud,
             max_retries=max_retries,
             timeout=timeout,
+            intersects=intersects,
+            limit=limit,
         )
     else:
         source = _static_items(catalog)
@@ -577,6 +701,7 @@ def scene_to_xcom(scene: DiscoveredScene) -> Scene:
     acquired = scene.acquired.astimezone(datetime.UTC)
     return {
         "scene_id": scene.scene_id,
+        "item_id": scene.item_id or scene.scene_id,
         "acquired": acquired.isoformat(),
         "date": acquired.date().isoformat(),
         "path": scene.path,
@@ -584,4 +709,5 @@ def scene_to_xcom(scene: DiscoveredScene) -> Scene:
         "cloud_cover": scene.cloud_cover,
         "platform": scene.platform,
         "assets": dict(scene.assets),
+        "sources": {key: dict(source) for key, source in scene.sources.items()},
     }

@@ -1,19 +1,28 @@
 """Land a discovered scene's bands in the bucket: B1-B5, B7, the QA band and the MTL.
 
-Sources may be local paths, ``http(s)://`` URLs or ``s3://`` URIs (read with the bucket's
-client). Each file is landed under ``landing/<scene ID>/<file name>``; a file already there
-with the same SHA-256 is not uploaded again (:meth:`landsat_ops.storage.Store.put_file`), and
-large files go up in concurrent multipart uploads. An interrupted upload leaves no object: S3
-shows an object only once its upload completed, a local store renames files into place.
+Each file is landed under ``landing/<product ID>/<USGS file name>`` (``..._SR_B4.TIF`` stays
+``..._SR_B4.TIF``), keyed by the canonical product ID whatever the catalog's item id was.
+
+1. **Already landed intact?** A file whose landed object has the catalog's sha256
+   ``file:checksum``, or matches the previous landing's record (same hrefs, same catalog
+   checksum, same landed sha256), is not fetched again: a re-run or retry downloads nothing.
+2. **Fetch and check** the others (:mod:`landsat_pipeline.sources`): each asset's hrefs in
+   order (its own, then its ``alternate`` hrefs), S3 with the source's own client and
+   requester-pays, Planetary Computer signed at download time; every download is checked
+   (TIFF/MTL content, ``Content-Length``, ``file:checksum``). If any asset fails, the task
+   fails with one line naming the asset, the href and what was expected, and **nothing** of
+   the scene is landed.
+3. **Upload** (:meth:`landsat_ops.storage.Store.put_file`: skipped when the same sha256 is
+   already there; multipart and concurrent on S3), then write the record
+   (:func:`landing_record_key`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import os
 import posixpath
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,17 +30,27 @@ from urllib.parse import unquote, urlparse
 
 from landsat_pipeline.errors import LandingError
 from landsat_pipeline.keys import landing_prefix
-from landsat_pipeline.xcom import LandedBands, Scene
+from landsat_pipeline.sources import SourceOptions, fetch_asset
+from landsat_pipeline.sources.checks import parse_multihash
+from landsat_pipeline.sources.errors import redact
+from landsat_pipeline.xcom import AssetSource, LandedBands, Scene
 
-__all__ = ["LANDED_ASSETS", "land_scene", "landed_name"]
+__all__ = ["LANDED_ASSETS", "land_scene", "landed_name", "landing_record_key"]
 
 log = logging.getLogger(__name__)
 
 LANDED_ASSETS = ("B1", "B2", "B3", "B4", "B5", "B7", "QA", "MTL")
 """What the render needs (B6, the thermal bands and everything else stay at the source)."""
 
-_DOWNLOAD_ATTEMPTS = 3
-_CHUNK = 8 * 1024 * 1024
+
+def landing_record_key(scene_id: str) -> str:
+    """The landing record of a scene: ``landing/_records/<ID>.json``, outside its folder
+    (S3 prefixes are strings: ``landing/<ID>`` would also list ``landing/<ID>.json``).
+
+    It lists each landed file's hrefs, catalog checksum, size and sha256, so a re-run knows
+    what is already landed intact without downloading it again.
+    """
+    return f"{posixpath.dirname(landing_prefix(scene_id))}/_records/{scene_id}.json"
 
 
 def landed_name(scene_id: str, key: str, href: str) -> str:
@@ -48,129 +67,151 @@ def landed_name(scene_id: str, key: str, href: str) -> str:
     return f"{scene_id}_{'QA_PIXEL' if key == 'QA' else key}{ext}"
 
 
-def land_scene(scene: Scene | Mapping[str, Any], store, client=None) -> LandedBands:
-    """Copy a scene's needed assets to ``landing/<scene ID>/``.
+def _sources(scene: Mapping[str, Any]) -> dict[str, AssetSource]:
+    """Each needed asset's sources: the scene's ``sources``, else its plain ``assets`` hrefs."""
+    described = scene.get("sources") or {}
+    return {
+        key: described.get(key) or {"hrefs": [scene["assets"][key]]}
+        for key in LANDED_ASSETS
+        if key in described or key in scene["assets"]
+    }
+
+
+def _record_entry(source: AssetSource) -> dict[str, Any]:
+    return {"hrefs": [redact(h) for h in source["hrefs"]], "checksum": source.get("checksum")}
+
+
+def _intact(store, key: str, source: AssetSource, previous: Mapping[str, Any] | None) -> bool:
+    """Whether the landed object ``key`` is already this asset, checked without downloading."""
+    info = store.info(key)
+    if info is None or not info.sha256:
+        return False
+    parsed = parse_multihash(source.get("checksum"))
+    if parsed is not None and parsed[0] == "sha256":
+        return parsed[1] == info.sha256
+    if not previous:
+        return False
+    return (
+        previous.get("sha256") == info.sha256
+        and previous.get("size") == info.size
+        and {k: previous.get(k) for k in ("hrefs", "checksum")} == _record_entry(source)
+    )
+
+
+def _read_record(store, scene_id: str) -> dict[str, Any]:
+    key = landing_record_key(scene_id)
+    if not store.exists(key):
+        return {}
+    try:
+        record = json.loads(store.read_bytes(key))
+    except ValueError:
+        log.warning("%s is not JSON; every file is checked again", store.uri(key))
+        return {}
+    return record.get("files", {}) if isinstance(record, dict) else {}
+
+
+def land_scene(
+    scene: Scene | Mapping[str, Any],
+    store,
+    client=None,
+    *,
+    sources: SourceOptions | None = None,
+) -> LandedBands:
+    """Copy a scene's needed assets to ``landing/<scene ID>/``, checked, at most once.
 
     Parameters
     ----------
     scene
-        The discover task's XCom: ``scene_id`` and ``assets`` (key -> href).
+        The discover task's XCom: ``scene_id`` (the canonical product ID), ``assets`` (key ->
+        href) and, from discovery, ``sources`` (every href, requester-pays, checksums).
     store
         The bucket (:class:`landsat_ops.storage.Store`).
     client
-        The bucket's boto3 client, for ``s3://`` sources.
+        Unused for sources (kept for callers): ``s3://`` sources are read with
+        ``sources.s3_client``, never with the bucket's client.
+    sources
+        How sources are read (:class:`landsat_pipeline.sources.SourceOptions`): the source's
+        own S3 client, requester-pays, the signing endpoint. Default: the standard AWS chain,
+        requester-pays as each asset says, the package's signing endpoint.
 
     Returns
     -------
     dict
-        ``landing_uri`` and the ``uploaded`` and ``skipped`` (same checksum) file names.
+        ``landing_uri``; the ``uploaded`` and ``skipped`` (already landed intact) file
+        names; the ``downloaded`` ones.
+
+    Raises
+    ------
+    LandingError
+        A needed asset is missing from the item, or cannot be read or checked (one line
+        naming the asset, the href and what was expected); nothing is landed then.
     """
+    del client  # the destination's client never reads sources
+    options = sources or SourceOptions()
     scene_id = scene["scene_id"]
-    assets = scene["assets"]
-    missing = [key for key in LANDED_ASSETS if key not in assets]
+    by_key = _sources(scene)
+    missing = [key for key in LANDED_ASSETS if key not in by_key]
     if missing:
         raise LandingError(
             f"scene {scene_id}: the catalog item has no {', '.join(missing)} asset "
-            f"(expected {', '.join(LANDED_ASSETS)}; found {', '.join(sorted(assets))})"
+            f"(expected {', '.join(LANDED_ASSETS)}; found {', '.join(sorted(scene['assets']))})"
         )
     prefix = landing_prefix(scene_id)
+    previous = _read_record(store, scene_id)
     uploaded: list[str] = []
     skipped: list[str] = []
+    downloaded: list[str] = []
+    record: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="landsat-landing-") as tmp:
+        fetched: dict[str, tuple[str, Path]] = {}
         for key in LANDED_ASSETS:
-            href = assets[key]
-            name = landed_name(scene_id, key, href)
-            source = _local_copy(href, Path(tmp) / name, client)
+            source = by_key[key]
+            name = landed_name(scene_id, key, source["hrefs"][0])
+            if _intact(store, f"{prefix}/{name}", source, previous.get(name)):
+                skipped.append(name)
+                record[name] = previous.get(name) or _entry(store, f"{prefix}/{name}", source)
+                log.info("%s already landed intact, not fetched", name)
+                continue
+            got = fetch_asset(key, source, Path(tmp) / name, scene_id=scene_id, options=options)
+            log.info("fetched %s from %s", name, got.href)
+            fetched[name] = (key, got.path)
+            downloaded.append(name)
+        for name, (key, path) in fetched.items():  # every asset checked: now land them
             info, did_upload = store.put_file(
-                source, f"{prefix}/{name}", content_type=_content_type(name)
+                path, f"{prefix}/{name}", content_type=_content_type(name)
             )
             (uploaded if did_upload else skipped).append(name)
-            log.info(
-                "%s %s (%d bytes)",
-                "uploaded" if did_upload else "unchanged, skipped",
-                name,
-                info.size,
-            )
-            if source.parent == Path(tmp):
-                source.unlink()
+            record[name] = {**_record_entry(by_key[key]), "size": info.size, "sha256": info.sha256}
+    _write_record(store, scene_id, record)
     log.info(
-        "landed %s in %s: %d uploaded, %d already there with the same checksum",
+        "landed %s in %s: %d downloaded, %d uploaded, %d already there intact",
         scene_id,
         store.uri(prefix),
+        len(downloaded),
         len(uploaded),
         len(skipped),
     )
-    return {"landing_uri": store.uri(prefix), "uploaded": uploaded, "skipped": skipped}
+    return {
+        "landing_uri": store.uri(prefix),
+        "uploaded": uploaded,
+        "skipped": skipped,
+        "downloaded": downloaded,
+    }
+
+
+def _write_record(store, scene_id: str, record: dict[str, Any]) -> None:
+    """Write the landing record, only when it changed (a re-run leaves the bucket as it was)."""
+    key = landing_record_key(scene_id)
+    data = json.dumps({"scene_id": scene_id, "files": record}, indent=1, sort_keys=True).encode()
+    if store.exists(key) and store.read_bytes(key) == data:
+        return
+    store.write_bytes(key, data, content_type="application/json")
+
+
+def _entry(store, key: str, source: AssetSource) -> dict[str, Any]:
+    info = store.info(key)
+    return {**_record_entry(source), "size": info.size, "sha256": info.sha256}
 
 
 def _content_type(name: str) -> str:
     return "text/plain" if name.lower().endswith(".txt") else "image/tiff; application=geotiff"
-
-
-def _local_copy(href: str, target: Path, client) -> Path:
-    """A local file holding the asset: the path itself, or a download into ``target``."""
-    scheme = urlparse(href).scheme.lower() if "://" in href else ""
-    if scheme in ("", "file"):
-        path = Path(unquote(urlparse(href).path) if scheme == "file" else href)
-        if not path.is_file():
-            raise LandingError(f"{path}: source file does not exist (expected a scene asset)")
-        return path
-    if scheme in ("http", "https"):
-        return _download_http(href, target)
-    if scheme == "s3":
-        return _download_s3(href, target, client)
-    raise LandingError(f"{_redact(href)}: unsupported source (expected a path, http(s) or s3)")
-
-
-def _redact(href: str) -> str:
-    """The href without query string (signed URLs carry tokens there)."""
-    parsed = urlparse(href)
-    return parsed._replace(query="", fragment="").geturl()
-
-
-def _download_http(url: str, target: Path) -> Path:
-    import requests
-
-    for attempt in range(1, _DOWNLOAD_ATTEMPTS + 1):
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            with requests.get(url, stream=True, timeout=(10, 120)) as response:
-                if response.status_code in (429, 500, 502, 503, 504):
-                    raise requests.ConnectionError(f"HTTP {response.status_code}")
-                response.raise_for_status()
-                with open(partial, "wb") as fh:
-                    for block in response.iter_content(_CHUNK):
-                        fh.write(block)
-            os.replace(partial, target)
-            return target
-        except requests.RequestException as exc:
-            partial.unlink(missing_ok=True)
-            response = getattr(exc, "response", None)
-            status = getattr(response, "status_code", None)
-            if status is not None:
-                detail = f"HTTP {status} {response.reason or ''}".strip()
-            else:  # the message may quote the URL: never its query string (signed URLs)
-                detail = str(exc).replace(url, _redact(url)).replace(urlparse(url).query, "…")
-            if attempt == _DOWNLOAD_ATTEMPTS or (status is not None and status < 500):
-                raise LandingError(f"{_redact(url)}: download failed ({detail})") from None
-            log.warning("%s: download failed (%s), retrying", _redact(url), detail)
-            time.sleep(2**attempt)
-    raise AssertionError("unreachable")
-
-
-def _download_s3(uri: str, target: Path, client) -> Path:
-    from landsat_ops.storage import split_s3
-
-    if client is None:
-        import boto3
-
-        client = boto3.client("s3")
-    bucket, key = split_s3(uri)
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        client.download_file(bucket, key, str(partial))
-        os.replace(partial, target)
-    except Exception as exc:
-        partial.unlink(missing_ok=True)
-        raise LandingError(f"{uri}: download failed ({exc})") from exc
-    return target

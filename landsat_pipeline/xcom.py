@@ -12,6 +12,7 @@ __all__ = [
     "AreaReport",
     "AreaTable",
     "AreaTablePlots",
+    "AssetSource",
     "CatalogUris",
     "Ec2JobExpected",
     "Ec2LaunchArguments",
@@ -30,10 +31,31 @@ __all__ = [
 
 
 # -- landsat_pPPP_rRRR ------------------------------------------------------------------------
+class AssetSource(TypedDict):
+    """Where one asset of a scene can be read, as the catalog describes it (no credentials).
+
+    ``hrefs`` are the candidates, best first: the asset's own href, then its ``alternate``
+    hrefs (for LandsatLook, whose https hrefs need a USGS login, the ``s3`` alternate comes
+    first). Signed URLs are never stored: Planetary Computer hrefs are signed at download time.
+    """
+
+    hrefs: list[str]
+    requester_pays: NotRequired[list[bool]]
+    """Per href: the asset's (or alternate's) ``storage:requester_pays``."""
+    checksum: NotRequired[str]
+    """The catalog's ``file:checksum`` (a sha2-256 or sha2-512 multihash, hex)."""
+    size: NotRequired[int]
+    """The catalog's ``file:size`` in bytes."""
+
+
 class Scene(TypedDict):
     """The ``discover`` task's scene: IDs, dates and asset URIs (never data)."""
 
     scene_id: str
+    """The canonical product ID (``LC08_L2SP_..._<processed>_02_T1``), from the asset file
+    names, whatever the catalog's item id looks like: it keys landing and everything after."""
+    item_id: NotRequired[str]
+    """The catalog's own item id (Earth Search: no processing date; LandsatLook: ``_SR``)."""
     acquired: str
     """Acquisition time, ISO 8601 in UTC."""
     date: str
@@ -44,6 +66,8 @@ class Scene(TypedDict):
     platform: str | None
     assets: dict[str, str]
     """Asset key -> href."""
+    sources: NotRequired[dict[str, AssetSource]]
+    """Asset key -> every href it can be read from, requester-pays flags and checksums."""
 
 
 class LandedBands(TypedDict):
@@ -52,6 +76,8 @@ class LandedBands(TypedDict):
     landing_uri: str
     uploaded: list[str]
     skipped: list[str]
+    downloaded: NotRequired[list[str]]
+    """The files fetched from the source this time (the rest were already landed intact)."""
 
 
 class RenderedSet(TypedDict):

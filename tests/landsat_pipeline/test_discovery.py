@@ -262,7 +262,10 @@ def test_earth_search_pages_through_next_token(stac_dir, serve):
         end=_utc(2023, 10, 9),
         collection="landsat-c2-l2",
     )
-    assert [s.scene_id for s in scenes] == ["LC08_L2SP_033032_20231008_02_T1"]
+    # Issue 10: the scene is keyed by its full product ID (from the file names); the item id,
+    # which lacks the processing date, is kept as item_id.
+    assert [s.scene_id for s in scenes] == ["LC08_L2SP_033032_20231008_20231017_02_T1"]
+    assert [s.item_id for s in scenes] == ["LC08_L2SP_033032_20231008_02_T1"]
     scene = scenes[0]
     assert scene.cloud_cover == 0.06 and scene.platform == "landsat-8"
     assert scene.acquired == _utc(2023, 10, 8, 17, 37, 26, 656958)
@@ -325,7 +328,10 @@ def test_planetary_computer_pages_are_filtered_by_path_row_and_cloud(
     )
     expected = _expected(page["features"], path=path, row=row, max_cloud=max_cloud, **window)
     assert 5 < len(expected) < 250
-    assert {s.scene_id for s in scenes} == expected
+    assert {s.item_id for s in scenes} == expected  # issue 10: scene_id is the product ID
+    for scene in scenes:
+        assert scene.assets["B4"].endswith(f"/{scene.scene_id}/{scene.scene_id}_SR_B4.TIF")
+        assert scene.scene_id.split("_")[:4] == scene.item_id.split("_")[:4]
     assert [s.acquired for s in scenes] == sorted(s.acquired for s in scenes)
     assert all(s.assets["B4"].endswith("_SR_B4.TIF") for s in scenes)
     assert all(s.assets["QA"].endswith("_QA_PIXEL.TIF") for s in scenes)
@@ -364,7 +370,8 @@ def test_landsat9_page_gives_nothing_for_landsat8(stac_dir, serve):
     window = {"path": 84, "row": 82, "start": _utc(2025, 7, 1), "end": _utc(2025, 8, 1)}
     assert discover(server.url, **window) == []
     scenes = discover(server.url, **window, platform="landsat-9")
-    assert [s.scene_id for s in scenes] == ["LC09_L2SR_084082_20250722_02_T1"]
+    assert [s.item_id for s in scenes] == ["LC09_L2SR_084082_20250722_02_T1"]
+    assert [s.scene_id for s in scenes] == ["LC09_L2SR_084082_20250722_20250725_02_T1"]
     assert list(scenes[0].assets) == ALL_KEYS
 
 
