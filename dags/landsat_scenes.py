@@ -228,11 +228,11 @@ def build_dag(watch: Watch):
 
         @task(execution_timeout=datetime.timedelta(hours=2))
         def upload_bands(scene: Scene) -> LandedBands:
-            """Land B1-B5, B7, QA and MTL under landing/<ID>/ (same checksum: skipped)."""
+            """Land B1-B5, B7, QA and MTL under landing/<ID>/, checked; intact ones: skipped."""
             from landsat_pipeline.landing import land_scene
 
-            _, store, client = _bucket()
-            return land_scene(scene, store, client)
+            config, store, _ = _bucket()
+            return land_scene(scene, store, sources=config.catalog.source_options())
 
         @task.branch
         def choose_render(scene: Scene, params: dict | None = None) -> str:

@@ -32,6 +32,7 @@ timetables alike.
 from __future__ import annotations
 
 import datetime
+import math
 import operator
 
 from landsat_ops.errors import OptionError
@@ -46,6 +47,7 @@ __all__ = [
     "overpass_dates",
     "overpass_datetime",
     "overpass_datetimes",
+    "wrs2_centre",
     "validate_path_row",
 ]
 
@@ -236,3 +238,31 @@ def _as_date(value: datetime.date, name: str) -> datetime.date:
     if isinstance(value, datetime.date):
         return value
     raise OptionError(f"{name} must be a date, got {value!r}")
+
+
+# WRS-2 orbit geometry (for the approximate scene centre of a path/row).
+_INCLINATION = math.radians(98.2)
+_ORBIT_MINUTES = 16 * 1440 / 233
+_SIDEREAL_DAY_MINUTES = 1436.07
+_PATH1_NODE_LON = -64.6  # longitude where path 1 crosses the equator (row 60), degrees
+
+
+def wrs2_centre(path: int, row: int) -> tuple[float, float]:
+    """Return the approximate (latitude, longitude) of a WRS-2 scene centre, in degrees.
+
+    A circular orbit model: row 60 is the descending equator crossing, each row 1/248 of an
+    orbit, path 1 crosses the equator at 64.6 W and each further path 360/233 degrees west,
+    with the Earth's rotation during the pass. Good to about half a degree (e.g. 226/010 ->
+    70.8 N, 22.8 W; 016/037 -> 33.0 N, 80.1 W), which is plenty for picking a UTM zone.
+    """
+    validate_path_row(path, row)
+    step = 2 * math.pi / 248
+    u = math.pi - (60 - row) * step  # argument of latitude; the descending node is at pi
+    lat = math.asin(math.sin(_INCLINATION) * math.sin(u))
+    inertial = math.atan2(math.cos(_INCLINATION) * math.sin(u), math.cos(u))
+    offset = (math.degrees(inertial) - 180.0 + 180.0) % 360.0 - 180.0  # from the node
+    minutes_before_node = (math.pi - u) / (2 * math.pi) * _ORBIT_MINUTES
+    offset += minutes_before_node * 360.0 / _SIDEREAL_DAY_MINUTES
+    node_lon = _PATH1_NODE_LON - (path - 1) * 360.0 / 233
+    lon = (node_lon + offset + 180.0) % 360.0 - 180.0
+    return math.degrees(lat), lon

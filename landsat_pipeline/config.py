@@ -6,7 +6,8 @@ generated from it: one DAG per path/row, ``landsat_p{path:03d}_r{row:03d}``.
 
 Layout (every key of ``defaults`` may be overridden per area)::
 
-    catalog:  {url, collection, max_retries, timeout_seconds}
+    catalog:  {url, collection, max_retries, timeout_seconds, page_limit, source_conn_id,
+               requester_pays, signing_url, blob_endpoint}
     storage:  {root, aws_conn_id}
     defaults: {start_date, catchup, satellites, products, max_cloud_cover, percentiles,
                preview_size, render_backend, availability_delay_hours, wait_for_scene_hours,
@@ -118,6 +119,11 @@ def default_wait_hours(collection: str | None) -> float:
 
 _CATALOG_DEFAULTS: dict[str, Any] = {
     "collection": None,
+    "page_limit": 100,
+    "source_conn_id": None,  # the Airflow connection reading s3:// sources; None: AWS chain
+    "requester_pays": None,  # None: each asset's storage:requester_pays; true/false: forced
+    "signing_url": None,  # Planetary Computer's SAS token endpoint; None: the package's
+    "blob_endpoint": None,  # read Azure blob hrefs from a mirror (Azurite-style); None: as is
     "max_retries": 3,
     "timeout_seconds": 30.0,
 }
@@ -163,12 +169,34 @@ _AREA_KEYS = {"title", "path_rows", "points"} | set(_DEFAULTS)
 
 @dataclass(frozen=True)
 class CatalogSettings:
-    """Where scenes are discovered: a STAC API root URL or a static ``catalog.json``."""
+    """Where scenes are discovered (a STAC API root URL or a static ``catalog.json``) and how
+    their assets are read (docs/sources.md)."""
 
     url: str
     collection: str | None
     max_retries: int
     timeout_seconds: float
+    page_limit: int = 100
+    source_conn_id: str | None = None
+    requester_pays: bool | None = None
+    signing_url: str | None = None
+    blob_endpoint: str | None = None
+
+    def source_options(self):
+        """How landing reads the assets (:class:`~landsat_pipeline.sources.SourceOptions`).
+
+        Builds the source's own S3 client (its connection, or the standard AWS chain), so
+        call it inside a task, never at parse time.
+        """
+        from landsat_pipeline.sources.options import SourceOptions
+        from landsat_pipeline.sources.s3 import source_client
+
+        return SourceOptions(
+            s3_client=source_client(self.source_conn_id),
+            requester_pays=self.requester_pays,
+            signing_url=self.signing_url,
+            blob_endpoint=self.blob_endpoint,
+        )
 
 
 @dataclass(frozen=True)
@@ -541,7 +569,35 @@ def _catalog(check: _Checker, raw: Any) -> CatalogSettings:
         collection=collection,
         max_retries=check.integer(body["max_retries"], "catalog.max_retries", 0, 20),
         timeout_seconds=check.number(body["timeout_seconds"], "catalog.timeout_seconds", 1, 600),
+        page_limit=check.integer(body["page_limit"], "catalog.page_limit", 1, 10000),
+        source_conn_id=_optional_text(check, body["source_conn_id"], "catalog.source_conn_id"),
+        requester_pays=(
+            None
+            if body["requester_pays"] is None
+            else check.boolean(body["requester_pays"], "catalog.requester_pays")
+        ),
+        signing_url=(
+            None
+            if body["signing_url"] is None
+            else _http_url(check, body["signing_url"], "catalog.signing_url")
+        ),
+        blob_endpoint=(
+            None
+            if body["blob_endpoint"] is None
+            else _http_url(check, body["blob_endpoint"], "catalog.blob_endpoint")
+        ),
     )
+
+
+def _http_url(check: _Checker, value: Any, key: str) -> str:
+    text = check.text(value, key)
+    if not text.startswith(("http://", "https://")):
+        raise check.error(key, f"is {text!r}", "an http:// or https:// URL")
+    return text
+
+
+def _optional_text(check: _Checker, value: Any, key: str) -> str | None:
+    return None if value is None else check.text(value, key)
 
 
 def _storage(check: _Checker, raw: Any) -> StorageSettings:

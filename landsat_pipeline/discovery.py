@@ -65,6 +65,7 @@ from landsat_pipeline.errors import DiscoveryError
 from landsat_pipeline.xcom import AssetSource, Scene
 
 __all__ = [
+    "path_row_point",
     "ASSET_ALIASES",
     "DEFAULT_PAGE_LIMIT",
     "RETRY_AFTER_MAX",
@@ -571,6 +572,18 @@ def _static_items(catalog: str) -> Iterator[tuple[dict, str]]:
 # --------------------------------------------------------------------------------------------
 # discover
 # --------------------------------------------------------------------------------------------
+
+
+def path_row_point(path: int, row: int) -> dict[str, Any]:
+    """The GeoJSON point at a path/row's (approximate) scene centre, for ``intersects``.
+
+    A STAC API then returns the scenes over that point (a few per day) instead of every
+    scene of the day: the path/row filter stays, applied to what comes back.
+    """
+    from landsat_ops.overpass import wrs2_centre
+
+    lat, lon = wrs2_centre(path, row)
+    return {"type": "Point", "coordinates": [round(lon, 4), round(lat, 4)]}
 
 
 def discover(

@@ -260,7 +260,7 @@ def write_gap_report(store, report: GapReport) -> dict[str, str]:
 def survey(config, watch, store, *, now: datetime.datetime) -> GapReport:
     """The gap report of one watched path/row: one catalog search, one collection read."""
     from landsat_ops.overpass import SATELLITE_START, overpass_datetimes
-    from landsat_pipeline.discovery import discover
+    from landsat_pipeline.discovery import discover, path_row_point
 
     catalog = config.catalog
     start = datetime.datetime.combine(watch.start_date, datetime.time(), datetime.UTC)
@@ -277,6 +277,8 @@ def survey(config, watch, store, *, now: datetime.datetime) -> GapReport:
             platform=f"landsat-{satellite}",
             max_retries=catalog.max_retries,
             timeout=catalog.timeout_seconds,
+            intersects=path_row_point(watch.path, watch.row),
+            limit=catalog.page_limit,
         )
         first = max(watch.start_date, SATELLITE_START[satellite])
         overpasses += overpass_datetimes(

@@ -5,6 +5,7 @@ Nothing here reads the clock: a re-run of a logical date addresses the same obje
 ::
 
     landing/<scene ID>/<ID>_B1.TIF ... _B7.TIF, _QA_PIXEL.TIF, _MTL.txt   bands as delivered
+    landing/_records/<scene ID>.json                                      what was landed, whence
     staging/<scene ID>/<ID>_<product>.tif|.png, <ID>.json                 a render's output
     staging/_ec2-status/<scene ID>.json                                   an EC2 render's exit code
     published/<PPP>/<RRR>/<YYYY-MM-DD>/<ID>_<product>.tif|.png, <ID>.json  the product sets
@@ -41,6 +42,7 @@ __all__ = [
     "ec2_report_status_key",
     "gaps_keys",
     "landing_prefix",
+    "landing_record_key",
     "path_row_of_asset",
     "path_row_prefix",
     "published_asset_name",
@@ -92,6 +94,16 @@ def checked_id(scene_id: str) -> str:
 def landing_prefix(scene_id: str) -> str:
     """Where a scene's bands are landed."""
     return f"{LANDING_PREFIX}/{checked_id(scene_id)}"
+
+
+def landing_record_key(scene_id: str) -> str:
+    """The landing record of a scene: ``landing/_records/<ID>.json``, outside its folder
+    (S3 prefixes are strings: ``landing/<ID>`` would also list ``landing/<ID>.json``).
+
+    It lists each landed file's hrefs, catalog checksum, size and sha256, so a re-run knows
+    what is already landed intact without downloading it again.
+    """
+    return f"{LANDING_PREFIX}/_records/{checked_id(scene_id)}.json"
 
 
 def staging_prefix(scene_id: str) -> str:

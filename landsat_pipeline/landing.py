@@ -14,7 +14,7 @@ Each file is landed under ``landing/<product ID>/<USGS file name>`` (``..._SR_B4
    the scene is landed.
 3. **Upload** (:meth:`landsat_ops.storage.Store.put_file`: skipped when the same sha256 is
    already there; multipart and concurrent on S3), then write the record
-   (:func:`landing_record_key`).
+   (:func:`landsat_pipeline.keys.landing_record_key`).
 """
 
 from __future__ import annotations
@@ -29,28 +29,18 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from landsat_pipeline.errors import LandingError
-from landsat_pipeline.keys import landing_prefix
+from landsat_pipeline.keys import landing_prefix, landing_record_key
 from landsat_pipeline.sources import SourceOptions, fetch_asset
 from landsat_pipeline.sources.checks import parse_multihash
 from landsat_pipeline.sources.errors import redact
 from landsat_pipeline.xcom import AssetSource, LandedBands, Scene
 
-__all__ = ["LANDED_ASSETS", "land_scene", "landed_name", "landing_record_key"]
+__all__ = ["LANDED_ASSETS", "land_scene", "landed_name"]
 
 log = logging.getLogger(__name__)
 
 LANDED_ASSETS = ("B1", "B2", "B3", "B4", "B5", "B7", "QA", "MTL")
 """What the render needs (B6, the thermal bands and everything else stay at the source)."""
-
-
-def landing_record_key(scene_id: str) -> str:
-    """The landing record of a scene: ``landing/_records/<ID>.json``, outside its folder
-    (S3 prefixes are strings: ``landing/<ID>`` would also list ``landing/<ID>.json``).
-
-    It lists each landed file's hrefs, catalog checksum, size and sha256, so a re-run knows
-    what is already landed intact without downloading it again.
-    """
-    return f"{posixpath.dirname(landing_prefix(scene_id))}/_records/{scene_id}.json"
 
 
 def landed_name(scene_id: str, key: str, href: str) -> str:
@@ -113,7 +103,6 @@ def _read_record(store, scene_id: str) -> dict[str, Any]:
 def land_scene(
     scene: Scene | Mapping[str, Any],
     store,
-    client=None,
     *,
     sources: SourceOptions | None = None,
 ) -> LandedBands:
@@ -126,9 +115,6 @@ def land_scene(
         href) and, from discovery, ``sources`` (every href, requester-pays, checksums).
     store
         The bucket (:class:`landsat_ops.storage.Store`).
-    client
-        Unused for sources (kept for callers): ``s3://`` sources are read with
-        ``sources.s3_client``, never with the bucket's client.
     sources
         How sources are read (:class:`landsat_pipeline.sources.SourceOptions`): the source's
         own S3 client, requester-pays, the signing endpoint. Default: the standard AWS chain,
@@ -146,7 +132,6 @@ def land_scene(
         A needed asset is missing from the item, or cannot be read or checked (one line
         naming the asset, the href and what was expected); nothing is landed then.
     """
-    del client  # the destination's client never reads sources
     options = sources or SourceOptions()
     scene_id = scene["scene_id"]
     by_key = _sources(scene)

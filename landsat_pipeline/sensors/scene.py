@@ -110,7 +110,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         return start, end
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        from landsat_pipeline.discovery import discover, pick_scene, scene_to_xcom
+        from landsat_pipeline.discovery import discover, path_row_point, pick_scene, scene_to_xcom
 
         start, end = self._interval(context)
         platform = self._platform_of(start.date())
@@ -125,6 +125,7 @@ class LandsatSceneSensor(BaseSensorOperator):
             platform=platform,
             max_retries=int(self.max_retries),
             timeout=float(self.timeout_seconds),
+            intersects=path_row_point(self.path, self.row),
         )
         if not scenes:
             self.log.info(
@@ -202,7 +203,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         """The XCom of the requested scene; fails at once when it is not this DAG's or absent."""
         from landsat_ops.errors import SceneError
         from landsat_ops.scene import parse_scene_id
-        from landsat_pipeline.discovery import discover, scene_to_xcom
+        from landsat_pipeline.discovery import discover, path_row_point, scene_to_xcom
 
         try:
             wanted = parse_scene_id(scene_id)
@@ -225,8 +226,9 @@ class LandsatSceneSensor(BaseSensorOperator):
             platform=f"landsat-{wanted.satellite}",
             max_retries=int(self.max_retries),
             timeout=float(self.timeout_seconds),
+            intersects=path_row_point(self.path, self.row),
         )
-        match = [s for s in scenes if s.scene_id == scene_id]
+        match = [s for s in scenes if scene_id in (s.scene_id, s.item_id)]
         if not match:
             listed = ", ".join(s.scene_id for s in scenes) or "no scene"
             raise AirflowFailException(

@@ -90,7 +90,7 @@ class SceneSearchTrigger(BaseTrigger):
 
     def search(self) -> list[str]:
         """One search (blocking): the IDs of the interval's scenes in the catalog."""
-        from landsat_pipeline.discovery import discover
+        from landsat_pipeline.discovery import discover, path_row_point
 
         scenes = discover(
             self.catalog_url,
@@ -103,6 +103,7 @@ class SceneSearchTrigger(BaseTrigger):
             platform=self.platform,
             max_retries=self.max_retries,
             timeout=self.timeout_seconds,
+            intersects=path_row_point(self.path, self.row),
         )
         return [scene.scene_id for scene in scenes]
 

@@ -121,7 +121,7 @@ def xcom(dag_run, task_id: str):
 
 def expected_keys(date: datetime.date = SCENE_DAY, scene_id: str = SCENE_ID) -> set[str]:
     from landsat_ops.products import product_files
-    from landsat_pipeline.landing import landing_record_key
+    from landsat_pipeline.keys import landing_record_key
 
     published = f"published/{PATH:03d}/{ROW:03d}/{date}"
     path_row = f"published/{PATH:03d}/{ROW:03d}"

@@ -102,7 +102,7 @@ def publish(store, client, scenes: list[dict]) -> None:
     from landsat_pipeline.publishing import update_catalogs
 
     for scene in scenes:
-        land_scene(scene, store, client)
+        land_scene(scene, store)
         item = {
             "type": "Feature",
             "stac_version": "1.1.0",

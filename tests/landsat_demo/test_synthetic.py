@@ -23,10 +23,9 @@ from landsat_demo.synthetic import (
     make_scene,
     product_id_for,
     utm_epsg_for,
-    wrs2_centre,
 )
 from landsat_ops.errors import OptionError, StorageError
-from landsat_ops.overpass import overpass_datetime, overpass_datetimes
+from landsat_ops.overpass import overpass_datetime, overpass_datetimes, wrs2_centre
 from landsat_ops.scene import find_scene_files, read_mtl
 
 UTC = datetime.UTC

@@ -241,6 +241,7 @@ def test_remote_section_defaults_and_comma_separated_outputs():
         log_stream_prefix="ec2",
         log_lines=20,
         tags=(),
+        deferrable=True,  # EC2 waits in the triggerer by default (issue 9)
     )
 
 
@@ -458,3 +459,29 @@ def test_the_availability_window_follows_the_collection_level(collection, hours)
     raw["areas"]["fjord"]["wait_for_scene_hours"] = 5
     (watch,) = parse_config(raw, SOURCE).watches
     assert watch.wait_for_scene == datetime.timedelta(hours=5)
+
+
+def test_source_settings():
+    raw = minimal()
+    raw["catalog"].update(
+        source_conn_id="usgs_landsat",
+        requester_pays=True,
+        signing_url="http://127.0.0.1:9/api/sas/v1/token",
+        page_limit=50,
+    )
+    catalog = parse_config(raw, SOURCE).catalog
+    assert (catalog.source_conn_id, catalog.requester_pays, catalog.page_limit) == (
+        "usgs_landsat",
+        True,
+        50,
+    )
+    assert catalog.signing_url == "http://127.0.0.1:9/api/sas/v1/token"
+    defaults = parse_config(minimal(), SOURCE).catalog
+    assert (defaults.source_conn_id, defaults.requester_pays, defaults.blob_endpoint) == (
+        None,
+        None,
+        None,
+    )
+    raw["catalog"]["signing_url"] = "token-endpoint"
+    with pytest.raises(ConfigError, match="catalog.signing_url is 'token-endpoint'"):
+        parse_config(raw, SOURCE)

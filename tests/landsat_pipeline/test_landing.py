@@ -19,7 +19,8 @@ import pytest
 
 from landsat_ops.storage import open_store
 from landsat_pipeline.errors import LandingError
-from landsat_pipeline.landing import land_scene, landed_name, landing_record_key
+from landsat_pipeline.keys import landing_record_key
+from landsat_pipeline.landing import land_scene, landed_name
 
 
 @pytest.fixture

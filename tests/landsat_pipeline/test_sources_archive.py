@@ -32,7 +32,8 @@ import pytest
 
 from landsat_pipeline.discovery import discover, scene_to_xcom
 from landsat_pipeline.errors import LandingError
-from landsat_pipeline.landing import land_scene, landing_record_key
+from landsat_pipeline.keys import landing_record_key
+from landsat_pipeline.landing import land_scene
 from landsat_pipeline.sources import SourceOptions
 from tests.stac_replay import StacReplayServer, load_json
 
