@@ -36,6 +36,7 @@ UNSCOPED_ACTIONS = {
     "ecs:ListTasks",
 }
 BUCKET = "arn:${AWS::Partition}:s3:::${BucketName}"
+USGS_ARCHIVE = "arn:${AWS::Partition}:s3:::usgs-landsat/collection02/*"
 LOG_GROUP = (
     "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${LogGroupName}:*"
 )
@@ -80,7 +81,11 @@ def test_policies_are_least_privilege(path):
             assert set(actions) <= UNSCOPED_ACTIONS, f"{path.name}: {actions} on '*'"
         for resource in resources:
             if resource.startswith("arn:${AWS::Partition}:s3:::"):
-                assert resource.startswith(BUCKET), f"{path.name}: another bucket {resource}"
+                # The project's bucket, and the USGS archive's Collection 2 read-only (issue 10:
+                # requester-pays landing; test_airflow_reads_only_collection_2_...).
+                assert resource.startswith(BUCKET) or (
+                    resource == USGS_ARCHIVE and actions == ["s3:GetObject"]
+                ), f"{path.name}: another bucket {resource}"
 
 
 @pytest.mark.parametrize(
@@ -320,3 +325,21 @@ def test_parameters_and_outputs_for_the_dag(template):
     ):
         assert name in template["Outputs"], name
     assert template["Outputs"]["ContainerName"]["Value"] == remote.CONTAINER_NAME
+
+
+def test_airflow_reads_only_collection_2_of_the_usgs_archive():
+    """Landing reads usgs-landsat (requester pays) with GetObject only, Collection 2 only."""
+    by_sid = {s["Sid"]: s for s in statements(IAM / "airflow-policy.json")}
+    archive = [
+        (s["Sid"], s["Action"], r)
+        for s in by_sid.values()
+        for r in as_list(s["Resource"])
+        if "usgs-landsat" in r
+    ]
+    assert archive == [
+        (
+            "ReadLandsatCollection2FromTheRequesterPaysArchive",
+            "s3:GetObject",
+            "arn:${AWS::Partition}:s3:::usgs-landsat/collection02/*",
+        )
+    ]
