@@ -1,0 +1,228 @@
+"""A static STAC catalog from EarthExplorer downloads, so the scheduled DAG runs on them.
+
+The tutorial's workflow: download Landsat products from EarthExplorer (a ``.tar`` per product,
+``.tar.gz`` for older ones, or folders already extracted), organise them, push the bands,
+render. Here::
+
+    python -m landsat_pipeline.downloads DOWNLOADS --out CATALOG_DIR
+
+finds every product under ``DOWNLOADS`` (a folder; archives and extracted product folders,
+any depth), extracts what the pipeline needs from each archive (bands B1-B7, the QA band and
+the MTL; nothing else, and no member that would land outside its folder) into
+``CATALOG_DIR/scenes/<product ID>/``, reads each MTL, and writes ``CATALOG_DIR/catalog.json``
+with one collection (``landsat-ee-downloads``) and one STAC item per product: the product ID,
+the acquisition time, path/row, platform, cloud cover and local hrefs of every file. Point the
+config's ``catalog.url`` at ``CATALOG_DIR/catalog.json``: discovery, landing, render and
+publish then work as with any catalog. Re-running with new downloads adds them; existing
+scenes are kept as they are.
+
+A file that is not a readable product (a truncated archive, an archive without an MTL, two
+MTLs) is one line naming it; the other products are still added, and the command exits 2
+when anything was refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from landsat_pipeline.errors import PipelineError
+
+__all__ = ["COLLECTION_ID", "DownloadError", "build_catalog", "find_products", "main"]
+
+COLLECTION_ID = "landsat-ee-downloads"
+_ARCHIVES = (".tar", ".tar.gz", ".tgz")
+_BANDS = tuple(range(1, 8))
+_WANTED = (
+    [f"_B{b}.TIF" for b in _BANDS]
+    + [f"_SR_B{b}.TIF" for b in _BANDS]
+    + ["_BQA.TIF", "_QA_PIXEL.TIF", "_MTL.txt", "_MTL.json", "_MTL.xml"]
+)
+
+
+class DownloadError(PipelineError):
+    """A download is not a readable Landsat product (the message names the file)."""
+
+
+def _is_archive(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(_ARCHIVES)
+
+
+def _wanted(name: str) -> bool:
+    upper = name.upper()
+    return any(upper.endswith(suffix.upper()) for suffix in _WANTED)
+
+
+def find_products(root: Path) -> Iterator[Path]:
+    """Archives, and folders holding an MTL, under ``root`` (sorted, any depth)."""
+    for path in sorted(root.rglob("*")):
+        if _is_archive(path):
+            yield path
+        elif path.is_file() and "_MTL." in path.name.upper() and _wanted(path.name):
+            yield path.parent
+
+
+def _extract(archive: Path, into: Path) -> Path:
+    """Extract the needed members of ``archive`` into a new folder under ``into``."""
+    target = Path(tempfile.mkdtemp(prefix=".extract-", dir=into))
+    try:
+        with tarfile.open(archive) as tar:
+            members = [m for m in tar.getmembers() if m.isfile() and _wanted(m.name)]
+            for member in members:
+                member.name = Path(member.name).name  # flat, never outside the folder
+                tar.extract(member, target, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        why = str(exc).strip().splitlines()[-1].strip(" -") or type(exc).__name__
+        raise DownloadError(f"{archive}: not a readable product archive ({why})") from None
+    return target
+
+
+def _item(files, meta) -> dict[str, Any]:
+    """The STAC item of one extracted product, written beside its files (relative hrefs)."""
+    sid = files.scene_id
+    assets: dict[str, dict[str, Any]] = {}
+    for band, path in sorted(files.bands.items()):
+        if band in _BANDS:
+            assets[f"B{band}"] = {"href": f"./{path.name}"}
+    if files.qa is not None:  # the key says which QA band it is (as USGS's own items do)
+        key = "qa_pixel" if files.qa.name.upper().endswith("_QA_PIXEL.TIF") else "bqa"
+        assets[key] = {"href": f"./{files.qa.name}"}
+    assets["MTL"] = {"href": f"./{files.mtl.name}"}
+    properties: dict[str, Any] = {
+        "datetime": meta.acquired.isoformat().replace("+00:00", "Z"),
+        "platform": f"landsat-{sid.satellite}",
+        "landsat:wrs_path": f"{sid.path:03d}",
+        "landsat:wrs_row": f"{sid.row:03d}",
+        "landsat:scene_id": sid.scene_id,
+    }
+    if meta.cloud_cover is not None:
+        properties["eo:cloud_cover"] = meta.cloud_cover
+    return {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        "id": sid.scene_id,
+        "collection": COLLECTION_ID,
+        "geometry": None,
+        "properties": properties,
+        "assets": assets,
+        "links": [
+            {"rel": "root", "href": "../../catalog.json", "type": "application/json"},
+            {"rel": "collection", "href": "../../catalog.json", "type": "application/json"},
+        ],
+    }
+
+
+def _add_product(source: Path, out: Path) -> dict[str, Any]:
+    """Place one product under ``out/scenes/<ID>/`` and return its item."""
+    from landsat_ops.errors import LandsatOpsError
+    from landsat_ops.scene import find_scene_files, read_mtl
+
+    scenes = out / "scenes"
+    scenes.mkdir(parents=True, exist_ok=True)
+    folder = _extract(source, scenes) if _is_archive(source) else source
+    try:
+        try:
+            files = find_scene_files(folder)
+            if files.mtl is None:
+                raise DownloadError(f"{source}: no MTL file (expected <ID>_MTL.txt/.json/.xml)")
+            meta = read_mtl(files.mtl)
+        except LandsatOpsError as exc:
+            raise DownloadError(f"{source}: {exc}") from None
+        if meta.scene_id.scene_id != files.scene_id.scene_id:
+            raise DownloadError(
+                f"{source}: the MTL is of {meta.scene_id.scene_id}, the bands of "
+                f"{files.scene_id.scene_id}"
+            )
+        final = scenes / files.scene_id.scene_id
+        if _is_archive(source):  # the newly extracted files replace an earlier extraction
+            shutil.rmtree(final, ignore_errors=True)
+            folder.rename(final)
+        elif folder != final:  # an extracted product folder: copy what is needed
+            final.mkdir(parents=True, exist_ok=True)
+            for path in folder.iterdir():
+                if path.is_file() and _wanted(path.name):
+                    shutil.copy2(path, final / path.name)
+        files = find_scene_files(final)
+        item = _item(files, meta)
+    finally:
+        if _is_archive(source) and folder.exists() and folder.name.startswith(".extract-"):
+            shutil.rmtree(folder, ignore_errors=True)
+    (final / f"{files.scene_id.scene_id}.json").write_text(json.dumps(item, indent=1) + "\n")
+    return item
+
+
+def build_catalog(downloads: Path, out: Path) -> tuple[list[str], list[str]]:
+    """Add every product under ``downloads`` to the catalog in ``out``.
+
+    Returns the product IDs in the catalog and the one-line problems of refused files.
+    """
+    downloads, out = Path(downloads), Path(out)
+    if not downloads.is_dir():
+        raise DownloadError(f"{downloads}: no such folder (expected the downloads folder)")
+    problems: list[str] = []
+    for source in find_products(downloads):
+        if out in source.parents or source == out:
+            continue  # the catalog's own scene folders
+        try:
+            _add_product(source, out)
+        except DownloadError as exc:
+            problems.append(str(exc))
+    scenes = out / "scenes"
+    items = sorted(
+        folder / f"{folder.name}.json"
+        for folder in (scenes.iterdir() if scenes.is_dir() else [])
+        if (folder / f"{folder.name}.json").is_file()
+    )
+    catalog = {
+        "type": "Catalog",
+        "stac_version": "1.1.0",
+        "id": COLLECTION_ID,
+        "description": f"Landsat products downloaded from EarthExplorer into {downloads}",
+        "links": [
+            {"rel": "root", "href": "./catalog.json", "type": "application/json"},
+            *(
+                {
+                    "rel": "item",
+                    "href": f"./{path.relative_to(out).as_posix()}",
+                    "type": "application/geo+json",
+                }
+                for path in items
+            ),
+        ],
+    }
+    tmp = out / ".catalog.json.partial"
+    tmp.write_text(json.dumps(catalog, indent=1) + "\n")
+    tmp.replace(out / "catalog.json")
+    return [path.stem for path in items], problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m landsat_pipeline.downloads",
+        description="Build a static STAC catalog from EarthExplorer downloads.",
+    )
+    parser.add_argument("downloads", type=Path, help="folder of .tar/.tar.gz products or folders")
+    parser.add_argument("--out", type=Path, required=True, help="catalog folder to write")
+    args = parser.parse_args(argv)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        ids, problems = build_catalog(args.downloads, args.out)
+    except (DownloadError, OSError) as exc:
+        print(f"landsat_pipeline.downloads: error: {exc}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(f"landsat_pipeline.downloads: error: {problem}", file=sys.stderr)
+    print(json.dumps({"catalog": str(args.out / "catalog.json"), "scenes": ids}, indent=1))
+    return 2 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
