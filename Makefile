@@ -11,7 +11,7 @@ export UV_COMPILE_BYTECODE := 1
 export UV_NO_PROGRESS := 1
 
 .PHONY: install demo report test test-fast bench lint airflow airflow-init cluster cluster-stop \
-	cluster-status clean bench-scale
+	cluster-status clean bench-scale faults
 
 install: $(VENV)/.installed
 
@@ -87,6 +87,12 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/bench_render.py
+
+# The fault-injection suite (docs/faults.md): S3 faults through a proxy in front of moto, real
+# landsat-ops processes killed, racing, out of scratch space. Prints the counts: faults
+# injected, runs that lost or mixed data (must be 0), leftovers after the next run (must be 0).
+faults: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/faults
 
 # A region of 20 path/rows backfilled through the REST API on its own `make cluster` (free
 # ports, temporary home, stopped at the end); results to stdout and .bench/scale.json.

@@ -1,0 +1,571 @@
+"""Benchmark: a region of WRS-2 path/rows backfilled on the real `make cluster` engine.
+
+``make bench-scale`` (issue 11). It starts the same cluster as ``make cluster``
+(cluster/components.py: PostgreSQL, Redis, a moto S3 bucket, api-server, scheduler,
+dag-processor, triggerer, 2 Celery workers) on free ports of 127.0.0.1 with its home in a
+temporary folder, so it never touches ``.airflow/`` or a cluster already running. Its pipeline
+config is one area of the region's path/rows (default paths 226-229 x rows 10-14: 20 DAGs)
+over a synthetic static STAC catalog with realistic gaps: a few tiny scenes per path/row
+(``--scenes``, ``--size`` px), cloud cover 0-80 % against a cloud limit of 40 %, every other
+overpass missing. Then, through the REST API as the UI does (cluster/api.py), it unpauses
+every DAG and creates one backfill per DAG over ``--start``..``--end`` with
+``--max-active-runs`` runs at a time, waits until every backfill has drained, and reads the
+runs and task instances from the metadata database. The cluster is stopped at the end, also
+on failure or Ctrl-C.
+
+Reported (stdout and ``.bench/scale.json``):
+
+* runs per minute: sustained (10 % -> 90 % of the finished runs) and overall (backfill
+  creation -> last run finished), and the time to drain;
+* scheduler overhead per run: run wall time minus the time its tasks ran, and the
+  queued -> running latency of the runs; the executor latency of the tasks;
+* the state of every run, each checked against the catalog: ``published`` (a scene under the
+  cloud limit), ``cloudy`` and ``missing`` (skipped at discover), anything else is an error;
+* publish cost: the ``publish`` task durations early vs late in the backfill on the cluster's
+  bucket, and bench/bench_publish.py's direct measurement at 300 vs 6,000 published scenes
+  (``--publish-bench run`` runs it, ``reuse`` reads ``.bench/publish_cost.json``);
+* the full region's run count (dry runs over 2013-04-11 -> ``--end``) and its projected time
+  at the measured sustained rate when only a subset was backfilled.
+
+Usage: ``python bench/bench_scale.py [--paths 226 229] [--rows 10 14] [--start 2013-04-11]
+[--end YYYY-MM-DD] [--max-active-runs 8] [--scenes 3] [--size 64]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / ".bench"
+if str(ROOT) not in sys.path:  # the cluster package at the repository root
+    sys.path.insert(0, str(ROOT))
+
+FULL_START = dt.date(2013, 4, 11)
+MAX_CLOUD = 40.0
+AREA = "bench_region"
+DEFAULT_END = dt.date(2014, 4, 10)
+"""The default subset: the first year of the archive (2013-04-11 -> 2014-04-10)."""
+
+
+def dag_id(path: int, row: int) -> str:
+    return f"landsat_p{path:03d}_r{row:03d}"
+
+
+# --------------------------------------------------------------------------------------------
+# The catalog and the pipeline config
+# --------------------------------------------------------------------------------------------
+
+
+def scene_dates(path: int, row: int, start: dt.date, end: dt.date, count: int) -> list[dt.date]:
+    """``count`` Landsat 8 overpass days of the path/row, spread evenly over [start, end]."""
+    from landsat_ops.overpass import overpass_datetimes
+
+    days = [at.date() for at in overpass_datetimes(path, row, start, end, satellite=8)]
+    if not days or count <= 0:
+        return []
+    step = len(days) / count
+    offset = (path * 7 + row * 3) % max(1, int(step))  # not the same overpass everywhere
+    return sorted({days[min(len(days) - 1, int(i * step) + offset)] for i in range(count)})
+
+
+def make_region_catalog(
+    root: Path, region: list[tuple[int, int]], start: dt.date, end: dt.date, scenes: int, size: int
+) -> tuple[Path, dict[tuple[int, int, dt.date], float]]:
+    """One static catalog over the region: a child catalog per synthetic scene.
+
+    Returns the root ``catalog.json`` and the cloud cover of every scene by (path, row, day).
+    """
+    from landsat_demo.synthetic import make_catalog
+
+    links = [{"rel": "root", "href": "./catalog.json", "type": "application/json"}]
+    cover: dict[tuple[int, int, dt.date], float] = {}
+    for path, row in region:
+        for day in scene_dates(path, row, start, end, scenes):
+            child = make_catalog(
+                root / f"p{path:03d}_r{row:03d}" / day.isoformat(),
+                path=path,
+                row=row,
+                start=day,
+                end=day,
+                width=size,
+                height=size,
+            )
+            links.append(
+                {
+                    "rel": "child",
+                    "href": "./" + str(child.relative_to(root)),
+                    "type": "application/json",
+                }
+            )
+            for item in child.parent.glob("*/*/*.json"):
+                body = json.loads(item.read_text())
+                if body.get("type") == "Feature":
+                    cover[(path, row, day)] = float(body["properties"]["eo:cloud_cover"])
+    catalog = root / "catalog.json"
+    document = {
+        "type": "Catalog",
+        "stac_version": "1.0.0",
+        "id": "bench-scale",
+        "description": "Synthetic scenes of the bench-scale region (bench/bench_scale.py).",
+        "links": links,
+    }
+    catalog.write_text(json.dumps(document, indent=1))
+    return catalog, cover
+
+
+def write_config(root: Path, catalog: Path, region: list[tuple[int, int]], active: int) -> Path:
+    area = {
+        "title": "bench-scale region",
+        "path_rows": [list(pr) for pr in region],
+        "max_cloud_cover": MAX_CLOUD,
+        "preview_size": 64,
+        # Every backfilled overpass is years old: past any window. The short window also makes
+        # the run that unpausing creates (the latest overpass) skip instead of waiting.
+        "wait_for_scene_hours": 2 / 3600,
+        "poke_interval_minutes": 1 / 60,
+        "retry_delay_minutes": 1 / 60,
+        "max_active_runs": active,
+    }
+    document = {
+        "catalog": {"url": str(catalog), "collection": "landsat-c2-l1"},
+        "storage": {"root": "s3://landsat-cluster", "aws_conn_id": "aws_default"},
+        "areas": {AREA: area},
+    }
+    config = root / "areas.yaml"
+    config.write_text(json.dumps(document, indent=2))  # JSON is YAML
+    return config
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the results
+# --------------------------------------------------------------------------------------------
+
+RUNS_SQL = """
+select dag_id, run_id, state, queued_at, start_date, end_date, data_interval_start
+from dag_run where run_type = 'backfill'
+"""
+TIS_SQL = """
+select ti.dag_id, ti.run_id, ti.task_id, ti.state, ti.start_date, ti.end_date, ti.duration,
+       ti.queued_dttm, ti.hostname
+from task_instance ti join dag_run r on r.dag_id = ti.dag_id and r.run_id = ti.run_id
+where r.run_type = 'backfill'
+"""
+
+
+def read_database(settings) -> tuple[list[dict], list[dict]]:
+    """The backfill runs and their task instances (read-only SQL on the metadata database)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(settings.postgres.url())
+    try:
+        with engine.connect() as connection:
+            runs = [dict(r._mapping) for r in connection.execute(sqlalchemy.text(RUNS_SQL))]
+            tis = [dict(r._mapping) for r in connection.execute(sqlalchemy.text(TIS_SQL))]
+    finally:
+        engine.dispose()
+    return runs, tis
+
+
+def bucket_counts(settings) -> dict[str, int]:
+    import boto3
+
+    from cluster import components
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="cluster",
+        aws_secret_access_key="cluster",
+    )
+    counts: collections.Counter = collections.Counter()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=components.BUCKET):
+        for obj in page.get("Contents", []):
+            counts[obj["Key"].split("/", 1)[0] if "/" in obj["Key"] else "(root)"] += 1
+    return dict(counts)
+
+
+def _q(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))], 2)
+
+
+def _stats(values: list[float]) -> dict:
+    return {
+        "median": _q(values, 0.5),
+        "p90": _q(values, 0.9),
+        "mean": round(statistics.fmean(values), 2) if values else None,
+        "n": len(values),
+    }
+
+
+def analyse(runs, tis, cover, started_at: dt.datetime) -> dict:
+    by_run: dict[tuple[str, str], dict[str, dict]] = collections.defaultdict(dict)
+    for ti in tis:
+        by_run[(ti["dag_id"], ti["run_id"])][ti["task_id"]] = ti
+
+    outcomes: collections.Counter = collections.Counter()
+    problems = []
+    overhead, latency, walls, task_time = [], [], [], []
+    for run in runs:
+        key = (run["dag_id"], run["run_id"])
+        tasks = by_run.get(key, {})
+        path, row = int(run["dag_id"][9:12]), int(run["dag_id"][14:17])
+        day = run["data_interval_start"].date()
+        cloud = cover.get((path, row, day))
+        expected = "missing" if cloud is None else ("cloudy" if cloud > MAX_CLOUD else "published")
+        publish = tasks.get("publish", {}).get("state")
+        discover = tasks.get("discover", {}).get("state")
+        if run["state"] == "success" and publish == "success":
+            outcome = "published"
+        elif run["state"] == "success" and discover == "skipped" and publish == "skipped":
+            outcome = expected if expected != "published" else "skipped-unexpectedly"
+        else:
+            outcome = f"run {run['state']}"
+        outcomes[outcome] += 1
+        if outcome != expected:
+            problems.append(
+                {
+                    "run": f"{key[0]} {key[1]}",
+                    "state": run["state"],
+                    "expected": expected,
+                    "tasks": {t: v["state"] for t, v in tasks.items()},
+                }
+            )
+        if run["start_date"] and run["end_date"]:
+            wall = (run["end_date"] - run["start_date"]).total_seconds()
+            ran = sum(t["duration"] or 0.0 for t in tasks.values() if t["hostname"])
+            walls.append(wall)
+            task_time.append(ran)
+            overhead.append(wall - ran)
+        if run["queued_at"] and run["start_date"]:
+            latency.append((run["start_date"] - run["queued_at"]).total_seconds())
+
+    executed = [t for t in tis if t["hostname"]]  # run by a worker (not skipped by the scheduler)
+    ti_latency = [
+        (t["start_date"] - t["queued_dttm"]).total_seconds() for t in executed if t["queued_dttm"]
+    ]
+    ends = sorted(r["end_date"] for r in runs if r["end_date"])
+    firsts = sorted(r["start_date"] for r in runs if r["start_date"])
+    n = len(ends)
+    result: dict = {"runs": len(runs), "outcomes": dict(outcomes), "problems": problems[:50]}
+    result["problem_count"] = len(problems)
+    if n >= 10:
+        lo, hi = ends[int(0.1 * n)], ends[int(0.9 * n) - 1]
+        span = (hi - lo).total_seconds()
+        result["sustained_runs_per_minute"] = round((int(0.9 * n) - int(0.1 * n)) / span * 60, 1)
+    if ends:
+        drain = (ends[-1] - started_at).total_seconds()
+        result["drain_seconds"] = round(drain, 1)
+        result["overall_runs_per_minute"] = round(n / drain * 60, 1)
+        result["first_run_started_after_seconds"] = round(
+            (firsts[0] - started_at).total_seconds(), 1
+        )
+    result["run_wall_seconds"] = _stats(walls)
+    result["run_task_seconds"] = _stats(task_time)
+    result["scheduler_overhead_seconds_per_run"] = _stats(overhead)
+    result["run_queued_to_running_seconds"] = _stats(latency)
+    result["task_queued_to_running_seconds"] = _stats(ti_latency)
+    result["tasks_executed"] = len(executed)
+    result["tasks_executed_per_run"] = round(len(executed) / len(runs), 2) if runs else None
+    result["task_seconds_by_task"] = {
+        task: _stats([t["duration"] for t in executed if t["task_id"] == task and t["duration"]])
+        for task in sorted({t["task_id"] for t in executed})
+    }
+    result["hosts"] = dict(
+        collections.Counter((t["hostname"] or "?").split("@")[0] for t in executed)
+    )
+    published = sorted(
+        (t for t in executed if t["task_id"] == "publish" and t["state"] == "success"),
+        key=lambda t: t["end_date"],
+    )
+    third = max(1, len(published) // 3)
+    if published:
+        result["publish_task_seconds"] = {
+            "first_third": _stats([t["duration"] for t in published[:third]]),
+            "last_third": _stats([t["duration"] for t in published[-third:]]),
+        }
+    return result
+
+
+def publish_bench(mode: str) -> list[dict] | None:
+    """bench/bench_publish.py's results: run it (``run``) or read its last results (``reuse``)."""
+    results = BENCH / "publish_cost.json"
+    if mode == "run" or (mode == "reuse" and not results.is_file()):
+        print("publish cost: running bench/bench_publish.py --scenes 300 6000 ...", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "bench_publish.py")], check=True)
+    if mode == "skip" or not results.is_file():
+        return None
+    return json.loads(results.read_text())
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------
+
+
+def start_cluster(root: Path, config: Path, worker_concurrency: int):
+    from cluster import components
+    from cluster.processes import free_port
+
+    settings = components.Settings(
+        airflow_home=root / "home",
+        state=root / "state",
+        api_port=free_port(),
+        postgres_port=free_port(),
+        redis_port=free_port(),
+        s3_port=free_port(),
+        trigger_log_port=free_port(),
+        workers=(
+            components.Worker("worker1", free_port()),
+            components.Worker("worker2", free_port()),
+        ),
+        pipeline_config=config,
+        worker_concurrency=worker_concurrency,
+        extra_env={"AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(root / "home" / "logs")},
+    )
+    # The components inherit this environment: not the Makefile's Airflow settings.
+    saved = dict(os.environ)
+    for name in list(os.environ):
+        if name.startswith(("AIRFLOW", "AWS_", "LANDSAT_")):
+            del os.environ[name]
+    try:
+        components.up(settings, timeout=300)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return settings
+
+
+def backfill_region(settings, region, args) -> dict:
+    from cluster import api as rest
+
+    client = rest.Api(settings)
+    ids = [dag_id(p, r) for p, r in region]
+    t0 = time.monotonic()
+    for dag in ids:
+        rest.wait_for_dag(client, dag)
+        rest.unpause(client, dag)
+    print(f"{len(ids)} DAGs parsed and unpaused in {time.monotonic() - t0:.0f} s", flush=True)
+
+    since = f"{args.start.isoformat()}T00:00:00Z"
+    until = f"{args.end.isoformat()}T00:00:00Z"
+    full_since = f"{FULL_START.isoformat()}T00:00:00Z"
+    full_until = f"{args.full_end.isoformat()}T00:00:00Z"
+    planned, full = {}, {}
+    for dag in ids:
+        planned[dag] = rest.planned_runs(
+            client, rest.backfill_body(dag, since, until, max_active_runs=args.max_active_runs)
+        )
+        full[dag] = rest.planned_runs(
+            client,
+            rest.backfill_body(dag, full_since, full_until, max_active_runs=args.max_active_runs),
+        )
+    total = sum(planned.values())
+    started_at = dt.datetime.now(dt.UTC)
+    t_create = time.monotonic()
+    backfills = {}
+    for dag in ids:
+        body = rest.backfill_body(dag, since, until, max_active_runs=args.max_active_runs)
+        backfills[dag] = rest.create_backfill(client, body)["id"]
+    created = time.monotonic() - t_create
+    print(
+        f"{len(ids)} backfills created through the REST API in {created:.1f} s: {total} runs "
+        f"({args.start} -> {args.end}, max_active_runs {args.max_active_runs} per backfill)",
+        flush=True,
+    )
+
+    pending = dict(backfills)
+    deadline = time.monotonic() + args.timeout * 60
+    last_print = 0.0
+    samples = []
+    while pending and time.monotonic() < deadline:
+        time.sleep(args.poll)
+        for dag, backfill_id in list(pending.items()):
+            if rest.backfill(client, backfill_id)["completed_at"]:
+                del pending[dag]
+        elapsed = time.monotonic() - t_create
+        if elapsed - last_print >= 30 or not pending:
+            states = rest.run_states(client)
+            done = states["success"] + states["failed"]
+            samples.append({"seconds": round(elapsed, 1), **states})
+            print(
+                f"  {elapsed:6.0f} s: {done}/{total} runs finished "
+                f"({done / elapsed * 60:.1f}/min), {states['running']} running, "
+                f"{states['queued']} queued, {states['failed']} failed; "
+                f"{len(backfills) - len(pending)}/{len(backfills)} backfills drained",
+                flush=True,
+            )
+            last_print = elapsed
+    return {
+        "dags": ids,
+        "planned_runs": total,
+        "planned_by_dag": planned,
+        "full_range_runs": sum(full.values()),
+        "backfill_create_seconds": round(created, 2),
+        "started_at": started_at,
+        "drained": not pending,
+        "not_drained": sorted(pending),
+        "samples": samples,
+    }
+
+
+def main() -> int:
+    today = dt.date.today()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", type=int, nargs=2, default=[226, 229], metavar=("FIRST", "LAST"))
+    parser.add_argument("--rows", type=int, nargs=2, default=[10, 14], metavar=("FIRST", "LAST"))
+    recent = today - dt.timedelta(days=30)
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=FULL_START)
+    parser.add_argument(
+        "--end",
+        type=dt.date.fromisoformat,
+        default=DEFAULT_END,
+        help=f"last day of the backfill (default {DEFAULT_END}: one year, the subset that fits)",
+    )
+    parser.add_argument(
+        "--full-end",
+        type=dt.date.fromisoformat,
+        default=recent,
+        help="last day of the full range the projection counts (default: 30 days ago)",
+    )
+    parser.add_argument("--max-active-runs", type=int, default=4, help="per backfill (DAG)")
+    parser.add_argument("--scenes", type=int, default=3, help="catalog scenes per path/row")
+    parser.add_argument("--size", type=int, default=64, help="scene width and height, px")
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="per Celery worker")
+    parser.add_argument("--timeout", type=float, default=45, help="minutes to wait for draining")
+    parser.add_argument("--poll", type=float, default=5.0, help="seconds between checks")
+    parser.add_argument("--publish-bench", choices=("run", "reuse", "skip"), default="reuse")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+
+    region = [
+        (p, r)
+        for p in range(args.paths[0], args.paths[1] + 1)
+        for r in range(args.rows[0], args.rows[1] + 1)
+    ]
+    from cluster import components
+
+    root = Path(tempfile.mkdtemp(prefix="landsat-bench-scale-"))
+    root.chmod(0o755)  # PostgreSQL runs as nobody when this runs as root
+    settings = None
+    wall = time.monotonic()
+    try:
+        t = time.monotonic()
+        catalog, cover = make_region_catalog(
+            root / "catalog", region, args.start, args.end, args.scenes, args.size
+        )
+        config = write_config(root, catalog, region, args.max_active_runs)
+        print(
+            f"catalog: {len(cover)} synthetic {args.size} px scenes over {len(region)} path/rows "
+            f"({sum(c <= MAX_CLOUD for c in cover.values())} under the {MAX_CLOUD:.0f} % cloud "
+            f"limit) in {time.monotonic() - t:.0f} s",
+            flush=True,
+        )
+        t = time.monotonic()
+        settings = start_cluster(root, config, args.worker_concurrency)
+        print(f"cluster up in {time.monotonic() - t:.0f} s ({settings.url})", flush=True)
+        backfill = backfill_region(settings, region, args)
+        runs, tis = read_database(settings)
+        result = analyse(runs, tis, cover, backfill.pop("started_at"))
+        result["bucket_objects"] = bucket_counts(settings)
+    finally:
+        if settings is not None:
+            stopped = components.down(settings)
+            print("cluster stopped: " + ", ".join(stopped), flush=True)
+        if args.keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+    result = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "date": today.isoformat(),
+        "region": {"paths": args.paths, "rows": args.rows, "path_rows": len(region)},
+        "range": [args.start.isoformat(), args.end.isoformat()],
+        "full_end": args.full_end.isoformat(),
+        "max_active_runs_per_backfill": args.max_active_runs,
+        "celery": {"workers": 2, "concurrency": args.worker_concurrency},
+        "catalog": {
+            "scenes": len(cover),
+            "under_cloud_limit": sum(c <= MAX_CLOUD for c in cover.values()),
+            "size_px": args.size,
+            "max_cloud_cover": MAX_CLOUD,
+        },
+        **backfill,
+        **result,
+    }
+    rate = result.get("sustained_runs_per_minute")
+    if rate:
+        result["full_region_projected_minutes"] = round(backfill["full_range_runs"] / rate, 1)
+    result["publish_bench"] = publish_bench(args.publish_bench)
+    result["bench_wall_seconds"] = round(time.monotonic() - wall, 1)
+    report(result)
+    BENCH.mkdir(exist_ok=True)
+    (BENCH / "scale.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    ok = result["drained"] and result["problem_count"] == 0
+    return 0 if ok else 1
+
+
+def report(r: dict) -> None:
+    def s(stats):
+        return f"median {stats['median']} s, p90 {stats['p90']} s (n={stats['n']})"
+
+    print()
+    print(
+        f"bench-scale: {r['region']['path_rows']} path/rows, {r['range'][0]} -> {r['range'][1]}, "
+        f"{r['runs']} backfill runs (planned {r['planned_runs']}), max_active_runs "
+        f"{r['max_active_runs_per_backfill']} per backfill, 2 Celery workers x "
+        f"{r['celery']['concurrency']}"
+    )
+    print(f"  drained: {r['drained']}  time to drain: {r.get('drain_seconds')} s")
+    print(
+        f"  runs per minute: sustained {r.get('sustained_runs_per_minute')} (target >= 35), "
+        f"overall {r.get('overall_runs_per_minute')}"
+    )
+    print(
+        "  scheduler overhead per run (wall - task time): "
+        + s(r["scheduler_overhead_seconds_per_run"])
+    )
+    print(f"  run wall time: {s(r['run_wall_seconds'])}; task time: {s(r['run_task_seconds'])}")
+    print(f"  run queued -> running: {s(r['run_queued_to_running_seconds'])}")
+    print(f"  task queued -> running: {s(r['task_queued_to_running_seconds'])}")
+    print(
+        f"  tasks executed by workers: {r['tasks_executed']} ({r['tasks_executed_per_run']} per "
+        f"run) on {r['hosts']}"
+    )
+    print(f"  outcomes: {r['outcomes']}; unexplained: {r['problem_count']}")
+    if "publish_task_seconds" in r:
+        p = r["publish_task_seconds"]
+        print(
+            f"  publish task on the cluster: first third {s(p['first_third'])}, "
+            f"last third {s(p['last_third'])}"
+        )
+    print(f"  bucket objects at the end: {r['bucket_objects']}")
+    for entry in r.get("publish_bench") or []:
+        print(
+            f"  publish cost at {entry['scenes']} published scenes ({entry['store']}): "
+            f"{entry['publish_seconds_median']} s, {entry['operations']} store operations"
+        )
+    if r.get("full_region_projected_minutes"):
+        print(
+            f"  full region 2013-04-11 -> {r['full_end']}: {r['full_range_runs']} runs, "
+            f"projected {r['full_region_projected_minutes']} min at the sustained rate"
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
