@@ -14,9 +14,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -116,49 +113,9 @@ def _print_logs(settings) -> None:
         print(f"==> {log} <==\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
 
 
-class Api:
-    """The REST API as the UI calls it: a JWT from /auth/token, then /api/v2/..."""
-
-    def __init__(self, settings):
-        from cluster import home
-
-        self.base = settings.url
-        body = {"username": home.USER, "password": home.password(settings.airflow_home)}
-        self.token = self.call("POST", "/auth/token", body, auth=False)["access_token"]
-
-    def call(self, method: str, path: str, body: dict | None = None, *, auth: bool = True):
-        headers = {"Content-Type": "application/json"}
-        if auth:
-            headers["Authorization"] = f"Bearer {self.token}"
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data, headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as exc:
-            detail = exc.read()[:500]
-            raise AssertionError(f"{method} {path}: HTTP {exc.code}: {detail!r}") from None
-
-    def pages(self, path: str, key: str) -> list[dict]:
-        """Every entry of a paginated list endpoint (the API returns 100 at most per page)."""
-        entries: list[dict] = []
-        while True:
-            page = self.call("GET", f"{path}?limit=100&offset={len(entries)}")
-            entries += page[key]
-            if not page[key] or len(entries) >= page["total_entries"]:
-                return entries
-
-    def wait(self, what: str, done, *, timeout: float, every: float = 3.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = done()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{what}: not done after {timeout:.0f} s")
-            time.sleep(every)
-
-
 @pytest.fixture(scope="session")
-def api(cluster) -> Api:
+def api(cluster):
+    """The REST API as the UI calls it (cluster.api.Api: a JWT, then /api/v2/...)."""
+    from cluster.api import Api
+
     return Api(cluster)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from cluster.api import wait
+
 pytestmark = pytest.mark.integration
 
 DAG_ID = "landsat_p226_r010"
@@ -41,7 +43,7 @@ def test_a_year_of_backfill_through_the_rest_api_drains_on_both_workers(cluster,
     planned = api.call("POST", "/api/v2/backfills/dry_run", body)["total_entries"]
     assert planned >= 22  # one run per 16-day overpass of 2024
     backfill = api.call("POST", "/api/v2/backfills", body)
-    api.wait(
+    wait(
         "the backfill",
         lambda: api.call("GET", f"/api/v2/backfills/{backfill['id']}")["completed_at"],
         timeout=480,
