@@ -270,32 +270,62 @@ def colorize(values: np.ndarray, vmin: float, vmax: float, lut: np.ndarray) -> n
     return rgba
 
 
+def cell_sums(data: np.ndarray, step: int, nodata: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sums (float64) and counts (int32) of the valid pixels of every ``step x step`` cell.
+
+    ``data`` is ``(count, rows, cols)``; cells at the right and bottom edges are partial.
+    No data is ``nodata`` (NaN: every non-finite value). The first level of
+    :func:`mean_pyramid`; :func:`landsat_ops.raster.kernels.cell_sums_u8` and ``_f32`` are
+    its compiled twins.
+    """
+    is_nan = isinstance(nodata, float) and np.isnan(nodata)
+    valid = np.isfinite(data) if is_nan else data != nodata
+    sums = np.where(valid, data, 0).astype(np.float64)
+    return _block_sum(sums, step), _block_sum(valid.astype(np.int32), step)
+
+
+def pyramid_from_sums(
+    sums: np.ndarray,
+    counts: np.ndarray,
+    done: int,
+    factors: Sequence[int],
+    nodata: float,
+    dtype: np.dtype,
+) -> list[np.ndarray]:
+    """The overviews for ``factors`` from the cell sums and counts of factor ``done``.
+
+    Levels are computed in cascade from sums and counts, so every level is the exact mean of
+    its full-resolution cell, not a mean of means.
+    """
+    is_nan = isinstance(nodata, float) and np.isnan(nodata)
+    out = []
+    for factor in factors:
+        step = factor // done
+        if step > 1:
+            sums, counts = _block_sum(sums, step), _block_sum(counts, step)
+        done = factor
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sums / counts
+        if is_nan:
+            out.append(np.where(counts > 0, mean, np.nan).astype(dtype))
+        else:
+            out.append(np.where(counts > 0, np.rint(mean), nodata).astype(dtype))
+    return out
+
+
 def mean_pyramid(data: np.ndarray, factors: Sequence[int], nodata: float) -> list[np.ndarray]:
     """Average overviews of a ``(count, rows, cols)`` block, no-data aware, one per factor.
 
     Each output pixel is the mean of the valid pixels of its ``factor x factor`` cell (cells
     at the right and bottom edges are partial), no data when the cell has none: ``nodata`` 0
     for the 8-bit composites (rounded to nearest, so a valid mean stays within 1..255), NaN
-    for NDVI. Levels are computed in cascade from sums and counts, so every level is the
-    exact mean of its full-resolution cell, not a mean of means. ``factors`` are increasing
-    powers of two; the block's first row must lie on a multiple of the largest factor.
+    for NDVI. ``factors`` are increasing powers of two; the block's first row must lie on a
+    multiple of the largest factor.
     """
-    is_nan = isinstance(nodata, float) and np.isnan(nodata)
-    valid = np.isfinite(data) if is_nan else data != nodata
-    sums = np.where(valid, data, 0).astype(np.float64)
-    counts = valid.astype(np.int32)
-    out, done = [], 1
-    for factor in factors:
-        step = factor // done
-        sums, counts = _block_sum(sums, step), _block_sum(counts, step)
-        done = factor
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = sums / counts
-        if is_nan:
-            out.append(np.where(counts > 0, mean, np.nan).astype(data.dtype))
-        else:
-            out.append(np.where(counts > 0, np.rint(mean), nodata).astype(data.dtype))
-    return out
+    if not factors:
+        return []
+    sums, counts = cell_sums(data, factors[0], nodata)
+    return pyramid_from_sums(sums, counts, factors[0], factors, nodata, data.dtype)
 
 
 def _block_sum(values: np.ndarray, step: int) -> np.ndarray:

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 from affine import Affine
 
+from landsat_ops.raster import kernels
 from landsat_ops.raster.cog import overview_factors, raw_vrt, to_cog
-from landsat_ops.raster.ops import mean_pyramid
+from landsat_ops.raster.ops import mean_pyramid, pyramid_from_sums
 from landsat_ops.render.scratch import pwrite
 
 __all__ = ["RawRaster"]
@@ -57,7 +58,7 @@ class RawRaster:
         factors = [factor for factor, *_ in self.levels[1:]]
         if factors and row_off % factors[-1]:
             raise ValueError(f"strip at row {row_off} is not aligned on {factors[-1]} rows")
-        blocks = [data, *mean_pyramid(data, factors, self.nodata)]
+        blocks = [data, *average_overviews(data, factors, self.nodata)]
         for (factor, w, h, fd), block in zip(self.levels, blocks, strict=True):
             first = row_off // factor
             for c in range(self.count):
@@ -142,3 +143,26 @@ class RawRaster:
             os.close(fd)
             self._raw(factor).unlink(missing_ok=True)
         self.levels = []
+
+
+def average_overviews(data: np.ndarray, factors: list[int], nodata: float) -> list[np.ndarray]:
+    """:func:`~landsat_ops.raster.ops.mean_pyramid`, its first level summed by a compiled kernel.
+
+    The first level reads every pixel of the strip, so it is the costly one (~5 CPU-s per
+    full-scene composite in numpy); the kernels (GIL released) do it in one pass, the smaller
+    levels cascade from its sums in numpy. The result is the reference's.
+    """
+    if not factors:
+        return []
+    if data.dtype == np.uint8 and nodata == 0:
+        kernel = kernels.cell_sums_u8
+    elif data.dtype == np.float32 and isinstance(nodata, float) and np.isnan(nodata):
+        kernel = kernels.cell_sums_f32
+    else:
+        return mean_pyramid(data, factors, nodata)
+    step = factors[0]
+    bands, rows, cols = data.shape
+    shape = (bands, -(-rows // step), -(-cols // step))
+    sums, counts = np.zeros(shape, np.float64), np.zeros(shape, np.int32)
+    kernel(np.ascontiguousarray(data), step, sums, counts)
+    return pyramid_from_sums(sums, counts, step, factors, nodata, data.dtype)

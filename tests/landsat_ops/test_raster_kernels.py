@@ -107,3 +107,43 @@ def test_stretch_with_any_table_keeps_the_fill_rule(strips, make):
     looked_up = np.stack([ops.apply_lut(b, lut) for b, lut in zip(strips, luts, strict=True)])
     any_fill = np.any(np.stack(strips) == 0, axis=0)
     np.testing.assert_array_equal(out, np.where(any_fill, 0, looked_up))
+
+
+# -- average overviews (issue 13): the first level compiled ----------------------------------
+@pytest.mark.parametrize("shape", [(3, 512, 700), (3, 37, 65), (1, 1, 1)])
+def test_average_overviews_equal_the_numpy_reference_u8(shape):
+    from landsat_ops.raster.ops import cell_sums, mean_pyramid
+    from landsat_ops.render.cog import average_overviews
+
+    rng = np.random.default_rng(sum(shape))
+    data = rng.integers(0, 256, shape, dtype=np.uint8)
+    data[:, : shape[1] // 3, : shape[2] // 4] = 0  # a no-data corner
+    sums = np.zeros((shape[0], -(-shape[1] // 2), -(-shape[2] // 2)))
+    counts = np.zeros(sums.shape, np.int32)
+    kernels.cell_sums_u8(data, 2, sums, counts)
+    ref_sums, ref_counts = cell_sums(data, 2, 0)
+    np.testing.assert_array_equal(sums, ref_sums)
+    np.testing.assert_array_equal(counts, ref_counts)
+    factors = [2, 4, 8, 16]
+    for got, want in zip(
+        average_overviews(data, factors, 0), mean_pyramid(data, factors, 0), strict=True
+    ):
+        assert got.dtype == np.uint8
+        np.testing.assert_array_equal(got, want)
+
+
+def test_average_overviews_equal_the_numpy_reference_f32():
+    from landsat_ops.raster.ops import mean_pyramid
+    from landsat_ops.render.cog import average_overviews
+
+    rng = np.random.default_rng(7)
+    # NDVI-like values on a 2^-16 grid, so sums of a cell are exact in any order.
+    data = (np.round(rng.uniform(-1, 1, (1, 300, 257)) * 2**16) / 2**16).astype(np.float32)
+    data[0, 100:140, 30:200] = np.nan
+    data[0, 0, 0] = np.inf  # any non-finite value is no data
+    factors = [2, 4, 8]
+    for got, want in zip(
+        average_overviews(data, factors, np.nan), mean_pyramid(data, factors, np.nan), strict=True
+    ):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, want)  # NaN == NaN for assert_array_equal
