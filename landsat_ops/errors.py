@@ -36,3 +36,20 @@ class OptionError(LandsatOpsError):
 
 class CommandError(LandsatOpsError):
     """The command given to ``sync-run`` cannot be found or started."""
+
+
+class ConflictError(StorageError):
+    """Another writer changed the destination meanwhile (a conditional write was refused)."""
+
+
+class Interrupted(LandsatOpsError):
+    """The process received SIGTERM or SIGINT; raised in the main thread so cleanup runs.
+
+    ``signum`` is the signal's number: the CLI exits with ``128 + signum``.
+    """
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum = signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}; nothing published")

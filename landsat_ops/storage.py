@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from landsat_ops.errors import StorageError
+from landsat_ops.errors import ConflictError, StorageError
 
 CHUNK = 8 * 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -138,6 +138,39 @@ class Store:
     def exists(self, key: str) -> bool:
         return self.info(key) is not None
 
+    def list_all(self, prefix: str = "") -> list[str]:
+        """Like :meth:`list`, including the store's hidden files (``.partial``, locks)."""
+        return self.list(prefix)
+
+    def version(self, key: str) -> str | None:
+        """A token that changes whenever ``key`` changes (S3: its ETag; local: its SHA-256)."""
+        info = self.info(key)
+        return None if info is None else (info.etag or info.sha256)
+
+    def write_if(
+        self, key: str, data: bytes, expected: str | None, content_type: str | None = None
+    ) -> ObjectInfo:  # pragma: no cover - interface
+        """Write ``key`` only when its :meth:`version` is still ``expected`` (None: absent).
+
+        Raises :class:`~landsat_ops.errors.ConflictError` when another writer changed it.
+        """
+        raise NotImplementedError
+
+    def snapshot(self, src_key: str, dst_key: str) -> None:  # pragma: no cover - interface
+        """Keep the current bytes of ``src_key`` under ``dst_key`` (local: a hard link)."""
+        raise NotImplementedError
+
+    def rename(self, src_key: str, dst_key: str) -> None:  # pragma: no cover - interface
+        """Move ``src_key`` to ``dst_key`` (local: an atomic rename; S3: copy, then delete)."""
+        raise NotImplementedError
+
+    def incomplete_uploads(self) -> list[tuple[str, str, float]]:
+        """Incomplete multipart uploads under the root: ``(key, upload id, started)``."""
+        return []
+
+    def abort_upload(self, key: str, upload_id: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
     def update(
         self,
         key: str,
@@ -168,13 +201,13 @@ class LocalStore(Store):
             raise StorageError(f"{key}: key escapes the store root {self.root}")
         return path
 
-    def list(self, prefix: str = "") -> list[str]:
+    def list(self, prefix: str = "", *, hidden: bool = False) -> list[str]:
         base = self._path(prefix) if prefix and self._path(prefix).is_dir() else self._root
         if not base.exists():
             return []
         keys = []
         for path in base.rglob("*"):
-            if path.is_file() and not _hidden(path.name):
+            if path.is_file() and (hidden or not _hidden(path.name)):
                 key = path.relative_to(self._root).as_posix()
                 if key.startswith(prefix):
                     keys.append(key)
@@ -233,7 +266,39 @@ class LocalStore(Store):
         return info
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"{self.uri(key)}: cannot delete ({exc.strerror or exc})") from exc
+
+    def list_all(self, prefix: str = "") -> list[str]:
+        return self.list(prefix, hidden=True)
+
+    def write_if(self, key, data, expected, content_type=None) -> ObjectInfo:
+        # The caller holds the destination's lock (render.destination): check, then rename.
+        if self.version(key) != expected:
+            raise ConflictError(f"{self.uri(key)}: changed by another writer meanwhile")
+        return self.write_bytes(key, data, content_type)
+
+    def snapshot(self, src_key: str, dst_key: str) -> None:
+        src, dst = self._path(src_key), self._path(dst_key)
+        try:
+            dst.unlink(missing_ok=True)
+            try:
+                os.link(src, dst)
+            except OSError:  # no hard links here: a copy
+                shutil.copyfile(src, dst)
+        except OSError as exc:
+            raise StorageError(f"{self.uri(src_key)}: cannot keep a copy ({exc.strerror})") from exc
+
+    def rename(self, src_key: str, dst_key: str) -> None:
+        dst = self._path(dst_key)
+        try:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self._path(src_key), dst)
+        except OSError as exc:
+            what = exc.strerror or exc
+            raise StorageError(f"{self.uri(dst_key)}: cannot write ({what})") from exc
 
     def update(self, key, change, content_type=None) -> bool:
         import fcntl
@@ -299,17 +364,22 @@ class S3Store(Store):
         from botocore.exceptions import ClientError
 
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            head = self.client.head_object(
+                Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED"
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise self._fail("stat", key, exc) from exc
         except Exception as exc:
             raise self._fail("stat", key, exc) from exc
+        declared = head.get("Metadata", {}).get("sha256")
+        computed = _sha256_of_checksum(head.get("ChecksumSHA256"))
+        # S3's own checksum of the bytes wins over what a writer declared in the metadata.
         return ObjectInfo(
             key=key,
             size=head["ContentLength"],
-            sha256=head.get("Metadata", {}).get("sha256"),
+            sha256=computed or declared,
             etag=head.get("ETag"),
             content_type=head.get("ContentType"),
         )
@@ -325,18 +395,93 @@ class S3Store(Store):
         extra = {"ContentType": content_type} if content_type else {}
         try:
             resp = self.client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data, Metadata={"sha256": sha}, **extra
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=data,
+                Metadata={"sha256": sha},
+                ChecksumAlgorithm="SHA256",
+                **extra,
             )
         except Exception as exc:
             raise self._fail("write", key, exc) from exc
         return ObjectInfo(key, len(data), sha, resp.get("ETag"))
+
+    def write_if(self, key, data, expected, content_type=None) -> ObjectInfo:
+        from botocore.exceptions import ClientError
+
+        sha = hashlib.sha256(data).hexdigest()
+        extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
+        extra.update({"IfMatch": expected} if expected else {"IfNoneMatch": "*"})
+        try:
+            resp = self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=data,
+                Metadata={"sha256": sha},
+                ChecksumAlgorithm="SHA256",
+                **extra,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _CONFLICT_CODES:
+                message = f"{self.uri(key)}: changed by another writer meanwhile"
+                raise ConflictError(message) from exc
+            raise self._fail("write", key, exc) from exc
+        except Exception as exc:
+            raise self._fail("write", key, exc) from exc
+        return ObjectInfo(key, len(data), sha, resp.get("ETag"))
+
+    def snapshot(self, src_key: str, dst_key: str) -> None:
+        self._server_copy(src_key, dst_key)
+
+    def rename(self, src_key: str, dst_key: str) -> None:
+        self._server_copy(src_key, dst_key)
+        self.delete(src_key)
+
+    def _server_copy(self, src_key: str, dst_key: str) -> None:
+        """A server-side copy keeping metadata and content type (checksummed by S3)."""
+        try:
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": self._key(src_key)},
+                self.bucket,
+                self._key(dst_key),
+                ExtraArgs={"ChecksumAlgorithm": "SHA256"},
+                Config=self._transfer_config(),
+            )
+        except Exception as exc:
+            raise self._fail("copy to " + dst_key, src_key, exc) from exc
+
+    def incomplete_uploads(self) -> list[tuple[str, str, float]]:
+        prefix = self.prefix + "/" if self.prefix else ""
+        out = []
+        try:
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for upload in page.get("Uploads", []):
+                    out.append(
+                        (
+                            self._rel(upload["Key"]),
+                            upload["UploadId"],
+                            upload["Initiated"].timestamp(),
+                        )
+                    )
+        except Exception as exc:
+            raise self._fail("list the uploads of", "", exc) from exc
+        return out
+
+    def abort_upload(self, key: str, upload_id: str) -> None:
+        try:
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
+            )
+        except Exception as exc:
+            raise self._fail("abort the upload of", key, exc) from exc
 
     def put_file(self, path, key, *, sha256=None, content_type=None):
         sha256 = sha256 or sha256_file(path)
         current = self.info(key)
         if current is not None and current.sha256 == sha256:
             return current, False
-        extra: dict[str, Any] = {"Metadata": {"sha256": sha256}}
+        extra: dict[str, Any] = {"Metadata": {"sha256": sha256}, "ChecksumAlgorithm": "SHA256"}
         if content_type:
             extra["ContentType"] = content_type
         try:
@@ -373,9 +518,9 @@ class S3Store(Store):
         if current is not None and src.sha256 and current.sha256 == src.sha256:
             return current
         try:
-            extra = {}
+            extra: dict[str, Any] = {"ChecksumAlgorithm": "SHA256"}
             if src.sha256:  # REPLACE drops what is not given again: keep the content type
-                extra = {"Metadata": {"sha256": src.sha256}, "MetadataDirective": "REPLACE"}
+                extra |= {"Metadata": {"sha256": src.sha256}, "MetadataDirective": "REPLACE"}
                 if src.content_type:
                     extra["ContentType"] = src.content_type
             self.client.copy(
@@ -424,7 +569,7 @@ class S3Store(Store):
                 return True
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code")
-                if code not in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+                if code not in _CONFLICT_CODES:
                     raise self._fail("write", key, exc) from exc
             except Exception as exc:
                 raise self._fail("write", key, exc) from exc
@@ -470,6 +615,23 @@ def s3_client():
         },
     )
     return boto3.client("s3", config=config)
+
+
+_CONFLICT_CODES = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
+
+
+def _sha256_of_checksum(value: str | None) -> str | None:
+    """The hex SHA-256 of S3's ``ChecksumSHA256`` (base64; None for a multipart composite)."""
+    if not value or "-" in value:
+        return None
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == 32 else None
 
 
 def _hidden(name: str) -> bool:

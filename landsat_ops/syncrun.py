@@ -22,8 +22,9 @@ What happens, in order:
    ``--output`` (same relative key; objects already holding the same bytes are skipped, so a
    rerun uploads nothing). Files are uploaded in sorted order with ``*.json`` files (manifests,
    STAC items) last. **A failed command uploads nothing**: a half-written result is never
-   published, and a retry starts from the same, untouched destination. If an upload itself fails,
-   the objects this run created are deleted again.
+   published, and a retry starts from the same, untouched destination. If an upload itself fails
+   (or ``sync-run`` gets SIGTERM meanwhile), the destination is left as it was: objects this run
+   created are deleted, objects it replaced are put back.
 4. ``sync-run`` exits with ``COMMAND``'s exit code (``128 + N`` when it was killed by signal N).
    Its own errors (a bad URI, an empty input, a failed transfer, a command that cannot be found
    or executed) print one line and exit with 2.
@@ -47,7 +48,7 @@ from pathlib import Path
 
 import click
 
-from landsat_ops.errors import CommandError, LandsatOpsError, OptionError, StorageError
+from landsat_ops.errors import CommandError, OptionError, StorageError
 from landsat_ops.storage import Store, is_s3, join, open_store, split_s3
 
 __all__ = [
@@ -262,16 +263,10 @@ def _output_files(out_dir: Path) -> list[str]:
 
 
 def _upload(store: Store, out_dir: Path, keys: list[str]) -> tuple[list[str], list[str]]:
-    """Upload ``keys``; on failure delete the objects this call created, then re-raise."""
-    uploaded: list[str] = []
-    unchanged: list[str] = []
-    try:
-        for key in keys:
-            _, written = store.put_file(out_dir / key, key)
-            (uploaded if written else unchanged).append(key)
-    except LandsatOpsError:
-        for key in uploaded:
-            with contextlib.suppress(LandsatOpsError):
-                store.delete(key)
-        raise
-    return uploaded, unchanged
+    """Upload ``keys`` as one publication (the last ``*.json`` switched last); on failure the
+    destination is left as it was: objects this call created are deleted, objects it
+    replaced are put back (see :mod:`landsat_ops.render.destination`)."""
+    from landsat_ops.render.destination import publish_files
+
+    manifest = keys[-1] if keys and keys[-1].endswith(".json") else None
+    return publish_files(store, [(out_dir / key, key) for key in keys], manifest=manifest)

@@ -16,7 +16,7 @@ import pytest
 # ../shared/data/landsat relative to the repository root (see its README.md).
 LANDSAT_DATA = (Path(__file__).parent.parent / "../shared/data/landsat").resolve()
 TESTS = Path(__file__).parent
-_INTEGRATION_FOLDERS = (TESTS / "dags", TESTS / "cluster")
+_INTEGRATION_FOLDERS = (TESTS / "dags", TESTS / "cluster", TESTS / "faults")
 _INTEGRATION_FILES = (TESTS / "test_container_contract.py",)
 _SERVER_FIXTURES = {"moto_server", "serve", "airflow_db"}
 

@@ -10,24 +10,29 @@ Examples::
 
 Every option can also come from a ``LANDSAT_OPS_<OPTION>`` environment variable (for
 example ``LANDSAT_OPS_PERCENTILES=1,99``), which is how container tasks are configured.
-Errors caused by the input print one line, ``landsat-ops: error: ...``, and exit with code 2.
+Errors caused by the input print one line, ``landsat-ops: error: ...``, and exit with code 2;
+SIGTERM and SIGINT clean up like an error and exit with 128 + the signal's number.
 
 One module per command group: :mod:`~landsat_ops.cli.render` (render, info),
 :mod:`~landsat_ops.cli.analytics` (sample, timeseries), :mod:`~landsat_ops.cli.overpass`
-(overpasses), :mod:`~landsat_ops.cli.syncrun` (sync-run); the shared options and the logging
+(overpasses), :mod:`~landsat_ops.cli.syncrun` (sync-run), :mod:`~landsat_ops.cli.cleanup`
+(cleanup: leftovers of killed runs); the shared options and the logging
 set-up are in :mod:`~landsat_ops.cli.options`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 
 import click
 
 from landsat_ops import __version__
-from landsat_ops.cli import analytics, overpass, render, syncrun
+from landsat_ops.cli import analytics, cleanup, overpass, render, syncrun
 from landsat_ops.cli.options import configure_logging, log_level, verbosity_options
-from landsat_ops.errors import LandsatOpsError
+from landsat_ops.errors import Interrupted, LandsatOpsError
 
 __all__ = ["EXIT_USAGE", "cli", "main"]
 
@@ -50,14 +55,62 @@ for _command in (
     analytics.sample,
     analytics.timeseries,
     syncrun.sync_run_command,
+    cleanup.cleanup,
 ):
     cli.add_command(_command)
 
 
+@contextlib.contextmanager
+def _signals_as_errors() -> Iterator[None]:
+    """SIGTERM and SIGINT raise :class:`~landsat_ops.errors.Interrupted` in the main thread.
+
+    ``docker stop``, ECS StopTask and Airflow send SIGTERM; Ctrl-C sends SIGINT. Raised as an
+    error, either unwinds like any failure: the scratch folder is removed, a publication in
+    progress is rolled back. A second signal while cleaning up is ignored.
+    """
+    caught: list[int] = []
+
+    def handler(signum, frame):
+        if not caught:
+            caught.append(signum)
+            raise Interrupted(signum)
+
+    previous = {}
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, handler)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _one_line(message: str) -> None:
+    click.echo(f"landsat-ops: error: {' '.join(message.split())}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; input errors become one line on stderr and exit code 2."""
+    """Run the CLI; input errors become one line on stderr and exit code 2.
+
+    SIGTERM and SIGINT clean up like an error, print one line and exit with 128 + N.
+    """
+    try:
+        with _signals_as_errors():
+            return _main(argv)
+    except Interrupted as exc:  # arrived outside the command (while cleaning up)
+        _one_line(str(exc))
+        return 128 + exc.signum
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         result = cli.main(args=argv, prog_name="landsat-ops", standalone_mode=False)
+    except Interrupted as exc:
+        _one_line(str(exc))
+        return 128 + exc.signum
     except click.UsageError as exc:
         message = exc.format_message()
         if exc.ctx is not None:
@@ -65,7 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"landsat-ops: error: {' '.join(message.split())}", err=True)
         return EXIT_USAGE
     except LandsatOpsError as exc:
-        click.echo(f"landsat-ops: error: {' '.join(str(exc).split())}", err=True)
+        _one_line(str(exc))
+        return EXIT_USAGE
+    except OSError as exc:  # the environment (a full disk, a vanished folder), not a bug
+        if isinstance(exc, BrokenPipeError):
+            return 0
+        where = f"{exc.filename}: " if exc.filename else ""
+        _one_line(f"{where}{exc.strerror or exc}")
         return EXIT_USAGE
     except click.exceptions.Exit as exc:
         return exc.exit_code

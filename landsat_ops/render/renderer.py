@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from landsat_ops.errors import NoValidPixelsError, OptionError
+from landsat_ops.errors import NoValidPixelsError, OptionError, StorageError
 from landsat_ops.products import (
     COMPOSITES,
     DEFAULT_PERCENTILES,
@@ -68,9 +67,16 @@ from landsat_ops.raster.png import preview_shape, read_preview, write_png
 from landsat_ops.render.cog import RawRaster
 from landsat_ops.render.destination import check_destination, publish
 from landsat_ops.render.fetch import ProgressFn, fetch_scene, needed_bands
-from landsat_ops.render.scratch import pread, pwrite
+from landsat_ops.render.scratch import (
+    clean_scratch,
+    pread,
+    pwrite,
+    scratch_folder,
+    scratch_root,
+)
 from landsat_ops.render.stac_item import build_item
 from landsat_ops.scene import Metadata, SceneFiles, read_mtl
+from landsat_ops.scene.mtl import check_mtl_belongs
 from landsat_ops.scene.qa import clear_lut
 from landsat_ops.scene.rescaling import NDVI_BANDS, ndvi_coefficients
 from landsat_ops.storage import open_store, sha256_file
@@ -206,38 +212,80 @@ def render_scene(
     progress = progress or (lambda step, done, total: None)
     out_store = open_store(out, s3_client)
     check_destination(out_store)
+    root = scratch_root(workdir)
+    for path in clean_scratch(root):
+        logger.info("removed the scratch folder of a dead run: %s", path)
     started = time.perf_counter()
 
-    with tempfile.TemporaryDirectory(prefix="landsat-ops-", dir=workdir) as tmp:
-        work = Path(tmp)
-        files = fetch_scene(scene, work / "input", products, s3_client, progress)
-        meta = read_mtl(files.mtl) if files.mtl else None
-        products_dir = work / "products"
-        products_dir.mkdir()
-        scene_id = files.scene_id.scene_id
-        renderer = SceneRenderer(
-            files,
-            meta,
-            products,
-            percentiles,
-            ranges,
-            preview_size,
-            work,
-            products_dir,
-            progress,
-            compression,
-            stretch,
-        )
-        written = renderer.run()
-        item = build_item(files, meta, renderer, written)
-        item_path = products_dir / f"{scene_id}.json"
-        item_path.write_text(json.dumps(item, indent=2))
-        sizes = {path.name: path.stat().st_size for path in [*written, item_path]}
-        progress("publish", 0, 1)
-        publish_started = time.perf_counter()
-        outputs = publish(out_store, [*written, item_path])
-        publish_seconds = time.perf_counter() - publish_started
-        progress("publish", 1, 1)
+    with scratch_folder(root) as work:
+        try:
+            return _render_in(
+                work,
+                scene,
+                out_store,
+                products=products,
+                percentiles=percentiles,
+                ranges=ranges,
+                preview_size=preview_size,
+                compression=compression,
+                progress=progress,
+                s3_client=s3_client,
+                stretch=stretch,
+                started=started,
+            )
+        except OSError as exc:  # scratch space full, a folder gone: one line, not a traceback
+            where = exc.filename or work
+            raise StorageError(f"{where}: {exc.strerror or exc} (scratch folder {work})") from exc
+
+
+def _render_in(
+    work: Path,
+    scene,
+    out_store,
+    *,
+    products,
+    percentiles,
+    ranges,
+    preview_size,
+    compression,
+    progress,
+    s3_client,
+    stretch,
+    started: float,
+) -> RenderResult:
+    """The body of :func:`render_scene`, in the scratch folder ``work``."""
+    files = fetch_scene(scene, work / "input", products, s3_client, progress)
+    meta = read_mtl(files.mtl) if files.mtl else None
+    if meta is not None:
+        check_mtl_belongs(meta, files)
+    products_dir = work / "products"
+    products_dir.mkdir()
+    scene_id = files.scene_id.scene_id
+    # What a concurrent writer must not have changed when this render publishes.
+    item_before = out_store.version(f"{scene_id}.json")
+    renderer = SceneRenderer(
+        files,
+        meta,
+        products,
+        percentiles,
+        ranges,
+        preview_size,
+        work,
+        products_dir,
+        progress,
+        compression,
+        stretch,
+    )
+    written = renderer.run()
+    item = build_item(files, meta, renderer, written)
+    item_path = products_dir / f"{scene_id}.json"
+    item_path.write_text(json.dumps(item, indent=2))
+    sizes = {path.name: path.stat().st_size for path in [*written, item_path]}
+    progress("publish", 0, 1)
+    publish_started = time.perf_counter()
+    outputs = publish(out_store, [*written, item_path], expected=item_before)
+    publish_seconds = time.perf_counter() - publish_started
+    progress("publish", 1, 1)
     logger.info(
         "%s: published %d files (%s bytes in total) to %s in %.2f s",
         scene_id,

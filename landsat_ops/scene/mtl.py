@@ -21,6 +21,7 @@ from landsat_ops.scene.ids import SceneId, parse_scene_id
 
 __all__ = [
     "Metadata",
+    "check_mtl_belongs",
     "parse_mtl",
     "parse_mtl_json",
     "parse_mtl_text",
@@ -495,3 +496,28 @@ def read_mtl(path: str | Path) -> Metadata:
             f"{path}: cannot read the MTL file: {exc.strerror} (expected a readable file)"
         ) from None
     return parser(data, str(path))
+
+
+def _ids_in(raw: Mapping[str, Any]) -> Iterable[str]:
+    """Every ``LANDSAT_PRODUCT_ID`` / ``LANDSAT_SCENE_ID`` value in a parsed MTL."""
+    for key, value in raw.items():
+        if isinstance(value, Mapping):
+            yield from _ids_in(value)
+        elif key in ("LANDSAT_PRODUCT_ID", "LANDSAT_SCENE_ID") and isinstance(value, str):
+            yield value.strip().strip('"')
+
+
+def check_mtl_belongs(meta: Metadata, files: Any) -> None:
+    """Refuse an MTL of another scene: its product or scene ID must be the band files' ID.
+
+    ``files`` is the :class:`~landsat_ops.scene.files.SceneFiles` of the folder. Raises
+    :class:`~landsat_ops.errors.MetadataError` naming both IDs.
+    """
+    band_id = files.scene_id.scene_id
+    ids = {meta.scene_id.scene_id, *_ids_in(meta.raw)}
+    if band_id not in ids:
+        mtl = getattr(files, "mtl", None)
+        raise MetadataError(
+            f"{mtl.name if mtl else 'MTL'}: LANDSAT_PRODUCT_ID {meta.scene_id.scene_id} is not "
+            f"the band files' ID {band_id} (expected the MTL of the same scene)"
+        )

@@ -1,0 +1,160 @@
+"""A fault-injecting HTTP proxy for an S3 endpoint (the moto server), on 127.0.0.1.
+
+Requests pass through to the upstream unchanged unless a :class:`Rule` matches their method and
+path; a matching rule then, instead of the upstream's answer:
+
+* ``status``: answers with an HTTP error (500 by default) and an S3 error body;
+* ``drop``: closes the connection without an answer (a reset mid-request);
+* ``stall``: holds the request without answering for ``seconds``, then closes it;
+* ``cut``: forwards the request, then sends the headers and only half the body, and closes.
+
+Every injected fault is counted in :attr:`FaultProxy.injected`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Rule:
+    method: str | None
+    path: re.Pattern
+    action: str
+    status: int = 500
+    seconds: float = 30.0
+    times: int | None = None  # None: every matching request
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        return (self.method in (None, method)) and bool(self.path.search(path.split("?")[0]))
+
+
+class FaultProxy:
+    """``FaultProxy(upstream_url)``; :attr:`url` is the address to give clients."""
+
+    def __init__(self, upstream: str):
+        parts = urlsplit(upstream)
+        self.upstream = (parts.hostname, parts.port)
+        self.rules: list[Rule] = []
+        self.injected = 0
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(_Handler):
+            owner = proxy
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def add(self, method: str | None, path: str, action: str, **kwargs) -> Rule:
+        rule = Rule(method, re.compile(path), action, **kwargs)
+        with self._lock:
+            self.rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+
+    def match(self, method: str, path: str) -> Rule | None:
+        with self._lock:
+            self.requests.append((method, path))
+            for rule in self.rules:
+                if rule.matches(method, path):
+                    rule.hits += 1
+                    self.injected += 1
+                    return rule
+        return None
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    owner: FaultProxy
+
+    def log_message(self, format, *args):  # quiet
+        pass
+
+    def _body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            raw = bytearray()
+            while True:
+                line = self.rfile.readline()
+                raw += line
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while True:  # trailers, then the empty line
+                        trailer = self.rfile.readline()
+                        raw += trailer
+                        if trailer in (b"\r\n", b"\n", b""):
+                            return bytes(raw)
+                chunk = self.rfile.read(size + 2)
+                raw += chunk
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self) -> None:
+        body = self._body()
+        rule = self.owner.match(self.command, self.path)
+        if rule is not None and rule.action == "drop":
+            self.close_connection = True
+            return
+        if rule is not None and rule.action == "stall":
+            time.sleep(rule.seconds)
+            self.close_connection = True
+            return
+        if rule is not None and rule.action == "status":
+            payload = (
+                b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code>'
+                b"<Message>injected fault</Message></Error>"
+            )
+            self.send_response(rule.status)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+            return
+        headers = {
+            k: v for k, v in self.headers.items() if k.lower() not in ("expect", "connection")
+        }
+        conn = http.client.HTTPConnection(*self.owner.upstream, timeout=60)
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        finally:
+            conn.close()
+        self.send_response(resp.status)
+        for key, value in resp.getheaders():
+            if key.lower() not in ("transfer-encoding", "connection", "content-length", "date"):
+                self.send_header(key, value)
+        length = resp.getheader("Content-Length")
+        self.send_header("Content-Length", length if self.command == "HEAD" else str(len(data)))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if rule is not None and rule.action == "cut":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(data)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle

@@ -1,0 +1,322 @@
+"""Faults against real ``landsat-ops`` processes: S3 errors, kills, races, full disks, bad input.
+
+After each fault the destination's previous set must be intact and consistent with its item
+(checked against the bytes), and the next run must leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+from conftest import (
+    assert_one_line,
+    fault,
+    leftovers,
+    run,
+    set_problems,
+    start,
+    wait_for,
+)
+
+from landsat_ops.storage import open_store
+
+
+def _item(store) -> dict:
+    (key,) = [k for k in store.list() if k.endswith(".json")]
+    return json.loads(store.read_bytes(key))
+
+
+def _snapshot(store) -> dict[str, bytes]:
+    return {key: store.read_bytes(key) for key in store.list()}
+
+
+ITEM_PUT = r"/faults/p/LC08[^/]*\.json$"
+PRODUCT_PUT = r"/faults/p/\.LC08[^/]*_truecolor\.tif\.[^/]*\.partial$"
+PRODUCT_COPY = r"/faults/p/LC08[^/]*_truecolor\.tif$"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "action"),
+    [
+        pytest.param("PUT", ITEM_PUT, "status", id="item-put-500"),
+        pytest.param("PUT", ITEM_PUT, "drop", id="item-put-dropped"),
+        pytest.param("PUT", ITEM_PUT, "stall", id="item-put-stalled"),
+        pytest.param("PUT", PRODUCT_PUT, "status", id="staged-upload-500"),
+        pytest.param("PUT", PRODUCT_COPY, "status", id="switch-copy-500"),
+    ],
+)
+def test_failed_republish_keeps_the_previous_set(scene, bucket, proxy, method, path, action):
+    """Issue 12 case 1: the re-render fails while publishing; the old set stays whole."""
+    dest = f"s3://{bucket}/p/"
+    code, _, err = run("render", scene, "--out", dest, "--percentiles", "2,98")
+    assert code == 0, err
+    store = open_store(dest)
+    before = _snapshot(store)
+    proxy.add(method, path, action, seconds=3)
+    code, _, err = run("render", scene, "--out", dest, "--percentiles", "1,99")
+    assert code == 2, err
+    assert_one_line(err)
+    proxy.clear()
+    assert set_problems(store) == []
+    if path == PRODUCT_COPY:
+        # The endpoint also refuses the rollback's copy back: the untouched old object and
+        # the run's backup stay (a leftover the next run removes, checked below).
+        assert {k: v for k, v in _snapshot(store).items() if k in before} == before
+    else:
+        assert _snapshot(store) == before
+        assert leftovers(store) == []
+    # The next run publishes the new set, identical to a clean run's.
+    code, _, err = run("render", scene, "--out", dest, "--percentiles", "1,99")
+    assert code == 0, err
+    assert set_problems(store) == []
+    assert leftovers(store) == []
+    if action != "status" or path != ITEM_PUT:
+        return
+    clean = f"s3://{bucket}/clean/"
+    assert run("render", scene, "--out", clean, "--percentiles", "1,99")[0] == 0
+    clean_store = open_store(clean)
+    assert {k: v for k, v in _snapshot(store).items() if not k.endswith(".json")} == {
+        k: v for k, v in _snapshot(clean_store).items() if not k.endswith(".json")
+    }
+    assert set_problems(store) == []
+    assert leftovers(store) == []
+
+
+def test_sigkill_while_switching_sets_is_rolled_back_by_the_next_run(scene, bucket, proxy):
+    """Killed between the products' switch and the item's: the next run restores, then
+    publishes; nothing of the dead run remains."""
+    dest = f"s3://{bucket}/p/"
+    assert run("render", scene, "--out", dest, "--percentiles", "2,98")[0] == 0
+    store = open_store(dest)
+    before = _snapshot(store)
+    rule = proxy.add("PUT", ITEM_PUT, "stall", seconds=30)
+    process = start("render", scene, "--out", dest, "--percentiles", "1,99")
+    wait_for(lambda: rule.hits > 0, process=process)
+    process.kill()
+    process.wait()
+    fault()
+    proxy.clear()
+    # The cleanup command (or the next publication) rolls the half-switched set back.
+    code, out, err = run("cleanup", dest)
+    assert code == 0, err
+    assert json.loads(out)["restored"]
+    assert _snapshot(store) == before
+    assert set_problems(store) == []
+    assert leftovers(store) == []
+
+
+def test_sigkill_during_upload_leaves_the_old_set_and_the_next_run_cleans(scene, bucket, proxy):
+    dest = f"s3://{bucket}/p/"
+    assert run("render", scene, "--out", dest, "--percentiles", "2,98")[0] == 0
+    store = open_store(dest)
+    before = _snapshot(store)
+    rule = proxy.add("PUT", PRODUCT_PUT, "stall", seconds=30)
+    process = start("render", scene, "--out", dest, "--percentiles", "1,99")
+    wait_for(lambda: rule.hits > 0, process=process)
+    process.kill()
+    process.wait()
+    fault()
+    proxy.clear()
+    assert {k: v for k, v in _snapshot(store).items() if k in before} == before
+    assert set_problems(store) == []  # readers still see the old, consistent set
+    # A stale lock and staged objects of the dead run: the next run removes them.
+    code, _, err = run("render", scene, "--out", dest, "--percentiles", "1,99")
+    assert code == 0, err
+    assert _item(store)["properties"]["landsat_ops:stretch"]
+    assert set_problems(store) == []
+    assert leftovers(store) == []
+
+
+def test_incomplete_multipart_upload_of_a_dead_run_is_aborted(scene, bucket, proxy, tmp_path):
+    """A dead run's multipart upload (a > 64 MB product in real scenes), made here by hand
+    under the name a killed run leaves."""
+    import boto3
+
+    from landsat_ops.render.destination import HOST
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    key = f"p/.LC08_truecolor.tif.{dead.pid}-{HOST}-abcdef.partial"
+    boto3.client("s3").create_multipart_upload(Bucket=bucket, Key=key)
+    fault()
+    code, _, err = run("render", scene, "--out", f"s3://{bucket}/p/")
+    assert code == 0, err
+    store = open_store(f"s3://{bucket}/p/")
+    assert leftovers(store) == []
+    assert set_problems(store) == []
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_concurrent_renders_never_mix_sets(scene, tmp_path, kind, request):
+    """Issue 12 case 2: two renders of one scene into one destination, other percentiles."""
+    if kind == "s3":
+        dest = f"s3://{request.getfixturevalue('bucket')}/p/"
+    else:
+        dest = str(tmp_path / "out")
+    results = []
+    for _ in range(2):
+        a = start("render", scene, "--out", dest, "--percentiles", "2,98")
+        b = start("render", scene, "--out", dest, "--percentiles", "1,99")
+        fault()
+        for percentiles, process in (("2,98", a), ("1,99", b)):
+            out, err = process.communicate(timeout=120)
+            results.append((percentiles, process.returncode, err))
+            if process.returncode != 0:
+                assert process.returncode == 2, err
+                assert_one_line(err, "another writer")
+        store = open_store(dest)
+        assert set_problems(store) == []
+        assert leftovers(store, None) == []
+    assert any(code == 0 for _, code, _ in results)
+
+
+def _wait_for_scratch(workdir, process):
+    wait_for(lambda: any(workdir.glob("landsat-ops-*/products")), process=process)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_and_sigint_clean_up_like_a_failure(scene, tmp_path, sig):
+    dest, work = tmp_path / "out", tmp_path / "work"
+    work.mkdir()
+    assert run("render", scene, "--out", dest, "--workdir", work)[0] == 0
+    store = open_store(dest)
+    before = _snapshot(store)
+    process = start("render", scene, "--out", dest, "--workdir", work, "--percentiles", "1,99")
+    _wait_for_scratch(work, process)
+    process.send_signal(sig)
+    fault()
+    _, err = process.communicate(timeout=60)
+    if process.returncode == 0:  # the signal came after the publication: a complete new set
+        assert set_problems(store) == []
+        return
+    assert process.returncode == 128 + sig, err
+    assert_one_line(err, signal.Signals(sig).name)
+    assert _snapshot(store) == before
+    assert set_problems(store) == []
+    assert leftovers(store, work) == []
+
+
+def test_sigkill_leftovers_are_removed_by_the_next_run(scene, tmp_path):
+    dest, work = tmp_path / "out", tmp_path / "work"
+    work.mkdir()
+    assert run("render", scene, "--out", dest, "--workdir", work)[0] == 0
+    store = open_store(dest)
+    before = _snapshot(store)
+    process = start("render", scene, "--out", dest, "--workdir", work, "--percentiles", "1,99")
+    _wait_for_scratch(work, process)
+    process.kill()
+    process.wait()
+    fault()
+    assert _snapshot(store) == before
+    assert set_problems(store) == []
+    assert list(work.glob("landsat-ops-*"))  # the dead run's scratch folder
+    assert run("render", scene, "--out", dest, "--workdir", work)[0] == 0
+    assert set_problems(store) == []
+    assert leftovers(store, work) == []
+
+
+def test_local_partials_of_a_dead_run_are_removed_by_cleanup(scene, tmp_path):
+    from landsat_ops.render.destination import HOST
+
+    dest = tmp_path / "out"
+    assert run("render", scene, "--out", dest)[0] == 0
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (dest / f".x_truecolor.tif.{dead.pid}-{HOST}-abcdef.partial").write_bytes(b"x" * 100)
+    (dest / f".x_ndvi.tif.{time.time_ns() % 10**6}-{HOST}-abcdef.partial").write_bytes(b"y")
+    fault()
+    code, out, err = run("cleanup", dest)
+    assert code == 0, err
+    removed = json.loads(out)["removed"]
+    assert f".x_truecolor.tif.{dead.pid}-{HOST}-abcdef.partial" in removed
+    assert not (dest / f".x_truecolor.tif.{dead.pid}-{HOST}-abcdef.partial").exists()
+    assert set_problems(open_store(dest)) == []
+
+
+def test_full_scratch_disk_is_one_line(scene, tmp_path):
+    """Issue 12 case 3: ENOSPC while writing scratch files (a 1 MB tmpfs)."""
+    work = tmp_path / "tiny"
+    work.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(work)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        fault()
+        code, _, err = run("render", scene, "--out", tmp_path / "out", "--workdir", work)
+        assert code == 2, err
+        assert_one_line(err, "No space left on device")
+        assert not (tmp_path / "out").exists()
+        assert list(work.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(work)], check=False)
+
+
+@pytest.mark.parametrize("what", ["missing", "a-file"])
+def test_bad_workdir_is_one_line(scene, tmp_path, what):
+    workdir = tmp_path / "nowhere"
+    if what == "a-file":
+        workdir.write_text("x")
+    fault()
+    code, _, err = run("render", scene, "--out", tmp_path / "out", "--workdir", workdir)
+    assert code == 2, err
+    assert_one_line(err, "--workdir")
+
+
+def test_mtl_of_another_scene_is_refused(scene, tmp_path):
+    """Issue 12 case 6: the MTL must belong to the band files."""
+    import datetime
+
+    from landsat_demo.synthetic import make_scene
+
+    other = make_scene(
+        tmp_path / "other", acquired=datetime.datetime(2024, 8, 15, 13, 40), width=64, height=64
+    )
+    folder = tmp_path / scene.name
+    shutil.copytree(scene, folder)
+    (mtl,) = folder.glob("*_MTL.txt")
+    (other_mtl,) = other.glob("*_MTL.txt")
+    shutil.copyfile(other_mtl, mtl)
+    fault()
+    code, _, err = run("render", folder, "--out", tmp_path / "out")
+    assert code == 2, err
+    assert_one_line(err, other.name, scene.name)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_bucket_fails_before_any_pixel_work(scene, proxy, tmp_path):
+    fault()
+    started = time.monotonic()
+    code, _, err = run("render", scene, "--out", "s3://no-such-bucket/p/")
+    assert code == 2, err
+    assert_one_line(err, "no-such-bucket")
+    assert time.monotonic() - started < 15
+
+
+def test_tampered_object_is_found_by_its_bytes(bucket, proxy, tmp_path):
+    """Issue 12 case 8: the declared x-amz-meta-sha256 is not trusted over S3's checksum."""
+    import hashlib
+
+    import boto3
+
+    store = open_store(f"s3://{bucket}/p/")
+    store.write_bytes("a.bin", b"good")
+    boto3.client("s3").put_object(
+        Bucket=bucket,
+        Key="p/a.bin",
+        Body=b"evil",
+        Metadata={"sha256": hashlib.sha256(b"good").hexdigest()},
+        ChecksumAlgorithm="SHA256",
+    )
+    fault()
+    assert store.info("a.bin").sha256 == hashlib.sha256(b"evil").hexdigest()
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"good")
+    _, uploaded = store.put_file(source, "a.bin")  # heals it: the bytes differ
+    assert uploaded and store.read_bytes("a.bin") == b"good"
