@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PATH, REPO, ROW
+from dagenv import PATH, REPO, ROW
 
 DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"
 

@@ -11,7 +11,7 @@ import datetime
 import tarfile
 
 import pytest
-from conftest import BUCKET, REPO, write_config
+from dagenv import BUCKET, REPO, write_config
 
 from landsat_pipeline.downloads import COLLECTION_ID, build_catalog
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import BUCKET, PATH, REPO, ROW
+from dagenv import BUCKET, PATH, REPO, ROW
 
 DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"
 SCENE_DAY = datetime.date(2024, 6, 28)  # an overpass of 226/010 in the test catalog

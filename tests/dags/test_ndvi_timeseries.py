@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BUCKET, CATALOG_END, CATALOG_START, PATH, REPO, ROW
+from dagenv import BUCKET, CATALOG_END, CATALOG_START, CONFIG_FILE, PATH, REPO, ROW
 
 DAG_ID = "landsat_ndvi_timeseries"
 AREA = "scoresby_sund"
@@ -522,7 +522,6 @@ def test_report_local_runs_the_notebook_through_the_provider(
     import nbformat
     import papermill
     from airflow.providers.papermill.operators.papermill import PapermillOperator
-    from conftest import CONFIG_FILE
 
     from landsat_pipeline.operators.report import AreaReportOperator, _run_nested
 

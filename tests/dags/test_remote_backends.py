@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BUCKET, REPO
+from dagenv import BUCKET, REPO
 from test_landsat_dag_run import (
     DAG_ID,
     SCENE_DAY,

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import (
+from faultlib import (
     assert_one_line,
     fault,
     leftovers,
