@@ -88,7 +88,7 @@ def cluster():
         extra_env={"AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(root / "home" / "logs")},
     )
     # The components inherit this environment: not the Airflow settings other test folders
-    # export (tests/dags/conftest.py), nor an AWS endpoint.
+    # export (tests/dags/dagenv.py), nor an AWS endpoint.
     saved = dict(os.environ)
     for name in list(os.environ):
         if name.startswith(("AIRFLOW", "AWS_", "LANDSAT_")):

@@ -61,7 +61,7 @@ if "airflow" in sys.modules:  # pragma: no cover - a guard for unusual test sele
     import warnings
 
     warnings.warn(
-        "airflow was imported before tests/dags/conftest.py set AIRFLOW_HOME; "
+        "airflow was imported before tests/dags/dagenv.py set AIRFLOW_HOME; "
         "the DAG tests may use another Airflow home",
         stacklevel=1,
     )
