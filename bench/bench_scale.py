@@ -319,23 +319,9 @@ def publish_bench(mode: str) -> list[dict] | None:
 
 def start_cluster(root: Path, config: Path, worker_concurrency: int):
     from cluster import components
-    from cluster.processes import free_port
 
-    settings = components.Settings(
-        airflow_home=root / "home",
-        state=root / "state",
-        api_port=free_port(),
-        postgres_port=free_port(),
-        redis_port=free_port(),
-        s3_port=free_port(),
-        trigger_log_port=free_port(),
-        workers=(
-            components.Worker("worker1", free_port()),
-            components.Worker("worker2", free_port()),
-        ),
-        pipeline_config=config,
-        worker_concurrency=worker_concurrency,
-        extra_env={"AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(root / "home" / "logs")},
+    settings = components.Settings.on_free_ports(
+        root, config, worker_concurrency=worker_concurrency
     )
     # The components inherit this environment: not the Makefile's Airflow settings.
     saved = dict(os.environ)

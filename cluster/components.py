@@ -87,6 +87,24 @@ class Settings:
             ),
         )
 
+    @classmethod
+    def on_free_ports(cls, root: Path, pipeline_config: Path, **options) -> Settings:
+        """A throwaway cluster under ``root`` (home, state, logs) on free ports: tests, bench."""
+        free = processes.free_port
+        return cls(
+            airflow_home=root / "home",
+            state=root / "state",
+            api_port=free(),
+            postgres_port=free(),
+            redis_port=free(),
+            s3_port=free(),
+            trigger_log_port=free(),
+            workers=(Worker("worker1", free()), Worker("worker2", free())),
+            pipeline_config=pipeline_config,
+            extra_env={"AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(root / "home" / "logs")},
+            **options,
+        )
+
     @property
     def postgres(self) -> PostgresServer:
         return PostgresServer(self.state / "postgres", self.postgres_port)

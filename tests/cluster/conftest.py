@@ -63,7 +63,7 @@ def _catalog_and_config(root: Path) -> Path:
 def cluster():
     """The running cluster's Settings; skips when neither PostgreSQL nor Redis can be found."""
     from cluster import components, postgres, redis_server
-    from cluster.processes import ClusterError, free_port
+    from cluster.processes import ClusterError
 
     try:
         postgres.binaries()
@@ -72,21 +72,7 @@ def cluster():
         pytest.skip(f"cannot start the cluster's servers here: {exc}")
     root = Path(tempfile.mkdtemp(prefix="landsat-cluster-tests-"))
     root.chmod(0o755)  # PostgreSQL runs as nobody when the tests run as root
-    settings = components.Settings(
-        airflow_home=root / "home",
-        state=root / "state",
-        api_port=free_port(),
-        postgres_port=free_port(),
-        redis_port=free_port(),
-        s3_port=free_port(),
-        trigger_log_port=free_port(),
-        workers=(
-            components.Worker("worker1", free_port()),
-            components.Worker("worker2", free_port()),
-        ),
-        pipeline_config=_catalog_and_config(root),
-        extra_env={"AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(root / "home" / "logs")},
-    )
+    settings = components.Settings.on_free_ports(root, _catalog_and_config(root))
     # The components inherit this environment: not the Airflow settings other test folders
     # export (tests/dags/dagenv.py), nor an AWS endpoint.
     saved = dict(os.environ)
