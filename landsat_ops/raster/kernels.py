@@ -173,3 +173,75 @@ def cell_sums_f32(data, step, sums, counts):  # pragma: no cover - compiled
                     cx = x // step
                     sums[k, cy, cx] += value
                     counts[k, cy, cx] += 1
+
+
+# -- average overviews of the 8-bit composites in integers ----------------------------------
+# The sums of 8-bit values are integers, so they are kept as int32 (exact in any order, like
+# the float64 sums of the reference) and a strip's overviews need no float64 temporaries.
+
+
+@_compiled("void(uint8[:, :, ::1], int64, int32[:, :, ::1], int32[:, :, ::1])")
+def cell_sums_u8_int(data, step, sums, counts):  # pragma: no cover - compiled
+    """As :func:`cell_sums_u8` into int32 ``sums``, which are overwritten (no zeroing needed).
+
+    Exact while a cell's sum fits in int32 (``255 * step**2 < 2**31``).
+    """
+    sums[:] = 0
+    counts[:] = 0
+    bands, rows, cols = data.shape
+    for k in range(bands):
+        for y in range(rows):
+            cy = y // step
+            for x in range(cols):
+                value = data[k, y, x]
+                if value != 0:
+                    cx = x // step
+                    sums[k, cy, cx] += value
+                    counts[k, cy, cx] += 1
+
+
+@_compiled("void(int32[:, :, ::1], int32[:, :, ::1], int64, int32[:, :, ::1], int32[:, :, ::1])")
+def block_sums_int(sums, counts, step, out_sums, out_counts):  # pragma: no cover - compiled
+    """Sums and counts over ``step x step`` cells of cell sums and counts (overwriting the out
+    arrays, ``(count, ceil(rows/step), ceil(cols/step))``): the next level of a pyramid."""
+    out_sums[:] = 0
+    out_counts[:] = 0
+    bands, rows, cols = sums.shape
+    for k in range(bands):
+        for y in range(rows):
+            cy = y // step
+            for x in range(cols):
+                cx = x // step
+                out_sums[k, cy, cx] += sums[k, y, x]
+                out_counts[k, cy, cx] += counts[k, y, x]
+
+
+@_compiled("void(int32[:, :, ::1], int32[:, :, ::1], uint8[:, :, ::1])")
+def cell_means_u8(sums, counts, out):  # pragma: no cover - compiled
+    """Each cell's mean rounded to nearest (half to even, as ``np.rint``), 0 where it has no
+    valid pixel: :func:`landsat_ops.raster.ops.pyramid_from_sums` for 8-bit data."""
+    bands, rows, cols = sums.shape
+    for k in range(bands):
+        for y in range(rows):
+            for x in range(cols):
+                n = counts[k, y, x]
+                if n == 0:
+                    out[k, y, x] = 0
+                else:
+                    out[k, y, x] = np.uint8(np.rint(np.float64(sums[k, y, x]) / np.float64(n)))
+
+
+@_compiled("void(float64[:, :, ::1], int32[:, :, ::1], float32[:, :, ::1])")
+def cell_means_f32(sums, counts, out):  # pragma: no cover - compiled
+    """Each cell's mean as float32, NaN where it has no valid pixel (the float32 case of
+    :func:`landsat_ops.raster.ops.pyramid_from_sums`)."""
+    bands, rows, cols = sums.shape
+    nan = np.float32(np.nan)
+    for k in range(bands):
+        for y in range(rows):
+            for x in range(cols):
+                n = counts[k, y, x]
+                if n == 0:
+                    out[k, y, x] = nan
+                else:
+                    out[k, y, x] = np.float32(sums[k, y, x] / np.float64(n))

@@ -257,8 +257,23 @@ def colormap_lut(name: str = "RdYlGn", n: int = 256) -> np.ndarray:
     return (cmap(np.arange(n)) * 255).round().astype(np.uint8)
 
 
-def colorize(values: np.ndarray, vmin: float, vmax: float, lut: np.ndarray) -> np.ndarray:
-    """Map float values (NaN = nodata) to RGBA via ``lut``; nodata becomes transparent."""
+def colorize(
+    values: np.ndarray, vmin: float, vmax: float, lut: np.ndarray, rows: int = 128
+) -> np.ndarray:
+    """Map float values (NaN = nodata) to RGBA via ``lut``; nodata becomes transparent.
+
+    Computed ``rows`` rows at a time (the mapping is per pixel): the temporaries (an index
+    and float scalings per pixel) stay small whatever the size of ``values``.
+    """
+    if values.ndim < 2:
+        return _colorize(values, vmin, vmax, lut)
+    out = np.empty((*values.shape, *lut.shape[1:]), lut.dtype)
+    for start in range(0, values.shape[0], rows):
+        out[start : start + rows] = _colorize(values[start : start + rows], vmin, vmax, lut)
+    return out
+
+
+def _colorize(values: np.ndarray, vmin: float, vmax: float, lut: np.ndarray) -> np.ndarray:
     n = len(lut)
     finite = np.isfinite(values)
     idx = np.zeros(values.shape, dtype=np.intp)

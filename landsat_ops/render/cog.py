@@ -146,23 +146,52 @@ class RawRaster:
 
 
 def average_overviews(data: np.ndarray, factors: list[int], nodata: float) -> list[np.ndarray]:
-    """:func:`~landsat_ops.raster.ops.mean_pyramid`, its first level summed by a compiled kernel.
+    """:func:`~landsat_ops.raster.ops.mean_pyramid` of a strip, computed by compiled kernels.
 
-    The first level reads every pixel of the strip, so it is the costly one (~5 CPU-s per
-    full-scene composite in numpy); the kernels (GIL released) do it in one pass, the smaller
-    levels cascade from its sums in numpy. The result is the reference's.
+    The result is the reference's, bit for bit, with a fraction of its memory: the reference
+    holds several float64 temporaries of the first level (~100 MB for a 3-band strip of a
+    full scene, in each worker at once), while here
+
+    * 8-bit data (no data 0) is summed one band at a time in int32 (exact, like the
+      reference's float64 sums of integers), the levels cascade from the sums in int32 and
+      each level's means are rounded by a kernel: a few MB per strip;
+    * float32 data (no data NaN) is summed by a kernel in float64, the first level's means
+      are taken by a kernel and the smaller levels cascade in numpy, in the reference's order
+      of summation (float sums depend on it).
     """
     if not factors:
         return []
-    if data.dtype == np.uint8 and nodata == 0:
-        kernel = kernels.cell_sums_u8
-    elif data.dtype == np.float32 and isinstance(nodata, float) and np.isnan(nodata):
-        kernel = kernels.cell_sums_f32
-    else:
-        return mean_pyramid(data, factors, nodata)
     step = factors[0]
     bands, rows, cols = data.shape
     shape = (bands, -(-rows // step), -(-cols // step))
-    sums, counts = np.zeros(shape, np.float64), np.zeros(shape, np.int32)
-    kernel(np.ascontiguousarray(data), step, sums, counts)
-    return pyramid_from_sums(sums, counts, step, factors, nodata, data.dtype)
+    if data.dtype == np.uint8 and nodata == 0 and 255 * factors[-1] ** 2 < 2**31:
+        return _average_overviews_u8(np.ascontiguousarray(data), factors)
+    if data.dtype == np.float32 and isinstance(nodata, float) and np.isnan(nodata):
+        sums, counts = np.zeros(shape, np.float64), np.zeros(shape, np.int32)
+        kernels.cell_sums_f32(np.ascontiguousarray(data), step, sums, counts)
+        first = np.empty(shape, np.float32)
+        kernels.cell_means_f32(sums, counts, first)
+        return [first, *pyramid_from_sums(sums, counts, step, factors[1:], nodata, data.dtype)]
+    return mean_pyramid(data, factors, nodata)
+
+
+def _average_overviews_u8(data: np.ndarray, factors: list[int]) -> list[np.ndarray]:
+    """The 8-bit case of :func:`average_overviews`: integer sums, one band at a time."""
+    bands, rows, cols = data.shape
+    shapes, done = [], 1
+    for factor in factors:
+        shapes.append((-(-rows // factor), -(-cols // factor), factor // done))
+        done = factor
+    out = [np.empty((bands, h, w), np.uint8) for h, w, _ in shapes]
+    # Sums and counts of each level, reused for every band.
+    work = [(np.empty((1, h, w), np.int32), np.empty((1, h, w), np.int32)) for h, w, _ in shapes]
+    for band in range(bands):
+        previous = None
+        for (_, _, step), (sums, counts), level in zip(shapes, work, out, strict=True):
+            if previous is None:
+                kernels.cell_sums_u8_int(data[band : band + 1], step, sums, counts)
+            else:
+                kernels.block_sums_int(*previous, step, sums, counts)
+            kernels.cell_means_u8(sums, counts, level[band : band + 1])
+            previous = sums, counts
+    return out

@@ -147,3 +147,38 @@ def test_average_overviews_equal_the_numpy_reference_f32():
     ):
         assert got.dtype == np.float32
         np.testing.assert_array_equal(got, want)  # NaN == NaN for assert_array_equal
+
+
+def test_average_overviews_u8_deep_pyramid_and_rounding():
+    """Integer sums through six levels; means half-way between two values round to even."""
+    from landsat_ops.raster.ops import mean_pyramid
+    from landsat_ops.render.cog import average_overviews
+
+    rng = np.random.default_rng(11)
+    data = rng.integers(0, 256, (2, 128, 201), dtype=np.uint8)
+    data[0, 64:, :100] = 0
+    data[1, :, 150:] = 0  # cells (and whole coarse cells) without any valid pixel
+    data[:, :2, :4] = [[1, 2, 3, 4], [0, 0, 0, 0]]  # means 1.5 -> 2 and 3.5 -> 4
+    factors = [2, 4, 8, 16, 32, 64]
+    got = average_overviews(data, factors, 0)
+    for level, want in zip(got, mean_pyramid(data, factors, 0), strict=True):
+        assert level.dtype == np.uint8 and level.flags.c_contiguous
+        np.testing.assert_array_equal(level, want)
+    assert got[0][:, 0, :2].tolist() == [[2, 4], [2, 4]]
+
+
+def test_average_overviews_f32_bit_identical_for_any_values():
+    """Float sums depend on their order: the first level and the cascade keep the reference's."""
+    from landsat_ops.raster.ops import mean_pyramid
+    from landsat_ops.render.cog import average_overviews
+
+    rng = np.random.default_rng(5)
+    data = rng.uniform(-1, 1, (1, 512, 301)) * 10.0 ** rng.integers(-8, 1, (1, 512, 301))
+    data = data.astype(np.float32)
+    data[rng.random(data.shape) < 0.3] = np.nan
+    factors = [2, 4, 8, 16]
+    for got, want in zip(
+        average_overviews(data, factors, np.nan), mean_pyramid(data, factors, np.nan), strict=True
+    ):
+        assert got.dtype == np.float32
+        assert got.tobytes() == want.tobytes()

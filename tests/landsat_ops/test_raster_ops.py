@@ -120,3 +120,17 @@ def test_tutorial_lut_is_matplotlibs_truncation():
     expected = np.maximum((x * 255).astype(np.uint8), 1)
     expected[0] = 0
     np.testing.assert_array_equal(lut[dn], expected)
+
+
+def test_colorize_by_rows_equals_the_whole_array_at_once():
+    """colorize works ``rows`` rows at a time (bounded temporaries): the same bytes."""
+    rng = np.random.default_rng(3)
+    values = rng.uniform(-1.5, 1.5, (50, 33)).astype(np.float32)
+    values[rng.random(values.shape) < 0.2] = np.nan
+    values[0, :3] = [np.inf, -np.inf, 0.0]
+    lut = ops.colormap_lut("RdYlGn", 256)
+    whole = ops._colorize(values, -1.0, 1.0, lut)
+    for rows in (1, 7, 50, 128):
+        got = ops.colorize(values, -1.0, 1.0, lut, rows=rows)
+        assert got.dtype == whole.dtype and got.shape == whole.shape
+        np.testing.assert_array_equal(got, whole)
