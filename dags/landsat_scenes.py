@@ -136,8 +136,15 @@ def _catalog() -> CatalogSettings:
         return load_config(CONFIG_PATH).catalog
 
 
-def build_dag(watch: Watch):
-    """The DAG of one watched path/row."""
+def build_dag(watch: Watch, *, ec2_backend: bool = False):
+    """The DAG of one watched path/row; with its ec2 tasks when ``ec2_backend`` (remote.ec2 set).
+
+    The ec2 chain ends in a teardown (``terminate_ec2``). Airflow leaves a run that is marked
+    failed with a teardown still pending to the scheduler, which then judges the run by its last
+    tasks, which the mark set to skipped: "Mark Dag Run as failed" on a waiting run would end
+    with the run marked success (issue 11; docs/airflow.md). Deployments without remote.ec2
+    cannot run that chain anyway, so their DAGs do not have it and a mark fails the run.
+    """
     asset = published_asset(watch.path, watch.row)
 
     def watch_settings() -> Watch:
@@ -258,6 +265,14 @@ def build_dag(watch: Watch):
                 log.info("Rendering %s with backend %r: %s", scene["scene_id"], backend, why)
             else:
                 log.info("Rendering %s with backend %r: force_render", scene["scene_id"], backend)
+            if backend == "ec2" and not ec2_backend:
+                from airflow.sdk.exceptions import AirflowFailException
+
+                raise AirflowFailException(
+                    "render_backend 'ec2' needs the config's remote.ec2 section; this DAG was "
+                    "loaded without it (the ec2 tasks appear once it is set, see "
+                    "docs/remote-backends.md)"
+                )
             return FIRST_TASKS[backend]
 
         @task(
@@ -363,56 +378,64 @@ def build_dag(watch: Watch):
             doc_md="Run the render image as one ECS Fargate task: landing/<ID>/ -> staging/<ID>/.",
         )
 
-        ec2 = prepare_ec2(scene, landed)
-        launch_ec2 = EC2CreateInstanceOperator(
-            task_id="launch_ec2",
-            pre_execute=_skip_if_staged,
-            image_id=ec2["image_id"],
-            config=ec2["config"],
-            aws_conn_id=ec2["aws_conn_id"],
-            region_name=ec2["region_name"],
-            doc_md="Start the instance that renders the scene once, then terminates itself.",
-        )
-        render_ec2 = Ec2JobSensor(
-            task_id=RENDER_TASKS["ec2"],
-            instance_ids=launch_ec2.output,
-            status_key=ec2["status_key"],
-            expected=ec2["expected"],
-            bucket_uri=ec2["bucket_uri"],
-            bucket_conn_id=ec2["bucket_conn_id"],
-            aws_conn_id=ec2["aws_conn_id"],
-            region_name=ec2["region_name"],
-            log_group=ec2["log_group"],
-            log_stream_prefix=ec2["log_stream_prefix"],
-            log_lines=ec2["log_lines"],
-            poll_seconds=ec2["poll_seconds"],
-            timeout_minutes=ec2["timeout_minutes"],
-            deferrable=ec2["deferrable"],
-            mode="reschedule",
-            doc_md="Wait for the instance's product set in staging/<ID>/; fail on its exit code.",
-        )
-        terminate_ec2 = EC2TerminateInstanceOperator(
-            task_id="terminate_ec2",
-            instance_ids=launch_ec2.output,
-            aws_conn_id=ec2["aws_conn_id"],
-            region_name=ec2["region_name"],
-            doc_md="Teardown: terminate the render instance, whatever happened to the render.",
-        )
-        (
-            launch_ec2
-            >> render_ec2
-            >> terminate_ec2.as_teardown(setups=launch_ec2, on_failure_fail_dagrun=True)
-        )
+        landed >> route >> [rendered, ecs, published]
+        [rendered, render_ecs] >> published
+        if ec2_backend:
+            ec2 = prepare_ec2(scene, landed)
+            launch_ec2 = EC2CreateInstanceOperator(
+                task_id="launch_ec2",
+                pre_execute=_skip_if_staged,
+                image_id=ec2["image_id"],
+                config=ec2["config"],
+                aws_conn_id=ec2["aws_conn_id"],
+                region_name=ec2["region_name"],
+                doc_md="Start the instance that renders the scene once, then terminates itself.",
+            )
+            render_ec2 = Ec2JobSensor(
+                task_id=RENDER_TASKS["ec2"],
+                instance_ids=launch_ec2.output,
+                status_key=ec2["status_key"],
+                expected=ec2["expected"],
+                bucket_uri=ec2["bucket_uri"],
+                bucket_conn_id=ec2["bucket_conn_id"],
+                aws_conn_id=ec2["aws_conn_id"],
+                region_name=ec2["region_name"],
+                log_group=ec2["log_group"],
+                log_stream_prefix=ec2["log_stream_prefix"],
+                log_lines=ec2["log_lines"],
+                poll_seconds=ec2["poll_seconds"],
+                timeout_minutes=ec2["timeout_minutes"],
+                deferrable=ec2["deferrable"],
+                mode="reschedule",
+                doc_md=(
+                    "Wait for the instance's product set in staging/<ID>/; fail on its exit code."
+                ),
+            )
+            terminate_ec2 = EC2TerminateInstanceOperator(
+                task_id="terminate_ec2",
+                instance_ids=launch_ec2.output,
+                aws_conn_id=ec2["aws_conn_id"],
+                region_name=ec2["region_name"],
+                doc_md="Teardown: terminate the render instance, whatever happened to the render.",
+            )
+            (
+                launch_ec2
+                >> render_ec2
+                >> terminate_ec2.as_teardown(setups=launch_ec2, on_failure_fail_dagrun=True)
+            )
 
-        scene >> render_ec2  # waits for this scene's set (named in prepare_ec2's XCom)
-        landed >> route >> [rendered, ecs, ec2, published]
-        [rendered, render_ecs, render_ec2] >> published
+            scene >> render_ec2  # waits for this scene's set (named in prepare_ec2's XCom)
+            landed >> route >> ec2
+            render_ec2 >> published
 
     return landsat_scenes()
 
 
-for _watch in load_config(CONFIG_PATH).watches:
-    globals()[_watch.dag_id] = build_dag(_watch)
+_config = load_config(CONFIG_PATH)
+for _watch in _config.watches:
+    globals()[_watch.dag_id] = build_dag(
+        _watch, ec2_backend=_config.remote is not None and _config.remote.ec2 is not None
+    )
 
 
 if __name__ == "__main__":

@@ -68,16 +68,15 @@ def test_tags_docs_retries_and_params(dag):
 def test_task_graph_branch_join_pools_and_asset(dag):
     from airflow.sdk import TriggerRule
 
-    remote = {"prepare_ecs", "render_ecs", "prepare_ec2", "launch_ec2", "render_ec2"}
     assert set(dag.task_ids) == {
         "discover",
         "upload_bands",
         "choose_render",
         "render_local",
         "publish",
-        *remote,
-        "terminate_ec2",
-    }  # the ecs and ec2 chains: tests/dags/test_remote_backends.py
+        "prepare_ecs",
+        "render_ecs",
+    }  # the ecs chain, and ec2's once remote.ec2 is set: tests/dags/test_remote_backends.py
     discover = dag.get_task("discover")
     assert discover.mode == "reschedule"
     assert discover.downstream_task_ids == {
@@ -86,13 +85,10 @@ def test_task_graph_branch_join_pools_and_asset(dag):
         "render_local",
         "publish",
         "prepare_ecs",
-        "prepare_ec2",
-        "render_ec2",
     }
     assert dag.get_task("choose_render").downstream_task_ids == {
         "render_local",
         "prepare_ecs",
-        "prepare_ec2",
         "publish",
     }
     assert dag.get_task("render_local").downstream_task_ids == {"publish"}

@@ -21,6 +21,7 @@ What moto cannot do is stood in for, and only that:
 from __future__ import annotations
 
 import base64
+import datetime
 import importlib.util
 import json
 import os
@@ -212,12 +213,12 @@ def put_log_lines(aws, stream: str, lines: list[str]) -> None:
     aws["logs"].put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=events)
 
 
-def test_task_graph_of_the_remote_backends(airflow_db, pipeline_config):
+def test_task_graph_of_the_remote_backends(airflow_db, aws, pipeline_config):
     """Each backend is one branch of choose_render; publish waits on render_<backend> only."""
     from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import TriggerRule
 
-    pipeline_config()  # no remote section: the graph is the same
+    pipeline_config(remote=remote_section(aws))
     dag = DagBag(dag_folder=str(REPO / "dags")).get_dag(DAG_ID)
     downstream = {task.task_id: task.downstream_task_ids for task in dag.tasks}
     assert downstream["choose_render"] == {"render_local", "prepare_ecs", "prepare_ec2", "publish"}
@@ -244,6 +245,31 @@ def test_task_graph_of_the_remote_backends(airflow_db, pipeline_config):
     assert terminate.trigger_rule == TriggerRule.ALL_DONE_SETUP_SUCCESS
     assert terminate.on_failure_fail_dagrun  # an instance that may outlive its run fails it
     assert wait.mode == "reschedule"
+
+
+def test_without_remote_ec2_the_dag_has_no_ec2_chain(airflow_db, pipeline_config):
+    """No remote.ec2: no ec2 tasks, so no teardown, and "Mark Dag Run as failed" fails the run.
+
+    (With the teardown terminate_ec2 pending, Airflow leaves a marked run to the scheduler,
+    which ended it success: tests/cluster/test_cluster.py, docs/airflow.md.)
+    """
+    from airflow.dag_processing.dagbag import DagBag
+
+    pipeline_config()  # no remote section
+    dag = DagBag(dag_folder=str(REPO / "dags")).get_dag(DAG_ID)
+    assert not {"prepare_ec2", "launch_ec2", "render_ec2", "terminate_ec2"} & set(dag.task_ids)
+    assert not [task for task in dag.tasks if task.is_teardown]
+    assert dag.get_task("choose_render").downstream_task_ids == {
+        "render_local",
+        "prepare_ecs",
+        "publish",
+    }
+    # The Param still offers ec2; a run asking for it fails at the branch, naming the key.
+    run = dag.test(
+        logical_date=datetime.datetime(2024, 6, 28, tzinfo=datetime.UTC),
+        run_conf={"render_backend": "ec2", "force_render": True},
+    )
+    assert run.state == "failed"
 
 
 # -- ecs ---------------------------------------------------------------------------------------
