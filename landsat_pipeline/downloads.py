@@ -8,7 +8,8 @@ render. Here::
 
 finds every product under ``DOWNLOADS`` (a folder; archives and extracted product folders,
 any depth), extracts what the pipeline needs from each archive (bands B1-B7, the QA band and
-the MTL; nothing else, and no member that would land outside its folder) into
+the MTL; nothing else, and no member that would land outside its folder: the archive rules of
+:mod:`landsat_ops.scene.archive`, which ``landsat-ops render x.tar`` uses too) into
 ``CATALOG_DIR/scenes/<product ID>/``, reads each MTL, and writes ``CATALOG_DIR/catalog.json``
 with one collection (``landsat-ee-downloads``) and one STAC item per product: the product ID,
 the acquisition time, path/row, platform, cloud cover and local hrefs of every file. Point the
@@ -16,8 +17,8 @@ config's ``catalog.url`` at ``CATALOG_DIR/catalog.json``: discovery, landing, re
 publish then work as with any catalog. Re-running with new downloads adds them; existing
 scenes are kept as they are.
 
-A file that is not a readable product (a truncated archive, an archive without an MTL, two
-MTLs) is one line naming it; the other products are still added, and the command exits 2
+A file that is not a readable product (a truncated archive, an archive without an MTL, files
+of two products) is one line naming it; the other products are still added, and the command exits 2
 when anything was refused.
 """
 
@@ -27,24 +28,19 @@ import argparse
 import json
 import shutil
 import sys
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from landsat_ops.errors import SceneError
+from landsat_ops.scene.archive import extract_scene, is_archive, member_wanted
 from landsat_pipeline.errors import PipelineError
 
 __all__ = ["COLLECTION_ID", "DownloadError", "build_catalog", "find_products", "main"]
 
 COLLECTION_ID = "landsat-ee-downloads"
-_ARCHIVES = (".tar", ".tar.gz", ".tgz")
-_BANDS = tuple(range(1, 8))
-_WANTED = (
-    [f"_B{b}.TIF" for b in _BANDS]
-    + [f"_SR_B{b}.TIF" for b in _BANDS]
-    + ["_BQA.TIF", "_QA_PIXEL.TIF", "_MTL.txt", "_MTL.json", "_MTL.xml"]
-)
+_BANDS = tuple(range(1, 8))  # what the pipeline lands and renders from, with the QA and MTL
 
 
 class DownloadError(PipelineError):
@@ -52,12 +48,11 @@ class DownloadError(PipelineError):
 
 
 def _is_archive(path: Path) -> bool:
-    return path.is_file() and path.name.lower().endswith(_ARCHIVES)
+    return path.is_file() and is_archive(path)
 
 
 def _wanted(name: str) -> bool:
-    upper = name.upper()
-    return any(upper.endswith(suffix.upper()) for suffix in _WANTED)
+    return member_wanted(name, _BANDS)
 
 
 def find_products(root: Path) -> Iterator[Path]:
@@ -65,7 +60,7 @@ def find_products(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*")):
         if _is_archive(path):
             yield path
-        elif path.is_file() and "_MTL." in path.name.upper() and _wanted(path.name):
+        elif path.is_file() and member_wanted(path.name, (), qa=False, mtl=True):
             yield path.parent
 
 
@@ -73,15 +68,13 @@ def _extract(archive: Path, into: Path) -> Path:
     """Extract the needed members of ``archive`` into a new folder under ``into``."""
     target = Path(tempfile.mkdtemp(prefix=".extract-", dir=into))
     try:
-        with tarfile.open(archive) as tar:
-            members = [m for m in tar.getmembers() if m.isfile() and _wanted(m.name)]
-            for member in members:
-                member.name = Path(member.name).name  # flat, never outside the folder
-                tar.extract(member, target, filter="data")
-    except (tarfile.TarError, OSError, EOFError) as exc:
+        extract_scene(archive, target, _BANDS, required=(), qa=True)
+    except SceneError as exc:
         shutil.rmtree(target, ignore_errors=True)
-        why = str(exc).strip().splitlines()[-1].strip(" -") or type(exc).__name__
-        raise DownloadError(f"{archive}: not a readable product archive ({why})") from None
+        raise DownloadError(str(exc)) from None
+    except OSError as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise DownloadError(f"{archive}: cannot extract ({exc.strerror or exc})") from None
     return target
 
 

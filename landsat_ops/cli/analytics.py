@@ -41,13 +41,15 @@ __all__ = ["sample", "timeseries"]
     help="Half-width of the window in pixels: 1 is 3x3, 0 the point's pixel alone.",
 )
 def sample(scene, points, out, radius):
-    """Sample NDVI and QA cloud counts at the points of POINTS in SCENE (folder or s3:// prefix).
+    """Sample NDVI and QA cloud counts at the points of POINTS in SCENE (folder, s3:// prefix
+    or .tar/.tar.gz product archive, local or s3://).
 
     For each point: the mean NDVI (same reflectance rules as the ndvi product) of the valid
     pixels in a window around it, the number of valid and of cloudy pixels (QA band; cloudy
     pixels are counted, not excluded) and the scene's cloud cover. Only those windows of B4,
     B5 and the QA band are read, also on S3. Points outside the scene or on fill get an empty
-    NDVI and a reason.
+    NDVI and a reason. From an archive, B4, B5, the QA band and the MTL are extracted into a
+    scratch folder first (removed afterwards).
 
     \b
     Columns: scene_id, acquired, path, row, point_id, lon, lat, ndvi, valid_px, cloudy_px,
@@ -56,17 +58,35 @@ def sample(scene, points, out, radius):
     Example:
         landsat-ops sample ./LC08_L1TP_016037_20170813_20170814_01_RT --points poi.csv
         landsat-ops sample s3://bucket/landing/LC08_.../ --points poi.csv --out samples.csv
+        landsat-ops sample LC08_L2SP_008059_20191201_20200825_02_T1.tar --points poi.csv
     """
     from landsat_ops.sampling import read_points, sample_scene, samples_csv, write_samples
+    from landsat_ops.scene.archive import is_archive
 
     parsed = read_points(points)  # a bad POINTS file fails before anything is read or written
-    rows = sample_scene(scene, parsed, radius=radius)
+    if is_archive(scene):
+        rows = _sample_archive(scene, parsed, radius)
+    else:
+        rows = sample_scene(scene, parsed, radius=radius)
     if out is None:
         click.echo(samples_csv(rows), nl=False)
         return
     uri = write_samples(rows, out)
     skipped = sum(1 for r in rows if r.reason)
     click.echo(f"wrote {len(rows)} samples ({skipped} without NDVI) to {uri}", err=True)
+
+
+def _sample_archive(archive: str, points, radius: int):
+    """Sample a product archive: its NDVI bands, QA band and MTL, extracted to scratch."""
+    from landsat_ops.render.scratch import scratch_folder, scratch_root
+    from landsat_ops.sampling import sample_scene
+    from landsat_ops.scene.archive import extract_scene
+    from landsat_ops.scene.rescaling import NDVI_BANDS
+
+    with scratch_folder(scratch_root(None)) as work:
+        folder = work / "input"
+        extract_scene(archive, folder, NDVI_BANDS, qa=True)
+        return sample_scene(folder, points, radius=radius)
 
 
 def _number(value, digits: int) -> str:

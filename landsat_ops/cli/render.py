@@ -50,7 +50,8 @@ __all__ = ["info", "render"]
     default=None,
     envvar=envvar("workdir"),
     type=click.Path(file_okay=False),
-    help="Folder for scratch files (default: the system temp folder).",
+    help="Folder for scratch files, also for an archive's extracted bands (default: the "
+    "system temp folder).",
 )
 @click.option(
     "--progress/--no-progress",
@@ -60,17 +61,22 @@ __all__ = ["info", "render"]
 def render(
     scene, out, products, stretch, percentiles, ranges, preview_size, compression, workdir, progress
 ):
-    """Render SCENE (a folder or s3:// prefix with <ID>_B<n>.TIF and the MTL) into --out.
+    """Render SCENE (a folder or s3:// prefix with <ID>_B<n>.TIF and the MTL, or a product
+    archive .tar/.tar.gz/.tgz, local or s3://) into --out.
 
     Writes <ID>_truecolor.tif/.png, <ID>_thumbnail.png, <ID>_falsecolor.tif/.png,
     <ID>_ndvi.tif/.png, <ID>_histograms.png and <ID>.json (a STAC item with checksums), then
-    prints a JSON summary. Nothing appears in --out until every product is complete.
+    prints a JSON summary. Nothing appears in --out until every product is complete. From an
+    archive (as EarthExplorer delivers it) only the bands the products need, the QA band and
+    the MTL are extracted, into the scratch folder; an s3:// archive is streamed, not copied.
 
     \b
     Example:
         landsat-ops render ./LC08_L1TP_226010_20140820_20200911_02_T1 --out ./products
         landsat-ops render scene/ --out out/ --stretch linear
         landsat-ops render scene/ --out out/ --ranges 5900:11000,6200:11000,7600:11000
+        landsat-ops render ~/Downloads/LC08_L2SP_008059_20191201_20200825_02_T1.tar --out out/
+        landsat-ops render s3://bucket/downloads/LC08_..._02_T1.tar --out s3://bucket/products/
     """
     import gc
 
@@ -112,11 +118,13 @@ def render(
 @click.command()
 @click.argument("scene")
 def info(scene):
-    """Print the parsed metadata of SCENE (folder, s3:// prefix or MTL file) as JSON.
+    """Print the parsed metadata of SCENE (folder, s3:// prefix, .tar/.tar.gz product archive
+    or MTL file) as JSON. An archive's files are given as /vsitar/ paths (GDAL, rasterio).
 
     \b
     Example:
         landsat-ops info ./LC08_L1TP_226010_20140820_20200911_02_T1
+        landsat-ops info ./LC08_L2SP_008059_20191201_20200825_02_T1.tar
     """
     from landsat_ops.scene.locate import scene_info
 

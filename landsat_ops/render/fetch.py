@@ -1,4 +1,6 @@
-"""The input of a render: the bands its products need, from a folder or an ``s3://`` prefix."""
+"""The input of a render: the bands its products need, from a folder, an ``s3://`` prefix or a
+product archive (a local or ``s3://`` ``.tar``/``.tar.gz``, see :mod:`landsat_ops.scene.archive`).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from pathlib import Path
 
 from landsat_ops.products import COMPOSITES
 from landsat_ops.scene import SceneFiles, find_scene_files
+from landsat_ops.scene.archive import extract_scene, is_archive
 from landsat_ops.scene.locate import locate_scene
 from landsat_ops.scene.rescaling import NDVI_BANDS
 
-__all__ = ["ProgressFn", "fetch_scene", "needed_bands"]
+__all__ = ["ProgressFn", "fetch_scene", "needed_bands", "needs_qa"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,12 @@ def needed_bands(products: Sequence[str]) -> set[int]:
     return bands
 
 
+def needs_qa(bands: set[int]) -> bool:
+    """Whether a render of ``bands`` takes the QA band: the natural true colour's cut-offs come
+    from its clear pixels."""
+    return bool(bands & set(COMPOSITES["truecolor"]))
+
+
 def fetch_scene(
     scene: str | os.PathLike,
     local_dir: Path,
@@ -42,14 +51,35 @@ def fetch_scene(
     progress: ProgressFn,
 ) -> SceneFiles:
     """Find the scene's files; for ``s3://`` scenes download only the needed bands and MTL
-    (and the QA band, whose clear pixels set the natural true colour's cut-offs)."""
+    (and the QA band, whose clear pixels set the natural true colour's cut-offs); from an
+    archive extract only those into ``local_dir``, in one pass (S3 archives are streamed)."""
     needed = needed_bands(products)
+    if is_archive(scene):
+        started = time.perf_counter()
+        files = extract_scene(
+            scene,
+            local_dir,
+            needed,
+            qa=needs_qa(needed),
+            s3_client=s3_client,
+            progress=progress,
+        )
+        paths = [*files.bands.values(), *([files.qa] if files.qa else []), files.mtl]
+        logger.info(
+            "%s: extracted %d files (%s bytes) from %s in %.2f s",
+            files.scene_id,
+            len(paths),
+            f"{sum(path.stat().st_size for path in paths):,}",
+            scene,
+            time.perf_counter() - started,
+        )
+        return files
     store, remote = locate_scene(scene, s3_client)
     remote.require(needed)
     if store is None:
         return remote
     wanted = [remote.bands[b].name for b in sorted(needed)]
-    if remote.qa is not None and needed & set(COMPOSITES["truecolor"]):
+    if remote.qa is not None and needs_qa(needed):
         wanted.append(remote.qa.name)  # the natural true colour's clear pixels
     if remote.mtl is not None:
         wanted.append(remote.mtl.name)

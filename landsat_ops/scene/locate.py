@@ -3,16 +3,21 @@
 The render, ``sample`` and ``info`` commands all accept either. For a prefix the objects
 directly under it are listed (nothing is downloaded) and matched like a folder's files; the
 returned :class:`~landsat_ops.scene.SceneFiles` then holds bare file names, to be joined
-with ``store.uri(name)``. :func:`scene_info` is what ``landsat-ops info`` prints.
+with ``store.uri(name)``. :func:`scene_info` is what ``landsat-ops info`` prints; it also
+describes a product archive (``.tar``/``.tar.gz``, local or ``s3://``), whose files are given
+as GDAL ``/vsitar/`` paths. Archives are otherwise read by :mod:`landsat_ops.scene.archive`
+(the render and ``sample`` extract what they need from them first).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from landsat_ops.errors import SceneError
+from landsat_ops.scene.archive import is_archive, read_archive
 from landsat_ops.scene.files import SceneFiles, find_scene_files
 from landsat_ops.scene.mtl import Metadata, parse_mtl, read_mtl
 from landsat_ops.storage import Store, is_s3, open_store
@@ -24,8 +29,13 @@ def locate_scene(scene: str | os.PathLike, s3_client=None) -> tuple[Store | None
     Raises
     ------
     SceneError
-        The folder or prefix holds no recognisable scene files.
+        The folder or prefix holds no recognisable scene files, or ``scene`` is an archive.
     """
+    if is_archive(scene):
+        raise SceneError(
+            f"{scene}: a product archive, not a folder or prefix (extract its files with "
+            "landsat_ops.scene.archive.extract_scene, or render it with landsat-ops render)"
+        )
     if not is_s3(scene):
         return None, find_scene_files(scene)
     store = open_store(str(scene), s3_client)
@@ -45,20 +55,26 @@ def read_scene_metadata(store: Store | None, files: SceneFiles) -> Metadata | No
 
 
 def scene_info(scene: str | os.PathLike, s3_client=None) -> dict:
-    """Describe a scene folder, an ``s3://`` scene prefix, or a single MTL file."""
+    """Describe a scene folder, an ``s3://`` scene prefix, a product archive (local or
+    ``s3://``; its files as ``/vsitar/`` paths GDAL and rasterio open) or a single MTL file."""
+    if is_archive(scene):
+        contents = read_archive(scene, s3_client)
+        location = contents.archive if is_s3(scene) else str(Path(scene).absolute())
+        return _describe(contents.files, contents.meta, location, contents.gdal_path)
     if not is_s3(scene) and Path(scene).is_file():
         meta = read_mtl(scene)
         return {"scene_id": meta.scene_id.scene_id, "metadata": meta.to_dict()}
     store, files = locate_scene(scene, s3_client)
     meta = read_scene_metadata(store, files)
     if store is not None:
-        location, file_uri = store.root, store.uri
-    else:
-        location = str(Path(scene).absolute())
+        return _describe(files, meta, store.root, store.uri)
+    location = str(Path(scene).absolute())
+    return _describe(files, meta, location, lambda name: str(Path(location) / name))
 
-        def file_uri(name: str) -> str:
-            return str(Path(location) / name)
 
+def _describe(
+    files: SceneFiles, meta: Metadata | None, location: str, file_uri: Callable[[str], str]
+) -> dict:
     sid = files.scene_id
     return {
         "scene_id": sid.scene_id,

@@ -107,3 +107,47 @@ def test_the_command_says_what_it_refused(downloads, tmp_path, capsys):
 def test_a_missing_downloads_folder(tmp_path, capsys):
     assert main([str(tmp_path / "nowhere"), "--out", str(tmp_path / "catalog")]) == 2
     assert "nowhere: no such folder" in capsys.readouterr().err
+
+
+def test_archives_follow_the_rules_of_landsat_ops(tmp_path):
+    """Without ../shared: a synthetic product, packed in a folder inside the archive, is
+    flattened to B1-B7, QA and MTL; a cut-off download and a link are refused (the archive
+    rules of landsat_ops.scene.archive, which ``landsat-ops render x.tar`` applies too)."""
+    from landsat_demo.synthetic import make_scene
+
+    scene = make_scene(
+        tmp_path / "scenes", width=64, height=64, acquired=datetime.datetime(2024, 7, 30, 13)
+    )
+    sid = scene.name
+    root = tmp_path / "downloads"
+    root.mkdir()
+    with tarfile.open(root / f"{sid}.tar", "w") as tar:
+        for path in sorted(scene.iterdir()):
+            tar.add(path, arcname=f"{sid}/{path.name}")
+        info = tarfile.TarInfo(f"{sid}/{sid}_B8.TIF")  # the panchromatic band: not needed
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"pan"))
+    whole = (root / f"{sid}.tar").read_bytes()
+    (root / "cut.tar").write_bytes(whole[: len(whole) // 2])
+    with tarfile.open(root / "link.tar", "w") as tar:
+        info = tarfile.TarInfo(f"{sid}_B4.TIF")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "/etc/passwd"
+        tar.addfile(info)
+
+    out = tmp_path / "catalog"
+    out.mkdir()
+    ids, problems = build_catalog(root, out)
+    assert ids == [sid]
+    cut, link = sorted(problems)
+    assert cut.startswith(f"{root / 'cut.tar'}: not a readable product archive (truncated")
+    assert link == (
+        f"{root / 'link.tar'}: member {sid}_B4.TIF is a link, not a regular file "
+        "(refusing links and devices)"
+    )
+    names = sorted(p.name for p in (out / "scenes" / sid).iterdir())
+    assert names == sorted(
+        [f"{sid}_B{b}.TIF" for b in range(1, 8)]
+        + [f"{sid}_QA_PIXEL.TIF", f"{sid}_MTL.txt", f"{sid}.json"]
+    )
+    assert [p.name for p in (out / "scenes").iterdir()] == [sid]  # no .extract-* leftovers
