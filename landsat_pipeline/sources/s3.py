@@ -39,15 +39,20 @@ def source_client(
     Parameters
     ----------
     conn_id
-        An Airflow AWS connection id of the SOURCE (its credentials, ``region_name`` and
-        ``endpoint_url``); None: the standard AWS chain.
+        An Airflow AWS connection id of the SOURCE (its credentials, ``region_name``,
+        ``endpoint_url`` and ``config_kwargs`` in its extra); None: the standard AWS chain.
     timeout
-        (connect, read) seconds.
+        (connect, read) seconds; the connection's ``config_kwargs`` override these defaults
+        (and the retries) where they set them.
     """
     if conn_id:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-        return S3Hook(aws_conn_id=conn_id, config=_config(timeout)).get_conn()
+        # A Config given to the hook replaces the connection's config_kwargs entirely: merge
+        # them, so that e.g. its signature_version (unsigned), proxies or retries still hold.
+        own = S3Hook(aws_conn_id=conn_id).conn_config.botocore_config
+        config = _config(timeout) if own is None else _config(timeout).merge(own)
+        return S3Hook(aws_conn_id=conn_id, config=config).get_conn()
     import boto3
 
     return boto3.session.Session().client("s3", config=_config(timeout))
