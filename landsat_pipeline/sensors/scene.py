@@ -14,7 +14,9 @@ interval may not be in the catalog yet. :class:`LandsatSceneSensor` searches the
   slot; otherwise it reschedules itself (``mode="reschedule"``) until the window ends.
 
 With ``scene_id`` (the DAG's ``scene_id`` Param, e.g. a manual run without a logical date, or
-a run the reconcile DAG triggers) the sensor looks up that scene instead of the interval's,
+a run the reconcile DAG triggers: a product ID, or the catalog's own item id such as Earth
+Search's ``LC08_L2SP_008059_20191201_02_T1`` or LandsatLook's ``..._02_T1_SR``) the sensor
+looks up that scene instead of the interval's,
 and fails at once when the catalog does not have it: re-rendering one scene from the UI does
 not need the overpass's own run (whose logical date is taken).
 """
@@ -22,6 +24,7 @@ not need the overpass's own run (whose logical date is taken).
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -52,8 +55,8 @@ class LandsatSceneSensor(BaseSensorOperator):
     :param available_within: seconds after the end of the acquisition interval within which the
         scene is expected in the catalog; past that a missing scene skips the run at once.
     :param deferrable: wait in the triggerer instead of rescheduling in a worker.
-    :param scene_id: process this scene (a product ID of this path/row) instead of the
-        interval's; empty: the interval's.
+    :param scene_id: process this scene (a product ID of this path/row, or the catalog's item
+        id of it) instead of the interval's; empty: the interval's.
 
     The XCom value (``return_value``) is :func:`~landsat_pipeline.discovery.scene_to_xcom` of
     the scene found (:class:`~landsat_pipeline.xcom.Scene`). ``poke_interval`` is the time
@@ -208,7 +211,9 @@ class LandsatSceneSensor(BaseSensorOperator):
         try:
             wanted = parse_scene_id(scene_id)
         except SceneError as exc:
-            raise AirflowFailException(f"scene_id {scene_id!r}: {exc}") from None
+            wanted = _catalog_item_id(scene_id)
+            if wanted is None:
+                raise AirflowFailException(f"scene_id {scene_id!r}: {exc}") from None
         if (wanted.path, wanted.row) != (self.path, self.row):
             raise AirflowFailException(
                 f"scene_id {scene_id!r} is of path/row {wanted.path:03d}/{wanted.row:03d}; "
@@ -273,7 +278,9 @@ class LandsatSceneSensor(BaseSensorOperator):
                     timeout_seconds=float(self.timeout_seconds),
                 ),
                 method_name="execute_complete",
-                timeout=deadline - now + datetime.timedelta(minutes=10),
+                # A plain timedelta: the worker sends it to the supervisor with msgpack,
+                # which refuses pendulum's Duration (what pendulum datetimes subtract to).
+                timeout=datetime.timedelta(seconds=(deadline - now).total_seconds() + 600),
             )
         # Reschedule in a worker slot-free way until the window ends.
         self.timeout = max(1.0, (deadline - now).total_seconds())
@@ -296,6 +303,28 @@ class LandsatSceneSensor(BaseSensorOperator):
         if status == "expired":
             raise self._missing(context)
         raise AirflowFailException(f"searching {self.catalog_url} failed: {event}")
+
+
+def _catalog_item_id(text: str) -> Any:
+    """The parsed scene of a catalog's own item id, or None when ``text`` is not one.
+
+    Earth Search and Planetary Computer drop the processing date
+    (``LC08_L2SP_008059_20191201_02_T1``); LandsatLook adds ``_SR``/``_ST``: the acquisition
+    date stands in for the processing date, which identifies nothing needed here (the search
+    matches the item id itself).
+    """
+    from landsat_ops.errors import SceneError
+    from landsat_ops.scene import parse_scene_id
+
+    parts = re.sub(r"_(SR|ST)$", "", text.strip()).split("_")
+    if len(parts) == 6:
+        parts.insert(4, parts[3])
+    if len(parts) != 7:
+        return None
+    try:
+        return parse_scene_id("_".join(parts))
+    except SceneError:
+        return None
 
 
 def _utcnow() -> datetime.datetime:

@@ -4,7 +4,8 @@ Started once per session by the same code as ``make cluster`` (cluster/component
 ports of 127.0.0.1, with its Airflow home, state and catalog in a temporary folder; stopped
 (every process, PostgreSQL last) and removed at the end. The pipeline config points at a small
 synthetic catalog of 226/010 with three scenes (2024-06-12, 06-28, 07-14): every other
-overpass of 2024 is missing.
+overpass of 2024 is missing. A second area (226/011, no scene in the catalog) waits 40 days
+for its scenes: its runs stay deferred at ``discover``, for the mark-failed test.
 """
 
 from __future__ import annotations
@@ -53,7 +54,17 @@ def _catalog_and_config(root: Path) -> Path:
     document = {
         "catalog": {"url": str(catalog), "collection": "landsat-c2-l1"},
         "storage": {"root": "s3://landsat-cluster", "aws_conn_id": "aws_default"},
-        "areas": {"scoresby_sund": area},
+        "areas": {
+            "scoresby_sund": area,
+            "waiting": {
+                "title": "A path/row whose scenes are late (cluster test)",
+                "path_rows": [[226, 11]],
+                "start_date": "2024-01-01",
+                "catchup": False,
+                "wait_for_scene_hours": 40 * 24,
+                "poke_interval_minutes": 1 / 60,
+            },
+        },
     }
     config.write_text(json.dumps(document, indent=2))  # JSON is YAML
     return config

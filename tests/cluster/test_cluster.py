@@ -88,3 +88,38 @@ def _listening_addresses() -> dict[int, set[str]]:
         ip = ".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0))
         out.setdefault(int(port, 16), set()).add(ip)
     return out
+
+
+def test_mark_failed_on_a_waiting_run_ends_failed(cluster, api):
+    """The UI's "Mark Dag Run as failed" on a run waiting at discover: the run ends failed.
+
+    (Issue 11: with a teardown task in the DAG, Airflow leaves a run marked failed to the
+    scheduler, which judged it by its last tasks, skipped by the mark: the run ended success.)
+    """
+    import time
+
+    dag_id = "landsat_p226_r011"  # tests/cluster/conftest.py: no scene, a 40-day wait
+    api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+    try:
+
+        def waiting_run():
+            for ti in api.pages(f"/api/v2/dags/{dag_id}/dagRuns/~/taskInstances", "task_instances"):
+                if ti["task_id"] == "discover" and ti["state"] == "deferred":
+                    return ti["dag_run_id"]
+            return None
+
+        run_id = wait("a run deferred at discover", waiting_run, timeout=240)
+        run_path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}"
+        assert api.call("PATCH", run_path, {"state": "failed"})["state"] == "failed"
+        deadline = time.monotonic() + 45  # several scheduler loops
+        while time.monotonic() < deadline:
+            assert api.call("GET", run_path)["state"] == "failed"
+            time.sleep(3)
+        states = {
+            ti["task_id"]: ti["state"]
+            for ti in api.pages(f"{run_path}/taskInstances", "task_instances")
+        }
+        assert states.pop("discover") == "failed"
+        assert set(states.values()) == {"skipped"}, states
+    finally:
+        api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": True})

@@ -109,6 +109,34 @@ def test_a_recent_day_without_a_scene_defers_until_its_window_ends(catalog):
     )
 
 
+def test_a_deferral_can_be_sent_to_the_supervisor(catalog):
+    """The worker sends the deferral to its supervisor as msgpack (Airflow's Task SDK framing).
+
+    The real scheduler's interval dates are pendulum DateTimes: their difference is a pendulum
+    Duration, which that encoder refuses ("Objects of type ... Duration are not supported"),
+    so on a real worker the wait failed instead of deferring (found on `make cluster`; the
+    in-process ``dag.test`` never encodes the message).
+    """
+    import pendulum
+    from airflow.sdk.execution_time.comms import DeferTask, _RequestFrame
+    from airflow.sdk.serde import serialize
+
+    today = pendulum.now("UTC").start_of("day")
+    context = {"data_interval_start": today, "data_interval_end": today.add(days=1)}
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor(catalog, deferrable=True).execute(context)
+    classpath, kwargs = deferred.value.trigger.serialize()
+    message = DeferTask(
+        classpath=classpath,
+        trigger_kwargs=serialize(kwargs),
+        trigger_timeout=deferred.value.timeout,
+        next_method=deferred.value.method_name,
+        next_kwargs=serialize(deferred.value.kwargs or {}),
+    )
+    assert len(_RequestFrame(id=1, body=message.model_dump()).as_bytes()) > 4
+    assert type(deferred.value.timeout) is datetime.timedelta
+
+
 def test_execute_complete(catalog):
     day = overpass_days()[1]
     found = sensor(catalog).execute_complete(day_interval(day), {"status": "found"})
