@@ -221,6 +221,7 @@ def build_dag(watch: Watch, *, ec2_backend: bool = False):
             area=watch.area,
             max_retries="{{ landsat_catalog().max_retries }}",
             timeout_seconds="{{ landsat_catalog().timeout_seconds }}",
+            page_limit="{{ landsat_catalog().page_limit }}",
             available_within="{{ landsat_watch().wait_for_scene.total_seconds() }}",
             scene_id="{{ params.scene_id or '' }}",
             deferrable=watch.deferrable_waits,

@@ -52,6 +52,7 @@ class LandsatSceneSensor(BaseSensorOperator):
     :param area: the watched area's name (for the log).
     :param max_retries: retries of a failed catalog request.
     :param timeout_seconds: timeout of one catalog request.
+    :param page_limit: items asked per page of a search (the config's ``catalog.page_limit``).
     :param available_within: seconds after the end of the acquisition interval within which the
         scene is expected in the catalog; past that a missing scene skips the run at once.
     :param deferrable: wait in the triggerer instead of rescheduling in a worker.
@@ -69,6 +70,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         "max_cloud_cover",
         "max_retries",
         "timeout_seconds",
+        "page_limit",
         "available_within",
         "scene_id",
     )
@@ -86,6 +88,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         area: str,
         max_retries: int = 3,
         timeout_seconds: float = 30.0,
+        page_limit: int = 100,
         available_within: float = 72 * 3600,
         deferrable: bool = False,
         scene_id: str | None = None,
@@ -104,6 +107,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         self.area = area
         self.max_retries = max_retries
         self.timeout_seconds = timeout_seconds
+        self.page_limit = page_limit
 
     def _interval(self, context: Context) -> tuple[datetime.datetime, datetime.datetime]:
         start = context.get("data_interval_start")
@@ -129,6 +133,7 @@ class LandsatSceneSensor(BaseSensorOperator):
             max_retries=int(self.max_retries),
             timeout=float(self.timeout_seconds),
             intersects=path_row_point(self.path, self.row),
+            limit=int(self.page_limit),
         )
         if not scenes:
             self.log.info(
@@ -232,6 +237,7 @@ class LandsatSceneSensor(BaseSensorOperator):
             max_retries=int(self.max_retries),
             timeout=float(self.timeout_seconds),
             intersects=path_row_point(self.path, self.row),
+            limit=int(self.page_limit),
         )
         match = [s for s in scenes if scene_id in (s.scene_id, s.item_id)]
         if not match:
@@ -276,6 +282,7 @@ class LandsatSceneSensor(BaseSensorOperator):
                     poll_seconds=self.poke_interval,
                     max_retries=int(self.max_retries),
                     timeout_seconds=float(self.timeout_seconds),
+                    page_limit=int(self.page_limit),
                 ),
                 method_name="execute_complete",
                 # A plain timedelta: the worker sends it to the supervisor with msgpack,

@@ -40,6 +40,7 @@ class SceneSearchTrigger(BaseTrigger):
     :param poll_seconds: seconds between searches.
     :param max_retries: retries of a failed catalog request.
     :param timeout_seconds: timeout of one catalog request.
+    :param page_limit: items asked per page of the search (the config's ``catalog.page_limit``).
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class SceneSearchTrigger(BaseTrigger):
         poll_seconds: float,
         max_retries: int = 3,
         timeout_seconds: float = 30.0,
+        page_limit: int = 100,
     ) -> None:
         super().__init__()
         self.catalog_url = catalog_url
@@ -69,6 +71,7 @@ class SceneSearchTrigger(BaseTrigger):
         self.poll_seconds = float(poll_seconds)
         self.max_retries = int(max_retries)
         self.timeout_seconds = float(timeout_seconds)
+        self.page_limit = int(page_limit)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -85,6 +88,7 @@ class SceneSearchTrigger(BaseTrigger):
                 "poll_seconds": self.poll_seconds,
                 "max_retries": self.max_retries,
                 "timeout_seconds": self.timeout_seconds,
+                "page_limit": self.page_limit,
             },
         )
 
@@ -104,6 +108,7 @@ class SceneSearchTrigger(BaseTrigger):
             max_retries=self.max_retries,
             timeout=self.timeout_seconds,
             intersects=path_row_point(self.path, self.row),
+            limit=self.page_limit,
         )
         return [scene.scene_id for scene in scenes]
 

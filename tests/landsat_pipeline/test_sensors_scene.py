@@ -105,6 +105,7 @@ def test_a_recent_day_without_a_scene_defers_until_its_window_ends(catalog):
             "poll_seconds": 3600.0,
             "max_retries": 3,
             "timeout_seconds": 30.0,
+            "page_limit": 100,
         },
     )
 
@@ -135,6 +136,21 @@ def test_a_deferral_can_be_sent_to_the_supervisor(catalog):
     )
     assert len(_RequestFrame(id=1, body=message.model_dump()).as_bytes()) > 4
     assert type(deferred.value.timeout) is datetime.timedelta
+
+
+def test_the_search_asks_for_the_configured_page_limit(landsat_data):
+    """catalog.page_limit reaches the STAC API (the DAG templates it into the sensor)."""
+    from tests.stac_replay import StacReplayServer, load_json
+
+    page = load_json(
+        landsat_data
+        / "stac"
+        / "earth-search-v1_search_landsat-c2-l2+sentinel-2-l2a_point_2023-10-08_page2-empty.json"
+    )
+    with StacReplayServer({"/search": [page, page]}) as server:
+        assert not sensor(server.url, page_limit="7").poke(day_interval(overpass_days()[0]))
+        bodies = [request.body for request in server.requests if request.body]
+    assert bodies and {body["limit"] for body in bodies} == {7}
 
 
 def test_execute_complete(catalog):
