@@ -90,8 +90,10 @@ def _listening_addresses() -> dict[int, set[str]]:
     return out
 
 
-def test_mark_failed_on_a_waiting_run_ends_failed(cluster, api):
-    """The UI's "Mark Dag Run as failed" on a run waiting at discover: the run ends failed.
+def test_a_waiting_run_blocks_nothing_and_mark_failed_ends_it_failed(cluster, api):
+    """A run waiting for a recent scene is deferred (no worker slot) and does not block a
+    manual run of another date of its DAG; the UI's "Mark Dag Run as failed" then ends it
+    failed.
 
     (Issue 11: with a teardown task in the DAG, Airflow leaves a run marked failed to the
     scheduler, which judged it by its last tasks, skipped by the mark: the run ended success.)
@@ -110,6 +112,27 @@ def test_mark_failed_on_a_waiting_run_ends_failed(cluster, api):
 
         run_id = wait("a run deferred at discover", waiting_run, timeout=240)
         run_path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}"
+
+        # A manual run of a historic overpass (no scene: past its window) ends meanwhile.
+        manual = api.call(
+            "POST",
+            f"/api/v2/dags/{dag_id}/dagRuns",
+            {"logical_date": "2024-06-12T00:00:00Z", "conf": {}},
+        )
+        manual_path = f"/api/v2/dags/{dag_id}/dagRuns/{manual['dag_run_id']}"
+        state = wait(
+            "the manual run",
+            lambda: (
+                api.call("GET", manual_path)["state"] in ("success", "failed")
+                and api.call("GET", manual_path)["state"]
+            ),
+            timeout=180,
+        )
+        assert state == "success"
+        discover = api.call("GET", f"{manual_path}/taskInstances/discover")
+        assert discover["state"] == "skipped"
+        assert api.call("GET", f"{run_path}/taskInstances/discover")["state"] == "deferred"
+
         assert api.call("PATCH", run_path, {"state": "failed"})["state"] == "failed"
         deadline = time.monotonic() + 45  # several scheduler loops
         while time.monotonic() < deadline:
