@@ -4,8 +4,9 @@ A :class:`Store` is rooted at a URI and addresses objects by keys relative to th
 (``"landing/LC08_.../LC08_..._B4.TIF"``). Both implementations write atomically:
 
 * :class:`LocalStore` writes ``.<name>.partial`` next to the target and renames it into place.
-* :class:`S3Store` uploads with boto3's managed transfer (multipart and concurrent above
-  ``multipart_threshold``); an S3 object only appears once its upload completed.
+* :class:`S3Store` uploads with boto3's managed transfer (multipart and concurrent from
+  :data:`MULTIPART_THRESHOLD` up, ``LANDSAT_OPS_S3_MULTIPART_THRESHOLD``); an S3 object only
+  appears once its upload completed.
 
 Every object written through a store carries its SHA-256: S3 objects in the ``sha256`` user
 metadata, local files are hashed on demand. :meth:`Store.put_file` skips the upload when the
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -27,10 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from landsat_ops.errors import ConflictError, StorageError
+from landsat_ops.errors import ConflictError, Interrupted, StorageError
 
 CHUNK = 8 * 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
+"""Objects from this size (bytes) up are uploaded, copied and downloaded in parts, several at
+once (``LANDSAT_OPS_S3_MULTIPART_THRESHOLD``); parts are a quarter of it, at least 5 MiB."""
+MIN_PART_SIZE = 5 * 1024 * 1024
+"""S3's smallest part of a multipart upload (but the last)."""
+DOWNLOAD_ATTEMPTS = 2
+"""Attempts at a download whose body breaks off, each with the client's own retries."""
 SHA256_MULTIHASH_PREFIX = "1220"
 """Multihash prefix of a SHA-256 digest (code 0x12, length 0x20), as STAC ``file:checksum``."""
 
@@ -292,10 +300,15 @@ class LocalStore(Store):
             raise StorageError(f"{self.uri(src_key)}: cannot keep a copy ({exc.strerror})") from exc
 
     def rename(self, src_key: str, dst_key: str) -> None:
-        dst = self._path(dst_key)
+        src, dst = self._path(src_key), self._path(dst_key)
         try:
             dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._path(src_key), dst)
+            if dst.exists() and os.path.samefile(src, dst):
+                # Hard links of one file (a backup of an untouched target): rename(2) would
+                # do nothing and leave the source behind.
+                src.unlink()
+                return
+            os.replace(src, dst)
         except OSError as exc:
             what = exc.strerror or exc
             raise StorageError(f"{self.uri(dst_key)}: cannot write ({what})") from exc
@@ -327,6 +340,9 @@ class S3Store(Store):
         self.prefix = prefix.strip("/")
         self.root = join(f"s3://{self.bucket}", self.prefix)
         self.max_concurrency = max_concurrency
+        self.multipart_threshold = int(
+            _env_number("LANDSAT_OPS_S3_MULTIPART_THRESHOLD", MULTIPART_THRESHOLD, "bytes")
+        )
         self.client = client if client is not None else s3_client()
 
     def _key(self, key: str) -> str:
@@ -336,16 +352,21 @@ class S3Store(Store):
         return full_key[len(self.prefix) + 1 :] if self.prefix else full_key
 
     def _fail(self, what: str, key: str, exc: Exception) -> StorageError:
+        if isinstance(exc, Interrupted):  # SIGTERM/SIGINT, not an S3 failure: exit 128 + N
+            raise exc
         return StorageError(f"{self.uri(key)}: cannot {what} ({_short(exc)})")
 
     def _transfer_config(self):
         from boto3.s3.transfer import TransferConfig
 
         return TransferConfig(
-            multipart_threshold=MULTIPART_THRESHOLD,
-            multipart_chunksize=MULTIPART_THRESHOLD // 4,
+            multipart_threshold=self.multipart_threshold,
+            multipart_chunksize=max(self.multipart_threshold // 4, MIN_PART_SIZE),
             max_concurrency=self.max_concurrency,
             use_threads=True,
+            # A download whose body breaks off (cut, stalled) is tried once more. boto3's 5
+            # attempts here would multiply the client's own retries of a stalled request.
+            num_download_attempts=DOWNLOAD_ATTEMPTS,
         )
 
     def iter_objects(self, prefix: str = "") -> Iterator[dict]:
@@ -375,6 +396,10 @@ class S3Store(Store):
             raise self._fail("stat", key, exc) from exc
         declared = head.get("Metadata", {}).get("sha256")
         computed = _sha256_of_checksum(head.get("ChecksumSHA256"))
+        if head.get("ChecksumType") == "COMPOSITE" or _MULTIPART_ETAG.search(head.get("ETag", "")):
+            # A multipart object's SHA-256 is one of its parts' checksums, not of its bytes
+            # (some endpoints, moto among them, give it without the "-<parts>" suffix).
+            computed = None
         # S3's own checksum of the bytes wins over what a writer declared in the metadata.
         return ObjectInfo(
             key=key,
@@ -592,31 +617,38 @@ def s3_client():
 
     boto3's defaults let a silent endpoint (accepting connections, never answering) hang a
     render for a quarter of an hour; here a stalled request fails after at most
-    ``attempts x (connect + read timeout)``, with one clear error. Credentials, region and
-    endpoint come from the standard AWS chain (``AWS_ENDPOINT_URL`` for S3-compatible
-    stores). The environment variables above override the bounds.
+    ``attempts x (connect + read timeout)``, with one clear error (a download, whose body may
+    break off after the answer began, gets :data:`DOWNLOAD_ATTEMPTS` of those). Credentials,
+    region and endpoint come from the standard AWS chain (``AWS_ENDPOINT_URL`` for
+    S3-compatible stores). The environment variables above override the bounds.
     """
     import boto3
     from botocore.config import Config
 
-    def number(name: str, default: float) -> float:
-        value = os.environ.get(name)
-        try:
-            return float(value) if value else default
-        except ValueError:
-            raise StorageError(f"{name}: expected a number of seconds, got {value!r}") from None
-
     config = Config(
-        connect_timeout=number("LANDSAT_OPS_S3_CONNECT_TIMEOUT", S3_CONNECT_TIMEOUT),
-        read_timeout=number("LANDSAT_OPS_S3_READ_TIMEOUT", S3_READ_TIMEOUT),
+        connect_timeout=_env_number("LANDSAT_OPS_S3_CONNECT_TIMEOUT", S3_CONNECT_TIMEOUT),
+        read_timeout=_env_number("LANDSAT_OPS_S3_READ_TIMEOUT", S3_READ_TIMEOUT),
         retries={
             "mode": "standard",
-            "max_attempts": int(number("LANDSAT_OPS_S3_MAX_ATTEMPTS", S3_MAX_ATTEMPTS)),
+            "max_attempts": int(_env_number("LANDSAT_OPS_S3_MAX_ATTEMPTS", S3_MAX_ATTEMPTS)),
         },
     )
     return boto3.client("s3", config=config)
 
 
+def _env_number(name: str, default: float, unit: str = "seconds") -> float:
+    value = os.environ.get(name)
+    try:
+        number = float(value) if value else default
+    except ValueError:
+        number = -1.0
+    if number < 0:
+        raise StorageError(f"{name}: expected a number of {unit}, got {value!r}")
+    return number
+
+
+_MULTIPART_ETAG = re.compile(r'-\d+"?$')
+"""The ETag of an object uploaded in parts: ``"<md5 of the parts' md5s>-<parts>"``."""
 _CONFLICT_CODES = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 
 
@@ -640,7 +672,10 @@ def _hidden(name: str) -> bool:
 
 
 def _short(exc: Exception) -> str:
-    """One line of an exception's text."""
+    """One line of an exception's text (s3transfer's "Max Retries Exceeded": its cause's)."""
+    last = getattr(exc, "last_exception", None)
+    if isinstance(last, Exception):
+        return f"{_short(last)}; gave up after retrying"
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 

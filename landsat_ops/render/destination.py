@@ -14,7 +14,10 @@ object created with ``If-None-Match: *``):
    (S3: ``If-Match`` on its ETag, ``If-None-Match`` when absent);
 4. on success the backups and the journal go; on any failure (an error, SIGTERM, SIGINT) the
    backups are moved back, the targets this run created are deleted, and so are its staged
-   files: the previous set is left as it was, consistent with its item.
+   files: the previous set is left as it was, consistent with its item. A failure after the
+   manifest's write took effect (its answer lost, a signal right after it) is no failure: the
+   new set stands and the run ends as a success; when the manifest cannot be read back to tell,
+   the journal and backups stay for the next run to decide.
 
 A run killed with SIGKILL leaves its staged files, backups, journal and incomplete multipart
 uploads behind. :func:`clean_destination` (run by every publication under the lock, and by
@@ -27,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import random
 import re
@@ -37,7 +41,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from landsat_ops.errors import ConflictError, StorageError
+from landsat_ops.errors import ConflictError, Interrupted, StorageError
 from landsat_ops.products import COG_MEDIA_TYPE, PNG_MEDIA_TYPE
 from landsat_ops.storage import LocalStore, S3Store, Store, is_s3, sha256_file
 
@@ -51,6 +55,8 @@ __all__ = [
     "publish_files",
     "run_is_dead",
 ]
+
+logger = logging.getLogger(__name__)
 
 HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
 """This machine, as it appears in run IDs (a hash of the host name)."""
@@ -125,6 +131,20 @@ class _Txn:
     backups: list[tuple[str, str]] = field(default_factory=list)  # (backup key, target)
     created: list[str] = field(default_factory=list)  # targets that did not exist
     journal: str | None = None
+    manifest_sha256: str | None = None  # set when the manifest's write begins
+
+    def switched(self, manifest: str | None) -> bool | None:
+        """Whether the manifest in place is this run's (its write took effect, though maybe
+        its answer was lost or a signal came right after); None when that cannot be told."""
+        if manifest is None or self.manifest_sha256 is None:
+            return False
+        try:
+            info = self.store.info(manifest)
+        except Interrupted:
+            raise
+        except Exception:
+            return None
+        return info is not None and info.sha256 == self.manifest_sha256
 
     def rollback(self) -> None:
         """Put the previous set back; remove what this run wrote. Best effort, never raises."""
@@ -199,21 +219,40 @@ def publish_files(
             for path, key, _ in plan:
                 if key == manifest:  # the switch: the last step that can fail
                     data = Path(path).read_bytes()
+                    txn.manifest_sha256 = hashlib.sha256(data).hexdigest()
                     if expected is not False:
                         store.write_if(key, data, expected, _content_type(Path(key)))
                     else:
                         store.write_bytes(key, data, _content_type(Path(key)))
                     written.append(key)
-        except BaseException:
-            txn.rollback()
-            raise
-        for backup, _ in txn.backups:
-            with contextlib.suppress(StorageError):
-                store.delete(backup)
-        if txn.journal:
-            with contextlib.suppress(StorageError):
-                store.delete(txn.journal)
+        except BaseException as exc:
+            switched = txn.switched(manifest)
+            if switched is None:  # the journal tells the next run (or cleanup) what to do
+                raise
+            if not switched:
+                txn.rollback()
+                raise
+            # The new manifest is in place: a write whose answer was lost (its retry then
+            # refused as a conflict), or a signal right after it. The new set is published,
+            # consistent; rolling the products back would mix the sets. Finish as a success.
+            what = type(exc).__name__
+            logger.warning("%s: the new set is published (%s after its write)", manifest, what)
+            written = [key for _, key, _ in plan]
+            if not isinstance(exc, Exception):
+                _commit(store, txn)
+                raise
+        _commit(store, txn)
     return written, unchanged
+
+
+def _commit(store: Store, txn: _Txn) -> None:
+    """Delete a published run's backups and journal (best effort: leftovers of a dead run)."""
+    for backup, _ in txn.backups:
+        with contextlib.suppress(StorageError):
+            store.delete(backup)
+    if txn.journal:
+        with contextlib.suppress(StorageError):
+            store.delete(txn.journal)
 
 
 def _manifest_sha(files: Sequence[tuple[Path, str]], manifest: str | None) -> str | None:
@@ -286,6 +325,8 @@ def _age(store: Store, key: str) -> float:
 def _s3_age(store: S3Store, key: str) -> float:
     try:
         head = store.client.head_object(Bucket=store.bucket, Key=store._key(key))
+    except Interrupted:
+        raise
     except Exception:
         return 0.0
     return time.time() - head["LastModified"].timestamp()
