@@ -90,6 +90,37 @@ def leftovers(store, workdir: Path | None = None) -> list[str]:
     return found
 
 
+def snapshot(store) -> dict[str, bytes]:
+    """Every object of the destination (hidden ones too), by its bytes."""
+    return {key: store.read_bytes(key) for key in store.list_all()}
+
+
+def lost(store, before: dict[str, bytes]) -> list[str]:
+    """Objects of ``before`` (a :func:`snapshot`) that are gone or whose bytes changed.
+    Counts the check, and a run that lost data when there are any."""
+    COUNTS["runs_checked"] += 1
+    now = snapshot(store)
+    found = [f"{key} lost" for key in before if key not in now]
+    found += [f"{key} changed" for key in before if key in now and now[key] != before[key]]
+    if found:
+        COUNTS["lost_or_mixed"] += 1
+    return found
+
+
+def changes(store, before: dict[str, bytes], workdir: Path | None = None) -> list[str]:
+    """How the destination differs from ``before``: :func:`lost` objects, then whatever is
+    new (objects, incomplete multipart uploads, scratch folders in ``workdir``), counted as
+    leftovers. For a run that must leave the destination as it found it."""
+    found = lost(store, before)
+    new = [f"{key} new" for key in store.list_all() if key not in before]
+    new += [f"upload {key}" for key, _, _ in store.incomplete_uploads()]
+    if workdir is not None:
+        new += [p.name for p in workdir.iterdir() if p.name.startswith("landsat-ops-")]
+    if new:
+        COUNTS["leftovers"] += 1
+    return found + new
+
+
 def fault(n: int = 1) -> None:
     """Count faults injected by other means than the proxy (signals, disks, files)."""
     COUNTS["faults_injected"] += n

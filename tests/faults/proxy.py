@@ -1,14 +1,17 @@
 """A fault-injecting HTTP proxy for an S3 endpoint (the moto server), on 127.0.0.1.
 
-Requests pass through to the upstream unchanged unless a :class:`Rule` matches their method and
-path; a matching rule then, instead of the upstream's answer:
+Requests pass through to the upstream unchanged unless a :class:`Rule` matches their method,
+path and (optionally) query string; a matching rule then, instead of the upstream's answer:
 
 * ``status``: answers with an HTTP error (500 by default) and an S3 error body;
 * ``drop``: closes the connection without an answer (a reset mid-request);
 * ``stall``: holds the request without answering for ``seconds``, then closes it;
-* ``cut``: forwards the request, then sends the headers and only half the body, and closes.
+* ``cut``: forwards the request, then sends the headers and only half the body, and closes;
+* ``stall-body``: like ``cut``, but holds the connection for ``seconds`` after the half body;
+* ``lose``: forwards the request (it takes effect), then closes without an answer.
 
-Every injected fault is counted in :attr:`FaultProxy.injected`.
+Every injected fault is counted in :attr:`FaultProxy.injected`. Stalls end early when the
+proxy closes, so a test's teardown never waits for them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import http.client
 import re
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -27,6 +29,7 @@ class Rule:
     method: str | None
     path: re.Pattern
     action: str
+    query: re.Pattern | None = None  # searched in the query string (``uploadId=``, ...)
     status: int = 500
     seconds: float = 30.0
     times: int | None = None  # None: every matching request
@@ -35,7 +38,10 @@ class Rule:
     def matches(self, method: str, path: str) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
-        return (self.method in (None, method)) and bool(self.path.search(path.split("?")[0]))
+        base, _, query = path.partition("?")
+        if self.query is not None and not self.query.search(query):
+            return False
+        return (self.method in (None, method)) and bool(self.path.search(base))
 
 
 class FaultProxy:
@@ -47,6 +53,7 @@ class FaultProxy:
         self.rules: list[Rule] = []
         self.injected = 0
         self.requests: list[tuple[str, str]] = []
+        self.closing = threading.Event()
         self._lock = threading.Lock()
         proxy = self
 
@@ -59,8 +66,12 @@ class FaultProxy:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
-    def add(self, method: str | None, path: str, action: str, **kwargs) -> Rule:
-        rule = Rule(method, re.compile(path), action, **kwargs)
+    def add(
+        self, method: str | None, path: str, action: str, query: str | None = None, **kwargs
+    ) -> Rule:
+        rule = Rule(
+            method, re.compile(path), action, re.compile(query) if query else None, **kwargs
+        )
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -80,6 +91,7 @@ class FaultProxy:
         return None
 
     def close(self) -> None:
+        self.closing.set()  # ends the stalls: server_close() joins the handler threads
         self.server.shutdown()
         self.server.server_close()
 
@@ -116,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if rule is not None and rule.action == "stall":
-            time.sleep(rule.seconds)
+            self.owner.closing.wait(rule.seconds)
             self.close_connection = True
             return
         if rule is not None and rule.action == "status":
@@ -141,6 +153,9 @@ class _Handler(BaseHTTPRequestHandler):
             data = resp.read()
         finally:
             conn.close()
+        if rule is not None and rule.action == "lose":
+            self.close_connection = True
+            return
         self.send_response(resp.status)
         for key, value in resp.getheaders():
             if key.lower() not in ("transfer-encoding", "connection", "content-length", "date"):
@@ -150,9 +165,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD":
             return
-        if rule is not None and rule.action == "cut":
+        if rule is not None and rule.action in ("cut", "stall-body"):
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
+            if rule.action == "stall-body":
+                self.owner.closing.wait(rule.seconds)
             self.close_connection = True
             return
         self.wfile.write(data)

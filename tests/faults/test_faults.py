@@ -132,25 +132,6 @@ def test_sigkill_during_upload_leaves_the_old_set_and_the_next_run_cleans(scene,
     assert leftovers(store) == []
 
 
-def test_incomplete_multipart_upload_of_a_dead_run_is_aborted(scene, bucket, proxy, tmp_path):
-    """A dead run's multipart upload (a > 64 MB product in real scenes), made here by hand
-    under the name a killed run leaves."""
-    import boto3
-
-    from landsat_ops.render.destination import HOST
-
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    key = f"p/.LC08_truecolor.tif.{dead.pid}-{HOST}-abcdef.partial"
-    boto3.client("s3").create_multipart_upload(Bucket=bucket, Key=key)
-    fault()
-    code, _, err = run("render", scene, "--out", f"s3://{bucket}/p/")
-    assert code == 0, err
-    store = open_store(f"s3://{bucket}/p/")
-    assert leftovers(store) == []
-    assert set_problems(store) == []
-
-
 @pytest.mark.parametrize("kind", ["local", "s3"])
 def test_concurrent_renders_never_mix_sets(scene, tmp_path, kind, request):
     """Issue 12 case 2: two renders of one scene into one destination, other percentiles."""
