@@ -35,7 +35,10 @@ Tasks (XCom holds scene IDs, URIs and the small sample rows, never rasters nor c
      runs papermill in the report image through `landsat-ops sync-run`, terminates itself
      when done or after a hard timeout (`landsat_pipeline.remote`). Instance settings come from the
      config's `remote`/`remote.ec2` (those of the ec2 render backend) at run time, the image
-     from `remote.report_image` or `$LANDSAT_PIPELINE_REPORT_IMAGE` (docs/analytics.md).
+     from `remote.report_image` or `$LANDSAT_PIPELINE_REPORT_IMAGE` (docs/analytics.md). These
+     tasks are in the DAG only when the config has `remote.ec2`: a pending teardown makes
+     Airflow leave a run marked failed to the scheduler, which would end it success
+     (docs/airflow.md, "Stopping a run").
 
 Tables, plots and the template are rewritten only when their bytes change. Points of interest
 are `areas.<name>.points` in `dags/config/areas.yaml`.
@@ -84,6 +87,7 @@ _assets = [
     )
     for w in _parsed.watches
 ]
+_ec2_reports = _parsed.remote is not None and _parsed.remote.ec2 is not None
 _retries = max(w.retries for w in _parsed.watches)
 _retry_delay = min(w.retry_delay for w in _parsed.watches)
 
@@ -209,6 +213,13 @@ def landsat_ndvi_timeseries():
         if backend == "local":
             return "report_local"
         if backend == "ec2":
+            if not _ec2_reports:
+                from airflow.sdk.exceptions import AirflowFailException
+
+                raise AirflowFailException(
+                    "report_backend 'ec2' needs the config's remote.ec2 section; this DAG was "
+                    "loaded without it (the ec2 tasks appear once it is set)"
+                )
             return "prepare_report_ec2"
         raise ValueError(f"report_backend {backend!r}: expected one of {REPORT_BACKENDS}")
 
@@ -236,44 +247,46 @@ def landsat_ndvi_timeseries():
         map_index_template="{{ task.area }}",
     ).expand(area=areas)
 
-    job = prepare_report_ec2(areas)
-    create = EC2CreateInstanceOperator(
-        task_id="create_report_instance",
-        aws_conn_id=job["aws_conn_id"],
-        image_id=job["image_id"],
-        region_name=job["region_name"],
-        config=job["config"],
-        retries=0,  # a retry must not start a second instance; rerun the whole report instead
-    )
-    waited = Ec2JobSensor(
-        task_id="wait_report_instance",
-        instance_ids=create.output,
-        status_key=job["status_key"],
-        expected=job["expected"],
-        bucket_uri=job["bucket_uri"],
-        bucket_conn_id=job["bucket_conn_id"],
-        aws_conn_id=job["aws_conn_id"],
-        region_name=job["region_name"],
-        log_group=job["log_group"],
-        log_stream_prefix=job["log_stream_prefix"],
-        log_lines=job["log_lines"],
-        poll_seconds=job["poll_seconds"],
-        timeout_minutes=job["timeout_minutes"],
-        deferrable=job["deferrable"],
-        mode="reschedule",
-        retries=0,  # the instance that could have reported is gone
-    )
-    terminate = EC2TerminateInstanceOperator(
-        task_id="terminate_report_instance",
-        aws_conn_id=job["aws_conn_id"],
-        instance_ids=create.output,
-        region_name=job["region_name"],
-    )
-    route >> [report_local, job]
-    # No on_failure_fail_dagrun: it would make the teardown the run's leaf, and a failed wait
-    # would end the run "success". Should termination fail, the instance still powers itself
-    # off at its hard timeout.
-    create >> waited >> terminate.as_teardown(setups=create)
+    route >> report_local
+    if _ec2_reports:
+        job = prepare_report_ec2(areas)
+        create = EC2CreateInstanceOperator(
+            task_id="create_report_instance",
+            aws_conn_id=job["aws_conn_id"],
+            image_id=job["image_id"],
+            region_name=job["region_name"],
+            config=job["config"],
+            retries=0,  # a retry must not start a second instance; rerun the whole report instead
+        )
+        waited = Ec2JobSensor(
+            task_id="wait_report_instance",
+            instance_ids=create.output,
+            status_key=job["status_key"],
+            expected=job["expected"],
+            bucket_uri=job["bucket_uri"],
+            bucket_conn_id=job["bucket_conn_id"],
+            aws_conn_id=job["aws_conn_id"],
+            region_name=job["region_name"],
+            log_group=job["log_group"],
+            log_stream_prefix=job["log_stream_prefix"],
+            log_lines=job["log_lines"],
+            poll_seconds=job["poll_seconds"],
+            timeout_minutes=job["timeout_minutes"],
+            deferrable=job["deferrable"],
+            mode="reschedule",
+            retries=0,  # the instance that could have reported is gone
+        )
+        terminate = EC2TerminateInstanceOperator(
+            task_id="terminate_report_instance",
+            aws_conn_id=job["aws_conn_id"],
+            instance_ids=create.output,
+            region_name=job["region_name"],
+        )
+        # No on_failure_fail_dagrun: it would make the teardown the run's leaf, and a failed wait
+        # would end the run "success". Should termination fail, the instance still powers itself
+        # off at its hard timeout.
+        create >> waited >> terminate.as_teardown(setups=create)
+        route >> job
 
 
 ndvi_timeseries_dag = landsat_ndvi_timeseries()

@@ -210,11 +210,7 @@ def test_table_plots_and_report_then_a_rerun_changes_nothing(
         "plot_table": ["success"],
         "choose_report": ["success"],
         "report_local": ["success"],
-        "prepare_report_ec2": ["skipped"],
-        "create_report_instance": ["skipped"],
-        "wait_report_instance": ["skipped"],
-        "terminate_report_instance": ["skipped"],
-    }
+    }  # the ec2 report chain exists only with remote.ec2 (test_ec2_report_chain_...)
 
     # The table: one row per scene x point inside the scene, NDVI as sampling computes it.
     table = table_from_csv(read(client, f"{PREFIX}/ndvi_timeseries.csv"))
@@ -389,9 +385,49 @@ def ec2_config(published_one, pipeline_config, aws_connection, monkeypatch):
     return ec2
 
 
+@pytest.fixture
+def ec2_dag(airflow_db, ec2_config):
+    """The DAG parsed with the remote.ec2 section: it has the ec2 report chain."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags" / "landsat_ndvi_timeseries.py"))
+    assert bag.import_errors == {}
+    return bag.get_dag(DAG_ID)
+
+
+def test_ec2_report_chain_only_with_remote_ec2(dag, ec2_dag):
+    """remote.ec2 adds the ec2 chain and its teardown; without it there is no teardown, so
+    "Mark Dag Run as failed" fails a run (docs/airflow.md, "Stopping a run")."""
+    from airflow.sdk import TriggerRule
+
+    assert dag.get_task("choose_report").downstream_task_ids == {"report_local"}
+    assert not [task for task in dag.tasks if task.is_teardown]
+    assert ec2_dag.get_task("choose_report").downstream_task_ids == {
+        "report_local",
+        "prepare_report_ec2",
+    }
+    terminate = ec2_dag.get_task("terminate_report_instance")
+    assert terminate.is_teardown
+    assert terminate.trigger_rule == TriggerRule.ALL_DONE_SETUP_SUCCESS
+    assert ec2_dag.get_task("create_report_instance").is_setup
+
+
+def test_ec2_report_without_the_remote_section_fails_at_the_branch(
+    published_one, pipeline_config, airflow_db, capfd
+):
+    from airflow.dag_processing.dagbag import DagBag
+
+    pipeline_config(area={"points": repo_points()})  # no remote section
+    dag = DagBag(dag_folder=str(REPO / "dags" / "landsat_ndvi_timeseries.py")).get_dag(DAG_ID)
+    dag_run = dag.test(run_conf={"report_backend": "ec2"})
+    assert dag_run.state == "failed"
+    assert run_states(dag_run)["choose_report"] == ["failed"]
+    assert "report_backend 'ec2' needs the config's remote.ec2 section" in capfd.readouterr().out
+
+
 @pytest.mark.parametrize("exit_code", [pytest.param(3, id="job-fails"), pytest.param(0, id="ok")])
 def test_ec2_report_instance_is_terminated_by_the_teardown(
-    dag, ec2_config, s3, monkeypatch, exit_code, no_env_credentials
+    ec2_dag, ec2_config, s3, monkeypatch, exit_code, no_env_credentials
 ):
     from airflow.providers.amazon.aws.operators.ec2 import EC2CreateInstanceOperator
 
@@ -415,7 +451,7 @@ def test_ec2_report_instance_is_terminated_by_the_teardown(
         return instance_ids
 
     monkeypatch.setattr(EC2CreateInstanceOperator, "execute", create_and_finish_the_job)
-    dag_run = dag.test(run_conf={"report_backend": "ec2"})
+    dag_run = ec2_dag.test(run_conf={"report_backend": "ec2"})
 
     states = run_states(dag_run)
     assert states["report_local"] == ["skipped"]
@@ -448,9 +484,9 @@ def test_ec2_report_instance_is_terminated_by_the_teardown(
     assert template == (REPO / "reports" / "area_report.ipynb").read_bytes()
 
 
-def test_ec2_report_without_report_image_fails_clearly(dag, ec2_config, s3, monkeypatch, capfd):
+def test_ec2_report_without_report_image_fails_clearly(ec2_dag, ec2_config, s3, monkeypatch, capfd):
     monkeypatch.delenv("LANDSAT_PIPELINE_REPORT_IMAGE")
-    dag_run = dag.test(run_conf={"report_backend": "ec2"})
+    dag_run = ec2_dag.test(run_conf={"report_backend": "ec2"})
     assert dag_run.state == "failed"
     states = run_states(dag_run)
     assert states["prepare_report_ec2"] == ["failed"]  # once: a config error is not retried
@@ -465,7 +501,7 @@ def test_ec2_report_without_report_image_fails_clearly(dag, ec2_config, s3, monk
 
 
 def test_schedule_params_pools_and_structure(dag):
-    from airflow.sdk import AssetAny, TriggerRule
+    from airflow.sdk import AssetAny
     from landsat_scenes import published_asset
 
     condition = dag.timetable.asset_condition
@@ -490,14 +526,7 @@ def test_schedule_params_pools_and_structure(dag):
     pools = json.loads((REPO / "dags" / "config" / "pools.json").read_text())
     assert {t.pool for t in dag.tasks} - {"default_pool"} <= set(pools)
     assert dag.get_task("merge_table").upstream_task_ids == {"list_areas", "sample_scene"}
-    assert dag.get_task("choose_report").downstream_task_ids == {
-        "report_local",
-        "prepare_report_ec2",
-    }
-    terminate = dag.get_task("terminate_report_instance")
-    assert terminate.is_teardown
-    assert terminate.trigger_rule == TriggerRule.ALL_DONE_SETUP_SUCCESS
-    assert dag.get_task("create_report_instance").is_setup
+    assert dag.get_task("choose_report").downstream_task_ids == {"report_local"}
     from airflow.providers.papermill.operators.papermill import PapermillOperator
 
     from landsat_pipeline.operators.report import AreaReportOperator
