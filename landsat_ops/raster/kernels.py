@@ -141,28 +141,11 @@ def ndvi_u16(
     return valid
 
 
-@_compiled("void(uint8[:, :, ::1], int64, float64[:, :, ::1], int32[:, :, ::1])")
-def cell_sums_u8(data, step, sums, counts):  # pragma: no cover - compiled
-    """Add each ``step x step`` cell's valid (non-0) pixels of ``data`` to ``sums``/``counts``.
-
-    ``sums`` and ``counts`` are ``(count, ceil(rows/step), ceil(cols/step))``, zeroed by the
-    caller; :func:`landsat_ops.raster.ops.cell_sums` with nodata 0 is the reference.
-    """
-    bands, rows, cols = data.shape
-    for k in range(bands):
-        for y in range(rows):
-            cy = y // step
-            for x in range(cols):
-                value = data[k, y, x]
-                if value != 0:
-                    cx = x // step
-                    sums[k, cy, cx] += value
-                    counts[k, cy, cx] += 1
-
-
 @_compiled("void(float32[:, :, ::1], int64, float64[:, :, ::1], int32[:, :, ::1])")
 def cell_sums_f32(data, step, sums, counts):  # pragma: no cover - compiled
-    """As :func:`cell_sums_u8` for float32 ``data`` whose no data is NaN (any non-finite)."""
+    """Add each ``step x step`` cell's valid pixels of float32 ``data`` (no data: NaN, any
+    non-finite) to ``sums``/``counts``, ``(count, ceil(rows/step), ceil(cols/step))`` and
+    zeroed by the caller; :func:`landsat_ops.raster.ops.cell_sums` is the reference."""
     bands, rows, cols = data.shape
     for k in range(bands):
         for y in range(rows):
@@ -181,8 +164,10 @@ def cell_sums_f32(data, step, sums, counts):  # pragma: no cover - compiled
 
 
 @_compiled("void(uint8[:, :, ::1], int64, int32[:, :, ::1], int32[:, :, ::1])")
-def cell_sums_u8_int(data, step, sums, counts):  # pragma: no cover - compiled
-    """As :func:`cell_sums_u8` into int32 ``sums``, which are overwritten (no zeroing needed).
+def cell_sums_u8(data, step, sums, counts):  # pragma: no cover - compiled
+    """Sums and counts of each ``step x step`` cell's valid (non-0) pixels of 8-bit ``data``
+    into int32 ``sums``/``counts``, ``(count, ceil(rows/step), ceil(cols/step))``, which are
+    overwritten; :func:`landsat_ops.raster.ops.cell_sums` with nodata 0 is the reference.
 
     Exact while a cell's sum fits in int32 (``255 * step**2 < 2**31``).
     """

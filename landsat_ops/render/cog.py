@@ -189,7 +189,7 @@ def _average_overviews_u8(data: np.ndarray, factors: list[int]) -> list[np.ndarr
         previous = None
         for (_, _, step), (sums, counts), level in zip(shapes, work, out, strict=True):
             if previous is None:
-                kernels.cell_sums_u8_int(data[band : band + 1], step, sums, counts)
+                kernels.cell_sums_u8(data[band : band + 1], step, sums, counts)
             else:
                 kernels.block_sums_int(*previous, step, sums, counts)
             kernels.cell_means_u8(sums, counts, level[band : band + 1])
