@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from landsat_ops.cli import main
 from landsat_ops.errors import Interrupted, SceneError, StorageError
 from landsat_ops.render import render_scene
 from landsat_ops.render.fetch import fetch_scene
@@ -32,6 +31,7 @@ from landsat_ops.scene.archive import (
     read_archive,
 )
 from landsat_ops.scene.locate import locate_scene, scene_info
+from tests.cli_helpers import assert_one_line_error, run
 
 L2 = "LC08_L2SP_008059_20191201_20200825_02_T1"
 C1 = "LC08_L1TP_016037_20170813_20170814_01_RT"
@@ -104,21 +104,6 @@ def special(target: Path, folder: Path, name: str, kind: bytes) -> Path:
 
 def files_of(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(err: str, *fragments: str) -> None:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line, got: {err!r}"
-    assert lines[0].startswith("landsat-ops: error: ")
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
 
 
 def assert_nothing_left(dest: Path, workdir: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from landsat_ops.cli import main
+from tests.cli_helpers import assert_one_line_error, run
 
 CROP = "rasters/LC80200392015216LGN00_crop30m"
 SID = "LC80200392015216LGN00"
@@ -26,21 +26,6 @@ def scene(landsat_data, tmp_path) -> Path:
         if any(src.name.endswith(f"_B{n}.TIF") for n in (1, 2, 3, 4, 5, 7)) or "MTL" in src.name:
             shutil.copy(src, folder / src.name)
     return folder
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(err: str, *fragments: str) -> None:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line, got: {err!r}"
-    assert lines[0].startswith("landsat-ops: error: ")
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
 
 
 def test_render_prints_summary(capsys, scene, tmp_path):

@@ -12,10 +12,10 @@ import io
 import pytest
 from PIL import Image
 
-from landsat_ops.cli import main
 from landsat_ops.points import Point
 from landsat_ops.sampling import SAMPLE_COLUMNS, sample_scene, samples_csv
 from landsat_ops.timeseries import merge_rows, write_table
+from tests.cli_helpers import run
 
 C1 = "LC08_L1TP_016037_20170813_20170814_01_RT_900m"
 POINTS = (
@@ -33,12 +33,6 @@ def points(tmp_path):
     path = tmp_path / "poi.csv"
     path.write_text(POINTS)
     return path
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_sample_prints_csv_to_stdout(capsys, scene, points):
