@@ -87,20 +87,27 @@ def test_failed_republish_keeps_the_previous_set(scene, bucket, proxy, method, p
     assert leftovers(store) == []
 
 
-def test_sigkill_while_switching_sets_is_rolled_back_by_the_next_run(scene, bucket, proxy):
-    """Killed between the products' switch and the item's: the next run restores, then
-    publishes; nothing of the dead run remains."""
+def _killed_while_held(scene, bucket, proxy, put_pattern):
+    """Publish the 2-98 % set to ``s3://bucket/p/``, then SIGKILL a 1-99 % render while a PUT
+    matching ``put_pattern`` is held; returns the destination, its store and the old set."""
     dest = f"s3://{bucket}/p/"
     assert run("render", scene, "--out", dest, "--percentiles", "2,98")[0] == 0
     store = open_store(dest)
     before = _snapshot(store)
-    rule = proxy.add("PUT", ITEM_PUT, "stall", seconds=30)
+    rule = proxy.add("PUT", put_pattern, "stall", seconds=30)
     process = start("render", scene, "--out", dest, "--percentiles", "1,99")
     wait_for(lambda: rule.hits > 0, process=process)
     process.kill()
     process.wait()
     fault()
     proxy.clear()
+    return dest, store, before
+
+
+def test_sigkill_while_switching_sets_is_rolled_back_by_the_next_run(scene, bucket, proxy):
+    """Killed between the products' switch and the item's: the next run restores, then
+    publishes; nothing of the dead run remains."""
+    dest, store, before = _killed_while_held(scene, bucket, proxy, ITEM_PUT)
     # The cleanup command (or the next publication) rolls the half-switched set back.
     code, out, err = run("cleanup", dest)
     assert code == 0, err
@@ -111,17 +118,7 @@ def test_sigkill_while_switching_sets_is_rolled_back_by_the_next_run(scene, buck
 
 
 def test_sigkill_during_upload_leaves_the_old_set_and_the_next_run_cleans(scene, bucket, proxy):
-    dest = f"s3://{bucket}/p/"
-    assert run("render", scene, "--out", dest, "--percentiles", "2,98")[0] == 0
-    store = open_store(dest)
-    before = _snapshot(store)
-    rule = proxy.add("PUT", PRODUCT_PUT, "stall", seconds=30)
-    process = start("render", scene, "--out", dest, "--percentiles", "1,99")
-    wait_for(lambda: rule.hits > 0, process=process)
-    process.kill()
-    process.wait()
-    fault()
-    proxy.clear()
+    dest, store, before = _killed_while_held(scene, bucket, proxy, PRODUCT_PUT)
     assert {k: v for k, v in _snapshot(store).items() if k in before} == before
     assert set_problems(store) == []  # readers still see the old, consistent set
     # A stale lock and staged objects of the dead run: the next run removes them.
