@@ -144,3 +144,32 @@ def aws_connection(aws_env, monkeypatch):
         ),
     )
     return aws_env
+
+
+def task_instances(dag_run) -> list[tuple[str, str, int, int]]:
+    """``(task_id, state, try_number, map_index)`` of every task instance of ``dag_run``, in
+    map index order."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        tis = session.scalars(
+            select(TaskInstance)
+            .where(TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id)
+            .order_by(TaskInstance.map_index)
+        )
+        return [(ti.task_id, str(ti.state), ti.try_number, ti.map_index) for ti in tis]
+
+
+def xcom(dag_run, task_id: str):
+    """The return value ``task_id`` pushed in ``dag_run`` (None when it pushed none)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(
+            run_id=dag_run.run_id, key="return_value", dag_ids=dag_run.dag_id, task_ids=task_id
+        )
+        row = session.scalars(query).first()
+        return None if row is None else XComModel.deserialize_value(row)

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from dagenv import BUCKET, PATH, REPO, ROW
+from dagenv import BUCKET, PATH, REPO, ROW, task_instances, xcom
 
 DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"
 SCENE_DAY = datetime.date(2024, 6, 28)  # an overpass of 226/010 in the test catalog
@@ -92,29 +92,7 @@ def objects(client) -> dict[str, dict]:
 
 
 def run_states(dag_run) -> dict[str, tuple[str, int]]:
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        tis = session.scalars(
-            select(TaskInstance).where(
-                TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id
-            )
-        )
-        return {ti.task_id: (str(ti.state), ti.try_number) for ti in tis}
-
-
-def xcom(dag_run, task_id: str):
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        query = XComModel.get_many(
-            run_id=dag_run.run_id, key="return_value", dag_ids=dag_run.dag_id, task_ids=task_id
-        )
-        row = session.scalars(query).first()
-        return None if row is None else XComModel.deserialize_value(row)
+    return {task: (state, tries) for task, state, tries, _ in task_instances(dag_run)}
 
 
 def expected_keys(date: datetime.date = SCENE_DAY, scene_id: str = SCENE_ID) -> set[str]:

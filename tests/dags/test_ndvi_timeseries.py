@@ -18,7 +18,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagenv import BUCKET, CATALOG_END, CATALOG_START, CONFIG_FILE, PATH, REPO, ROW
+from dagenv import (
+    BUCKET,
+    CATALOG_END,
+    CATALOG_START,
+    CONFIG_FILE,
+    PATH,
+    REPO,
+    ROW,
+    task_instances,
+)
 
 DAG_ID = "landsat_ndvi_timeseries"
 AREA = "scoresby_sund"
@@ -151,19 +160,9 @@ def dag(airflow_db, pipeline_config):
 
 def run_states(dag_run) -> dict[str, list[str]]:
     """Task ID -> the states of its task instances (one per map index)."""
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
     out: dict[str, list[str]] = {}
-    with create_session() as session:
-        tis = session.scalars(
-            select(TaskInstance)
-            .where(TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id)
-            .order_by(TaskInstance.map_index)
-        )
-        for ti in tis:
-            out.setdefault(ti.task_id, []).append(str(ti.state))
+    for task, state, _, _ in task_instances(dag_run):
+        out.setdefault(task, []).append(state)
     return out
 
 

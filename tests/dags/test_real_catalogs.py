@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from dagenv import BUCKET, REPO, write_config
+from dagenv import BUCKET, REPO, task_instances, write_config, xcom
 
 from landsat_ops.overpass import overpass_dates
 from tests.archive_servers import (
@@ -152,29 +152,7 @@ def scenes_dag(catalog: dict):
 
 
 def run_states(dag_run) -> dict[str, str]:
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        tis = session.scalars(
-            select(TaskInstance).where(
-                TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id
-            )
-        )
-        return {ti.task_id: str(ti.state) for ti in tis}
-
-
-def xcom(dag_run, task_id: str):
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        query = XComModel.get_many(
-            run_id=dag_run.run_id, key="return_value", dag_ids=dag_run.dag_id, task_ids=task_id
-        )
-        row = session.scalars(query).first()
-        return None if row is None else XComModel.deserialize_value(row)
+    return {task: state for task, state, _, _ in task_instances(dag_run)}
 
 
 def bucket_objects(aws_endpoint: str) -> dict[str, tuple[str, str]]:

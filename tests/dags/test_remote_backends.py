@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import pytest
-from dagenv import BUCKET, REPO
+from dagenv import BUCKET, REPO, xcom
 from test_landsat_dag_run import (
     DAG_ID,
     SCENE_DAY,
@@ -40,7 +40,6 @@ from test_landsat_dag_run import (
     logical_date,
     objects,
     run_states,
-    xcom,
 )
 
 REGION = "us-east-1"
