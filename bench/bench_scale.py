@@ -178,17 +178,9 @@ def read_database(settings) -> tuple[list[dict], list[dict]]:
 
 
 def bucket_counts(settings) -> dict[str, int]:
-    import boto3
-
     from cluster import components
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=settings.s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="cluster",
-        aws_secret_access_key="cluster",
-    )
+    client = components.s3_client(settings)
     counts: collections.Counter = collections.Counter()
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=components.BUCKET):
         for obj in page.get("Contents", []):
@@ -323,16 +315,7 @@ def start_cluster(root: Path, config: Path, worker_concurrency: int):
     settings = components.Settings.on_free_ports(
         root, config, worker_concurrency=worker_concurrency
     )
-    # The components inherit this environment: not the Makefile's Airflow settings.
-    saved = dict(os.environ)
-    for name in list(os.environ):
-        if name.startswith(("AIRFLOW", "AWS_", "LANDSAT_")):
-            del os.environ[name]
-    try:
-        components.up(settings, timeout=300)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    components.up_isolated(settings, timeout=300)
     return settings
 
 

@@ -244,6 +244,19 @@ def prepare_database(settings: Settings, env: dict[str, str]) -> None:
     _run_airflow(settings, env, "pools", "import", str(REPO / "dags" / "config" / "pools.json"))
 
 
+def s3_client(settings: Settings):
+    """A boto3 client of the cluster's S3 server (moto; any credentials do)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="cluster",
+        aws_secret_access_key="cluster",
+    )
+
+
 def _start_bucket(settings: Settings) -> None:
     name = "s3"
     if not processes.read_pid(settings.state, name):
@@ -258,15 +271,7 @@ def _start_bucket(settings: Settings) -> None:
         state=settings.state,
         name=name,
     )
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=settings.s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="cluster",
-        aws_secret_access_key="cluster",
-    )
+    client = s3_client(settings)
     if BUCKET not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
         client.create_bucket(Bucket=BUCKET)
 
@@ -346,6 +351,21 @@ def up(settings: Settings, *, timeout: float = 240) -> None:
             state=settings.state,
             name=worker.name,
         )
+
+
+def up_isolated(settings: Settings, *, timeout: float = 300) -> None:
+    """:func:`up` for a throwaway cluster (tests, ``make bench-scale``): its processes inherit
+    this environment without the caller's Airflow, AWS and landsat settings (the Makefile's,
+    tests/dags/dagenv.py's), which would point them at another home or endpoint."""
+    saved = dict(os.environ)
+    for name in list(os.environ):
+        if name.startswith(("AIRFLOW", "AWS_", "LANDSAT_")):
+            del os.environ[name]
+    try:
+        up(settings, timeout=timeout)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def down(settings: Settings) -> list[str]:

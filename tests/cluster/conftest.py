@@ -11,7 +11,6 @@ for its scenes: its runs stay deferred at ``discover``, for the mark-failed test
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -84,22 +83,13 @@ def cluster():
     root = Path(tempfile.mkdtemp(prefix="landsat-cluster-tests-"))
     root.chmod(0o755)  # PostgreSQL runs as nobody when the tests run as root
     settings = components.Settings.on_free_ports(root, _catalog_and_config(root))
-    # The components inherit this environment: not the Airflow settings other test folders
-    # export (tests/dags/dagenv.py), nor an AWS endpoint.
-    saved = dict(os.environ)
-    for name in list(os.environ):
-        if name.startswith(("AIRFLOW", "AWS_", "LANDSAT_")):
-            del os.environ[name]
     try:
-        components.up(settings, timeout=300)
+        components.up_isolated(settings, timeout=300)
     except BaseException:
         components.down(settings)
         _print_logs(settings)
         shutil.rmtree(root, ignore_errors=True)
         raise
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     yield settings
     components.down(settings)
     shutil.rmtree(root, ignore_errors=True)
