@@ -13,11 +13,12 @@ from proxy import FaultProxy
 
 
 def pytest_terminal_summary(terminalreporter):
-    if COUNTS["runs_checked"] or COUNTS["faults_injected"]:
+    if COUNTS["runs_checked"] or COUNTS["faults_injected"] or COUNTS["hostile_tried"]:
         terminalreporter.write_line(
             "faults: {faults_injected} injected, {runs_checked} destination checks, "
-            "{lost_or_mixed} runs that lost or mixed data, {leftovers} leftovers after the "
-            "next run".format(**COUNTS)
+            "{lost_or_mixed} runs that lost or mixed data, {mixed_visible} mixed sets visible "
+            "to a reader, {leftovers} leftovers after the next run; hostile inputs: "
+            "{hostile_refused} refused of {hostile_tried} tried".format(**COUNTS)
         )
 
 

@@ -18,7 +18,23 @@ import time
 from pathlib import Path
 
 LANDSAT_OPS = str(Path(sys.executable).with_name("landsat-ops"))
-COUNTS = {"faults_injected": 0, "runs_checked": 0, "lost_or_mixed": 0, "leftovers": 0}
+COUNTS = {
+    "faults_injected": 0,
+    "runs_checked": 0,
+    "lost_or_mixed": 0,
+    "leftovers": 0,
+    # Reader checks after each kill/fault: sets a reader could see mixed or missing (must be 0).
+    "mixed_visible": 0,
+    # The hostile-input suites: inputs tried, and those refused as they must be (must be equal).
+    "hostile_tried": 0,
+    "hostile_refused": 0,
+}
+
+
+def hostile(refused: bool) -> None:
+    """Count one hostile input tried, and whether it was refused as it must be."""
+    COUNTS["hostile_tried"] += 1
+    COUNTS["hostile_refused"] += int(bool(refused))
 SIDE_MARKS = (".partial", ".backup", ".journal", ".landsat-ops.lock", ".probe.")
 
 
