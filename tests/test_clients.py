@@ -11,9 +11,9 @@ import json
 
 import numpy as np
 import pytest
-from stac_schemas.validate import validate
 
 from landsat_ops.render import render_scene
+from tests.stac_schemas.validate import validate
 
 SCENES = {
     "c2-l2": "rasters/LC08_L2SP_008059_20191201_20200825_02_T1_512px",

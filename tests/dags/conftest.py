@@ -1,8 +1,7 @@
-"""The DAG tests' fixtures; the private Airflow they run on is set up in dagenv.py.
+"""The DAG tests' fixtures; the private Airflow they run on is set up in tests/support/dagenv.py.
 
-dagenv.py is a module of its own (not this conftest) so that test modules can import its
-names (``from dagenv import BUCKET``) unambiguously: every folder's conftest.py is imported
-as the module ``conftest``, and another folder's would shadow this one.
+Test modules import its names from there (``from tests.support.dagenv import BUCKET``), not
+from this conftest: every folder's conftest.py is imported as the module ``conftest``.
 """
 
-from dagenv import airflow_db, aws_connection, catalog, pipeline_config  # noqa: F401
+from tests.support.dagenv import airflow_db, aws_connection, catalog, pipeline_config  # noqa: F401

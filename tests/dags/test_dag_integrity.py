@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from dagenv import PATH, REPO, ROW
+
+from tests.support.dagenv import PATH, REPO, ROW
 
 DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"
 

@@ -11,9 +11,9 @@ import datetime
 import tarfile
 
 import pytest
-from dagenv import BUCKET, REPO, write_config
 
 from landsat_pipeline.downloads import COLLECTION_ID, build_catalog
+from tests.support.dagenv import BUCKET, REPO, write_config
 
 L2 = "LC08_L2SP_008059_20191201_20200825_02_T1"
 

@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 
 import pytest
-from dagenv import BUCKET, PATH, REPO, ROW, task_instances, xcom
+
+from tests.support.dagenv import BUCKET, PATH, REPO, ROW, task_instances, xcom
 
 DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"
 SCENE_DAY = datetime.date(2024, 6, 28)  # an overpass of 226/010 in the test catalog

@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagenv import (
+
+from tests.support.dagenv import (
     BUCKET,
     CATALOG_END,
     CATALOG_START,

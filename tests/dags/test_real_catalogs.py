@@ -1,10 +1,10 @@
 """The real archive's catalogs through the scenes DAG (`dag.test()`), offline.
 
 For each recorded STAC API of ../shared/data/landsat/stac/ (Earth Search, Planetary Computer,
-LandsatLook) a local replay server (tests/stac_replay.py) answers the DAG's search with the
+LandsatLook) a local replay server (tests/support/stac_replay.py) answers the DAG's search with the
 recorded page, its Landsat item rewritten to describe the real 512 px Level-2 set
 ``LC08_L2SP_005009_20150710_20200908_02_T2`` in the catalog's own id convention and href form
-(tests/archive_servers.py). The bytes sit behind local servers on 127.0.0.1:
+(tests/support/archive_servers.py). The bytes sit behind local servers on 127.0.0.1:
 
 * Earth Search and LandsatLook (its ``alternate.s3``): ``s3://usgs-landsat`` on moto behind a
   proxy that enforces requester-pays like AWS, read through the source's own Airflow
@@ -35,10 +35,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from dagenv import BUCKET, REPO, task_instances, write_config, xcom
 
 from landsat_ops.overpass import overpass_dates
-from tests.archive_servers import (
+from tests.support.archive_servers import (
     EARTH_SEARCH,
     EARTH_SEARCH_ID,
     LANDSATLOOK,
@@ -62,7 +61,8 @@ from tests.archive_servers import (
     source_key,
     upload_to_archive,
 )
-from tests.stac_replay import ITEM_SEARCH, QUERY, StacReplayServer, load_json
+from tests.support.dagenv import BUCKET, REPO, task_instances, write_config, xcom
+from tests.support.stac_replay import ITEM_SEARCH, QUERY, StacReplayServer, load_json
 
 PATH, ROW = 5, 9
 DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"

@@ -12,7 +12,8 @@ import datetime
 import json
 
 import pytest
-from dagenv import BUCKET, PATH, REPO, ROW
+
+from tests.support.dagenv import BUCKET, PATH, REPO, ROW
 
 SCENES_DAG = f"landsat_p{PATH:03d}_r{ROW:03d}"
 PUBLISHED_DAY = datetime.date(2024, 6, 28)

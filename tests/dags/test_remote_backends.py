@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 import pytest
-from dagenv import BUCKET, REPO, xcom
 from test_landsat_dag_run import (
     DAG_ID,
     SCENE_DAY,
@@ -41,6 +40,8 @@ from test_landsat_dag_run import (
     objects,
     run_states,
 )
+
+from tests.support.dagenv import BUCKET, REPO, xcom
 
 REGION = "us-east-1"
 CLUSTER = "landsat-ops"

@@ -1,5 +1,6 @@
 """Fixtures of the fault-injection suite: a small scene, a fault proxy in front of the moto
-server, a bucket behind it, and the counts ``make faults`` prints (helpers: faultlib.py).
+server, a bucket behind it, and the counts ``make faults`` prints (helpers:
+tests/support/faultlib.py).
 """
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ import datetime
 from pathlib import Path
 
 import pytest
-from faultlib import COUNTS
-from proxy import FaultProxy
+
+from tests.support.faultlib import COUNTS
+from tests.support.proxy import FaultProxy
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -13,7 +13,9 @@ import subprocess
 import time
 
 import pytest
-from faultlib import (
+
+from landsat_ops.storage import open_store
+from tests.support.faultlib import (
     assert_one_line,
     fault,
     leftovers,
@@ -22,8 +24,6 @@ from faultlib import (
     start,
     wait_for,
 )
-
-from landsat_ops.storage import open_store
 
 
 def _item(store) -> dict:

@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
-from faultlib import (
+
+from landsat_ops.storage import open_store
+from tests.support.faultlib import (
     assert_one_line,
     changes,
     fault,
@@ -29,8 +31,6 @@ from faultlib import (
     start,
     wait_for,
 )
-
-from landsat_ops.storage import open_store
 
 STAGED = r"/faults/p/\.LC08[^/]*_{}\.[^/]*\.partial$"
 """The path of a staged product (``.<name>.<run>.partial``); ``{}`` is its suffix."""

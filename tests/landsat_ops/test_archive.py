@@ -31,7 +31,7 @@ from landsat_ops.scene.archive import (
     read_archive,
 )
 from landsat_ops.scene.locate import locate_scene, scene_info
-from tests.cli_helpers import assert_one_line_error, run
+from tests.support.cli_helpers import assert_one_line_error, run
 
 L2 = "LC08_L2SP_008059_20191201_20200825_02_T1"
 C1 = "LC08_L1TP_016037_20170813_20170814_01_RT"

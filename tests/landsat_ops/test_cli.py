@@ -11,7 +11,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from tests.cli_helpers import assert_one_line_error, run
+from tests.support.cli_helpers import assert_one_line_error, run
 
 CROP = "rasters/LC80200392015216LGN00_crop30m"
 SID = "LC80200392015216LGN00"

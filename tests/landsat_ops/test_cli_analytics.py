@@ -15,7 +15,7 @@ from PIL import Image
 from landsat_ops.points import Point
 from landsat_ops.sampling import SAMPLE_COLUMNS, sample_scene, samples_csv
 from landsat_ops.timeseries import merge_rows, write_table
-from tests.cli_helpers import run
+from tests.support.cli_helpers import run
 
 C1 = "LC08_L1TP_016037_20170813_20170814_01_RT_900m"
 POINTS = (

@@ -1,7 +1,7 @@
 """Tests for landsat_pipeline.discovery: the local static catalog and recorded STAC API answers.
 
 The API tests replay the recorded responses in ../shared/data/landsat/stac through
-``tests/stac_replay.py`` on 127.0.0.1; nothing leaves the machine.
+``tests/support/stac_replay.py`` on 127.0.0.1; nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-from stac_replay import ITEM_SEARCH, QUERY, Reply, StacReplayServer, load_json
 
 from landsat_demo.synthetic import make_catalog
 from landsat_ops.errors import LandsatOpsError
@@ -23,6 +22,7 @@ from landsat_ops.scene import read_mtl
 from landsat_pipeline import discovery
 from landsat_pipeline.discovery import discover, normalize_assets
 from landsat_pipeline.errors import DiscoveryError
+from tests.support.stac_replay import ITEM_SEARCH, QUERY, Reply, StacReplayServer, load_json
 
 UTC = datetime.UTC
 ALL_KEYS = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "QA", "MTL"]

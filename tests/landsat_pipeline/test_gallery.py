@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from stac_schemas.validate import validate
 from test_publishing import scene
 
 from landsat_demo.product_sets import stage_product_set
@@ -29,6 +28,7 @@ from landsat_ops.products import product_files
 from landsat_ops.raster.png import write_png
 from landsat_ops.storage import open_store
 from landsat_pipeline.publishing import publish_scene
+from tests.stac_schemas.validate import validate
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

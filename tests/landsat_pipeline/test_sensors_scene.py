@@ -140,7 +140,7 @@ def test_a_deferral_can_be_sent_to_the_supervisor(catalog):
 
 def test_the_search_asks_for_the_configured_page_limit(landsat_data):
     """catalog.page_limit reaches the STAC API (the DAG templates it into the sensor)."""
-    from tests.stac_replay import StacReplayServer, load_json
+    from tests.support.stac_replay import StacReplayServer, load_json
 
     page = load_json(
         landsat_data

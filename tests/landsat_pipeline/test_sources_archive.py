@@ -1,9 +1,10 @@
 """The real archive's catalogs end to end, offline: discover -> land_scene -> render_scene.
 
 For Earth Search, Planetary Computer and LandsatLook, a recorded search response is replayed
-by a local STAC API (tests/stac_replay.py) with its Landsat item rewritten to point at a real
-raster set of ../shared/data/landsat (each catalog keeps its own id convention and href form).
-The bytes sit behind local servers on 127.0.0.1 (tests/archive_servers.py):
+by a local STAC API (tests/support/stac_replay.py) with its Landsat item rewritten to point at a
+real raster set of ../shared/data/landsat (each catalog keeps its own id convention and href
+form).
+The bytes sit behind local servers on 127.0.0.1 (tests/support/archive_servers.py):
 
 * ``usgs-landsat`` on the moto server behind a proxy that enforces requester-pays like AWS
   (403 AccessDenied without ``x-amz-request-payer: requester``);
@@ -29,7 +30,7 @@ from landsat_pipeline.errors import LandingError
 from landsat_pipeline.keys import landing_record_key
 from landsat_pipeline.landing import land_scene
 from landsat_pipeline.sources import SourceOptions
-from tests.archive_servers import (
+from tests.support.archive_servers import (
     EARTH_SEARCH,
     EARTH_SEARCH_ID,
     LANDSATLOOK,
@@ -48,7 +49,7 @@ from tests.archive_servers import (
     search_page,
     upload_to_archive,
 )
-from tests.stac_replay import StacReplayServer
+from tests.support.stac_replay import StacReplayServer
 
 WINDOW = {"path": 5, "row": 9}
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from landsat_pipeline.sources.checks import MULTIHASH_ALGORITHMS
-from tests.stac_replay import load_json
+from tests.support.stac_replay import load_json
 
 __all__ = [
     "BLOB_HOST",

@@ -1,0 +1,175 @@
+"""A private Airflow for the DAG tests: its own home, SQLite database and pipeline config.
+
+The environment is set when this file is imported, i.e. before any test module imports
+Airflow (Airflow reads AIRFLOW_HOME and AIRFLOW_CONFIG once, on import): the tests never touch
+the developer's .airflow/ or the repository's airflow.cfg, and need no `make airflow-init`.
+
+The pipeline config the DAGs read (``LANDSAT_PIPELINE_CONFIG``) is written here too. It points
+at a small synthetic catalog (session fixture :func:`catalog`) and at the moto bucket
+``s3://landsat-ops-test`` (tests/conftest.py's ``s3_bucket``), with waits and retry delays of
+seconds instead of hours.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime
+import json
+import logging
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HOME = Path(tempfile.mkdtemp(prefix="landsat-airflow-tests-"))
+atexit.register(shutil.rmtree, HOME, ignore_errors=True)
+CATALOG_DIR = HOME / "catalog"
+CONFIG_FILE = HOME / "areas.yaml"
+BUCKET = "landsat-ops-test"
+PATH, ROW = 226, 10
+# Three overpasses of 226/010 in the test catalog (06-12, 06-28, 07-14); none after it ends.
+CATALOG_START, CATALOG_END = datetime.date(2024, 6, 1), datetime.date(2024, 7, 20)
+SCENE_SIZE = 300
+
+
+def _fernet_key() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(HOME),
+        "AIRFLOW_CONFIG": str(HOME / "airflow.cfg"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__FERNET_KEY": _fernet_key(),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME}/airflow.db",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(HOME / "logs"),
+        "LANDSAT_PIPELINE_CONFIG": str(CONFIG_FILE),
+    }
+)
+if "airflow" in sys.modules:  # pragma: no cover - a guard for unusual test selections
+    import warnings
+
+    warnings.warn(
+        "airflow was imported before tests/support/dagenv.py set AIRFLOW_HOME; "
+        "the DAG tests may use another Airflow home",
+        stacklevel=1,
+    )
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
+
+
+def write_config(**overrides) -> Path:
+    """Write the pipeline config the DAGs read; ``overrides`` replace area settings."""
+    area = {
+        "title": "Scoresby Sund (test)",
+        "path_rows": [[PATH, ROW]],
+        "max_cloud_cover": 100,
+        "preview_size": 128,
+        "wait_for_scene_hours": 3 / 3600,  # 3 s
+        "poke_interval_minutes": 1 / 60,  # 1 s
+        "retry_delay_minutes": 1 / 60,  # 1 s, doubled per retry
+        "retries": 2,
+    }
+    area.update(overrides.pop("area", {}))
+    document = {
+        "catalog": {"url": str(CATALOG_DIR / "catalog.json"), "collection": "landsat-c2-l1"},
+        "storage": {"root": f"s3://{BUCKET}", "aws_conn_id": "aws_default"},
+        "areas": {"scoresby_sund": area},
+        **overrides,
+    }
+    CONFIG_FILE.write_text(json.dumps(document, indent=2))  # JSON is YAML
+    return CONFIG_FILE
+
+
+write_config()
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """The test Airflow's metadata database, created once per session."""
+    from airflow.utils import db
+
+    db.resetdb()
+    return HOME / "airflow.db"
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Path:
+    """A small static STAC catalog of synthetic 226/010 scenes (3 overpasses, 300 x 300)."""
+    from landsat_demo.synthetic import make_catalog
+
+    return make_catalog(
+        CATALOG_DIR,
+        path=PATH,
+        row=ROW,
+        start=CATALOG_START,
+        end=CATALOG_END,
+        width=SCENE_SIZE,
+        height=SCENE_SIZE,
+    )
+
+
+@pytest.fixture
+def pipeline_config():
+    """Write the default test config; the test may call the returned function to change it."""
+    write_config()
+    yield write_config
+    write_config()
+
+
+@pytest.fixture
+def aws_connection(aws_env, monkeypatch):
+    """Airflow connection aws_default pointing at the moto server (endpoint_url in its extra)."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "extra": {
+                    "endpoint_url": aws_env,
+                    "region_name": "us-east-1",
+                    "config_kwargs": {"retries": {"mode": "standard", "max_attempts": 2}},
+                },
+            }
+        ),
+    )
+    return aws_env
+
+
+def task_instances(dag_run) -> list[tuple[str, str, int, int]]:
+    """``(task_id, state, try_number, map_index)`` of every task instance of ``dag_run``, in
+    map index order."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        tis = session.scalars(
+            select(TaskInstance)
+            .where(TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id)
+            .order_by(TaskInstance.map_index)
+        )
+        return [(ti.task_id, str(ti.state), ti.try_number, ti.map_index) for ti in tis]
+
+
+def xcom(dag_run, task_id: str):
+    """The return value ``task_id`` pushed in ``dag_run`` (None when it pushed none)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(
+            run_id=dag_run.run_id, key="return_value", dag_ids=dag_run.dag_id, task_ids=task_id
+        )
+        row = session.scalars(query).first()
+        return None if row is None else XComModel.deserialize_value(row)

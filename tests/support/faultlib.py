@@ -1,0 +1,145 @@
+"""Helpers of the fault-injection suite: real ``landsat-ops`` processes, checks, and counts.
+
+Every test reports what it did to :data:`COUNTS`: faults it injected (proxy faults, signals,
+a full disk, a wrong MTL, a missing bucket, ...), runs whose destination it checked, the checks
+that found data lost or sets mixed (must stay 0), and leftovers found after the next run (must
+stay 0); tests/faults/conftest.py prints them. A module of its own, not conftest.py, so the
+tests can import it unambiguously (every folder's conftest.py is imported as the module
+``conftest``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LANDSAT_OPS = str(Path(sys.executable).with_name("landsat-ops"))
+COUNTS = {
+    "faults_injected": 0,
+    "runs_checked": 0,
+    "lost_or_mixed": 0,
+    "leftovers": 0,
+    # Reader checks after each kill/fault: sets a reader could see mixed or missing (must be 0).
+    "mixed_visible": 0,
+    # The hostile-input suites: inputs tried, and those refused as they must be (must be equal).
+    "hostile_tried": 0,
+    "hostile_refused": 0,
+}
+
+
+def hostile(refused: bool) -> None:
+    """Count one hostile input tried, and whether it was refused as it must be."""
+    COUNTS["hostile_tried"] += 1
+    COUNTS["hostile_refused"] += int(bool(refused))
+
+
+SIDE_MARKS = (".partial", ".backup", ".journal", ".landsat-ops.lock", ".probe.")
+
+
+def start(*args: str, env: dict | None = None) -> subprocess.Popen:
+    """A real ``landsat-ops`` process."""
+    return subprocess.Popen(
+        [LANDSAT_OPS, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def run(*args: str, timeout: float = 120) -> tuple[int, str, str]:
+    process = start(*args)
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def assert_one_line(err: str, *fragments: str) -> None:
+    lines = [line for line in err.splitlines() if line.startswith("landsat-ops: error:")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in lines[0], err
+
+
+def wait_for(condition, timeout: float = 60, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the process ended first: {process.communicate()[1]}")
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def set_problems(store) -> list[str]:
+    """What is wrong with the published set: an asset of the item missing, or its bytes not
+    the item's checksum (read back, not the declared metadata). Counts the check."""
+    COUNTS["runs_checked"] += 1
+    items = [k for k in store.list() if k.endswith(".json") and "/" not in k]
+    problems = []
+    if len(items) != 1:
+        problems.append(f"expected one item, found {items}")
+    for key in items:
+        item = json.loads(store.read_bytes(key))
+        for name, asset in item["assets"].items():
+            target = asset["href"].rsplit("/", 1)[-1]
+            if not store.exists(target):
+                problems.append(f"{name}: {target} missing")
+                continue
+            digest = hashlib.sha256(store.read_bytes(target)).hexdigest()
+            if "1220" + digest != asset.get("file:checksum"):
+                problems.append(f"{name}: {target} does not match the item's checksum")
+    if problems:
+        COUNTS["lost_or_mixed"] += 1
+    return problems
+
+
+def leftovers(store, workdir: Path | None = None) -> list[str]:
+    """Staged files, backups, journals, locks, probes, multipart uploads and scratch folders."""
+    found = [k for k in store.list_all() if any(mark in k for mark in SIDE_MARKS)]
+    found += [f"upload {key}" for key, _, _ in store.incomplete_uploads()]
+    if workdir is not None:
+        found += [p.name for p in workdir.iterdir() if p.name.startswith("landsat-ops-")]
+    if found:
+        COUNTS["leftovers"] += 1
+    return found
+
+
+def snapshot(store) -> dict[str, bytes]:
+    """Every object of the destination (hidden ones too), by its bytes."""
+    return {key: store.read_bytes(key) for key in store.list_all()}
+
+
+def lost(store, before: dict[str, bytes]) -> list[str]:
+    """Objects of ``before`` (a :func:`snapshot`) that are gone or whose bytes changed.
+    Counts the check, and a run that lost data when there are any."""
+    COUNTS["runs_checked"] += 1
+    now = snapshot(store)
+    found = [f"{key} lost" for key in before if key not in now]
+    found += [f"{key} changed" for key in before if key in now and now[key] != before[key]]
+    if found:
+        COUNTS["lost_or_mixed"] += 1
+    return found
+
+
+def changes(store, before: dict[str, bytes], workdir: Path | None = None) -> list[str]:
+    """How the destination differs from ``before``: :func:`lost` objects, then whatever is
+    new (objects, incomplete multipart uploads, scratch folders in ``workdir``), counted as
+    leftovers. For a run that must leave the destination as it found it."""
+    found = lost(store, before)
+    new = [f"{key} new" for key in store.list_all() if key not in before]
+    new += [f"upload {key}" for key, _, _ in store.incomplete_uploads()]
+    if workdir is not None:
+        new += [p.name for p in workdir.iterdir() if p.name.startswith("landsat-ops-")]
+    if new:
+        COUNTS["leftovers"] += 1
+    return found + new
+
+
+def fault(n: int = 1) -> None:
+    """Count faults injected by other means than the proxy (signals, disks, files)."""
+    COUNTS["faults_injected"] += n
