@@ -16,6 +16,7 @@ from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
 from landsat_ops.errors import RasterError
+from landsat_ops.scene.limits import MAX_SIDE, band_grid
 
 BLOCK = 512
 
@@ -39,6 +40,11 @@ def open_bands(
 ) -> Iterator[dict[int | str, rasterio.DatasetReader]]:
     """Open band files and check they share one grid (size, transform, CRS) and are uint16.
 
+    A file larger than any Landsat band (:data:`landsat_ops.scene.limits.MAX_SIDE`) is refused
+    when opened, before anything is read: the renderer's buffers follow the grid's size. (With
+    an MTL, :func:`landsat_ops.scene.mtl.check_mtl_belongs` has already held each file to the
+    size the MTL declares.)
+
     Keys are OLI band numbers, or a name for another file of the scene (``"QA"``).
     ``threads`` is GDAL's ``NUM_THREADS`` for decoding each dataset's blocks: 1 when the
     caller decodes in several threads of its own.
@@ -52,6 +58,12 @@ def open_bands(
             except RasterioError as exc:
                 raise RasterError(f"{path}: cannot open as a raster ({_first_line(exc)})") from exc
             opened[band] = ds
+            most = MAX_SIDE[band_grid(band)]
+            if ds.width > most or ds.height > most:  # before any buffer of its size exists
+                raise RasterError(
+                    f"{path}: {ds.width:,}x{ds.height:,} pixels, larger than any Landsat band "
+                    f"({most:,} a side at most)"
+                )
             if ds.count != 1 or ds.dtypes[0] != "uint16":
                 raise RasterError(
                     f"{path}: expected one uint16 band, found {ds.count} band(s) of {ds.dtypes[0]}"

@@ -15,9 +15,22 @@ bare file name (archive folders are flattened) with tarfile's ``"data"`` filter,
 lands outside the target folder; a link or device where a band, QA or MTL file is expected is
 refused. The MTL is held in memory until the archive has been checked, then written.
 
+Nothing is taken on trust (:mod:`landsat_ops.scene.limits`): the MTL (at most 1 MiB) is parsed
+as soon as it is met, so absurd values are refused before any band is written, and each band
+or QA member is capped by the size the MTL declares for it (pixels x 2 bytes, plus a margin);
+a member met before the MTL is held to the largest size a Landsat band may have. All one
+extraction writes is held to the scratch budget (``LANDSAT_OPS_SCRATCH_BUDGET``, default
+2 GiB). Both caps are checked against the member's tar header before a byte is written, and
+again while it is written, so a decompression bomb stops at its cap. Every extracted TIFF is
+then checked from its header (whole structure inside the file, no more pixels than the MTL
+declares) before anything decodes it. On any error the members this extraction wrote are
+removed again.
+
 An archive that is not a readable product is a :class:`~landsat_ops.errors.SceneError`
 naming it: not a tar, truncated (it must reach its end-of-archive marker), no MTL, files of
-two products, the same file twice, or a required band missing.
+two products, the same file twice, a required band missing, or a member over its cap; an
+MTL out of bounds is a :class:`~landsat_ops.errors.MetadataError`, a band whose TIFF header
+does not fit the MTL a :class:`~landsat_ops.errors.RasterError`.
 """
 
 from __future__ import annotations
@@ -35,6 +48,14 @@ from pathlib import Path, PurePosixPath
 from landsat_ops.errors import LandsatOpsError, SceneError, StorageError
 from landsat_ops.scene.files import SceneFiles, find_scene_files
 from landsat_ops.scene.ids import find_scene_id
+from landsat_ops.scene.limits import (
+    MTL_MAX_BYTES,
+    band_grid,
+    check_tiff_dimensions,
+    declared_size,
+    member_cap,
+    scratch_budget,
+)
 from landsat_ops.scene.mtl import Metadata, parse_mtl
 from landsat_ops.storage import is_s3, split_s3
 
@@ -52,9 +73,6 @@ ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 
 ALL_BANDS = tuple(range(1, 12))
 """Every band number a Landsat 8/9 product may hold (OLI B1-B9, TIRS B10-B11)."""
-
-MTL_MAX_BYTES = 16 * 1024 * 1024
-"""An MTL member larger than this is refused (a real MTL is a few tens of KB)."""
 
 S3_RESUMES = 3
 """Times a streamed S3 archive is re-opened (a ranged GET from where it broke) before the
@@ -159,7 +177,8 @@ def read_archive(archive: str | os.PathLike, s3_client=None) -> ArchiveContents:
         The ``s3://`` object cannot be read.
     """
     archive = str(archive)
-    scan = _scan(archive, s3_client, extract=lambda name: False, into=None, progress=None)
+    scan = _Scan()
+    _scan(archive, s3_client, scan, extract=lambda name: False, into=None, progress=None)
     files, mtl_name = _check(archive, scan, required=())
     meta = parse_mtl(scan.mtls[mtl_name], f"{archive}/{scan.members[mtl_name]}")
     return ArchiveContents(archive=archive, files=files, members=scan.members, meta=meta)
@@ -212,21 +231,32 @@ def extract_scene(
     bands = sorted(set(bands))
     into = Path(into)
     into.mkdir(parents=True, exist_ok=True)
-    scan = _scan(
-        archive,
-        s3_client,
-        extract=lambda name: member_wanted(name, bands, qa=qa, mtl=False),
-        into=into,
-        progress=progress,
-    )
-    files, mtl_name = _check(archive, scan, required=bands if required is None else required)
-    keep = {files.bands[b].name for b in bands if b in files.bands}
-    if qa and files.qa is not None:
-        keep.add(files.qa.name)
-    for name in scan.extracted:  # files of the name pre-filter that are not the product's
-        if name not in keep:
-            (into / name).unlink()
-    (into / mtl_name).write_bytes(scan.mtls[mtl_name])
+    scan = _Scan(budget=scratch_budget())
+    try:
+        _scan(
+            archive,
+            s3_client,
+            scan,
+            extract=lambda name: member_wanted(name, bands, qa=qa, mtl=False),
+            into=into,
+            progress=progress,
+        )
+        files, mtl_name = _check(archive, scan, required=bands if required is None else required)
+        keep = {files.bands[b].name for b in bands if b in files.bands}
+        if qa and files.qa is not None:
+            keep.add(files.qa.name)
+        for name in list(scan.extracted):  # files of the name pre-filter, not the product's
+            if name not in keep:
+                (into / name).unlink()
+                scan.extracted.remove(name)
+        meta = parse_mtl(scan.mtls[mtl_name], f"{archive}/{scan.members[mtl_name]}")
+        for name in scan.extracted:  # before anything decodes them: their headers only
+            check_tiff_dimensions(into / name, meta, scan.bands[name])
+        (into / mtl_name).write_bytes(scan.mtls[mtl_name])
+    except BaseException:
+        for name in scan.extracted:  # nothing partial stays behind
+            (into / name).unlink(missing_ok=True)
+        raise
     return find_scene_files(into)
 
 
@@ -235,18 +265,22 @@ class _Scan:
     members: dict[str, str] = field(default_factory=dict)  # bare name -> member path
     mtls: dict[str, bytes] = field(default_factory=dict)  # bare name -> content
     extracted: list[str] = field(default_factory=list)
+    bands: dict[str, int | None] = field(default_factory=dict)  # extracted name -> band
+    meta: Metadata | None = None  # the first MTL met, parsed: it sets the members' caps
+    budget: int = 0  # bytes all extracted members may take together
+    written: int = 0  # bytes extracted so far
 
 
 def _scan(
     archive: str,
     s3_client,
+    scan: _Scan,
     *,
     extract: Callable[[str], bool],
     into: Path | None,
     progress: ProgressFn | None,
 ) -> _Scan:
     """One pass over the archive: list its regular files, read MTLs, extract what is asked."""
-    scan = _Scan()
     step = "download" if is_s3(archive) else "extract"
     with _open_tar(archive, s3_client) as (tar, position, total):
         try:
@@ -271,10 +305,11 @@ def _scan(
                 scan.members[name] = str(PurePosixPath(member.name)).lstrip("/")  # no ./ or /
                 if kind[0] == "mtl":
                     scan.mtls[name] = _read_small(tar, member, archive)
+                    if scan.meta is None:  # absurd values refused before any band is written
+                        scan.meta = parse_mtl(scan.mtls[name], f"{archive}/{member.name}")
+                        _recheck(archive, scan, into)
                 elif into is not None and extract(name):
-                    # Flat under ``into``; the data filter refuses anything that would not be.
-                    tar.extract(member.replace(name=name, deep=False), into, filter="data")
-                    scan.extracted.append(name)
+                    _extract_capped(archive, tar, member, name, kind[1], into, scan)
             _check_complete(tar, seekable=not is_s3(archive))
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise _unreadable(archive, _why(exc)) from None
@@ -286,10 +321,86 @@ def _scan(
 def _read_small(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: str) -> bytes:
     if member.size > MTL_MAX_BYTES:
         raise SceneError(
-            f"{archive}: {member.name} is {member.size:,} bytes, too large for an MTL file"
+            f"{archive}: {member.name} is {member.size:,} bytes, too large for an MTL file "
+            f"(at most {MTL_MAX_BYTES:,}; real ones are 7-25 KB)"
         )
     with tar.extractfile(member) as handle:
-        return handle.read()
+        data = handle.read(MTL_MAX_BYTES + 1)
+    if len(data) != member.size:  # the archive ends inside the member
+        raise tarfile.ReadError("unexpected end of data")
+    return data
+
+
+def _cap(scan: _Scan, band: int | None) -> tuple[int, str]:
+    """The most bytes a member of ``band`` (None: the QA band) may hold, and why."""
+    grid = band_grid(band)
+    size = declared_size(scan.meta, grid) if scan.meta is not None else None
+    if size is None:
+        return member_cap(None, grid), "the largest Landsat band (no MTL read yet)"
+    return member_cap(size, grid), f"the {size[0]:,}x{size[1]:,} uint16 pixels the MTL declares"
+
+
+def _too_large(archive: str, member: str, size: str, cap: int, why: str) -> SceneError:
+    return SceneError(
+        f"{archive}: member {member} is {size} bytes, more than a band of {why} can be "
+        f"({cap:,} at most; a damaged archive or a decompression bomb)"
+    )
+
+
+def _over_budget(archive: str, member: str, total: int, budget: int) -> SceneError:
+    return SceneError(
+        f"{archive}: extracting {member} takes the extracted files to {total:,} bytes, over "
+        f"the scratch budget of {budget:,} (LANDSAT_OPS_SCRATCH_BUDGET)"
+    )
+
+
+def _extract_capped(
+    archive: str,
+    tar: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    name: str,
+    band: int | None,
+    into: Path,
+    scan: _Scan,
+) -> None:
+    """Write one member as ``into/name``, held to its cap and to the scratch budget: checked
+    against its tar header first, then while writing (never more than the cap is written).
+
+    ``name`` is the member's bare file name (no ``/``; ``_kind`` accepted it) and the member
+    a regular file, so nothing lands outside ``into``; an existing link there is not followed.
+    """
+    cap, why = _cap(scan, band)
+    if member.size > cap:
+        raise _too_large(archive, member.name, f"{member.size:,}", cap, why)
+    if scan.written + member.size > scan.budget:
+        raise _over_budget(archive, member.name, scan.written + member.size, scan.budget)
+    target = into / name
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    scan.extracted.append(name)  # from here on removed on any error
+    scan.bands[name] = band
+    written = 0
+    with os.fdopen(os.open(target, flags, 0o644), "wb") as out:
+        with tar.extractfile(member) as source:
+            while chunk := source.read(_STREAM_CHUNK):
+                written += len(chunk)
+                if written > cap:
+                    raise _too_large(archive, member.name, f"over {cap:,}", cap, why)
+                if scan.written + written > scan.budget:
+                    raise _over_budget(archive, member.name, scan.written + written, scan.budget)
+                out.write(chunk)
+    if written != member.size:  # the archive ends inside the member
+        raise tarfile.ReadError("unexpected end of data")
+    scan.written += written
+    os.utime(target, (member.mtime, member.mtime))
+
+
+def _recheck(archive: str, scan: _Scan, into: Path | None) -> None:
+    """Hold the members extracted before the MTL was met to the caps it declares."""
+    for name in scan.extracted:
+        cap, why = _cap(scan, scan.bands[name])
+        size = (into / name).stat().st_size
+        if size > cap:
+            raise _too_large(archive, scan.members[name], f"{size:,}", cap, why)
 
 
 def _check_complete(tar: tarfile.TarFile, *, seekable: bool) -> None:

@@ -3,12 +3,20 @@
 An MTL file of any generation (pre-collection, Collection 1, Collection 2 Level-1 and Level-2)
 in its ODL text, JSON or XML form is parsed into :class:`Metadata`. Pure Python (standard
 library only).
+
+What parses is also sane (:mod:`landsat_ops.scene.limits`): an MTL larger than
+:data:`~landsat_ops.scene.limits.MTL_MAX_BYTES` is refused unread, every number in it must be
+finite, and the values rendering and extraction rely on must lie within physical bounds
+(:data:`_BOUNDS`: ``REFLECTANCE_MULT_BAND_n`` in (0, 1e-3], ``SUN_ELEVATION`` in [-90, 90],
+image sizes at most :data:`~landsat_ops.scene.limits.MAX_SIDE`, ...). Every real MTL of every
+generation passes; ``REFLECTANCE_MULT_BAND_4 = 1e308`` is one :class:`MetadataError` line.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
@@ -18,6 +26,7 @@ from typing import Any
 
 from landsat_ops.errors import MetadataError, SceneError
 from landsat_ops.scene.ids import SceneId, parse_scene_id
+from landsat_ops.scene.limits import MAX_SIDE, MTL_MAX_BYTES
 
 __all__ = [
     "Metadata",
@@ -134,9 +143,12 @@ class Metadata:
 
 
 def _scalar(text: str) -> int | float | str:
-    """Turn an unquoted value into int or float when it is a number, else keep the str."""
+    """Turn an unquoted value into int or float when it is a number, else keep the str.
+
+    An integer of more than 30 digits becomes a float (Python refuses to parse integers of
+    over 4300 digits; the bounds check then refuses an infinite or absurd value)."""
     if _INT_RE.fullmatch(text):
-        return int(text)
+        return int(text) if len(text) <= 30 else float(text)
     if _FLOAT_RE.fullmatch(text):
         return float(text)
     return text
@@ -293,6 +305,70 @@ def _acquired(date: Any, time: Any, source: str) -> datetime.datetime:
     return datetime.datetime.combine(day, clock)
 
 
+def _side(grid: str) -> tuple[float, float, bool]:
+    return (1, MAX_SIDE[grid], True)
+
+
+_BOUNDS: tuple[tuple[re.Pattern[str], tuple[float, float, bool]], ...] = tuple(
+    (re.compile(pattern), bounds)
+    for pattern, bounds in (
+        # (low, high, low included): physical bounds, wide around every real product's values
+        (r"REFLECTANCE_MULT_BAND_\d+", (0.0, 1e-3, False)),  # real: 2e-05, L2 2.75e-05
+        (r"REFLECTANCE_ADD_BAND_\d+", (-1.0, 1.0, True)),  # real: -0.1, L2 -0.2
+        (r"RADIANCE_MULT_BAND_\d+", (0.0, 1.0, True)),  # real: 3e-4 .. 1.3e-2; 0 for TIRS, 2015
+        (r"RADIANCE_ADD_BAND_\d+", (-1000.0, 1000.0, True)),  # real: -65 .. 0.1
+        (r"TEMPERATURE_MULT_BAND_ST_B\d+", (0.0, 1.0, False)),  # real: 0.00341802
+        (r"TEMPERATURE_ADD_BAND_ST_B\d+", (0.0, 1000.0, True)),  # real: 149.0 (kelvin)
+        (r"TEMPERATURE_(MAXIMUM|MINIMUM)_BAND_ST_B\d+", (0.0, 1000.0, True)),
+        (r"K[12]_CONSTANT_BAND_\d+", (0.0, 100_000.0, True)),  # real: 480 .. 1321
+        (r"REFLECTANCE_(MAXIMUM|MINIMUM)_BAND_\d+", (-10.0, 10.0, True)),
+        (r"RADIANCE_(MAXIMUM|MINIMUM)_BAND_\d+", (-1000.0, 10_000.0, True)),
+        (r"QUANTIZE_CAL_(MAX|MIN)(IMUM)?_BAND_\w+", (0.0, 65535.0, True)),
+        (r"SUN_ELEVATION", (-90.0, 90.0, True)),
+        (r"SUN_AZIMUTH", (-360.0, 360.0, True)),
+        (r"EARTH_SUN_DISTANCE", (0.9, 1.1, True)),  # astronomical units: 0.983 .. 1.017
+        (r"CLOUD_COVER(_LAND)?", (-1.0, 100.0, True)),  # -1: unknown
+        (r"GRID_CELL_SIZE_\w+", (0.0, 1000.0, False)),  # metres: 15, 30 (100 for old TIRS)
+        (r"UTM_ZONE", (-60.0, 60.0, True)),
+        (r"REFLECTIVE_(LINES|SAMPLES)", _side("REFLECTIVE")),
+        (r"THERMAL_(LINES|SAMPLES)", _side("THERMAL")),
+        (r"PANCHROMATIC_(LINES|SAMPLES)", _side("PANCHROMATIC")),
+    )
+)
+"""Keys of an MTL whose values rendering and extraction rely on, and their bounds."""
+
+
+def _bounds_of(key: str) -> tuple[float, float, bool] | None:
+    for pattern, bounds in _BOUNDS:
+        if pattern.fullmatch(key):
+            return bounds
+    return None
+
+
+def _check_values(node: Mapping[str, Any], source: str) -> None:
+    """Refuse a non-finite number anywhere, and a bounded key (:data:`_BOUNDS`) that is not a
+    number within its bounds: one :class:`MetadataError` line naming the key and the value."""
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            _check_values(value, source)
+            continue
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and not math.isfinite(value):
+            raise MetadataError(f"{source}: {key} = {value!r} is not a finite number")
+        bounds = _bounds_of(key)
+        if bounds is None or value == "":
+            continue
+        low, high, low_included = bounds
+        if not number:
+            raise MetadataError(f"{source}: {key} is {str(value)[:40]!r} (expected a number)")
+        if value > high or value < low or (value == low and not low_included):
+            opening = "<=" if low_included else "<"
+            raise MetadataError(
+                f"{source}: {key} = {value:g} is outside its physical bounds "
+                f"(expected {low:g} {opening} {key} <= {high:g})"
+            )
+
+
 def _metadata(raw: dict[str, Any], source: str) -> Metadata:
     """Pick the :class:`Metadata` fields out of a parsed MTL tree."""
     if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in _TOP_GROUPS:
@@ -302,6 +378,7 @@ def _metadata(raw: dict[str, Any], source: str) -> Metadata:
             "(expected one group L1_METADATA_FILE or LANDSAT_METADATA_FILE)"
         )
     body = _group(raw, next(iter(raw)))
+    _check_values(body, source)
     id_text = next((body[g][k] for g, k in _ID_KEYS if k in _group(body, g)), None)
     if not isinstance(id_text, str) or not id_text:
         raise MetadataError(
@@ -467,7 +544,17 @@ def parse_mtl(data: str | bytes, name: str) -> Metadata:
     MetadataError
         If the suffix is unknown or the content does not parse.
     """
-    return _parser_for(name)(data, name)
+    parser = _parser_for(name)
+    if len(data) > MTL_MAX_BYTES:
+        raise MetadataError(_too_large(name, len(data)))
+    return parser(data, name)
+
+
+def _too_large(name: str, size: int) -> str:
+    return (
+        f"{name}: {size:,} bytes, too large for an MTL file (at most {MTL_MAX_BYTES:,}; "
+        "real ones are 7-25 KB)"
+    )
 
 
 def read_mtl(path: str | Path) -> Metadata:
@@ -490,11 +577,14 @@ def read_mtl(path: str | Path) -> Metadata:
     path = Path(path)
     parser = _parser_for(str(path))
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(MTL_MAX_BYTES + 1)
     except OSError as exc:
         raise MetadataError(
             f"{path}: cannot read the MTL file: {exc.strerror} (expected a readable file)"
         ) from None
+    if len(data) > MTL_MAX_BYTES:
+        raise MetadataError(_too_large(str(path), path.stat().st_size))
     return parser(data, str(path))
 
 
@@ -508,10 +598,14 @@ def _ids_in(raw: Mapping[str, Any]) -> Iterable[str]:
 
 
 def check_mtl_belongs(meta: Metadata, files: Any) -> None:
-    """Refuse an MTL of another scene: its product or scene ID must be the band files' ID.
+    """Refuse an MTL that does not describe these band files, before any band is decoded.
 
-    ``files`` is the :class:`~landsat_ops.scene.files.SceneFiles` of the folder. Raises
-    :class:`~landsat_ops.errors.MetadataError` naming both IDs.
+    Its product or scene ID must be the band files' ID (else
+    :class:`~landsat_ops.errors.MetadataError` naming both IDs), and every local band and QA
+    file must be a whole TIFF no larger than the MTL declares
+    (:func:`landsat_ops.scene.limits.check_band_dimensions`: a
+    :class:`~landsat_ops.errors.RasterError` naming the file, from its header alone).
+    ``files`` is the :class:`~landsat_ops.scene.files.SceneFiles` of the folder.
     """
     band_id = files.scene_id.scene_id
     ids = {meta.scene_id.scene_id, *_ids_in(meta.raw)}
@@ -521,3 +615,6 @@ def check_mtl_belongs(meta: Metadata, files: Any) -> None:
             f"{mtl.name if mtl else 'MTL'}: LANDSAT_PRODUCT_ID {meta.scene_id.scene_id} is not "
             f"the band files' ID {band_id} (expected the MTL of the same scene)"
         )
+    from landsat_ops.scene.limits import check_band_dimensions
+
+    check_band_dimensions(meta, files)

@@ -102,8 +102,36 @@ def special(target: Path, folder: Path, name: str, kind: bytes) -> Path:
     return target
 
 
+def tiny_tiff(path: Path, width: int = 6, height: int = 5) -> Path:
+    """A small whole uint16 GeoTIFF (a few hundred bytes)."""
+    import numpy as np
+    import rasterio
+
+    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1}
+    with rasterio.open(path, "w", **profile, dtype="uint16") as dataset:
+        dataset.write(np.arange(width * height, dtype="uint16").reshape(1, height, width))
+    return path
+
+
+def minimal_mtl(sid: str, **values: str) -> str:
+    """The smallest MTL text that parses, plus ``values`` in IMAGE_ATTRIBUTES."""
+    extra = "".join(f"    {key} = {value}\n" for key, value in values.items())
+    return (
+        "GROUP = LANDSAT_METADATA_FILE\n  GROUP = PRODUCT_CONTENTS\n"
+        f'    LANDSAT_PRODUCT_ID = "{sid}"\n  END_GROUP = PRODUCT_CONTENTS\n'
+        '  GROUP = IMAGE_ATTRIBUTES\n    SPACECRAFT_ID = "LANDSAT_8"\n'
+        f"    DATE_ACQUIRED = 2024-07-30\n{extra}  END_GROUP = IMAGE_ATTRIBUTES\n"
+        "END_GROUP = LANDSAT_METADATA_FILE\nEND\n"
+    )
+
+
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """Every file under ``folder`` (any depth), by its path relative to it."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def assert_nothing_left(dest: Path, workdir: Path) -> None:
@@ -212,8 +240,8 @@ def test_every_truncation_is_refused(tmp_path, mode):
     src = tmp_path / "src"
     src.mkdir()
     for name in (f"{sid}_B4.TIF", f"{sid}_B5.TIF", f"{sid}_QA_PIXEL.TIF", f"{sid}_B9.TIF"):
-        (src / name).write_bytes(bytes(range(256)) * 3 + name.encode())
-    (src / f"{sid}_MTL.txt").write_text("GROUP = LANDSAT_METADATA_FILE\nEND\n")
+        tiny_tiff(src / name)  # whole TIFFs: extraction checks every TIFF's structure
+    (src / f"{sid}_MTL.txt").write_text(minimal_mtl(sid))
     whole = pack(src, tmp_path / "whole.tar", mode=mode).read_bytes()
     cut_tar = tmp_path / "cut.tar"
 
