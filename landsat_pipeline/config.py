@@ -7,7 +7,8 @@ generated from it: one DAG per path/row, ``landsat_p{path:03d}_r{row:03d}``.
 Layout (every key of ``defaults`` may be overridden per area)::
 
     catalog:  {url, collection, max_retries, timeout_seconds, page_limit, source_conn_id,
-               requester_pays, signing_url, blob_endpoint}
+               requester_pays, signing_url, blob_endpoint,
+               source_schemes, source_hosts, source_buckets}    (docs/sources.md)
     storage:  {root, aws_conn_id}
     defaults: {start_date, catchup, satellites, products, max_cloud_cover, percentiles,
                preview_size, render_backend, availability_delay_hours, wait_for_scene_hours,
@@ -126,7 +127,13 @@ _CATALOG_DEFAULTS: dict[str, Any] = {
     "blob_endpoint": None,  # read Azure blob hrefs from a mirror (Azurite-style); None: as is
     "max_retries": 3,
     "timeout_seconds": 30.0,
+    # The source policy (landsat_pipeline.sources.options.SourcePolicy); each None: derived.
+    "source_schemes": None,  # s3, https + the catalog's own (http for http://, file for local)
+    "source_hosts": None,  # the catalog URL's host + the archives' (LandsatLook, PC blobs)
+    "source_buckets": None,  # usgs-landsat
 }
+_SOURCE_SCHEMES = ("s3", "https", "http", "file")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _STORAGE_DEFAULTS: dict[str, Any] = {"aws_conn_id": "aws_default"}
 _TOP_KEYS = {"catalog", "storage", "defaults", "areas", "remote"}
 _REMOTE_DEFAULTS: dict[str, Any] = {
@@ -181,6 +188,22 @@ class CatalogSettings:
     requester_pays: bool | None = None
     signing_url: str | None = None
     blob_endpoint: str | None = None
+    source_schemes: tuple[str, ...] | None = None
+    source_hosts: tuple[str, ...] | None = None
+    source_buckets: tuple[str, ...] | None = None
+
+    def source_policy(self):
+        """Which hrefs of this catalog may be read
+        (:class:`~landsat_pipeline.sources.options.SourcePolicy`): the configured lists, each
+        absent one derived from the catalog URL and the archives."""
+        from landsat_pipeline.sources.options import SourcePolicy
+
+        return SourcePolicy.for_catalog(
+            self.url,
+            schemes=self.source_schemes,
+            hosts=self.source_hosts,
+            buckets=self.source_buckets,
+        )
 
     def source_options(self):
         """How landing reads the assets (:class:`~landsat_pipeline.sources.SourceOptions`).
@@ -196,6 +219,7 @@ class CatalogSettings:
             requester_pays=self.requester_pays,
             signing_url=self.signing_url,
             blob_endpoint=self.blob_endpoint,
+            policy=self.source_policy(),
         )
 
 
@@ -564,8 +588,9 @@ def _catalog(check: _Checker, raw: Any) -> CatalogSettings:
     collection = body["collection"]
     if collection is not None:
         collection = check.text(collection, "catalog.collection")
+    url = check.local_or_url(body["url"], "catalog.url")
     return CatalogSettings(
-        url=check.local_or_url(body["url"], "catalog.url"),
+        url=url,
         collection=collection,
         max_retries=check.integer(body["max_retries"], "catalog.max_retries", 0, 20),
         timeout_seconds=check.number(body["timeout_seconds"], "catalog.timeout_seconds", 1, 600),
@@ -586,7 +611,48 @@ def _catalog(check: _Checker, raw: Any) -> CatalogSettings:
             if body["blob_endpoint"] is None
             else _http_url(check, body["blob_endpoint"], "catalog.blob_endpoint")
         ),
+        **_source_policy(check, body, local="://" not in url),
     )
+
+
+def _source_policy(check: _Checker, body: dict, *, local: bool) -> dict[str, Any]:
+    """``source_schemes``, ``source_hosts``, ``source_buckets``: lists, each None when absent."""
+    out: dict[str, Any] = {}
+    for name in ("source_schemes", "source_hosts", "source_buckets"):
+        value, key = body[name], f"catalog.{name}"
+        if value is None:
+            out[name] = None
+            continue
+        if not isinstance(value, list) or not value:
+            raise check.error(key, f"is {value!r}", "a non-empty list")
+        out[name] = tuple(dict.fromkeys(check.text(v, f"{key}[{i}]") for i, v in enumerate(value)))
+    for index, scheme in enumerate(out["source_schemes"] or ()):
+        if scheme not in _SOURCE_SCHEMES:
+            raise check.error(
+                f"catalog.source_schemes[{index}]", f"is {scheme!r}", f"one of {_SOURCE_SCHEMES}"
+            )
+        if scheme == "file" and not local:
+            raise check.error(
+                f"catalog.source_schemes[{index}]",
+                "is 'file' for a STAC API",
+                "file only for a local static catalog (read under its own folder)",
+            )
+    if out["source_hosts"]:
+        from landsat_pipeline.sources.options import host_entry
+
+        for index, entry in enumerate(out["source_hosts"]):
+            try:
+                host_entry(entry)
+            except ValueError:
+                raise check.error(
+                    f"catalog.source_hosts[{index}]",
+                    f"is {entry!r}",
+                    "a host name or address, host:port, or *.domain",
+                ) from None
+    for index, bucket in enumerate(out["source_buckets"] or ()):
+        if not _BUCKET.match(bucket):
+            raise check.error(f"catalog.source_buckets[{index}]", f"is {bucket!r}", "a bucket name")
+    return out
 
 
 def _http_url(check: _Checker, value: Any, key: str) -> str:

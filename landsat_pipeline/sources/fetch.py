@@ -1,4 +1,9 @@
-"""Fetch one asset: try its hrefs in order, check each download, return the first good one."""
+"""Fetch one asset: try its hrefs in order, check each download, return the first good one.
+
+Every href is checked against the catalog's source policy (:class:`SourceOptions.policy`)
+before anything is read from it: a refused href is one line naming the asset and why, and
+the next href is tried.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from urllib.parse import unquote, urlparse
 
 from landsat_pipeline.sources import http, planetary, s3
 from landsat_pipeline.sources.checks import check_download
-from landsat_pipeline.sources.errors import SourceError, redact
+from landsat_pipeline.sources.errors import SourceError, SourceRefused, redact
 from landsat_pipeline.sources.options import SourceOptions
 from landsat_pipeline.xcom import AssetSource
 
@@ -37,8 +42,9 @@ def fetch_asset(
 ) -> FetchedAsset:
     """Download asset ``key`` to ``target`` from the first of its hrefs that gives a good file.
 
-    Every candidate is downloaded and checked (:func:`~.checks.check_download`); an href that
-    cannot be read or gives the wrong content is logged and the next is tried. When none
+    Every candidate is first checked against ``options.policy`` (a refused one is never
+    opened), then downloaded and checked (:func:`~.checks.check_download`); an href that is
+    refused, cannot be read or gives the wrong content is logged and the next is tried. When none
     works, the :class:`SourceError` of the first href is raised (one line naming the asset,
     the href and what was expected), with the other hrefs' problems appended.
     """
@@ -49,6 +55,10 @@ def fetch_asset(
         if requester_pays is None:
             requester_pays = bool(flags[index]) if index < len(flags) else False
         try:
+            if options.policy is not None:
+                reason = options.policy.refusal(href)
+                if reason is not None:
+                    raise SourceRefused.because(key, href, reason)
             length = _download(key, href, target, requester_pays, options)
             check_download(
                 target,
@@ -71,7 +81,8 @@ def fetch_asset(
     first, rest = errors[0], errors[1:]
     if rest:
         also = "; ".join(f"{e.href}: {e.problem}" for e in rest)
-        raise SourceError(first.asset, first.href, first.problem, f"{first.expected}; also {also}")
+        kind = SourceRefused if all(isinstance(e, SourceRefused) for e in errors) else SourceError
+        raise kind(first.asset, first.href, first.problem, f"{first.expected}; also {also}")
     raise first
 
 
@@ -80,7 +91,10 @@ def _download(
 ) -> int | None:
     scheme = urlparse(href).scheme.lower() if "://" in href else ""
     if scheme in ("", "file"):
-        path = Path(unquote(urlparse(href).path) if scheme == "file" else href)
+        if options.policy is not None:  # the real path checked (symlinks resolved)
+            path = Path(options.policy.local_path(href))
+        else:
+            path = Path(unquote(urlparse(href).path) if scheme == "file" else href)
         if not path.is_file():
             raise SourceError(key, href, "no such file", "a scene asset file")
         shutil.copyfile(path, target)
@@ -99,6 +113,13 @@ def _download(
             if options.blob_endpoint:
                 url = planetary.local_blob_url(url, options.blob_endpoint)
         return http.download_http(
-            url, target, asset=key, shown=href, timeout=options.timeout, attempts=options.attempts
+            url,
+            target,
+            asset=key,
+            shown=href,
+            timeout=options.timeout,
+            attempts=options.attempts,
+            policy=options.policy,
+            silent_deadline=options.silent_deadline,
         )
     raise SourceError(key, href, f"unsupported scheme {scheme!r}", "a path, http(s) or s3 href")

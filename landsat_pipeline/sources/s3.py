@@ -3,8 +3,9 @@
 The client is never the destination bucket's: :func:`source_client` builds one from a
 separate Airflow connection (credentials, region, ``endpoint_url`` in its extra) or, without
 one, from the standard AWS chain (environment, profile, instance or task role), with bounded
-timeouts and retries. ``RequestPayer=requester`` is sent when the asset says
-``storage:requester_pays`` (USGS ``usgs-landsat``: 403 without it) or the options force it.
+timeouts and two attempts (a silent endpoint fails within about a minute).
+``RequestPayer=requester`` is sent when the asset says ``storage:requester_pays`` (USGS
+``usgs-landsat``: 403 without it) or the options force it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def _config(timeout: tuple[float, float]):
     return Config(
         connect_timeout=timeout[0],
         read_timeout=timeout[1],
-        retries={"max_attempts": 4, "mode": "standard"},
+        # Two attempts: a silent endpoint fails a read within 2 x the read timeout.
+        retries={"total_max_attempts": 2, "mode": "standard"},
     )
 
 
