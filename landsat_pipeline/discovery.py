@@ -36,12 +36,23 @@ Computer drop the processing date, LandsatLook adds ``_SR``/``_ST``. The item id
 :attr:`DiscoveredScene.item_id`.
 
 Asset keys of the different providers are normalised to ``B1``..``B7``, ``QA`` and ``MTL``
-(see :data:`ASSET_ALIASES`) and hrefs are made absolute (relative ones against the item's
-own location). :func:`asset_sources` keeps, per asset, every href it can be read from (its own
-and its ``alternate`` hrefs; ``s3://`` ones first, as LandsatLook's https hrefs need a USGS
-login), ``storage:requester_pays``, ``file:checksum`` and ``file:size``.
+(see :data:`ASSET_ALIASES`) and hrefs are made absolute: relative ones against the URL (or
+file) the item was READ from, never against a ``self`` link the item declares (a remote item
+could otherwise rebase them onto ``file://``). :func:`asset_sources` keeps, per asset, every
+href it can be read from (its own and its ``alternate`` hrefs; ``s3://`` ones first, as
+LandsatLook's https hrefs need a USGS login), ``storage:requester_pays``, ``file:checksum``
+and ``file:size``. Which of them may be READ is the source policy's business, at landing
+(:class:`landsat_pipeline.sources.options.SourcePolicy`).
 pystac-client is imported only when an API is searched: the render container has pystac but
 not pystac-client.
+
+**What cannot be read is skipped.** A malformed item (not a JSON object, no id, no
+datetime, ``properties`` or ``assets`` not objects...) is logged in one line naming it and
+skipped; the other items of the page are still used. An item whose id (or product ID) could
+not name a key safely (``..``, ``/``, ...) is refused in one line and skipped (a retry would
+change nothing). A STAC API is only ever asked at its own host: a ``next`` link or a redirect
+elsewhere (e.g. the instance metadata address) is refused before connecting, a
+:class:`~landsat_pipeline.errors.DiscoveryError`.
 
 When a day has several scenes, :func:`pick_scene` chooses one; :func:`scene_to_xcom` is what
 the ``discover`` task passes on (:class:`~landsat_pipeline.xcom.Scene`).
@@ -62,6 +73,7 @@ from urllib.request import url2pathname
 
 from landsat_ops.errors import SceneError
 from landsat_pipeline.errors import DiscoveryError
+from landsat_pipeline.sources.errors import printable, redact
 from landsat_pipeline.xcom import AssetSource, Scene
 
 __all__ = [
@@ -346,17 +358,6 @@ def canonical_scene_id(item_id: str, hrefs: Iterable[str]) -> str:
     return item_id
 
 
-def _self_href(item: Mapping[str, Any]) -> str | None:
-    links = item.get("links")
-    if isinstance(links, Mapping):  # sat-api 2018: {"self": {"href": ...}}
-        links = [dict(link, rel=rel) for rel, link in links.items() if isinstance(link, Mapping)]
-    for link in links or []:
-        if isinstance(link, Mapping) and link.get("rel") == "self":
-            href = link.get("href")
-            return href if isinstance(href, str) else None
-    return None
-
-
 def _item_id(item: Mapping[str, Any], properties: Mapping[str, Any]) -> str | None:
     text = item.get("id") or properties.get("id")
     return text if isinstance(text, str) and text else None
@@ -382,10 +383,8 @@ def _scene_from_item(item: Mapping[str, Any], base: str | None) -> DiscoveredSce
     )
     if item_id is None or acquired is None:
         return None
-    self_href = _self_href(item)
-    if self_href and base:
-        self_href = _absolute(self_href, base)
-    sources = asset_sources(item, self_href or base)
+    # Relative hrefs: against where the item was read from, never its own "self" link.
+    sources = asset_sources(item, base)
     scene_id = canonical_scene_id(item_id, (h for s in sources.values() for h in s["hrefs"]))
     path = _int_property(properties, _PATH_KEYS)
     row = _int_property(properties, _ROW_KEYS)
@@ -407,7 +406,7 @@ def _scene_from_item(item: Mapping[str, Any], base: str | None) -> DiscoveredSce
         row=row,
         cloud_cover=_cloud_cover(properties),
         platform=_normalize_platform(platform),
-        assets=normalize_assets(item.get("assets") or {}, self_href or base),
+        assets=normalize_assets(item.get("assets") or {}, base),
         item=dict(item),
         item_id=item_id,
         sources=sources,
@@ -477,9 +476,30 @@ def _api_items(
         raise_on_status=False,
         respect_retry_after_header=True,
     )
-    failures = (APIError, PystacClientWarning, pystac.STACError, ValueError, KeyError, TypeError)
+    failures = (
+        APIError,
+        PystacClientWarning,
+        pystac.STACError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    )
+    read_from = {"url": url}  # the URL of the page being read: the base of relative hrefs
+
+    class GuardedStacApiIO(StacApiIO):
+        """Asks only the catalog's own host; remembers the URL of the page it read."""
+
+        def request(self, href, method=None, headers=None, parameters=None):
+            reason = _api_refusal(url, href)
+            if reason is not None:
+                raise APIError(f"{printable(redact(href))}: {reason}")
+            read_from["url"] = href
+            return super().request(href, method=method, headers=headers, parameters=parameters)
+
     try:
-        stac_io = StacApiIO(max_retries=retry, timeout=timeout)
+        stac_io = GuardedStacApiIO(max_retries=retry, timeout=timeout)
+        stac_io.session = _guarded_api_session(url, retry)
         client = Client.open(url, stac_io=stac_io, timeout=timeout)
     except failures as exc:
         raise DiscoveryError(f"STAC API {url} cannot be opened: {_short(exc)}") from exc
@@ -512,21 +532,57 @@ def _api_items(
         )
         yield from search.pages_as_dicts()
 
+    def items(page: Any) -> Iterator[tuple[Any, str]]:
+        features = page.get("features") if isinstance(page, Mapping) else None
+        if not isinstance(features, list):
+            log.warning(
+                "skipping a page of %s: its features are %s, not a list",
+                printable(redact(read_from["url"])),
+                type(features).__name__,
+            )
+            return
+        for item in features:
+            yield item, read_from["url"]
+
     try:
         try:
             for page in pages(query):
-                for item in page.get("features") or []:
-                    yield item, url
+                yield from items(page)
         except APIError as exc:
             status = getattr(exc, "status_code", None)
             if query is None or status is None or not 400 <= status < 500:
                 raise
             log.info("%s rejected the query extension (%s); searching without it", url, status)
             for page in pages(None):
-                for item in page.get("features") or []:
-                    yield item, url
+                yield from items(page)
     except failures as exc:
         raise DiscoveryError(f"STAC API {url} search failed: {_short(exc)}") from exc
+
+
+def _api_refusal(catalog: str, href: str) -> str | None:
+    """Why a STAC API at ``catalog`` may not be asked ``href`` (a page, a next link, a
+    redirect); None when it may: the catalog's own host and port, or https on that host."""
+    from landsat_pipeline.sources.options import url_origin
+
+    own, asked = url_origin(catalog), url_origin(href)
+    if asked is None or asked[0] not in ("http", "https"):
+        return "not an http(s) URL of the catalog"
+    if own is not None and asked[1] == own[1] and (asked == own or asked[0] == "https"):
+        return None
+    where = f"{asked[1]}:{asked[2]}" if asked[2] else asked[1]
+    return f"{where} is not the catalog's host (a STAC API is only read at its own host)"
+
+
+def _guarded_api_session(catalog: str, retry: Any) -> Any:
+    """A requests session checking every URL (redirects included) before connecting."""
+    from requests.adapters import HTTPAdapter
+
+    from landsat_pipeline.sources.http import guarded_session
+
+    session = guarded_session(lambda href, origin: _api_refusal(catalog, href))
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    return session
 
 
 def _catalog_file(catalog: str) -> Path:
@@ -562,7 +618,16 @@ def _static_items(catalog: str) -> Iterator[tuple[dict, str]]:
         root = pystac.Catalog.from_file(str(location))
         stac_io = pystac.StacIO.default()
         for href in _item_hrefs(root):
-            yield stac_io.read_json(href), href
+            try:
+                item = stac_io.read_json(href)
+            except (OSError, ValueError) as exc:  # one unreadable item: skipped
+                log.warning(
+                    "skipping the item %s: it cannot be read (%s)",
+                    printable(href),
+                    type(exc).__name__,
+                )
+                continue
+            yield item, href
     except (pystac.STACError, OSError, ValueError, KeyError, TypeError) as exc:
         raise DiscoveryError(
             f"static STAC catalog {location} cannot be read: {_short(exc)}"
@@ -670,14 +735,9 @@ def discover(
         source = _static_items(catalog)
 
     found: dict[str, DiscoveredScene] = {}
-    for item, base in source:
-        if not isinstance(item, Mapping):
-            continue
-        if collection and _item_collection(item) not in (None, collection):
-            continue
-        scene = _scene_from_item(item, base)
+    for index, (item, base) in enumerate(source, 1):
+        scene = _read_item(item, base, index, collection)
         if scene is None:
-            log.debug("skipping an item without ID, datetime or path/row: %s", item.get("id"))
             continue
         if (scene.path, scene.row) != (path, row) or scene.platform != wanted_platform:
             continue
@@ -688,6 +748,76 @@ def discover(
                 continue
         found.setdefault(scene.scene_id, scene)
     return sorted(found.values(), key=lambda s: (s.acquired, s.scene_id))
+
+
+class _Malformed(Exception):
+    """An item that is not readable STAC: the message says what is wrong with it."""
+
+
+def _name(item: Any, index: int) -> str:
+    """How a log line names an item: its id when it has a usable one, else its position."""
+    text = item.get("id") if isinstance(item, Mapping) else None
+    if isinstance(text, str) and text:
+        return f"item {printable(repr(text), 100)}"
+    return f"feature #{index}"
+
+
+def _check_shape(item: Any) -> None:
+    """Raise :class:`_Malformed` when ``item`` is not shaped like a STAC item."""
+    if not isinstance(item, Mapping):
+        raise _Malformed(f"is {type(item).__name__}, not a JSON object")
+    properties = item.get("properties")
+    if not isinstance(properties, Mapping):
+        raise _Malformed(f"its properties are {type(properties).__name__}, not an object")
+    if _item_id(item, properties) is None:
+        raise _Malformed("has no id")
+    assets = item.get("assets")
+    if assets is not None and not isinstance(assets, Mapping):
+        raise _Malformed(f"its assets are {type(assets).__name__}, not an object")
+    links = item.get("links")
+    if links is not None and not isinstance(links, list | Mapping):
+        raise _Malformed(f"its links are {type(links).__name__}, not a list")
+    if _parse_datetime(properties.get("datetime")) is None and (
+        _parse_datetime(properties.get("start_datetime")) is None
+    ):
+        raise _Malformed("has no valid datetime")
+
+
+def _read_item(
+    item: Any, base: str | None, index: int, collection: str | None
+) -> DiscoveredScene | None:
+    """The scene of one item of a page, or None (logged in one line when it is malformed or
+    refused; silently when it is merely another collection or not a Landsat scene)."""
+    from landsat_pipeline.keys import checked_id
+
+    name = _name(item, index)
+    try:
+        _check_shape(item)
+        if collection and _item_collection(item) not in (None, collection):
+            return None
+        scene = _scene_from_item(item, base)
+    except _Malformed as exc:
+        log.warning("skipping %s: it %s", name, exc)
+        return None
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        log.warning("skipping %s: it cannot be read as a STAC item (%s)", name, type(exc).__name__)
+        return None
+    if scene is None:
+        log.debug("skipping %s: no path/row or product ID", name)
+        return None
+    for what, text in (("id", scene.item_id), ("product ID", scene.scene_id)):
+        try:
+            checked_id(text)
+        except ValueError:
+            log.warning(
+                "refusing %s: its %s %s cannot name a key (expected letters, digits, "
+                "'_', '.', '-' and no '..'); skipped, not retried",
+                name,
+                what,
+                printable(repr(text), 100),
+            )
+            return None
+    return scene
 
 
 _CATEGORY_RANK = {"T1": 0, "T2": 1, "RT": 2}
