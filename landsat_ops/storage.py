@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from landsat_ops.errors import ConflictError, Interrupted, StorageError
+from landsat_ops.interrupts import raise_if_pending, register_checkpoints
 
 CHUNK = 8 * 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -354,6 +355,7 @@ class S3Store(Store):
     def _fail(self, what: str, key: str, exc: Exception) -> StorageError:
         if isinstance(exc, Interrupted):  # SIGTERM/SIGINT, not an S3 failure: exit 128 + N
             raise exc
+        raise_if_pending()  # a signal botocore swallowed and turned into this error
         return StorageError(f"{self.uri(key)}: cannot {what} ({_short(exc)})")
 
     def _transfer_config(self):
@@ -606,9 +608,9 @@ class S3Store(Store):
 
 S3_CONNECT_TIMEOUT = 10.0
 """Seconds to open a connection to the S3 endpoint (``LANDSAT_OPS_S3_CONNECT_TIMEOUT``)."""
-S3_READ_TIMEOUT = 60.0
+S3_READ_TIMEOUT = 20.0
 """Seconds a response may stall before the request is retried (``LANDSAT_OPS_S3_READ_TIMEOUT``)."""
-S3_MAX_ATTEMPTS = 5
+S3_MAX_ATTEMPTS = 4
 """Attempts per request, with botocore's standard retry mode (``LANDSAT_OPS_S3_MAX_ATTEMPTS``)."""
 
 
@@ -633,7 +635,9 @@ def s3_client():
             "max_attempts": int(_env_number("LANDSAT_OPS_S3_MAX_ATTEMPTS", S3_MAX_ATTEMPTS)),
         },
     )
-    return boto3.client("s3", config=config)
+    client = boto3.client("s3", config=config)
+    register_checkpoints(client)
+    return client
 
 
 def _env_number(name: str, default: float, unit: str = "seconds") -> float:

@@ -22,9 +22,10 @@ What happens, in order:
    ``--output`` (same relative key; objects already holding the same bytes are skipped, so a
    rerun uploads nothing). Files are uploaded in sorted order with ``*.json`` files (manifests,
    STAC items) last. **A failed command uploads nothing**: a half-written result is never
-   published, and a retry starts from the same, untouched destination. If an upload itself fails
-   (or ``sync-run`` gets SIGTERM meanwhile), the destination is left as it was: objects this run
-   created are deleted, objects it replaced are put back.
+   published, and a retry starts from the same, untouched destination. Each object is replaced
+   whole; a render's output is a new version folder and its item, uploaded last, so a failed
+   upload (or SIGTERM meanwhile) leaves the published set as it was, with at most an
+   unreferenced version for ``landsat-ops cleanup``.
 4. ``sync-run`` exits with ``COMMAND``'s exit code (``128 + N`` when it was killed by signal N).
    Its own errors (a bad URI, an empty input, a failed transfer, a command that cannot be found
    or executed) print one line and exit with 2.
@@ -263,10 +264,21 @@ def _output_files(out_dir: Path) -> list[str]:
 
 
 def _upload(store: Store, out_dir: Path, keys: list[str]) -> tuple[list[str], list[str]]:
-    """Upload ``keys`` as one publication (the last ``*.json`` switched last); on failure the
-    destination is left as it was: objects this call created are deleted, objects it
-    replaced are put back (see :mod:`landsat_ops.render.destination`)."""
-    from landsat_ops.render.destination import publish_files
+    """Upload ``keys`` in order, ``*.json`` last; objects already holding the same bytes are
+    left alone. Returns the keys written and those unchanged.
 
-    manifest = keys[-1] if keys and keys[-1].endswith(".json") else None
-    return publish_files(store, [(out_dir / key, key) for key in keys], manifest=manifest)
+    Each object is replaced whole (an S3 PUT, a local rename), never seen half-written. A render's
+    output (``landsat-ops render ... --out out``) is a new immutable version folder plus the
+    scene's item (see :mod:`landsat_ops.render.destination`): its version files are new keys,
+    and the item, uploaded last, is the switch, so a failed upload leaves the published set as
+    it was.
+    """
+    from landsat_ops.storage import sha256_file
+
+    written: list[str] = []
+    unchanged: list[str] = []
+    for key in keys:
+        path = out_dir / key
+        _, uploaded = store.put_file(path, key, sha256=sha256_file(path))
+        (written if uploaded else unchanged).append(key)
+    return written, unchanged

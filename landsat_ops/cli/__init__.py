@@ -22,10 +22,7 @@ set-up are in :mod:`~landsat_ops.cli.options`.
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-from collections.abc import Iterator
 
 import click
 
@@ -33,6 +30,7 @@ from landsat_ops import __version__
 from landsat_ops.cli import analytics, cleanup, overpass, render, syncrun
 from landsat_ops.cli.options import configure_logging, log_level, verbosity_options
 from landsat_ops.errors import Interrupted, LandsatOpsError
+from landsat_ops.interrupts import signals_as_errors
 
 __all__ = ["EXIT_USAGE", "cli", "main"]
 
@@ -60,34 +58,6 @@ for _command in (
     cli.add_command(_command)
 
 
-@contextlib.contextmanager
-def _signals_as_errors() -> Iterator[None]:
-    """SIGTERM and SIGINT raise :class:`~landsat_ops.errors.Interrupted` in the main thread.
-
-    ``docker stop``, ECS StopTask and Airflow send SIGTERM; Ctrl-C sends SIGINT. Raised as an
-    error, either unwinds like any failure: the scratch folder is removed, a publication in
-    progress is rolled back. A second signal while cleaning up is ignored.
-    """
-    caught: list[int] = []
-
-    def handler(signum, frame):
-        if not caught:
-            caught.append(signum)
-            raise Interrupted(signum)
-
-    previous = {}
-    try:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, handler)
-    except ValueError:  # not the main thread
-        pass
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def _one_line(message: str) -> None:
     click.echo(f"landsat-ops: error: {' '.join(message.split())}", err=True)
 
@@ -98,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     SIGTERM and SIGINT clean up like an error, print one line and exit with 128 + N.
     """
     try:
-        with _signals_as_errors():
+        with signals_as_errors():
             return _main(argv)
     except Interrupted as exc:  # arrived outside the command (while cleaning up)
         _one_line(str(exc))

@@ -1,18 +1,20 @@
-"""``landsat-ops cleanup``: remove what killed runs left in a destination and a work folder.
+"""``landsat-ops cleanup``: delete unreferenced product versions and what killed runs left.
 
-A render or publish that was killed with SIGKILL (out of memory, a node lost) cannot clean up
-after itself. What it leaves is named after its run, so it can be recognised later:
+Products are immutable (:mod:`landsat_ops.render.destination`): a render writes a new version
+folder ``<ID>/<version>/`` and then switches the scene's item ``<ID>.json`` to it. What is left
+behind is never in a reader's way, only in the bill:
 
-* ``DEST/.<name>.<pid>-<host>-<random>.partial``: files staged for a publication;
-* ``DEST/.<name>.<run>.backup`` and ``DEST/.landsat-ops.<run>.journal``: a publication killed
-  while switching sets; the previous set is put back when its item was not switched yet;
-* incomplete multipart uploads under an ``s3://`` DEST;
-* ``WORKDIR/landsat-ops-<pid>-*``: scratch folders.
+* versions no item refers to any more (superseded sets, or those of runs that failed or were
+  killed before their switch);
+* incomplete multipart uploads of killed runs (S3);
+* temporary ``.partial`` files, and the journals, backups and lock of the publication scheme
+  before versions;
+* ``WORKDIR/landsat-ops-<pid>-*``: scratch folders of dead runs (this machine's pids).
 
-Only leftovers of runs that are over are touched: the pid no longer runs on this machine, or
-(files of another machine) they are older than ``LANDSAT_OPS_STALE_SECONDS`` (6 hours). Every
-render does the same before it publishes, so this command is for destinations no render
-writes again.
+Each is deleted only once older than the retention (``--retention``, default
+``LANDSAT_OPS_RETENTION_SECONDS`` or 24 hours), and a version only when its scene's item was
+last switched more than the retention ago: a reader who read an item within the retention always
+finds its assets. Running it beside live renders is safe.
 """
 
 from __future__ import annotations
@@ -27,31 +29,40 @@ __all__ = ["cleanup"]
 @click.command()
 @click.argument("dest")
 @click.option(
+    "--retention",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds an unreferenced version is kept (default: LANDSAT_OPS_RETENTION_SECONDS "
+    "or 86400).",
+)
+@click.option(
     "--workdir",
     default=None,
     type=click.Path(file_okay=False),
     help="Also remove dead runs' scratch folders here (default: the system temp folder).",
 )
-def cleanup(dest, workdir):
-    """Remove leftovers of killed runs from DEST (a folder or s3://bucket/prefix/).
+def cleanup(dest, retention, workdir):
+    """Delete unreferenced versions and leftovers of killed runs from DEST.
 
-    Prints what was removed or restored as JSON.
+    DEST is a folder or s3://bucket/prefix/ holding scene items and their versions (any depth).
+    Prints what was removed and kept as JSON.
 
     \b
     Example:
-        landsat-ops cleanup s3://bucket/staging/ --workdir /scratch
+        landsat-ops cleanup s3://bucket/published/ --retention 86400 --workdir /scratch
     """
-    from landsat_ops.render.destination import clean_destination
+    from landsat_ops.render.garbage import collect_garbage
     from landsat_ops.render.scratch import clean_scratch, scratch_root
     from landsat_ops.storage import open_store
 
-    report = clean_destination(open_store(dest))
+    report = collect_garbage(open_store(dest), retention=retention)
     scratch = clean_scratch(scratch_root(workdir))
     click.echo(
         json.dumps(
             {
+                "versions_removed": report.versions_removed,
                 "removed": report.removed,
-                "restored": report.restored,
+                "versions_kept": report.versions_kept,
                 "aborted_uploads": report.aborted_uploads,
                 "scratch_folders": [str(path) for path in scratch],
             },

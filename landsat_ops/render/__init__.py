@@ -6,7 +6,8 @@
 * :mod:`~landsat_ops.render.scratch`: positional I/O on the scratch files.
 * :mod:`~landsat_ops.render.figures`: the histogram figure.
 * :mod:`~landsat_ops.render.stac_item`: the STAC item and the scene's footprint.
-* :mod:`~landsat_ops.render.destination`: the destination check and the atomic publish.
+* :mod:`~landsat_ops.render.destination`: immutable versions behind one switched item.
+* :mod:`~landsat_ops.render.garbage`: unreferenced versions removed after a retention.
 
 The pipeline logs its stages through :mod:`logging` (loggers ``landsat_ops.render.*``, INFO);
 it never configures logging itself.

@@ -1,28 +1,43 @@
-"""The destination of a render: checked before any work, then the product set published safely.
+"""Publishing a product set: immutable versions behind one switched STAC item.
 
-A publication is a small transaction on a :class:`~landsat_ops.storage.Store`, run under the
-destination's lock (a local folder: ``flock`` on the folder itself; S3: a ``.landsat-ops.lock``
-object created with ``If-None-Match: *``):
+A render's files are never written over what readers use. Each product set is written once,
+under a version folder of its own, next to the scene's STAC item::
 
-1. every new or changed file is staged under a name of its own run,
-   ``.<name>.<run>.partial`` (the run ID is ``<pid>-<host>-<random>``), next to its target;
-   nothing the readers see has changed yet;
-2. a journal ``.landsat-ops.<run>.journal`` records what follows, then every target that exists
-   is kept as ``.<name>.<run>.backup`` (a hard link locally, a server-side copy on S3);
-3. the staged files are moved into place, and the manifest (the STAC item) last, with a
-   conditional write: only when it is still the version read before the render began
-   (S3: ``If-Match`` on its ETag, ``If-None-Match`` when absent);
-4. on success the backups and the journal go; on any failure (an error, SIGTERM, SIGINT) the
-   backups are moved back, the targets this run created are deleted, and so are its staged
-   files: the previous set is left as it was, consistent with its item. A failure after the
-   manifest's write took effect (its answer lost, a signal right after it) is no failure: the
-   new set stands and the run ends as a success; when the manifest cannot be read back to tell,
-   the journal and backups stay for the next run to decide.
+    DEST/<ID>.json                       the scene's item: the one mutable object
+    DEST/<ID>/<version>/<ID>_<product>.tif|.png, thumbnail, ...
+    DEST/<ID>/<version>/<ID>.json        the version's own item (hrefs ./<file>), immutable
 
-A run killed with SIGKILL leaves its staged files, backups, journal and incomplete multipart
-uploads behind. :func:`clean_destination` (run by every publication under the lock, and by
-``landsat-ops cleanup``) removes those of dead runs, first rolling the set back from the
-backups when the journal says the manifest was not switched yet.
+``<version>`` is 16 hex digits of the SHA-256 of the version's item, which lists every
+product with its SHA-256 (``file:checksum``) and the options that made it: the same render
+twice is the same version, and when the scene's item already points at it, nothing is written.
+A version folder that already holds objects but is not referenced (what a killed run left, or
+a set superseded earlier) is never written into again: the next free ``<version>-<n>`` is used,
+so a version being garbage-collected is never revived under a reader.
+
+Publishing (:func:`publish_version`):
+
+1. upload the products, then the version's item, into the new version folder (local folders:
+   each file moved or copied in under a temporary name, then renamed);
+2. check that every object of the version is there with its checksum;
+3. switch: write the scene's item (its hrefs ``./<ID>/<version>/<file>``) with ONE
+   conditional write, only if it is still the version read before the render began (S3
+   ``If-Match``/``If-None-Match``; a local folder: a check and an atomic rename under a
+   ``flock`` of the folder, which the kernel drops when the process dies).
+
+A reader who reads the item and then its assets sees one complete, checksum-consistent set at
+every instant, whatever is killed when, on any host: before the switch the item names the old
+version, which nothing touched; after it, the new one, complete before the switch. A run that
+fails or is killed leaves at most an unreferenced version folder (and, on S3, an incomplete
+multipart upload), which no later run waits for or trips over. There is no lock to go stale,
+no journal, no backup and no rollback.
+
+:func:`landsat_ops.render.garbage.collect_garbage` (``landsat-ops cleanup``; a task of the
+reconcile DAG) deletes unreferenced versions after a retention
+(``LANDSAT_OPS_RETENTION_SECONDS``, 24 h): a version is deleted only when no item refers to it,
+the scene's item was last switched more than the retention ago (so nobody who read the
+previous item within the retention can miss its assets), and nothing was written into the
+version within the retention (so a publication in progress is never touched). An item that
+cannot be read keeps all versions of its scene.
 """
 
 from __future__ import annotations
@@ -32,57 +47,63 @@ import hashlib
 import json
 import logging
 import os
-import random
 import re
 import secrets
-import socket
-import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from landsat_ops.errors import ConflictError, Interrupted, StorageError
 from landsat_ops.products import COG_MEDIA_TYPE, PNG_MEDIA_TYPE
-from landsat_ops.storage import LocalStore, S3Store, Store, is_s3, sha256_file
+from landsat_ops.storage import (
+    LocalStore,
+    S3Store,
+    Store,
+    is_s3,
+    sha256_file,
+    sha256_from_multihash,
+)
 
 __all__ = [
-    "LOCK_KEY",
-    "RUN_ID",
-    "CleanupReport",
+    "RETENTION_SECONDS",
+    "Publication",
     "check_destination",
-    "clean_destination",
-    "publish",
-    "publish_files",
-    "run_is_dead",
+    "item_folder",
+    "publish_version",
+    "set_problems",
+    "switch_item",
+    "version_of",
 ]
 
 logger = logging.getLogger(__name__)
 
-HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
-"""This machine, as it appears in run IDs (a hash of the host name)."""
-RUN_ID = f"{os.getpid()}-{HOST}-{secrets.token_hex(3)}"
-"""This process's run ID: the pid says whether a leftover's run is still alive on this host."""
-LOCK_KEY = ".landsat-ops.lock"
-STALE_SECONDS = 6 * 3600.0
-"""Age after which leftovers of another host's run count as dead (``LANDSAT_OPS_STALE_SECONDS``)."""
-LOCK_TIMEOUT = 900.0
-"""Seconds to wait for another run's lock on the destination (``LANDSAT_OPS_LOCK_TIMEOUT``)."""
-
-_SIDE_RE = re.compile(
-    r"^\.(?P<name>.+)\.(?P<run>(?P<pid>\d+)-(?P<host>[0-9a-f]{6})-[0-9a-f]{6})"
-    r"\.(?P<kind>partial|backup)$"
-)
-_JOURNAL_RE = re.compile(
-    r"^\.landsat-ops\.(?P<run>(?P<pid>\d+)-(?P<host>[0-9a-f]{6})-[0-9a-f]{6})\.journal$"
-)
+RETENTION_SECONDS = 24 * 3600.0
+"""How long an unreferenced version is kept (``LANDSAT_OPS_RETENTION_SECONDS``)."""
+ITEM_MEDIA_TYPE = "application/geo+json"
+VERSION_PROPERTY = "landsat_ops:product_version"
+"""The item property naming the version folder its assets are in."""
+VERSION_NAME = re.compile(r"^(?P<digest>[0-9a-f]{16})(?:-(?P<n>[1-9]\d{0,3}))?$")
+_VERSION_HREF = re.compile(r"^\./(?P<id>[^/]+)/(?P<version>[^/]+)/(?P<name>[^/]+)$")
 
 
 def _env_seconds(name: str, default: float) -> float:
     value = os.environ.get(name)
     try:
-        return float(value) if value else default
+        number = float(value) if value else default
     except ValueError:
-        raise StorageError(f"{name}: expected a number of seconds, got {value!r}") from None
+        number = -1.0
+    if number < 0:
+        raise StorageError(f"{name}: expected a number of seconds, got {value!r}")
+    return number
+
+
+def retention_seconds(value: float | None = None) -> float:
+    """``value``, else ``LANDSAT_OPS_RETENTION_SECONDS``, else :data:`RETENTION_SECONDS`."""
+    if value is not None:
+        if value < 0:
+            raise StorageError(f"retention: expected a number of seconds >= 0, got {value}")
+        return float(value)
+    return _env_seconds("LANDSAT_OPS_RETENTION_SECONDS", RETENTION_SECONDS)
 
 
 def check_destination(store: Store) -> None:
@@ -93,7 +114,7 @@ def check_destination(store: Store) -> None:
     again at once).
     """
     if is_s3(store.root):
-        probe = f".landsat-ops.probe.{RUN_ID}"
+        probe = f".landsat-ops.probe.{os.getpid()}-{secrets.token_hex(4)}"
         store.write_bytes(probe, b"")
         store.delete(probe)
         return
@@ -105,358 +126,344 @@ def check_destination(store: Store) -> None:
         raise StorageError(f"{path}: destination is not a writable folder")
 
 
-def publish(store: Store, paths: list[Path], expected: str | None | bool = False) -> dict[str, str]:
-    """Publish a render's finished files; the last one (the STAC item) is the manifest.
-
-    ``expected`` is the manifest's :meth:`~landsat_ops.storage.Store.version` read before the
-    render (None: absent); the publication fails with a
-    :class:`~landsat_ops.errors.ConflictError` when another writer changed it meanwhile.
-    ``False`` skips that check. Local work files are moved, not copied.
-    """
-    publish_files(
-        store,
-        [(path, path.name) for path in paths],
-        manifest=paths[-1].name,
-        expected=expected,
-        move=True,
-    )
-    return {path.name: store.uri(path.name) for path in paths}
+# --------------------------------------------------------------------------------------------
+# Versions and items
+# --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Txn:
-    store: Store
-    run: str
-    staged: list[tuple[str, str]] = field(default_factory=list)  # (staged key, target)
-    backups: list[tuple[str, str]] = field(default_factory=list)  # (backup key, target)
-    created: list[str] = field(default_factory=list)  # targets that did not exist
-    journal: str | None = None
-    manifest_sha256: str | None = None  # set when the manifest's write begins
+def _canonical(document: Mapping) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
-    def switched(self, manifest: str | None) -> bool | None:
-        """Whether the manifest in place is this run's (its write took effect, though maybe
-        its answer was lost or a signal came right after); None when that cannot be told."""
-        if manifest is None or self.manifest_sha256 is None:
-            return False
-        try:
-            info = self.store.info(manifest)
-        except Interrupted:
-            raise
-        except Exception:
+
+def version_of(version_item: Mapping) -> str:
+    """16 hex digits of the SHA-256 of a version item (its assets carry their checksums)."""
+    return hashlib.sha256(_canonical(version_item)).hexdigest()[:16]
+
+
+def item_folder(item: Mapping, scene_id: str | None = None) -> str | None:
+    """``<ID>/<version>`` when every asset of a scene item is in that one version folder."""
+    folders = set()
+    for asset in (item.get("assets") or {}).values() if isinstance(item, Mapping) else ():
+        href = asset.get("href") if isinstance(asset, Mapping) else None
+        match = _VERSION_HREF.match(str(href or ""))
+        if not match or not VERSION_NAME.match(match["version"]):
             return None
-        return info is not None and info.sha256 == self.manifest_sha256
-
-    def rollback(self) -> None:
-        """Put the previous set back; remove what this run wrote. Best effort, never raises."""
-        for backup, target in self.backups:
-            with contextlib.suppress(Exception):
-                self.store.rename(backup, target)
-        for key in [*self.created, *(s for s, _ in self.staged)]:
-            with contextlib.suppress(Exception):
-                self.store.delete(key)
-        if self.journal:
-            with contextlib.suppress(Exception):
-                self.store.delete(self.journal)
+        folders.add(f"{match['id']}/{match['version']}")
+    if len(folders) != 1:
+        return None
+    (folder,) = folders
+    if scene_id is not None and not folder.startswith(f"{scene_id}/"):
+        return None
+    return folder
 
 
-def publish_files(
+def scene_item(version_item: Mapping, folder: str) -> dict:
+    """The scene's item: the version item with its hrefs ``./<folder>/<file>``."""
+    item = json.loads(json.dumps(version_item))
+    for asset in (item.get("assets") or {}).values():
+        name = str(asset["href"]).removeprefix("./")
+        asset["href"] = f"./{folder}/{name}"
+    item.setdefault("properties", {})[VERSION_PROPERTY] = folder.rpartition("/")[2]
+    return item
+
+
+def _dumps(document: Mapping) -> bytes:
+    return (json.dumps(document, indent=2) + "\n").encode()
+
+
+def asset_hrefs(item: Mapping) -> dict[str, tuple[str, str | None, int | None]]:
+    """Asset key -> (href, sha256 or None, file:size or None)."""
+    out = {}
+    for key, asset in (item.get("assets") or {}).items():
+        out[key] = (
+            str(asset.get("href", "")),
+            sha256_from_multihash(asset.get("file:checksum")),
+            asset.get("file:size"),
+        )
+    return out
+
+
+def join_key(prefix: str, key: str) -> str:
+    return f"{prefix}/{key}" if prefix else key
+
+
+def set_problems(store: Store, item_key: str, item: Mapping | None = None) -> list[str]:
+    """What is wrong with the product set a scene item names (empty: complete and intact).
+
+    Every asset must be in the item's one version folder, exist, and match its
+    ``file:checksum`` (the store's recorded SHA-256) or, where the store records none, its
+    ``file:size``. ``item`` is the item's parsed content when the caller has read it already.
+    """
+    if item is None:
+        try:
+            item = json.loads(store.read_bytes(item_key))
+        except ValueError as exc:
+            return [f"{store.uri(item_key)} is not valid JSON ({exc})"]
+    if not isinstance(item, Mapping) or not item.get("assets"):
+        return [f"{store.uri(item_key)} lists no assets"]
+    base = item_key.rpartition("/")[0]
+    if item_folder(item) is None:
+        return [f"{store.uri(item_key)}: its assets are not in one version folder"]
+    problems = []
+    for key, (href, sha, size) in asset_hrefs(item).items():
+        object_key = join_key(base, href.removeprefix("./"))
+        info = store.info(object_key)
+        if info is None:
+            problems.append(f"{object_key.rpartition('/')[2]} is missing")
+        elif sha is None:
+            problems.append(f"asset {key} has no file:checksum")
+        elif info.sha256 is not None and info.sha256 != sha:
+            problems.append(f"{object_key.rpartition('/')[2]} does not match its checksum")
+        elif info.sha256 is None and size is not None and info.size != size:
+            problems.append(f"{object_key.rpartition('/')[2]} does not match its file:size")
+    return problems
+
+
+def _read_item(store: Store, item_key: str) -> tuple[dict | None, str | None]:
+    """The scene item's content (None: absent or unreadable) and its version token."""
+    token = store.version(item_key)
+    if token is None:
+        return None, None
+    try:
+        item = json.loads(store.read_bytes(item_key))
+    except ValueError:
+        return None, token
+    return (item if isinstance(item, dict) else None), token
+
+
+# --------------------------------------------------------------------------------------------
+# Publishing
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What :func:`publish_version` did (keys relative to the destination)."""
+
+    item_key: str
+    folder: str
+    """``<ID>/<version>``: where the products are."""
+    written: tuple[str, ...]
+    """Keys written by this run (products, version item, scene item)."""
+    unchanged: tuple[str, ...]
+    """Keys that already held exactly this (the same render twice writes nothing)."""
+
+
+def publish_version(
     store: Store,
-    files: Sequence[tuple[Path, str]],
+    files: Sequence[Path],
+    version_item: Mapping,
     *,
-    manifest: str | None = None,
+    scene_id: str,
     expected: str | None | bool = False,
     move: bool = False,
-) -> tuple[list[str], list[str]]:
-    """Publish ``(local path, key)`` pairs so that a failure leaves the previous set intact.
+    digests: Mapping[str, str] | None = None,
+) -> tuple[Publication, dict[str, str]]:
+    """Publish a finished render: its files under a new version, then switch the item.
 
-    ``manifest`` (one of the keys, or None) is written last, conditionally when
-    ``expected`` is given (see :func:`publish`). Returns the keys written and the keys left
-    alone because they already held the same bytes. See the module docstring for the steps.
+    Parameters
+    ----------
+    store
+        The destination.
+    files
+        The product files (local paths; their names are the asset file names).
+    version_item
+        The STAC item of the render, with hrefs ``./<file name>`` and checksums.
+    scene_id
+        The scene's ID: the item is ``<ID>.json``, the versions ``<ID>/<version>/``.
+    expected
+        The scene item's :meth:`~landsat_ops.storage.Store.version` read before the render
+        (None: absent). The switch fails with :class:`~landsat_ops.errors.ConflictError`
+        when another writer switched it to another version meanwhile. ``False``: the token
+        is read just before the switch.
+    move
+        Move local work files into a local destination instead of copying them.
+    digests
+        File name -> SHA-256 of ``files``, when the caller has them (else computed).
+
+    Returns
+    -------
+    (Publication, dict)
+        What was done, and file name -> URI of every product and of the scene item.
     """
-    files = sorted(files, key=lambda f: f[1] == manifest)
-    txn = _Txn(store, RUN_ID)
-    written: list[str] = []
-    unchanged: list[str] = []
-    with destination_lock(store):
-        clean_destination(store, locked=True)
-        try:
-            if expected is not False and manifest and store.version(manifest) != expected:
-                raise ConflictError(
-                    f"{store.uri(manifest)}: changed by another writer during this run; "
-                    "nothing published"
-                )
-            plan: list[tuple[Path, str, bool]] = []  # (path, key, existed)
-            for path, key in files:
-                current = store.info(key)
-                if current is not None and current.sha256 == sha256_file(path):
-                    unchanged.append(key)
-                    continue
-                plan.append((path, key, current is not None))
-            products = [(path, key, existed) for path, key, existed in plan if key != manifest]
-            for path, key, _ in products:
-                staged = _side(key, txn.run, "partial")
-                txn.staged.append((staged, key))
-                _stage(store, path, staged, move=move)
-            existing = [key for _, key, existed in products if existed]
-            txn.created = [key for _, key, existed in products if not existed]
-            if existing:
-                txn.journal = f".landsat-ops.{txn.run}.journal"
-                record = {
-                    "manifest": manifest,
-                    "manifest_sha256": _manifest_sha(files, manifest),
-                    "created": txn.created,
-                    "kept": existing,
-                }
-                store.write_bytes(txn.journal, json.dumps(record).encode())
-            for key in existing:
-                backup = _side(key, txn.run, "backup")
-                txn.backups.append((backup, key))
-                store.snapshot(key, backup)
-            for staged, key in list(txn.staged):
-                store.rename(staged, key)
-                txn.staged.remove((staged, key))
-            written = [key for _, key, _ in products]
-            for path, key, _ in plan:
-                if key == manifest:  # the switch: the last step that can fail
-                    data = Path(path).read_bytes()
-                    txn.manifest_sha256 = hashlib.sha256(data).hexdigest()
-                    if expected is not False:
-                        store.write_if(key, data, expected, _content_type(Path(key)))
-                    else:
-                        store.write_bytes(key, data, _content_type(Path(key)))
-                    written.append(key)
-        except BaseException as exc:
-            switched = txn.switched(manifest)
-            if switched is None:  # the journal tells the next run (or cleanup) what to do
-                raise
-            if not switched:
-                txn.rollback()
-                raise
-            # The new manifest is in place: a write whose answer was lost (its retry then
-            # refused as a conflict), or a signal right after it. The new set is published,
-            # consistent; rolling the products back would mix the sets. Finish as a success.
-            what = type(exc).__name__
-            logger.warning("%s: the new set is published (%s after its write)", manifest, what)
-            written = [key for _, key, _ in plan]
-            if not isinstance(exc, Exception):
-                _commit(store, txn)
-                raise
-        _commit(store, txn)
-    return written, unchanged
+    item_key = f"{scene_id}.json"
+    digests = dict(digests or {})
+    for path in files:
+        if path.name not in digests:
+            digests[path.name] = sha256_file(path)
+    digest = version_of(version_item)
+    current, token = _read_item(store, item_key)
+    if expected is not False and token != expected:
+        raise ConflictError(
+            f"{store.uri(item_key)}: changed by another writer during this run; nothing published"
+        )
+    folder = item_folder(current, scene_id) if current else None
+    if folder and _digest(folder) == digest and not set_problems(store, item_key, current):
+        # The same render twice: the item already names this version, intact. Write nothing.
+        keys = [f"{folder}/{path.name}" for path in files]
+        uris = {path.name: store.uri(f"{folder}/{path.name}") for path in files}
+        uris[item_key] = store.uri(item_key)
+        logger.info("%s: version %s is already published; nothing written", scene_id, folder)
+        return Publication(item_key, folder, (), (*keys, item_key)), uris
+    if folder and _digest(folder) == digest:
+        target = folder  # the item names this version but objects are missing: repair them
+    else:
+        target = _free_folder(store, scene_id, digest)
+    written = _write_version(store, target, files, version_item, digests, move=move)
+    document = scene_item(version_item, target)
+    switch_item(store, item_key, document, token)
+    uris = {path.name: store.uri(f"{target}/{path.name}") for path in files}
+    uris[item_key] = store.uri(item_key)
+    logger.info("%s: switched %s to version %s", scene_id, store.uri(item_key), target)
+    return Publication(item_key, target, (*written, item_key), ()), uris
 
 
-def _commit(store: Store, txn: _Txn) -> None:
-    """Delete a published run's backups and journal (best effort: leftovers of a dead run)."""
-    for backup, _ in txn.backups:
-        with contextlib.suppress(StorageError):
-            store.delete(backup)
-    if txn.journal:
-        with contextlib.suppress(StorageError):
-            store.delete(txn.journal)
+def _digest(folder: str) -> str | None:
+    match = VERSION_NAME.match(folder.rpartition("/")[2])
+    return match["digest"] if match else None
 
 
-def _manifest_sha(files: Sequence[tuple[Path, str]], manifest: str | None) -> str | None:
-    for path, key in files:
-        if key == manifest:
-            return sha256_file(path)
-    return None
+def _free_folder(store: Store, scene_id: str, digest: str) -> str:
+    """``<ID>/<digest>``, or ``<ID>/<digest>-<n>`` with the first n whose folder is empty."""
+    taken = {key.split("/")[1] for key in store.list_all(f"{scene_id}/") if key.count("/") >= 2}
+    if isinstance(store, S3Store):
+        taken |= {
+            key.split("/")[1]
+            for key, _, _ in store.incomplete_uploads()
+            if key.startswith(f"{scene_id}/") and key.count("/") >= 2
+        }
+    for n in range(0, 10000):
+        name = digest if n == 0 else f"{digest}-{n}"
+        if name not in taken:
+            return f"{scene_id}/{name}"
+    raise StorageError(f"{store.uri(scene_id)}: 10000 versions of one render; run cleanup")
 
 
-def _side(key: str, run: str, kind: str) -> str:
-    """``dir/.<name>.<run>.<kind>``: a file of one run next to its target."""
-    head, _, name = key.rpartition("/")
-    return f"{head}/.{name}.{run}.{kind}" if head else f".{name}.{run}.{kind}"
+def _write_version(
+    store: Store,
+    folder: str,
+    files: Sequence[Path],
+    version_item: Mapping,
+    digests: Mapping[str, str],
+    *,
+    move: bool,
+) -> list[str]:
+    """Write the products, then the version item, into ``folder``; check them all."""
+    written = []
+    for path in files:
+        key = f"{folder}/{path.name}"
+        _put(store, path, key, digests[path.name], move=move)
+        written.append(key)
+    version_item_key = f"{folder}/{folder.split('/')[0]}.json"
+    store.write_bytes(version_item_key, _dumps(version_item), ITEM_MEDIA_TYPE)
+    written.append(version_item_key)
+    for path in files:  # nothing is switched to a version that is not all there
+        key = f"{folder}/{path.name}"
+        info = store.info(key)
+        if info is None or (info.sha256 is not None and info.sha256 != digests[path.name]):
+            raise StorageError(f"{store.uri(key)}: not there intact after its upload")
+    return written
 
 
-def _stage(store: Store, path: Path, key: str, *, move: bool) -> None:
+def _put(store: Store, path: Path, key: str, sha256: str, *, move: bool) -> None:
+    content_type = _content_type(path)
     if move and isinstance(store, LocalStore):
         import shutil
 
         target = store._path(key)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(path, target)
+            shutil.move(path, tmp)
+            os.utime(tmp)  # its age is its publication's (see collect_garbage)
+            os.replace(tmp, target)
         except OSError as exc:
-            target.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise StorageError(f"{store.uri(key)}: cannot write ({exc.strerror or exc})") from exc
         return
-    store.put_file(path, key, content_type=_content_type(path))
+    store.put_file(path, key, sha256=sha256, content_type=content_type)
 
 
-def run_is_dead(run: str, age_seconds: float) -> bool:
-    """Whether the run that left a file is over: its process is gone from this host, or
-    (another host's) the file is older than ``LANDSAT_OPS_STALE_SECONDS``."""
-    pid, host, _ = run.split("-")
-    if run == RUN_ID:
-        return False
-    if host == HOST:
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-    return age_seconds > _env_seconds("LANDSAT_OPS_STALE_SECONDS", STALE_SECONDS)
+def switch_item(store: Store, item_key: str, document: Mapping, expected: str | None) -> bool:
+    """Write the scene item ``item_key`` if it is still at version token ``expected``.
 
-
-@dataclass
-class CleanupReport:
-    """What :func:`clean_destination` removed (keys relative to the destination)."""
-
-    removed: list[str] = field(default_factory=list)
-    restored: list[str] = field(default_factory=list)
-    aborted_uploads: list[str] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.removed) + len(self.restored) + len(self.aborted_uploads)
-
-
-def _age(store: Store, key: str) -> float:
-    if isinstance(store, LocalStore):
-        try:
-            return time.time() - store._path(key).stat().st_mtime
-        except OSError:
-            return 0.0
-    return 0.0 if not isinstance(store, S3Store) else _s3_age(store, key)
-
-
-def _s3_age(store: S3Store, key: str) -> float:
-    try:
-        head = store.client.head_object(Bucket=store.bucket, Key=store._key(key))
-    except Interrupted:
-        raise
-    except Exception:
-        return 0.0
-    return time.time() - head["LastModified"].timestamp()
-
-
-def clean_destination(store: Store, *, locked: bool = False) -> CleanupReport:
-    """Remove what dead runs left in ``store``; roll their half-switched sets back first.
-
-    Only leftovers of dead runs (see :func:`run_is_dead`) are touched. Runs under the
-    destination's lock (taken here unless ``locked``).
+    Returns False when it already held exactly these bytes (nothing written). When another
+    writer switched it meanwhile, succeeds only if the item now names the same version
+    digest with an intact set (an identical render won the race); else
+    :class:`~landsat_ops.errors.ConflictError`. When the write's answer is lost, the item is
+    read back to tell whether it took effect.
     """
-    if not locked:
-        with destination_lock(store):
-            return clean_destination(store, locked=True)
-    report = CleanupReport()
-    keys = store.list_all()
-    sides: dict[str, list[tuple[str, str, str]]] = {}  # run -> [(key, target, kind)]
-    journals: dict[str, str] = {}
-    for key in keys:
-        head, _, name = key.rpartition("/")
-        if match := _SIDE_RE.match(name):
-            target = f"{head}/{match['name']}" if head else match["name"]
-            sides.setdefault(match["run"], []).append((key, target, match["kind"]))
-        elif match := _JOURNAL_RE.match(name):
-            journals[match["run"]] = key
-    for run in sorted(set(sides) | set(journals)):
-        probe = journals.get(run) or sides[run][0][0]
-        if not run_is_dead(run, _age(store, probe)):
-            continue
-        entries = sides.get(run, [])
-        journal = journals.get(run)
-        restore = False
-        if journal is not None:
-            record = json.loads(store.read_bytes(journal))
-            manifest = record.get("manifest")
-            switched = False
-            if manifest and store.exists(manifest):
-                current = hashlib.sha256(store.read_bytes(manifest)).hexdigest()
-                switched = current == record.get("manifest_sha256")
-            restore = not switched
-            if restore:
-                for key in record.get("created", []):
-                    if store.exists(key):
-                        store.delete(key)
-                        report.removed.append(key)
-        for key, target, kind in entries:
-            if kind == "backup" and restore:
-                store.rename(key, target)
-                report.restored.append(target)
-            else:
-                store.delete(key)
-                report.removed.append(key)
-        if journal is not None:
-            store.delete(journal)
-            report.removed.append(journal)
-    for key, upload_id, started in store.incomplete_uploads():
-        name = key.rpartition("/")[2]
-        match = _SIDE_RE.match(name)
-        age = time.time() - started
-        dead = (
-            run_is_dead(match["run"], age)
-            if match
-            else age > _env_seconds("LANDSAT_OPS_STALE_SECONDS", STALE_SECONDS)
-        )
-        if dead:
-            store.abort_upload(key, upload_id)
-            report.aborted_uploads.append(key)
-    return report
+    data = _dumps(document)
+    sha = hashlib.sha256(data).hexdigest()
+    current = store.info(item_key)
+    if current is not None and current.sha256 == sha:
+        return False
+    try:
+        if isinstance(store, LocalStore):
+            with _folder_lock(store, item_key):
+                store.write_if(item_key, data, expected, ITEM_MEDIA_TYPE)
+        else:
+            store.write_if(item_key, data, expected, ITEM_MEDIA_TYPE)
+        return True
+    except ConflictError:
+        now, _ = _read_item(store, item_key)
+        mine = item_folder(document)
+        theirs = item_folder(now) if now else None
+        if mine and theirs and _digest(mine) == _digest(theirs):
+            if not set_problems(store, item_key, now):
+                logger.info("%s: an identical render published %s first", item_key, theirs)
+                return False
+        raise ConflictError(
+            f"{store.uri(item_key)}: changed by another writer during this run; this run's "
+            f"version {mine} is left unreferenced for cleanup"
+        ) from None
+    except (StorageError, Interrupted):
+        with contextlib.suppress(Exception):
+            info = store.info(item_key)
+            if info is not None and info.sha256 == sha:
+                logger.warning("%s: switched (the write's answer was lost)", item_key)
+                return True
+        raise
 
 
 @contextlib.contextmanager
-def destination_lock(store: Store) -> Iterator[None]:
-    """Hold the destination's lock: ``flock`` on a local folder, a lock object on S3."""
-    if isinstance(store, LocalStore):
-        yield from _local_lock(Path(store.root))
-    else:
-        yield from _s3_lock(store)
-
-
-def _local_lock(path: Path) -> Iterator[None]:
+def _folder_lock(store: LocalStore, key: str) -> Iterator[None]:
+    """``flock`` on the item's folder for the check-and-rename of a local switch (released by
+    the kernel when the process dies: nothing to go stale)."""
     import fcntl
 
+    folder = store._path(key).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError as exc:
-        raise StorageError(f"{path}: cannot create the destination ({exc.strerror})") from exc
-    try:
-        deadline = time.monotonic() + _env_seconds("LANDSAT_OPS_LOCK_TIMEOUT", LOCK_TIMEOUT)
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StorageError(f"{path}: locked by another run for too long") from None
-                time.sleep(0.05 + 0.1 * random.random())
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
 
 
-def _s3_lock(store: Store) -> Iterator[None]:
-    owner = json.dumps({"run": RUN_ID, "time": time.time()}).encode()
-    deadline = time.monotonic() + _env_seconds("LANDSAT_OPS_LOCK_TIMEOUT", LOCK_TIMEOUT)
-    while True:
-        try:
-            store.write_if(LOCK_KEY, owner, None)
-            break
-        except ConflictError:
-            pass
-        try:
-            held = json.loads(store.read_bytes(LOCK_KEY))
-            stale = run_is_dead(str(held["run"]), time.time() - float(held["time"]))
-        except (StorageError, ValueError, KeyError, TypeError):
-            stale = False  # released meanwhile, or being written: try again
-        if stale:
-            with contextlib.suppress(StorageError):
-                store.delete(LOCK_KEY)
-            continue
-        if time.monotonic() > deadline:
-            raise StorageError(f"{store.uri(LOCK_KEY)}: locked by another run for too long")
-        time.sleep(0.1 + 0.2 * random.random())
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            if store.read_bytes(LOCK_KEY) == owner:
-                store.delete(LOCK_KEY)
-
-
 def _content_type(path: Path) -> str:
     return {".tif": COG_MEDIA_TYPE, ".png": PNG_MEDIA_TYPE}.get(path.suffix, "application/json")
+
+
+def current_folder(dest: str | os.PathLike, scene_id: str | None = None) -> Path:
+    """The local folder of the version a scene's item names (``DEST/<ID>/<version>``).
+
+    ``scene_id`` may be left out when ``DEST`` holds one scene item. The folder holds the
+    products and the version's own item, with hrefs relative to it.
+    """
+    dest = Path(dest)
+    if scene_id is None:
+        items = sorted(p for p in dest.glob("*.json") if (dest / p.stem).is_dir())
+        if len(items) != 1:
+            raise StorageError(f"{dest}: expected one scene item, found {len(items)}")
+        scene_id = items[0].stem
+    item_path = dest / f"{scene_id}.json"
+    try:
+        item = json.loads(item_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise StorageError(f"{item_path}: cannot read the scene item ({exc})") from None
+    folder = item_folder(item, scene_id)
+    if folder is None:
+        raise StorageError(f"{item_path}: its assets are not in one version folder")
+    return dest / folder

@@ -23,7 +23,6 @@ run compiled kernels (:mod:`landsat_ops.raster.kernels`, GIL released):
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -65,7 +64,7 @@ from landsat_ops.raster.bands import BLOCK, gdal_env, open_bands, read_window, s
 from landsat_ops.raster.cog import COMPRESSIONS
 from landsat_ops.raster.png import preview_shape, read_preview, write_png
 from landsat_ops.render.cog import RawRaster
-from landsat_ops.render.destination import check_destination, publish
+from landsat_ops.render.destination import check_destination, publish_version
 from landsat_ops.render.fetch import ProgressFn, fetch_scene, needed_bands
 from landsat_ops.render.scratch import (
     clean_scratch,
@@ -79,7 +78,7 @@ from landsat_ops.scene import Metadata, SceneFiles, read_mtl
 from landsat_ops.scene.mtl import check_mtl_belongs
 from landsat_ops.scene.qa import clear_lut
 from landsat_ops.scene.rescaling import NDVI_BANDS, ndvi_coefficients
-from landsat_ops.storage import open_store, sha256_file
+from landsat_ops.storage import open_store, sha256_file, sha256_from_multihash
 
 __all__ = ["WORKERS", "RenderResult", "SceneRenderer", "Stretch", "render_scene"]
 
@@ -278,27 +277,39 @@ def _render_in(
     )
     written = renderer.run()
     item = build_item(files, meta, renderer, written)
-    item_path = products_dir / f"{scene_id}.json"
-    item_path.write_text(json.dumps(item, indent=2))
-    sizes = {path.name: path.stat().st_size for path in [*written, item_path]}
+    sizes = {path.name: path.stat().st_size for path in written}
+    digests = {
+        str(asset["href"]).removeprefix("./"): sha256_from_multihash(asset.get("file:checksum"))
+        for asset in item["assets"].values()
+    }
     progress("publish", 0, 1)
     publish_started = time.perf_counter()
-    outputs = publish(out_store, [*written, item_path], expected=item_before)
+    publication, outputs = publish_version(
+        out_store,
+        written,
+        item,
+        scene_id=scene_id,
+        expected=item_before,
+        move=True,
+        digests={name: sha for name, sha in digests.items() if sha},
+    )
     publish_seconds = time.perf_counter() - publish_started
     progress("publish", 1, 1)
     logger.info(
-        "%s: published %d files (%s bytes in total) to %s in %.2f s",
+        "%s: published %d files (%s bytes in total) to %s in %.2f s (version %s)",
         scene_id,
-        len(outputs),
+        len(publication.written),
         f"{sum(sizes.values()):,}",
         out_store.root,
         publish_seconds,
+        publication.folder,
     )
-    logger.info("%s: STAC item at %s", scene_id, outputs[item_path.name])
+    item_uri = outputs[f"{scene_id}.json"]
+    logger.info("%s: STAC item at %s", scene_id, item_uri)
     logger.info("%s: rendered in %.2f s", scene_id, time.perf_counter() - started)
     return RenderResult(
         scene_id=scene_id,
-        item_uri=outputs[item_path.name],
+        item_uri=item_uri,
         outputs=outputs,
         stretch={k: v.to_dict() for k, v in renderer.stretches.items()},
     )
