@@ -17,8 +17,10 @@ Tasks (XCom holds IDs and URIs, never data nor credentials):
 3. `choose_render`: branches on the `render_backend` Param to the first task of that backend;
    goes straight to `publish` when the scene is already published complete by this landsat_ops
    version with these settings (unless the `force_render` Param is set).
-4. One render backend writes true colour, false colour (B7/B5/B1), NDVI and histograms of
-   `landing/<ID>/` into `staging/<ID>/`:
+4. One render backend renders true colour, false colour (B7/B5/B1), NDVI and histograms of
+   `landing/<ID>/` into a new immutable version, `published/<PPP>/<RRR>/<DATE>/<ID>/<version>/`,
+   and switches the scene's item `published/<PPP>/<RRR>/<DATE>/<ID>.json` to it (one
+   conditional write; the same render twice writes nothing; docs/architecture.md):
    - `local`: `render_local` renders in the worker (pool `landsat_render`).
    - `ecs`: `prepare_ecs` builds the container command and the `run_task` arguments from the
      config's `remote` section; `render_ecs` runs one ECS Fargate task (the provider's
@@ -26,14 +28,14 @@ Tasks (XCom holds IDs and URIs, never data nor credentials):
      fails with the container's last log lines if it exits non-zero.
    - `ec2`: `prepare_ec2` builds the instance's config and user data; `launch_ec2` starts one
      instance that runs the render image once and terminates itself when done or after a hard
-     timeout; `render_ec2` waits for the staged set (failing fast on a non-zero exit code);
+     timeout; `render_ec2` waits for the switched item (failing fast on a non-zero exit code);
      the teardown `terminate_ec2` terminates the instance whatever happened.
-   A remote launch is skipped when `staging/<ID>/` already holds the complete set (a retry
-   after a render that succeeded). XCom of `render_<backend>`: what was staged.
-5. `publish` (joins the branch: runs unless something failed): moves the set to
-   `published/<PPP>/<RRR>/<YYYY-MM-DD>/`, rebuilds the path/row's STAC collection, the root
+   A remote launch is skipped when the item already names the complete set of this config (a
+   retry after a render that succeeded). XCom of `render_<backend>`: the item's URI.
+5. `publish` (joins the branch: runs unless something failed): checks the set the item names,
+   links the item to its collection, rebuilds the path/row's STAC collection, the root
    `catalog.json` and the `index.html` gallery (pool `landsat_publish`, one at a time) and
-   emits the Asset. XCom: item, collection, catalog and gallery URIs.
+   emits the Asset. XCom: item, version, collection, catalog and gallery URIs.
 
 Asset: `landsat://published/pPPP_rRRR` (name `landsat_pPPP_rRRR`), one event per published
 scene with extra `scene_id`, `date`, `path`, `row`, `item_uri`, `catalog_uri`. Schedule a
@@ -114,17 +116,20 @@ def _bucket() -> tuple[PipelineConfig, Store, object | None]:
     return config, store, client
 
 
-def _skip_if_staged(context) -> None:
-    """Before a remote launch: skip it when the scene's complete product set is staged already."""
+def _skip_if_published(context) -> None:
+    """Before a remote launch: skip it when the scene's item already names the complete set
+    this config renders (a previous try published it), unless the run forces a render."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from landsat_pipeline.render_jobs import staged_set_reason
+    from landsat_pipeline.render_jobs import published_set_reason
 
+    if (context.get("params") or {}).get("force_render"):
+        return
     scene: Scene = context["ti"].xcom_pull(task_ids="discover")
     config, store, _ = _bucket()
     with fail_on_config_error():
-        products = config.watch(scene["path"], scene["row"]).products
-    reason = staged_set_reason(store, scene, products)
+        watch_now = config.watch(scene["path"], scene["row"])
+    reason = published_set_reason(store, scene, watch_now.products, watch_now.percentiles)
     if reason:
         log.info("Skipping: %s", reason)
         raise AirflowSkipException(reason)
@@ -283,16 +288,17 @@ def build_dag(watch: Watch, *, ec2_backend: bool = False):
             execution_timeout=datetime.timedelta(hours=3),
         )
         def render_local(scene: Scene, landed: LandedBands) -> RenderedSet:
-            """Render in this worker: landing/<ID>/ -> staging/<ID>/ with landsat_ops."""
+            """Render in this worker: landing/<ID>/ -> a new version of the scene's products
+            under published/, and the scene's item switched to it (landsat_ops)."""
             from landsat_ops.render import render_scene
-            from landsat_pipeline.keys import staging_prefix
+            from landsat_pipeline.keys import published_prefix
 
             config, store, client = _bucket()
             with fail_on_config_error():
                 watch_now = config.watch(scene["path"], scene["row"])
             result = render_scene(
                 landed["landing_uri"],
-                store.uri(staging_prefix(scene["scene_id"])),
+                store.uri(published_prefix(scene["path"], scene["row"], scene["date"])),
                 products=watch_now.products,
                 percentiles=watch_now.percentiles,
                 preview_size=watch_now.preview_size,
@@ -311,7 +317,7 @@ def build_dag(watch: Watch, *, ec2_backend: bool = False):
             trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
         )
         def publish(scene: Scene, **context) -> PublishedScene:
-            """Move the staged set to published/, refresh catalog and gallery, emit the Asset."""
+            """Check the switched item and its set, link it, refresh catalogs, emit the Asset."""
             from landsat_pipeline.publishing import publish_scene
 
             config, store, _ = _bucket()
@@ -358,7 +364,7 @@ def build_dag(watch: Watch, *, ec2_backend: bool = False):
         ecs = prepare_ecs(scene, landed)
         render_ecs = RenderEcsTaskOperator(
             task_id=RENDER_TASKS["ecs"],
-            pre_launch=_skip_if_staged,
+            pre_launch=_skip_if_published,
             launch_type="FARGATE",
             reattach=True,
             cluster=ecs["cluster"],
@@ -385,7 +391,7 @@ def build_dag(watch: Watch, *, ec2_backend: bool = False):
             ec2 = prepare_ec2(scene, landed)
             launch_ec2 = EC2CreateInstanceOperator(
                 task_id="launch_ec2",
-                pre_execute=_skip_if_staged,
+                pre_execute=_skip_if_published,
                 image_id=ec2["image_id"],
                 config=ec2["config"],
                 aws_conn_id=ec2["aws_conn_id"],

@@ -9,8 +9,10 @@ message, quoting the container's last log lines). ``Ec2JobSensor`` runs it on ea
 
 What a job must leave is its ``expected`` (:class:`~landsat_pipeline.xcom.Ec2JobExpected`):
 
-* ``render``: the complete product set of ``scene_id`` under ``staging/<ID>/``; it is success
-  as soon as it is there, with or without a record.
+* ``render``: the scene's published item (``item_key``) switched by the job to a complete set of
+  ``products``; it is success as soon as the item changed from ``item_before`` (its version
+  token at launch) and names a complete set, with or without a record, or with the record's exit
+  code 0 and a complete set (a render identical to the published one writes nothing).
 * ``report``: every area's ``report.html``; success needs the record's exit code 0 too (the
   reports of an earlier run may be there already).
 """
@@ -22,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 from landsat_pipeline.hooks.ec2 import GONE_STATES, read_status_record
-from landsat_pipeline.keys import area_keys, staging_item_key, staging_prefix
+from landsat_pipeline.keys import area_keys
 
 if TYPE_CHECKING:
     from landsat_ops.storage import Store
@@ -48,32 +50,35 @@ def instance_id_list(instance_ids: str | Sequence[str]) -> list[str]:
 
 
 class _Render:
-    """A scene's render: the complete product set staged under ``staging/<ID>/``."""
+    """A scene's render: its published item switched to a complete product set."""
 
     instance = "EC2 render instance"
-    record_required = False
-    nothing_done = "nothing complete was staged"
-    gone_note = " and without a complete product set"
+    nothing_done = "nothing new was published"
+    gone_note = " and without switching the scene's item"
 
     def __init__(self, expected: Ec2JobExpected) -> None:
         self.scene_id = expected["scene_id"]
         self.products = list(expected["products"])
+        self.item_key = expected["item_key"]
+        self.item_before = expected.get("item_before")
         self.job = f"the render of {self.scene_id}"
 
     def waiting_for(self, store: Store) -> str:
-        return store.uri(staging_prefix(self.scene_id))
+        return store.uri(self.item_key)
 
     def missing(self, store: Store) -> str | None:
-        from landsat_pipeline.remote import products_complete
+        from landsat_pipeline.publishing import product_set_problem
 
-        prefix = staging_prefix(self.scene_id)
-        if products_complete(store, prefix, self.scene_id, self.products):
-            return None
-        return f"{store.uri(prefix)} does not hold the complete product set"
+        return product_set_problem(store, self.item_key, self.products)
+
+    def finished_without_record(self, store: Store) -> bool:
+        if store.version(self.item_key) == self.item_before:
+            return False
+        return self.missing(store) is None
 
     def done(self, store: Store, instance_ids: list[str], log: Any) -> dict[str, Any]:
-        item_uri = store.uri(staging_item_key(self.scene_id))
-        log.info("The complete product set of %s is staged: %s", self.scene_id, item_uri)
+        item_uri = store.uri(self.item_key)
+        log.info("%s names the complete product set of %s", item_uri, self.scene_id)
         return {
             "backend": "ec2",
             "scene_id": self.scene_id,
@@ -86,7 +91,6 @@ class _Report:
     """The area reports: every area's ``report.html`` published, after exit code 0."""
 
     instance = "report instance"
-    record_required = True
     nothing_done = "nothing was published"
     gone_note = ""
     job = "the report job"
@@ -96,6 +100,9 @@ class _Report:
 
     def waiting_for(self, store: Store) -> str:
         return self.job
+
+    def finished_without_record(self, store: Store) -> bool:
+        return False  # the reports of an earlier run may be there already: exit code 0 first
 
     def missing(self, store: Store) -> str | None:
         missing = [store.uri(key) for key in self.keys.values() if not store.exists(key)]
@@ -139,7 +146,7 @@ def check_ec2_job(
     def success() -> Ec2JobOutcome:
         return {"status": "success", "message": "", "xcom": kind.done(store, ids, log)}
 
-    if not kind.record_required and kind.missing(store) is None:
+    if kind.finished_without_record(store):
         return success()
     status = read_status_record(store, status_key, ids, log)
     if status is None:
@@ -149,7 +156,7 @@ def check_ec2_job(
             log.info("Waiting for %s: instance %s", kind.waiting_for(store), message)
             return {"status": "running", "message": message}
         # The instance records its exit code before powering off: look once more.
-        if not kind.record_required and kind.missing(store) is None:
+        if kind.finished_without_record(store):
             return success()
         status = read_status_record(store, status_key, ids, log)
         if status is None:

@@ -1,22 +1,25 @@
-"""Publish a rendered scene: product set, STAC collection and catalog, gallery.
+"""Publish a rendered scene: the switched item, STAC collection and catalog, gallery.
 
-A render writes ``staging/<ID>/``: the products and the STAC item ``<ID>.json`` listing each
-product with its SHA-256 (``file:checksum``). Publishing
+A render (local, ECS or EC2: ``landsat-ops render landing/<ID>/ --out published/PPP/RRR/DATE/``)
+writes its products once, under a version folder of their own, and switches the scene's item
+``published/<PPP>/<RRR>/<YYYY-MM-DD>/<ID>.json`` to it with one conditional write (see
+:mod:`landsat_ops.render.destination`): nothing is copied afterwards. Publishing then
 
-1. checks every staged product against the item's checksums,
-2. copies the products to ``published/<PPP>/<RRR>/<YYYY-MM-DD>/`` (objects already there with
-   the same checksum are left alone), then writes the item, with links to its collection and
-   the root catalog, last: a scene is published once its item is, and the item is the
-   manifest of a complete set;
-3. removes the staged copies (the set was moved);
-4. adds the item to the path/row's ``collection.json`` (replacing its earlier entry, never
+1. checks the set the item names (every asset in its one version folder, each matching its
+   ``file:checksum``: :func:`landsat_ops.render.destination.set_problems`, the one product-set
+   check of the project);
+2. switches the item once more, conditionally, to the same version with its links to its
+   collection and the root catalog (written only when they are missing: a re-run writes
+   nothing);
+3. adds the item to the path/row's ``collection.json`` (replacing its earlier entry, never
    duplicating it), the collection to the root ``catalog.json``, and refreshes the gallery:
    ``index.html`` at the bucket root (one card per path/row), the path/row's ``index.html``
    (its newest scenes) and its page of the scene's year. Each is written only when its
    content changed: a re-run changes no object.
 
-The cost of step 4 does not grow with the archive: nothing is listed, and only those few
-documents are read and written. The collection and the catalog are updated with
+A reader sees, at every instant, an item and the complete set of one version. The cost of
+step 3 does not grow with the archive: nothing is listed, and only those few documents are
+read and written. The collection and the catalog are updated with
 :meth:`~landsat_ops.storage.Store.update` (a file lock on a folder, conditional writes on S3),
 so publishers of different scenes, DAGs or deployments never drop each other's entries.
 """
@@ -30,7 +33,6 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from landsat_ops.products import (
@@ -43,7 +45,7 @@ from landsat_ops.products import (
     expected_asset_keys,
     item_name,
 )
-from landsat_ops.storage import sha256_from_multihash
+from landsat_ops.render.destination import asset_hrefs, item_folder, set_problems, switch_item
 from landsat_pipeline.errors import PublishError
 from landsat_pipeline.keys import (
     CATALOG_KEY,
@@ -51,11 +53,11 @@ from landsat_pipeline.keys import (
     collection_key,
     path_row_prefix,
     published_prefix,
-    staging_prefix,
 )
 from landsat_pipeline.xcom import CatalogUris, PublishedScene, Scene
 
 __all__ = [
+    "product_set_problem",
     "publish_scene",
     "published_status",
     "update_catalogs",
@@ -122,34 +124,6 @@ def write_if_changed(store, key: str, data: bytes, content_type: str) -> bool:
     return True
 
 
-def _asset_files(item: Mapping) -> dict[str, tuple[str, str | None]]:
-    """Asset key -> (file name, expected sha256) of an item whose hrefs are ``./<name>``."""
-    out = {}
-    for key, asset in (item.get("assets") or {}).items():
-        name = str(asset.get("href", "")).removeprefix("./")
-        checksum = asset.get("file:checksum")
-        sha = sha256_from_multihash(checksum)
-        out[key] = (name, sha)
-    return out
-
-
-def _check_set(store, prefix: str, item: Mapping) -> list[str]:
-    """Problems with the product files of ``item`` under ``prefix`` (empty: all good)."""
-    problems = []
-    for key, (name, sha) in _asset_files(item).items():
-        if "/" in name or not name:
-            problems.append(f"asset {key} has href {name!r} (expected ./<file name>)")
-            continue
-        info = store.info(f"{prefix}/{name}")
-        if info is None:
-            problems.append(f"{name} is missing")
-        elif sha is None:
-            problems.append(f"asset {key} has no file:checksum")
-        elif info.sha256 != sha:
-            problems.append(f"{name} does not match the item's checksum")
-    return problems
-
-
 def published_status(
     store,
     scene: Mapping[str, Any],
@@ -168,12 +142,9 @@ def published_status(
     prefix = published_prefix(scene["path"], scene["row"], scene["date"])
     item_key = f"{prefix}/{item_name(scene['scene_id'])}"
     item = _read_json(store, item_key)
-    if item is None:
-        return False, f"{store.uri(item_key)} does not exist"
-    have = set((item.get("assets") or {}).keys())
-    want = expected_asset_keys(products)
-    if have != want:
-        return False, f"published products {sorted(have)} differ from {sorted(want)}"
+    problem = product_set_problem(store, item_key, products, item)
+    if problem:
+        return False, problem
     properties = item.get("properties") or {}
     version = properties.get("landsat_ops:version")
     if version != landsat_ops.__version__:
@@ -183,10 +154,33 @@ def published_status(
             percentiles
         ):
             return False, f"{name} was stretched to percentiles {stretch.get('percentiles')}"
-    problems = _check_set(store, prefix, item)
+    count = len(item.get("assets") or {})
+    return True, f"{store.uri(item_key)} and its {count} products are complete"
+
+
+def product_set_problem(
+    store, item_key: str, products: Iterable[str] | None = None, item: dict | None = None
+) -> str | None:
+    """What is wrong with the set the item ``item_key`` names; None when it is complete.
+
+    Complete: the item exists, lists exactly the assets of ``products`` (default: any), all
+    in its one version folder and each matching its ``file:checksum``. The one product-set
+    check of the pipeline: the scenes DAG, the publish task and the EC2 render wait use it.
+    ``item`` is the item's content when the caller has read it already.
+    """
+    if item is None:
+        item = _read_json(store, item_key)
+    if item is None:
+        return f"{store.uri(item_key)} does not exist"
+    if products is not None:
+        have = set((item.get("assets") or {}).keys())
+        want = expected_asset_keys(products)
+        if have != want:
+            return f"published products {sorted(have)} differ from {sorted(want)}"
+    problems = set_problems(store, item_key, item)
     if problems:
-        return False, f"{store.uri(prefix)}: {'; '.join(problems)}"
-    return True, f"{store.uri(item_key)} and its {len(have)} products are complete"
+        return f"{store.uri(item_key)}: {'; '.join(problems)}"
+    return None
 
 
 def _published_item(item: dict, collection_id: str) -> dict:
@@ -212,10 +206,7 @@ def collection_id(path: int, row: int) -> str:
 
 
 def publish_scene(store, scene: Scene | Mapping[str, Any], *, title: str) -> PublishedScene:
-    """Move a staged product set to its published prefix and refresh the catalog and gallery.
-
-    When ``staging/<ID>/`` holds no item (the render was skipped because the set was already
-    published), the published set is checked instead, and the catalogs refreshed.
+    """Check the scene's switched item and its set, link it, refresh the catalog and gallery.
 
     Parameters
     ----------
@@ -229,71 +220,39 @@ def publish_scene(store, scene: Scene | Mapping[str, Any], *, title: str) -> Pub
     Returns
     -------
     dict
-        URIs of the item, collection, catalog and gallery, and the ``copied`` and
-        ``unchanged`` product file names.
+        URIs of the item, collection, catalog and gallery; the version folder the item names;
+        ``copied`` (the item, when it was switched to add its links) and ``unchanged``.
     """
     scene_id, path, row = scene["scene_id"], scene["path"], scene["row"]
     prefix = published_prefix(path, row, scene["date"])
     item_key = f"{prefix}/{item_name(scene_id)}"
-    copied: list[str] = []
-    unchanged: list[str] = []
-    staged = staging_prefix(scene_id)
-    item = _read_json(store, f"{staged}/{item_name(scene_id)}")
-    if item is not None:
-        problems = _check_set(store, staged, item)
-        if problems:
-            raise PublishError(f"{store.uri(staged)}: incomplete render: {'; '.join(problems)}")
-        for name, sha in _asset_files(item).values():
-            current = store.info(f"{prefix}/{name}")
-            if current is not None and current.sha256 == sha:
-                unchanged.append(name)
-                continue
-            copy = store.copy(f"{staged}/{name}", f"{prefix}/{name}")
-            if copy.sha256 is not None and copy.sha256 != sha:
-                raise PublishError(f"{store.uri(prefix)}/{name}: copy does not match its checksum")
-            copied.append(name)
-        document = _published_item(item, collection_id(path, row))
-        if write_if_changed(store, item_key, _dumps(document), "application/geo+json"):
-            copied.append(item_name(scene_id))
-        else:
-            unchanged.append(item_name(scene_id))
-        listed = {name for name, _ in _asset_files(item).values()} | {item_name(scene_id)}
-        for key in store.list(prefix + "/"):  # products an earlier config made, now dropped
-            if key.rsplit("/", 1)[-1] not in listed:
-                store.delete(key)
-                log.info("removed %s (no longer in the product set)", store.uri(key))
-        _remove_prefix(store, staged)
-        log.info(
-            "published %s to %s: %d objects written, %d already there unchanged",
-            scene_id,
-            store.uri(prefix),
-            len(copied),
-            len(unchanged),
-        )
-    else:
-        item = _read_json(store, item_key)
-        problems = ["the item is missing"] if item is None else _check_set(store, prefix, item)
-        if problems:
-            raise PublishError(
-                f"{store.uri(prefix)}: nothing is staged in {store.uri(staged)} and the "
-                f"published set is incomplete: {'; '.join(problems)} (run with force_render)"
-            )
-        unchanged = [name for name, _ in _asset_files(item).values()] + [item_name(scene_id)]
-        log.info("%s is already published at %s; nothing to move", scene_id, store.uri(prefix))
-    uris = update_catalogs(store, path, row, title=title, item=item, date=scene["date"])
-    return {"item_uri": store.uri(item_key), **uris, "copied": copied, "unchanged": unchanged}
-
-
-def _remove_prefix(store, prefix: str) -> None:
-    for key in store.list(prefix + "/"):
-        store.delete(key)
-    if not store.root.startswith("s3://"):  # a local store: drop the emptied folders too
-        folder = Path(store.root) / prefix
-        for empty in (folder, folder.parent):
-            try:
-                empty.rmdir()
-            except OSError:
-                break
+    token = store.version(item_key)
+    item = _read_json(store, item_key)
+    if item is None:
+        raise PublishError(f"{store.uri(item_key)} does not exist: the render published nothing")
+    problem = product_set_problem(store, item_key, item=item)
+    if problem:
+        raise PublishError(f"the product set is incomplete: {problem} (run with force_render)")
+    folder = item_folder(item, scene_id) or ""
+    document = _published_item(item, collection_id(path, row))
+    switched = switch_item(store, item_key, document, token)
+    names = [href.rpartition("/")[2] for href, _, _ in asset_hrefs(item).values()]
+    log.info(
+        "%s: %s names version %s, complete (%d products)%s",
+        scene_id,
+        store.uri(item_key),
+        folder,
+        len(names),
+        "; linked to its collection" if switched else "",
+    )
+    uris = update_catalogs(store, path, row, title=title, item=document, date=scene["date"])
+    return {
+        "item_uri": store.uri(item_key),
+        **uris,
+        "version": folder,
+        "copied": [item_name(scene_id)] if switched else [],
+        "unchanged": names if switched else [*names, item_name(scene_id)],
+    }
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,15 +1,14 @@
 """What the remote render backends run: container commands, ECS overrides, EC2 user data.
 
 Pure helpers for the orchestration side (the Airflow DAG's ``ecs`` and ``ec2`` backends); this
-module imports neither Airflow nor boto3 and makes no AWS call of its own
-(:func:`products_complete` reads through the :class:`~landsat_ops.storage.Store` it is given).
+module imports neither Airflow nor boto3 and makes no AWS call of its own.
 
 The container contract
 ----------------------
 The render image's ``ENTRYPOINT`` is ``["landsat-ops"]``. A job is described by one full command
 line, the one a person would type and the one the contract test runs outside a container::
 
-    landsat-ops render s3://BUCKET/landing/ID/ --out s3://BUCKET/staging/ID/ [options]
+    landsat-ops render s3://BUCKET/landing/ID/ --out s3://BUCKET/published/PPP/RRR/DATE/ [options]
 
 (:func:`render_command`). Inside the container the leading ``landsat-ops`` is the entrypoint,
 so the container's *arguments* are the rest (:func:`container_args`): ECS container overrides
@@ -22,7 +21,8 @@ the EC2 instance profile supplies them.
 
 Example::
 
-    command = render_command("s3://b/landing/ID/", "s3://b/staging/ID/", percentiles=(1, 99))
+    command = render_command("s3://b/landing/ID/", "s3://b/published/226/010/2024-07-14/",
+                             percentiles=(1, 99))
     overrides = ecs_overrides(command)                 # EcsRunTaskOperator(overrides=...)
     user_data = ec2_user_data(IMAGE, command, region="eu-west-1", timeout_minutes=60,
                               log_group="/landsat-ops/render")
@@ -33,13 +33,9 @@ Example::
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import PurePosixPath
-
-from landsat_ops.storage import Store, open_store, sha256_multihash
 
 __all__ = [
     "CONTAINER_NAME",
@@ -52,7 +48,6 @@ __all__ = [
     "ec2_user_data",
     "ecr_registry",
     "ecs_overrides",
-    "products_complete",
     "render_command",
 ]
 
@@ -97,7 +92,7 @@ def render_command(
     ----------
     scene_uri, out_uri
         The scene prefix (``s3://BUCKET/landing/ID/``) and the destination prefix
-        (``s3://BUCKET/staging/ID/``); local folders work too.
+        (``s3://BUCKET/published/PPP/RRR/DATE/``); local folders work too.
     products
         Product names (or one comma-separated string), a subset of truecolor, falsecolor,
         ndvi, histograms.
@@ -112,7 +107,7 @@ def render_command(
     -------
     list of str
         For example ``["landsat-ops", "render", "s3://b/landing/ID/", "--out",
-        "s3://b/staging/ID/", "--percentiles", "1,99"]``.
+        "s3://b/published/226/010/2024-07-14/", "--percentiles", "1,99"]``.
     """
     from landsat_ops.errors import OptionError
     from landsat_ops.products import (
@@ -475,65 +470,3 @@ def ec2_instance_config(
             {"ResourceType": "volume", "Tags": tag_list},
         ],
     }
-
-
-# -- the product set ------------------------------------------------------------------------
-def products_complete(
-    store: Store | str,
-    prefix: str,
-    scene_id: str,
-    products: Iterable[str] | str | None = None,
-    *,
-    verify_checksums: bool = True,
-) -> bool:
-    """True when the complete product set of ``scene_id`` is under ``prefix`` in ``store``.
-
-    Complete means: the STAC item ``<ID>.json`` exists and parses, it lists every product
-    file, every product file exists, and (with ``verify_checksums``) each object's SHA-256
-    (S3 ``sha256`` metadata, or hashed locally) equals the item's ``file:checksum``, or, for
-    an object without a recorded hash, its size equals ``file:size``. Used before launching a
-    remote render: a retry after a success must not run the job again.
-
-    Parameters
-    ----------
-    store
-        A :class:`~landsat_ops.storage.Store` or a URI (``s3://bucket``, a folder).
-    prefix
-        Key prefix of the product folder in ``store`` (``"staging/ID"``; ``""`` for the root).
-    scene_id
-        The scene ID the products are named after.
-    products
-        The products expected (default: all).
-    """
-    if isinstance(store, str):
-        store = open_store(store)
-    base = prefix.strip("/")
-
-    def key(name: str) -> str:
-        return f"{base}/{name}" if base else name
-
-    from landsat_ops.products import product_files
-
-    *names, item_name = product_files(scene_id, products)
-    if store.info(key(item_name)) is None:
-        return False
-    try:
-        item = json.loads(store.read_bytes(key(item_name)))
-        assets = {
-            PurePosixPath(asset["href"]).name: asset for asset in item.get("assets", {}).values()
-        }
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return False
-    for name in names:
-        asset = assets.get(name)
-        info = store.info(key(name))
-        if asset is None or info is None:
-            return False
-        if not verify_checksums:
-            continue
-        if info.sha256 is not None:
-            if asset.get("file:checksum") != sha256_multihash(info.sha256):
-                return False
-        elif asset.get("file:size") != info.size:
-            return False
-    return True

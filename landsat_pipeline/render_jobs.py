@@ -1,8 +1,10 @@
 """The remote render of one scene: the ECS task's and the EC2 instance's arguments.
 
 Both run the render image's contract command (:func:`landsat_pipeline.remote.render_command`)
-on the scene landed in ``landing/<ID>/``, writing ``staging/<ID>/``; ``publish`` then proceeds
-as after a local render. The DAG's ``prepare_<backend>`` tasks return these arguments, read
+on the scene landed in ``landing/<ID>/``, writing a new version of its products under
+``published/<PPP>/<RRR>/<DATE>/<ID>/`` and switching the scene's item to it (the render does
+that itself: :mod:`landsat_ops.render.destination`); ``publish`` then proceeds as after a local
+render. The DAG's ``prepare_<backend>`` tasks return these arguments, read
 from the config's ``remote`` section at run time; the operators take them from XCom:
 
 * :func:`ecs_task_arguments`: :class:`~landsat_pipeline.operators.ecs.RenderEcsTaskOperator`'s.
@@ -11,8 +13,8 @@ from the config's ``remote`` section at run time; the operators take them from X
   ``{"exit_code": N, "instance_id": ..., "image": ...}`` to
   :func:`~landsat_pipeline.keys.ec2_render_status_key` (see
   :func:`landsat_pipeline.remote.ec2_user_data`).
-* :func:`staged_set_reason`: why not to launch (the complete product set is already staged,
-  e.g. by a previous try); the DAG skips the launch on it.
+* :func:`published_set_reason`: why not to launch (the scene's item already names the complete
+  set this config renders, e.g. published by a previous try); the DAG skips the launch on it.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from landsat_pipeline.errors import ConfigError
-from landsat_pipeline.keys import ec2_render_status_key, staging_prefix
+from landsat_pipeline.keys import ec2_render_status_key, published_prefix
 
 if TYPE_CHECKING:
     from landsat_ops.storage import Store
     from landsat_pipeline.config import PipelineConfig, RemoteSettings
     from landsat_pipeline.xcom import Ec2LaunchArguments, EcsTaskArguments, Scene
 
-__all__ = ["ec2_launch_arguments", "ecs_task_arguments", "staged_set_reason"]
+__all__ = ["ec2_launch_arguments", "ecs_task_arguments", "published_set_reason"]
 
 
 def _remote(config: PipelineConfig, backend: str) -> RemoteSettings:
@@ -49,7 +51,7 @@ def _command(config: PipelineConfig, store: Store, scene: Scene, landing_uri: st
     watch = config.watch(scene["path"], scene["row"])
     return remote.render_command(
         landing_uri.rstrip("/") + "/",
-        store.uri(staging_prefix(scene["scene_id"])) + "/",
+        store.uri(published_prefix(scene["path"], scene["row"], scene["date"])) + "/",
         products=watch.products,
         percentiles=watch.percentiles,
         preview_size=watch.preview_size,
@@ -142,6 +144,7 @@ def ec2_launch_arguments(
         tags=tags,
     )
     products = config.watch(scene["path"], scene["row"]).products
+    item_key = published_item_key(scene)
     return {
         "command": command,
         "image_id": ec2.ami,
@@ -152,7 +155,13 @@ def ec2_launch_arguments(
         "bucket_uri": config.storage.root,
         "bucket_conn_id": config.storage.aws_conn_id,
         "status_key": status_key,
-        "expected": {"kind": "render", "scene_id": scene_id, "products": list(products)},
+        "expected": {
+            "kind": "render",
+            "scene_id": scene_id,
+            "products": list(products),
+            "item_key": item_key,
+            "item_before": store.version(item_key),
+        },
         "log_group": settings.log_group,
         "log_stream_prefix": ec2.log_stream_prefix,
         "log_lines": ec2.log_lines,
@@ -162,14 +171,22 @@ def ec2_launch_arguments(
     }
 
 
-def staged_set_reason(store: Store, scene: Mapping, products: Sequence[str]) -> str | None:
-    """Why a remote render need not be launched: the staged product set is complete; else None."""
-    from landsat_pipeline.remote import products_complete
+def published_item_key(scene: Mapping) -> str:
+    """The key of the scene's published (switched) STAC item."""
+    from landsat_ops.products import item_name
 
-    prefix = staging_prefix(scene["scene_id"])
-    if products_complete(store, prefix, scene["scene_id"], products):
-        return (
-            f"{store.uri(prefix)} already holds the complete product set of "
-            f"{scene['scene_id']} (rendered by a previous try): not launching a render again"
-        )
+    prefix = published_prefix(scene["path"], scene["row"], scene["date"])
+    return f"{prefix}/{item_name(scene['scene_id'])}"
+
+
+def published_set_reason(
+    store: Store, scene: Mapping, products: Sequence[str], percentiles: Sequence[float]
+) -> str | None:
+    """Why a remote render need not be launched: the scene's item already names the complete
+    set this config renders (a previous try published it); else None."""
+    from landsat_pipeline.publishing import published_status
+
+    done, why = published_status(store, scene, products=products, percentiles=tuple(percentiles))
+    if done:
+        return f"{why} (published by a previous try): not launching a render again"
     return None

@@ -81,7 +81,7 @@ class LandedBands(TypedDict):
 
 
 class RenderedSet(TypedDict):
-    """``render_<backend>``: the product set staged under ``staging/<ID>/``."""
+    """``render_<backend>``: the scene's item, switched to the render's new version."""
 
     backend: Literal["local", "ecs", "ec2"]
     scene_id: str
@@ -101,9 +101,11 @@ class CatalogUris(TypedDict):
 
 
 class PublishedScene(CatalogUris):
-    """``publish``: the published item and catalogs; which objects moved or were unchanged."""
+    """``publish``: the switched item, the version it names, the catalogs; what was written."""
 
     item_uri: str
+    version: str
+    """``<ID>/<version>``: the immutable folder of the published products."""
     copied: list[str]
     unchanged: list[str]
 
@@ -143,12 +145,16 @@ class Ec2JobExpected(TypedDict):
     """What an EC2 job must leave in the bucket (``Ec2JobSensor``'s ``expected``).
 
     ``render``: the complete product set of ``scene_id`` (``products``) under
-    ``staging/<ID>/``; ``report``: every area's ``report.html``.
+    its published item; ``report``: every area's ``report.html``.
     """
 
     kind: Literal["render", "report"]
     scene_id: NotRequired[str]
     products: NotRequired[list[str]]
+    item_key: NotRequired[str]
+    """``render``: the scene's published item."""
+    item_before: NotRequired[str | None]
+    """``render``: the item's version token when the job was launched (None: absent)."""
     areas: NotRequired[list[str]]
 
 
