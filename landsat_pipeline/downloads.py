@@ -12,19 +12,24 @@ the MTL; nothing else, and no member that would land outside its folder: the arc
 :mod:`landsat_ops.scene.archive`, which ``landsat-ops render x.tar`` uses too) into
 ``CATALOG_DIR/scenes/<product ID>/``, reads each MTL, and writes ``CATALOG_DIR/catalog.json``
 with one collection (``landsat-ee-downloads``) and one STAC item per product: the product ID,
-the acquisition time, path/row, platform, cloud cover and local hrefs of every file. Point the
+the acquisition time, path/row, platform, cloud cover and local hrefs of every file, each with
+its ``file:size`` and ``file:checksum`` (a sha2-256 multihash, ``1220`` + hex, as the
+project's own items), so landing checks every byte it copies. Point the
 config's ``catalog.url`` at ``CATALOG_DIR/catalog.json``: discovery, landing, render and
 publish then work as with any catalog. Re-running with new downloads adds them; existing
 scenes are kept as they are.
 
 A file that is not a readable product (a truncated archive, an archive without an MTL, files
-of two products) is one line naming it; the other products are still added, and the command exits 2
-when anything was refused.
+of two products, a member over its cap or the scratch budget, an MTL out of physical bounds,
+a band whose TIFF is cut short or larger than its MTL declares: the checks of
+:mod:`landsat_ops.scene.limits`) is one line naming it, and nothing of it is kept; the other
+products are still added, and the command exits 2 when anything was refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import sys
@@ -40,6 +45,7 @@ from landsat_pipeline.errors import PipelineError
 __all__ = ["COLLECTION_ID", "DownloadError", "build_catalog", "find_products", "main"]
 
 COLLECTION_ID = "landsat-ee-downloads"
+FILE_EXTENSION = "https://stac-extensions.github.io/file/v2.1.0/schema.json"
 _BANDS = tuple(range(1, 8))  # what the pipeline lands and renders from, with the QA and MTL
 
 
@@ -78,17 +84,32 @@ def _extract(archive: Path, into: Path) -> Path:
     return target
 
 
+def _file_asset(path: Path) -> dict[str, Any]:
+    """An asset of a local file: its relative href, ``file:size`` and ``file:checksum``."""
+    from landsat_ops.storage import sha256_multihash
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(8 * 1024 * 1024), b""):
+            digest.update(block)
+    return {
+        "href": f"./{path.name}",
+        "file:size": path.stat().st_size,
+        "file:checksum": sha256_multihash(digest.hexdigest()),
+    }
+
+
 def _item(files, meta) -> dict[str, Any]:
     """The STAC item of one extracted product, written beside its files (relative hrefs)."""
     sid = files.scene_id
     assets: dict[str, dict[str, Any]] = {}
     for band, path in sorted(files.bands.items()):
         if band in _BANDS:
-            assets[f"B{band}"] = {"href": f"./{path.name}"}
+            assets[f"B{band}"] = _file_asset(path)
     if files.qa is not None:  # the key says which QA band it is (as USGS's own items do)
         key = "qa_pixel" if files.qa.name.upper().endswith("_QA_PIXEL.TIF") else "bqa"
-        assets[key] = {"href": f"./{files.qa.name}"}
-    assets["MTL"] = {"href": f"./{files.mtl.name}"}
+        assets[key] = _file_asset(files.qa)
+    assets["MTL"] = _file_asset(files.mtl)
     properties: dict[str, Any] = {
         "datetime": meta.acquired.isoformat().replace("+00:00", "Z"),
         "platform": f"landsat-{sid.satellite}",
@@ -101,6 +122,7 @@ def _item(files, meta) -> dict[str, Any]:
     return {
         "type": "Feature",
         "stac_version": "1.1.0",
+        "stac_extensions": [FILE_EXTENSION],
         "id": sid.scene_id,
         "collection": COLLECTION_ID,
         "geometry": None,
@@ -134,6 +156,8 @@ def _add_product(source: Path, out: Path) -> dict[str, Any]:
                 f"{source}: the MTL is of {meta.scene_id.scene_id}, the bands of "
                 f"{files.scene_id.scene_id}"
             )
+        if not _is_archive(source):  # an archive's members were checked as they came out
+            _check_bands(source, files, meta)
         final = scenes / files.scene_id.scene_id
         if _is_archive(source):  # the newly extracted files replace an earlier extraction
             shutil.rmtree(final, ignore_errors=True)
@@ -150,6 +174,23 @@ def _add_product(source: Path, out: Path) -> dict[str, Any]:
             shutil.rmtree(folder, ignore_errors=True)
     (final / f"{files.scene_id.scene_id}.json").write_text(json.dumps(item, indent=1) + "\n")
     return item
+
+
+def _check_bands(source: Path, files, meta) -> None:
+    """The bands and QA band of an extracted product folder, before they are copied: whole
+    TIFFs no larger than the MTL declares (:func:`~landsat_ops.scene.limits.check_tiff_dimensions`).
+    """
+    from landsat_ops.errors import LandsatOpsError
+    from landsat_ops.scene.limits import check_tiff_dimensions
+
+    wanted = [(band, path) for band, path in sorted(files.bands.items()) if band in _BANDS]
+    if files.qa is not None:
+        wanted.append(("QA", files.qa))
+    for band, path in wanted:
+        try:
+            check_tiff_dimensions(path, meta, band)
+        except LandsatOpsError as exc:
+            raise DownloadError(f"{source}: {exc}") from None
 
 
 def build_catalog(downloads: Path, out: Path) -> tuple[list[str], list[str]]:

@@ -5,11 +5,17 @@ Each file is landed under ``landing/<product ID>/<USGS file name>`` (``..._SR_B4
 
 1. **Already landed intact?** A file whose landed object has the catalog's sha256
    ``file:checksum``, or matches the previous landing's record (same hrefs, same catalog
-   checksum, same landed sha256), is not fetched again: a re-run or retry downloads nothing.
+   checksum, same landed sha256, and verified by the current checks: the record's
+   ``verified`` is :data:`~landsat_pipeline.sources.checks.VERIFIED`), is not fetched again:
+   a re-run or retry downloads nothing. A file recorded by an earlier, weaker check (one that
+   opened the TIFF's header only and so let a truncated band through) is fetched and checked
+   again: a scene is never stuck on a broken file the record calls intact.
 2. **Fetch and check** the others (:mod:`landsat_pipeline.sources`): each asset's hrefs in
    order (its own, then its ``alternate`` hrefs), S3 with the source's own client and
    requester-pays, Planetary Computer signed at download time; every download is checked
-   (TIFF/MTL content, ``Content-Length``, ``file:checksum``). If any asset fails, the task
+   (the whole TIFF structure, every strip or tile inside the file, so a truncated band is
+   refused even when the catalog has no ``file:size``; the MTL and its bounds;
+   ``Content-Length``, ``file:size``, ``file:checksum``). If any asset fails, the task
    fails with one line naming the asset, the href and what was expected, and **nothing** of
    the scene is landed.
 3. **Upload** (:meth:`landsat_ops.storage.Store.put_file`: skipped when the same sha256 is
@@ -31,7 +37,7 @@ from urllib.parse import unquote, urlparse
 from landsat_pipeline.errors import LandingError
 from landsat_pipeline.keys import landing_prefix, landing_record_key
 from landsat_pipeline.sources import SourceOptions, fetch_asset
-from landsat_pipeline.sources.checks import parse_multihash
+from landsat_pipeline.sources.checks import VERIFIED, parse_multihash
 from landsat_pipeline.sources.errors import redact
 from landsat_pipeline.xcom import AssetSource, LandedBands, Scene
 
@@ -82,7 +88,8 @@ def _intact(store, key: str, source: AssetSource, previous: Mapping[str, Any] | 
     if not previous:
         return False
     return (
-        previous.get("sha256") == info.sha256
+        previous.get("verified") == VERIFIED  # checked whole when it was landed
+        and previous.get("sha256") == info.sha256
         and previous.get("size") == info.size
         and {k: previous.get(k) for k in ("hrefs", "checksum")} == _record_entry(source)
     )
@@ -166,7 +173,12 @@ def land_scene(
                 path, f"{prefix}/{name}", content_type=_content_type(name)
             )
             (uploaded if did_upload else skipped).append(name)
-            record[name] = {**_record_entry(by_key[key]), "size": info.size, "sha256": info.sha256}
+            record[name] = {
+                **_record_entry(by_key[key]),
+                "size": info.size,
+                "sha256": info.sha256,
+                "verified": VERIFIED,  # the whole file passed check_download
+            }
     _write_record(store, scene_id, record)
     log.info(
         "landed %s in %s: %d downloaded, %d uploaded, %d already there intact",

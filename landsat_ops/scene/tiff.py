@@ -123,8 +123,9 @@ class _Reader:
             self.fail(f"truncated: {what} ends at byte {offset + len(data):,} of {self.size:,}")
         return data
 
-    def ifd(self, offset: int, number: int) -> tuple[dict[int, tuple[int, int, bytes]], int]:
-        """``{tag: (type, count, inline bytes or b"" with the offset)}`` and the next offset."""
+    def ifd(self, offset: int, number: int) -> tuple[dict[int, tuple], int]:
+        """``{tag: (type, count, inline bytes, or None and the data's offset)}`` and the next
+        IFD's offset."""
         where = f"IFD {number}"
         if offset < 8:
             self.fail(f"{where} at byte {offset} lies inside the header")
@@ -135,11 +136,12 @@ class _Reader:
         body = self._read(
             offset + counter, entries * self.entry_size + struct.calcsize(self.offset_fmt), where
         )
-        tags: dict[int, tuple[int, int, bytes]] = {}
+        tags: dict[int, tuple] = {}
         entry_fmt = self.endian + ("HHQ8s" if self.big else "HHI4s")
         for i in range(entries):
             tag, kind, count, value = struct.unpack_from(entry_fmt, body, i * self.entry_size)
             length = count * _TYPE_SIZES.get(kind, 1)
+            data_offset = 0
             if length > self.inline:  # the data lies elsewhere in the file: it must be there
                 data_offset = struct.unpack(self.endian + self.offset_fmt, value)[0]
                 if data_offset + length > self.size:
@@ -148,25 +150,22 @@ class _Reader:
                         f"{data_offset:,}-{data_offset + length:,}) lies beyond the end of the "
                         f"file ({self.size:,} bytes)"
                     )
-                value = struct.pack(self.endian + "Q", data_offset)
-            else:
-                value = value[:length]
             if tag in _WANTED:
-                tags[tag] = (kind, count, value if length <= self.inline else b"@" + value)
+                inline = value[:length] if length <= self.inline else None
+                tags[tag] = (kind, count, inline, data_offset)
         next_offset = struct.unpack_from(
             self.endian + self.offset_fmt, body, entries * self.entry_size
         )[0]
         return tags, next_offset
 
     def values(self, tags, tag: int, what: str, limit: int = MAX_BLOCKS) -> array.array:
-        kind, count, value = tags[tag]
+        kind, count, value, data_offset = tags[tag]
         code = _UNSIGNED.get(kind)
         if code is None:
             self.fail(f"{what} has TIFF type {kind} (expected an unsigned integer)")
         if count > limit:
             self.fail(f"{what} lists {count:,} values (at most {limit:,} expected)")
-        if value.startswith(b"@"):
-            data_offset = struct.unpack(self.endian + "Q", value[1:])[0]
+        if value is None:
             value = self._read(data_offset, count * _TYPE_SIZES[kind], what)
         values = array.array(code)
         values.frombytes(value)

@@ -1,8 +1,12 @@
 """What a downloaded file must be before it is landed: content, size and checksum.
 
-* a band or QA file is a TIFF: its magic (``II*``/``MM*``, or BigTIFF) and a header GDAL
-  can read; an HTML page (a login page served where a TIFF was expected) is named as such;
-* the MTL parses (:func:`landsat_ops.scene.mtl.parse_mtl`) and names the expected product;
+* a band or QA file is a whole TIFF: its magic (``II*``/``MM*``, or BigTIFF), then its whole
+  structure (:func:`landsat_ops.scene.tiff.tiff_structure`: every IFD, tag and strip or tile,
+  offset + byte count, inside the file; a truncated file always fails it, whatever its
+  ``Content-Length`` said), no larger than any Landsat band, and a header GDAL can read; an
+  HTML page (a login page served where a TIFF was expected) is named as such;
+* the MTL parses (:func:`landsat_ops.scene.mtl.parse_mtl`: at most 1 MiB, every value within
+  physical bounds) and names the expected product;
 * the size equals the source's ``Content-Length`` (a truncated transfer) and the catalog's
   ``file:size`` when it has one;
 * the digest equals the catalog's ``file:checksum`` when it has one: a multihash, sha2-256
@@ -16,10 +20,20 @@ from pathlib import Path
 
 from landsat_pipeline.sources.errors import SourceError
 
-__all__ = ["MULTIHASH_ALGORITHMS", "check_download", "multihash_digest", "parse_multihash"]
+__all__ = [
+    "MULTIHASH_ALGORITHMS",
+    "VERIFIED",
+    "check_download",
+    "multihash_digest",
+    "parse_multihash",
+]
 
 MULTIHASH_ALGORITHMS = {"12": "sha256", "13": "sha512"}
 """Multihash function code (hex) -> hashlib name."""
+
+VERIFIED = "tiff-structure+mtl-bounds/1"
+"""What :func:`check_download` verifies, as the landing record notes it for each file: a file
+recorded without it (landed by an earlier, weaker check) is not trusted as intact."""
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _CHUNK = 8 * 1024 * 1024
@@ -128,6 +142,14 @@ def _check_tiff(path: Path, head: bytes, asset: str, href: str) -> None:
     import rasterio
     from rasterio.errors import RasterioError
 
+    from landsat_ops.errors import LandsatOpsError
+    from landsat_ops.scene.limits import check_tiff_dimensions
+
+    try:  # the whole structure, from the header alone: nothing decoded
+        check_tiff_dimensions(path, None, asset)
+    except LandsatOpsError as exc:
+        problem = str(exc).removeprefix(f"{path}: ")[:200]
+        raise SourceError(asset, href, problem, "a whole GeoTIFF") from None
     try:
         with rasterio.open(path) as dataset:
             if dataset.count < 1 or dataset.width < 1 or dataset.height < 1:

@@ -682,3 +682,222 @@ def test_read_mtl_bad_paths(tmp_path):
     missing = tmp_path / "scene_MTL.txt"
     with pytest.raises(MetadataError, match=f"^{re.escape(str(missing))}: cannot read the MTL"):
         read_mtl(missing)
+
+
+# --------------------------------------------------------------------------------------------
+# Input sanity: MTL values within physical bounds, MTL size, TIFF structure and dimensions
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_real_mtl_is_within_bounds(landsat_data):
+    """Every MTL of every generation and form in the real data passes the bounds check."""
+    paths = sorted(
+        p for p in landsat_data.rglob("*_MTL.*") if p.suffix in (".txt", ".json", ".xml")
+    )
+    assert len(paths) >= 20
+    for path in paths:
+        meta = read_mtl(path)
+        assert meta.scene_id.satellite in (8, 9), path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        pytest.param(
+            "REFLECTANCE_MULT_BAND_4 = 2.0000E-05",
+            "REFLECTANCE_MULT_BAND_4 = 1e308",
+            "REFLECTANCE_MULT_BAND_4 = 1e+308 is outside its physical bounds "
+            "(expected 0 < REFLECTANCE_MULT_BAND_4 <= 0.001)",
+            id="reflectance-mult-1e308",
+        ),
+        pytest.param(
+            "REFLECTANCE_MULT_BAND_5 = 2.0000E-05",
+            "REFLECTANCE_MULT_BAND_5 = 0.0",
+            "REFLECTANCE_MULT_BAND_5 = 0 is outside",
+            id="reflectance-mult-zero",
+        ),
+        pytest.param(
+            "REFLECTANCE_ADD_BAND_4 = -0.100000",
+            "REFLECTANCE_ADD_BAND_4 = -1e300",
+            "REFLECTANCE_ADD_BAND_4 = -1e+300 is outside",
+            id="reflectance-add",
+        ),
+        pytest.param(
+            "REFLECTANCE_ADD_BAND_4 = -0.100000",
+            "REFLECTANCE_ADD_BAND_4 = 1e999",
+            "REFLECTANCE_ADD_BAND_4 = inf is not a finite number",
+            id="infinite",
+        ),
+        pytest.param(
+            "RADIANCE_MULT_BAND_4 = 9.7576E-03",
+            "RADIANCE_MULT_BAND_4 = -3",
+            "RADIANCE_MULT_BAND_4 = -3 is outside",
+            id="radiance-mult",
+        ),
+        pytest.param(
+            "SUN_ELEVATION = 64.69",
+            "SUN_ELEVATION = 91.0",
+            "SUN_ELEVATION = 91 is outside its physical bounds (expected -90 <= SUN_ELEVATION",
+            id="sun-elevation",
+        ),
+        pytest.param(
+            "REFLECTIVE_LINES = 7831",
+            "REFLECTIVE_LINES = 100000",
+            "REFLECTIVE_LINES = 100000 is outside",
+            id="lines",
+        ),
+        pytest.param(
+            "REFLECTIVE_SAMPLES = 7691",
+            "REFLECTIVE_SAMPLES = " + "9" * 5000,
+            "REFLECTIVE_SAMPLES = inf is not a finite number",
+            id="5000-digits",
+        ),
+        pytest.param(
+            "SUN_ELEVATION = 64.69",
+            'SUN_ELEVATION = "high"',
+            "SUN_ELEVATION is 'high' (expected a number)",
+            id="not-a-number",
+        ),
+    ],
+)
+def test_absurd_mtl_values_are_one_line(landsat_data, old, new, message):
+    text = _crop_text(landsat_data)
+    old_key = old.split(" = ")[0]
+    line = next(line for line in text.splitlines() if line.strip().startswith(old_key + " ="))
+    edited = text.replace(line, "    " + new)
+    assert edited != text
+    with pytest.raises(MetadataError) as info:
+        parse_mtl_text(edited, "scene_MTL.txt")
+    assert str(info.value).startswith("scene_MTL.txt: "), info.value
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_non_finite_json_numbers_are_refused(landsat_data):
+    data = json.loads((landsat_data / f"{C2_STEM}.json").read_text())
+    data["LANDSAT_METADATA_FILE"]["IMAGE_ATTRIBUTES"]["SUN_AZIMUTH"] = float("nan")
+    with pytest.raises(MetadataError, match=r"^x_MTL.json: SUN_AZIMUTH = nan is not a finite"):
+        parse_mtl_json(json.dumps(data), "x_MTL.json")
+
+
+def test_an_mtl_over_1_mib_is_refused_unread(tmp_path, landsat_data):
+    big = tmp_path / "LC80200392015216LGN00_MTL.txt"
+    big.write_text(_crop_text(landsat_data) + "\n" * (1024 * 1024))
+    with pytest.raises(MetadataError, match=r"too large for an MTL file \(at most 1,048,576"):
+        read_mtl(big)
+    with pytest.raises(MetadataError, match=r"too large for an MTL file"):
+        parse_mtl(big.read_bytes(), big.name)
+
+
+def _tiff(path: Path, width=300, height=200, **options) -> Path:
+    import numpy as np
+    import rasterio
+
+    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1}
+    data = np.random.default_rng(0).integers(0, 60000, (1, height, width), dtype="uint16")
+    with rasterio.open(path, "w", **profile, dtype="uint16", **options) as dataset:
+        dataset.write(data)
+    return path
+
+
+LAYOUTS = {
+    "strips": {},
+    "strips-deflate": {"compress": "deflate"},
+    "tiles-zstd": {"tiled": True, "blockxsize": 128, "blockysize": 128, "compress": "zstd"},
+    "bigtiff": {"BIGTIFF": "YES", "tiled": True, "blockxsize": 64, "blockysize": 64},
+    "one-row-strips": {"blockysize": 1},
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_tiff_structure_refuses_every_truncation(tmp_path, layout):
+    from landsat_ops.errors import RasterError
+    from landsat_ops.scene.tiff import tiff_structure
+
+    whole = _tiff(tmp_path / "whole.tif", **LAYOUTS[layout])
+    image = tiff_structure(whole)
+    assert (image.width, image.height, image.samples, image.bits) == (300, 200, 1, 16)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.tif"
+    step = max(1, len(data) // 300)
+    for size in [*range(0, len(data), step), len(data) - 1]:
+        cut.write_bytes(data[:size])
+        with pytest.raises(RasterError) as info:
+            tiff_structure(cut)
+        assert str(info.value).startswith(f"{cut}: ") and "\n" not in str(info.value)
+
+
+def test_tiff_structure_of_a_cog_with_overviews(tmp_path):
+    from rasterio.shutil import copy
+
+    from landsat_ops.scene.tiff import tiff_structure
+
+    source = _tiff(tmp_path / "src.tif", 700, 650)
+    copy(source, tmp_path / "cog.tif", driver="COG", blocksize=256, overview_resampling="nearest")
+    image = tiff_structure(tmp_path / "cog.tif")
+    assert image.tiled and image.ifds >= 2 and (image.width, image.height) == (700, 650)
+
+
+def _header_claiming(path: Path, width: int, height: int, *, compression: int = 1) -> Path:
+    """A tiny classic TIFF whose one strip's header claims ``width`` x ``height`` uint16."""
+    import struct
+
+    entries = [
+        (256, 4, 1, width),
+        (257, 4, 1, height),
+        (258, 3, 1, 16),
+        (259, 3, 1, compression),
+        (262, 3, 1, 1),
+        (273, 4, 1, 8 + 2 + 10 * 12 + 4),
+        (277, 3, 1, 1),
+        (278, 4, 1, height),
+        (279, 4, 1, 64),
+        (284, 3, 1, 1),
+    ]
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        packed = struct.pack("<H", value) + b"\0\0" if kind == 3 else struct.pack("<I", value)
+        ifd += struct.pack("<HHI", tag, kind, count) + packed
+    path.write_bytes(b"II*\0" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0) + bytes(64))
+    return path
+
+
+def test_a_header_claiming_100000_square_fails_from_the_header(tmp_path):
+    from landsat_ops.errors import RasterError
+    from landsat_ops.scene.limits import check_tiff_dimensions
+    from landsat_ops.scene.tiff import tiff_structure
+
+    raw = _header_claiming(tmp_path / "raw.TIF", 100_000, 100_000)
+    with pytest.raises(RasterError, match=r"strip 0 of IFD 0 is 64 bytes, an uncompressed"):
+        tiff_structure(raw)
+    packed = _header_claiming(tmp_path / "deflate.TIF", 100_000, 100_000, compression=8)
+    assert tiff_structure(packed).width == 100_000  # a valid header, as far as TIFF goes
+    with pytest.raises(RasterError, match=r"100,000x100,000 pixels, larger than any Landsat"):
+        check_tiff_dimensions(packed, None, 4)  # no MTL: held to the largest Landsat band
+
+
+def test_band_dimensions_must_fit_the_mtl(tmp_path, landsat_data):
+    from landsat_ops.errors import RasterError
+    from landsat_ops.scene.limits import check_band_dimensions, check_tiff_dimensions
+    from landsat_ops.scene.mtl import check_mtl_belongs
+
+    meta = read_mtl(landsat_data / CROP_MTL)  # declares 7661 x 7821 (the crop is 627 x 603)
+    files = find_scene_files(landsat_data / CROP)
+    check_band_dimensions(meta, files)  # a crop is smaller than the scene: fine
+    packed = _header_claiming(tmp_path / "big.TIF", 100_000, 100_000, compression=8)
+    with pytest.raises(RasterError) as info:
+        check_tiff_dimensions(packed, meta, 4)
+    assert str(info.value) == (
+        f"{packed}: 100,000x100,000 pixels, more than the MTL declares "
+        "(7,661x7,821, REFLECTIVE_SAMPLES x REFLECTIVE_LINES)"
+    )
+    wide = _header_claiming(tmp_path / "wide.TIF", 7662, 10, compression=8)
+    with pytest.raises(RasterError, match="7,662x10 pixels, more than the MTL declares"):
+        check_tiff_dimensions(wide, meta, 4)
+    check_tiff_dimensions(_header_claiming(tmp_path / "ok.TIF", 7661, 7821, compression=8), meta, 4)
+
+    # The render's check of its folder: the MTL's ID, then every band's header.
+    folder = tmp_path / "scene"
+    shutil.copytree(landsat_data / CROP, folder)
+    shutil.copyfile(packed, folder / "LC80200392015216LGN00_B5.TIF")
+    with pytest.raises(RasterError, match=r"_B5.TIF: 100,000x100,000 pixels, more than the MTL"):
+        check_mtl_belongs(meta, find_scene_files(folder))
