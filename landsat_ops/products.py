@@ -67,20 +67,37 @@ DEFAULT_PERCENTILES = (2.0, 98.0)
 STRETCHES = ("natural", "linear")
 """Stretch modes of the colour composites (``--stretch``); ``--ranges`` replaces either.
 
-``natural``: each channel's cut-offs are the percentiles of the scene's *clear* pixels (QA
-band: fill, cloud and cloud shadow left out, so clouds saturate instead of darkening the
-land), then the :data:`NATURAL_CURVE` lifts the mid-tones. ``linear``: the percentiles of every
-valid pixel map linearly to 1..255 (the renderer's only mode before issue 13)."""
+``natural``: reflectance (top of atmosphere with the sun-elevation correction and a Rayleigh
+haze offset for Level-1, surface reflectance for Level-2) through ONE tone curve for the three
+channels (:data:`NATURAL_CURVE`, :mod:`landsat_ops.raster.tone`): a logarithmic shoulder
+anchored on the scene's white point, so clouds, snow and ice keep their texture, then a mild
+saturation that keeps each pixel's hue. ``linear``: the percentiles of every valid pixel map
+linearly to 1..255 per channel (the renderer's only mode before issue 13)."""
 DEFAULT_STRETCH = "natural"
 NATURAL_PRODUCTS = ("truecolor",)
 """The composites the ``natural`` mode applies to; false colour (ice cyan, vegetation green)
 keeps the linear stretch over all valid pixels."""
-NATURAL_CURVE = {"type": "sigmoidal", "contrast": 6.0, "bias": 0.25}
-"""rio-color's sigmoidal contrast (as in its Landsat recipes, ``sigmoidal RGB 6 0.25``) applied
-after the linear stretch from the clear-pixel cut-offs."""
+NATURAL_CURVE = {
+    "type": "log",
+    "white_percentile": 99.5,
+    "anchor": 0.33,
+    "anchor_all_valid": 0.45,
+    "k_min": 1.0,
+    "k_max": 300.0,
+    "haze_cap": 1.0,
+    "haze_percentile": 0.5,
+    "saturation": [6, 5],
+}
+"""The fixed parameters of the ``natural`` tone curve (see :mod:`landsat_ops.raster.tone` and
+docs/products.md): ``x = (reflectance - haze) / transmittance / white`` with ``white`` the mean of
+the three channels' ``white_percentile`` of valid reflectance; ``y = log(1 + k x) / log(1 + k)``
+with ``k`` (within ``k_min..k_max``) chosen so the median clear pixel lands on ``anchor`` (on
+``anchor_all_valid`` when fewer than :data:`MIN_CLEAR_FRACTION` are clear); Level-1 haze: the
+Rayleigh path reflectance, at most ``haze_cap`` x the channel's ``haze_percentile`` of valid
+reflectance; then ``saturation`` (a fraction: 6/5) about each pixel's grey."""
 MIN_CLEAR_FRACTION = 0.01
 """Below this share of clear pixels among the valid ones (an overcast scene, or no QA band)
-the ``natural`` cut-offs come from every valid pixel; the curve still applies."""
+the ``natural`` exposure is anchored on every valid pixel."""
 DEFAULT_PREVIEW_SIZE = 2048
 """Longest side of a PNG preview, in pixels (never upsampled)."""
 MIN_PREVIEW_SIZE = 16

@@ -6,8 +6,8 @@ minimum over channels and a multiply) into one loop over the strip, and releases
 (``nogil=True``), so the renderer's worker threads run them on every core at once.
 
 Their results are bit-identical to the numpy reference functions in :mod:`landsat_ops.raster.ops`
-(``dn_histogram``, ``clear_dn_histogram``, ``stretch_lut`` / ``curve_lut`` / ``tutorial_lut``
-+ ``apply_lut``, ``ndvi_from_dn``); the tests check that.
+(``dn_histogram``, ``clear_dn_histogram``, ``stretch_lut`` / ``tutorial_lut`` + ``apply_lut``,
+``ndvi_from_dn``) and :func:`landsat_ops.raster.tone.natural_pixels`; the tests check that.
 Each kernel is compiled for one signature (C-contiguous arrays) when this module is imported,
 and cached on disk (numba's ``cache=True``: ``__pycache__`` next to this file, or
 ``NUMBA_CACHE_DIR``; the container image ships a warm cache), so only the first import on a
@@ -94,6 +94,37 @@ def stretch_rgb(red, green, blue, lut_r, lut_g, lut_b, out):  # pragma: no cover
                 out[0, y, x] = lut_r[r]
                 out[1, y, x] = lut_g[g]
                 out[2, y, x] = lut_b[b]
+
+
+@_compiled(
+    "void(uint16[:, ::1], uint16[:, ::1], uint16[:, ::1], uint8[::1], uint8[::1], uint8[::1], "
+    "int64, int64, uint8[:, :, ::1])"
+)
+def natural_rgb(red, green, blue, lut_r, lut_g, lut_b, num, den, out):  # pragma: no cover
+    """The ``natural`` true colour of a strip: each channel through its tone-curve table, then
+    the saturation ``num / den`` about the pixel's grey in integers, rounded half up, 1..255
+    (:func:`landsat_ops.raster.tone.natural_pixels` is the reference). A pixel where any
+    channel is fill (DN 0) is 0 in all three channels."""
+    rows, cols = red.shape
+    six_den = 6 * den
+    for y in range(rows):
+        for x in range(cols):
+            dr = red[y, x]
+            dg = green[y, x]
+            db = blue[y, x]
+            if dr == 0 or dg == 0 or db == 0:
+                out[0, y, x] = 0
+                out[1, y, x] = 0
+                out[2, y, x] = 0
+                continue
+            r = np.int64(lut_r[dr])
+            g = np.int64(lut_g[dg])
+            b = np.int64(lut_b[db])
+            total = r + g + b
+            base = den * total - num * total
+            out[0, y, x] = min(max((2 * (base + 3 * num * r) + 3 * den) // six_den, 1), 255)
+            out[1, y, x] = min(max((2 * (base + 3 * num * g) + 3 * den) // six_den, 1), 255)
+            out[2, y, x] = min(max((2 * (base + 3 * num * b) + 3 * den) // six_den, 1), 255)
 
 
 @_compiled(

@@ -1,10 +1,9 @@
 """Pure numpy operations: histograms, percentile cut-offs, stretch tables, NDVI, colour maps.
 
-Three 8-bit stretch tables exist, one per stretch mode of :mod:`landsat_ops.products`:
-:func:`stretch_lut` (``linear``), :func:`curve_lut` (``natural``: linear, then rio-color's
-sigmoidal contrast, :func:`sigmoidal`) and :func:`tutorial_lut` (manual ``--ranges``: the
-tutorial's arithmetic). All keep DN 0 (fill) at 0 and every valid DN within 1..255, so the
-streaming kernels apply any of them the same way.
+Two per-channel 8-bit stretch tables live here: :func:`stretch_lut` (``linear``) and
+:func:`tutorial_lut` (manual ``--ranges``: the tutorial's arithmetic); the ``natural`` mode's
+tables and its saturation are in :mod:`landsat_ops.raster.tone`. All keep DN 0 (fill) at 0 and
+every valid DN within 1..255, so the streaming kernels apply any of them the same way.
 
 Array in, array out, no I/O. The renderer streams a scene window by window through these
 functions, so each works on a window and the scene-wide state (the histograms) is small:
@@ -96,45 +95,6 @@ def stretch_lut(low: float, high: float) -> np.ndarray:
     dn = np.arange(DN_LEVELS, dtype=np.float64)
     scaled = 1.0 + (dn - low) * (254.0 / (high - low))
     lut = np.clip(np.rint(scaled), 1, 255).astype(np.uint8)
-    lut[0] = 0
-    return lut
-
-
-def sigmoidal(x: np.ndarray, contrast: float, bias: float) -> np.ndarray:
-    """Sigmoidal contrast of values in 0..1 (rio-color's ``sigmoidal``, ImageMagick's formula).
-
-    ``y = (s(x) - s(0)) / (s(1) - s(0))`` with the logistic ``s(x) = 1 / (1 + exp(contrast *
-    (bias - x)))``: 0 stays 0, 1 stays 1, the steepest slope lies at ``bias``; a bias below 0.5
-    brightens the mid-tones. ``contrast`` 0 is the identity.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    if np.any((x < 0) | (x > 1)):
-        raise ValueError("sigmoidal expects values within 0..1")
-    if not 0 <= bias <= 1:
-        raise ValueError(f"sigmoidal bias must be within 0..1, got {bias}")
-    if contrast == 0:
-        return x.copy()
-
-    def s(v):
-        return 1.0 / (1.0 + np.exp(contrast * (bias - v)))
-
-    return (s(x) - s(0.0)) / (s(1.0) - s(0.0))
-
-
-def curve_lut(low: float, high: float, curve: dict) -> np.ndarray:
-    """Lookup table of the ``natural`` stretch: ``low..high`` -> 0..1, a curve, then 1..255.
-
-    ``curve`` is :data:`landsat_ops.products.NATURAL_CURVE` (``{"type": "sigmoidal",
-    "contrast": c, "bias": b}``); DN 0 (fill) maps to 0, DN at or below ``low`` to 1, DN at or
-    above ``high`` to 255 (clouds brighter than the clear pixels' high cut-off saturate).
-    """
-    validate_range(low, high)
-    if curve.get("type") != "sigmoidal":
-        raise OptionError(f"unknown stretch curve {curve!r} (expected type sigmoidal)")
-    dn = np.arange(DN_LEVELS, dtype=np.float64)
-    x = np.clip((dn - low) / (high - low), 0.0, 1.0)
-    y = sigmoidal(x, float(curve["contrast"]), float(curve["bias"]))
-    lut = np.clip(np.rint(1.0 + 254.0 * y), 1, 255).astype(np.uint8)
     lut[0] = 0
     return lut
 

@@ -41,8 +41,6 @@ from landsat_ops.products import (
     DEFAULT_PREVIEW_SIZE,
     DEFAULT_PRODUCTS,
     DEFAULT_STRETCH,
-    MIN_CLEAR_FRACTION,
-    NATURAL_CURVE,
     NATURAL_PRODUCTS,
     NDVI_BINS,
     NDVI_COLORMAP,
@@ -63,6 +61,7 @@ from landsat_ops.raster import ops
 from landsat_ops.raster.bands import BLOCK, gdal_env, open_bands, read_window, strips
 from landsat_ops.raster.cog import COMPRESSIONS
 from landsat_ops.raster.png import preview_shape, read_preview, write_png
+from landsat_ops.raster.tone import NaturalPlan, plan_natural
 from landsat_ops.render.cog import RawRaster
 from landsat_ops.render.destination import check_destination, publish_version
 from landsat_ops.render.fetch import ProgressFn, fetch_scene, needed_bands
@@ -77,7 +76,7 @@ from landsat_ops.render.stac_item import build_item
 from landsat_ops.scene import Metadata, SceneFiles, read_mtl
 from landsat_ops.scene.mtl import check_mtl_belongs
 from landsat_ops.scene.qa import clear_lut
-from landsat_ops.scene.rescaling import NDVI_BANDS, ndvi_coefficients
+from landsat_ops.scene.rescaling import NDVI_BANDS, SR_ADD, SR_MULT, ndvi_coefficients
 from landsat_ops.storage import open_store, sha256_file, sha256_from_multihash
 
 __all__ = ["WORKERS", "RenderResult", "SceneRenderer", "Stretch", "render_scene"]
@@ -94,11 +93,14 @@ WORKERS = min(
 class Stretch:
     """How the three channels of a composite were mapped to 8 bits (``landsat_ops:stretch``).
 
-    ``mode`` is ``natural`` (percentiles of the clear pixels, then :attr:`curve`), ``linear``
-    (percentiles of every valid pixel, linear) or ``manual`` (given DN ranges, the tutorial's
-    arithmetic); ``method`` says where the cut-offs came from (``percentile`` or ``manual``).
-    ``pixels`` says which pixels the percentiles counted (``clear`` or ``valid``) and
-    ``clear_fraction`` the share of clear pixels among the valid ones (None without a QA band).
+    ``mode`` is ``natural`` (reflectance through one tone curve, :attr:`plan`; see
+    :mod:`landsat_ops.raster.tone`), ``linear`` (percentiles of every valid pixel, linear) or
+    ``manual`` (given DN ranges, the tutorial's arithmetic); ``method`` says where the cut-offs
+    came from (``percentile``, ``white point`` or ``manual``). For ``natural`` the cut-offs are
+    each channel's DN of black (x = 0) and of the white point (x = 1), and ``pixels`` says what
+    the exposure was anchored on (``clear`` or ``valid``); for ``linear`` which pixels the
+    percentiles counted. ``clear_fraction`` is the share of clear pixels among the valid ones
+    (None without a QA band).
     """
 
     method: str  # "percentile" or "manual"
@@ -109,13 +111,14 @@ class Stretch:
     pixels: str | None = None
     clear_fraction: float | None = None
     curve: dict | None = None
+    plan: NaturalPlan | None = field(default=None, repr=False)
 
     def luts(self) -> list[np.ndarray]:
-        """The 8-bit lookup table of each channel."""
+        """The 8-bit lookup table of each channel (for ``natural``: before the saturation)."""
         if self.mode == "manual":
             return [ops.tutorial_lut(lo, hi) for lo, hi in self.cutoffs]
-        if self.curve is not None:
-            return [ops.curve_lut(lo, hi, self.curve) for lo, hi in self.cutoffs]
+        if self.plan is not None:
+            return self.plan.luts()
         return [ops.stretch_lut(lo, hi) for lo, hi in self.cutoffs]
 
     def to_dict(self) -> dict:
@@ -170,17 +173,19 @@ def render_scene(
     products
         Any of ``truecolor, falsecolor, ndvi, histograms``.
     percentiles
-        ``(low, high)`` percentiles over the whole scene that map to 1 and 255 in the colour
-        composites: of the clear pixels for the ``natural`` true colour, of every valid pixel
-        otherwise.
+        ``(low, high)`` percentiles of every valid pixel of the whole scene that map to 1 and
+        255 in the linearly stretched composites (false colour, ``--stretch linear``); the
+        ``natural`` true colour has its own white point
+        (:data:`landsat_ops.products.NATURAL_CURVE`).
     ranges
         Manual ``[(r0, r1), (g0, g1), (b0, b1)]`` DN ranges; they replace the percentile
         stretch for every composite (the tutorial's arithmetic, see
         :func:`landsat_ops.raster.ops.tutorial_lut`).
     stretch
-        ``natural`` (default: the true colour's cut-offs from clear pixels of the QA band, then
-        a sigmoidal curve) or ``linear`` (every valid pixel, linear: the stretch before issue
-        13); see :data:`landsat_ops.products.STRETCHES`. False colour is always linear.
+        ``natural`` (default: the true colour from reflectance through one tone curve anchored
+        on the scene's white point, see :mod:`landsat_ops.raster.tone`) or ``linear`` (every
+        valid pixel, linear: the stretch before issue 13); see
+        :data:`landsat_ops.products.STRETCHES`. False colour is always linear.
     preview_size
         Longest side of the PNG previews in pixels; smaller scenes are not upsampled.
     compression
@@ -596,29 +601,47 @@ class SceneRenderer:
         return [(lo, hi if hi > lo else lo + 1) for lo, hi in cutoffs]
 
     def _natural_stretch(self, bands) -> Stretch:
-        """Cut-offs from the clear pixels (every valid one when too few are clear), a curve."""
+        """Reflectance, a white point and one tone curve (:func:`plan_natural`)."""
+        meta = self.meta
+        coefficients = {}
+        for b in bands:
+            if self.files.surface_reflectance:
+                mult = meta.sr_mult.get(b, SR_MULT) if meta else SR_MULT
+                add = meta.sr_add.get(b, SR_ADD) if meta else SR_ADD
+            elif meta is not None and b in meta.reflectance_mult and b in meta.reflectance_add:
+                mult, add = meta.reflectance_mult[b], meta.reflectance_add[b]
+            else:  # every OLI Level-1 product has these (no MTL: no sun elevation either)
+                mult, add = 2.0e-5, -0.1
+            coefficients[b] = (mult, add)
+        plan = plan_natural(
+            bands,
+            coefficients,
+            self.histograms,
+            self.clear_histograms or None,
+            surface_reflectance=self.files.surface_reflectance,
+            sun_elevation=meta.sun_elevation if meta is not None else None,
+        )
         fraction = None
         if self.clear_histograms:
             clear = min(int(self.clear_histograms[b].sum()) for b in bands)
             fraction = clear / max(1, min(int(self.histograms[b].sum()) for b in bands))
-        use_clear = fraction is not None and fraction >= MIN_CLEAR_FRACTION
-        if not use_clear:
+        if plan.pixels == "valid":
             logger.info(  # recorded in the item too: pixels "valid"
-                "%s: natural stretch from every valid pixel: %s",
+                "%s: natural exposure anchored on every valid pixel: %s",
                 self.scene_id,
                 "no QA band"
                 if fraction is None
                 else f"only {fraction:.2%} of the pixels are clear (QA)",
             )
         return Stretch(
-            "percentile",
+            "white point",
             bands,
-            self._cutoffs(self.clear_histograms if use_clear else self.histograms, bands),
-            self.percentiles,
+            plan.cutoffs(),
             mode="natural",
-            pixels="clear" if use_clear else "valid",
+            pixels=plan.pixels,
             clear_fraction=fraction,
-            curve=dict(NATURAL_CURVE),
+            curve=plan.curve(),
+            plan=plan,
         )
 
     def _composite_stretch(self, name: str, windows, pool) -> None:
@@ -627,6 +650,7 @@ class SceneRenderer:
 
         stretch = self.stretches[name]
         luts = stretch.luts()
+        saturation = stretch.plan.saturation if stretch.plan is not None else None
         sources = [self._fds[f"B{b}"] for b in stretch.bands]
         width, height = self.grid["width"], self.grid["height"]
         self._rasters[name] = raster = RawRaster(self.work / name, 3, "uint8", width, height)
@@ -642,7 +666,10 @@ class SceneRenderer:
                 for c, fd in enumerate(sources):
                     pread(fd, dn[c, :h], window.row_off * width * 2)
                 rgb = rgb_buffer[: 3 * h * width].reshape(3, h, width)  # contiguous
-                kernels.stretch_rgb(dn[0, :h], dn[1, :h], dn[2, :h], *luts, rgb)
+                if stretch.plan is not None:
+                    kernels.natural_rgb(dn[0, :h], dn[1, :h], dn[2, :h], *luts, *saturation, rgb)
+                else:
+                    kernels.stretch_rgb(dn[0, :h], dn[1, :h], dn[2, :h], *luts, rgb)
                 raster.write_strip(rgb, window.row_off)
                 self._tick(name, len(windows))
 

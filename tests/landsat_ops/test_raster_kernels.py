@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from landsat_ops.products import NATURAL_CURVE
-from landsat_ops.raster import kernels, ops
+from landsat_ops.raster import kernels, ops, tone
 
 
 @pytest.fixture(scope="module")
@@ -90,14 +89,8 @@ def test_clear_histogram_matches_numpy(strips):
     assert 0 < hist.sum() < 2 * qa.size
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        pytest.param(lambda lo, hi: ops.curve_lut(lo, hi, NATURAL_CURVE), id="natural"),
-        pytest.param(ops.tutorial_lut, id="manual"),
-    ],
-)
-def test_stretch_with_any_table_keeps_the_fill_rule(strips, make):
+def test_stretch_with_the_manual_table_keeps_the_fill_rule(strips):
+    make = ops.tutorial_lut
     luts = [make(6000, 30000), make(1, 2), make(100, 65535)]
     for lut in luts:
         assert lut[0] == 0 and lut[1:].min() >= 1 and lut[-1] == 255
@@ -182,3 +175,21 @@ def test_average_overviews_f32_bit_identical_for_any_values():
     ):
         assert got.dtype == np.float32
         assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("saturation", [(6, 5), (1, 1), (3, 1)])
+def test_natural_rgb_matches_the_reference(strips, saturation):
+    """Tone-curve tables and the integer saturation: the kernel equals tone.natural_pixels."""
+    channels = [
+        tone.Channel(4, 2.0e-5 / 0.8, -0.1 / 0.8, 0.02, 0.95),
+        tone.Channel(3, 2.0e-5 / 0.8, -0.1 / 0.8, 0.035, 0.91),
+        tone.Channel(2, 2.0e-5 / 0.8, -0.1 / 0.8, 0.06, 0.84),
+    ]
+    luts = [tone.natural_lut(c, 0.9, 40.0) for c in channels]
+    out = np.empty((3, *strips[0].shape), np.uint8)
+    kernels.natural_rgb(*strips, *luts, *saturation, out)
+    expected = tone.natural_pixels(strips, luts, *saturation)
+    np.testing.assert_array_equal(out, expected)
+    any_fill = np.any(np.stack(strips) == 0, axis=0)
+    assert (out[:, any_fill] == 0).all() and (out[:, ~any_fill] >= 1).all()
+    assert (out == 255).any() and (out[:, ~any_fill] == 1).any()  # both clips are reached

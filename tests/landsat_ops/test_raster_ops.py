@@ -98,19 +98,6 @@ def test_colorize_transparent_nodata():
     assert rgba[0, 1, 1] > rgba[0, 1, 0]  # high NDVI is green
 
 
-def test_sigmoidal_is_rio_colors_curve():
-    from landsat_ops.raster.ops import sigmoidal
-
-    x = np.linspace(0, 1, 11)
-    y = sigmoidal(x, 6, 0.25)
-    assert y[0] == 0 and y[-1] == pytest.approx(1)
-    assert (np.diff(y) > 0).all()
-    assert y[2] > 0.2 and y[5] > 0.5  # bias 0.25 lifts the mid-tones
-    np.testing.assert_allclose(sigmoidal(x, 0, 0.5), x)
-    with pytest.raises(ValueError, match="0..1"):
-        sigmoidal(np.array([1.5]), 6, 0.25)
-
-
 def test_tutorial_lut_is_matplotlibs_truncation():
     from landsat_ops.raster.ops import tutorial_lut
 
