@@ -21,6 +21,7 @@ import rasterio
 from PIL import Image
 
 from landsat_ops.render import render_scene
+from landsat_ops.render.destination import current_folder
 
 CROP = "rasters/LC80200392015216LGN00_crop30m"
 EDGE = "rasters/LC08_L1TP_016037_20170813_20170814_01_RT_900m"
@@ -84,16 +85,26 @@ def test_all_products_written(crop_render):
         f"{sid}_histograms.png",
         f"{sid}.json",
     }
-    assert {p.name for p in out.iterdir()} == expected
+    # The scene's item at the top, the products in the one version folder it names, with
+    # the version's own item (hrefs relative to that folder).
+    assert {p.name for p in out.iterdir()} == {f"{sid}.json", sid}
+    version = current_folder(out)
+    assert version.parent == out / sid and len(version.name) == 16
+    assert {p.name for p in version.iterdir()} == expected
     assert result.scene_id == sid
     assert result.item_uri == str(out / f"{sid}.json")
+    item = json.loads((out / f"{sid}.json").read_text())
+    assert item["properties"]["landsat_ops:product_version"] == version.name
+    assert {a["href"] for a in item["assets"].values()} == {
+        f"./{sid}/{version.name}/{name}" for name in expected - {f"{sid}.json"}
+    }
 
 
 @pytest.mark.parametrize("product, bands", [("truecolor", (4, 3, 2)), ("falsecolor", (7, 5, 1))])
 def test_percentile_stretch_matches_numpy(crop_render, product, bands):
     folder, out, result = crop_render
     cutoffs = result.stretch[product]["cutoffs"]
-    rgb = read_tif(out / f"LC80200392015216LGN00_{product}.tif")
+    rgb = read_tif(current_folder(out) / f"LC80200392015216LGN00_{product}.tif")
     for channel, (n, (low, high)) in enumerate(zip(bands, cutoffs, strict=True)):
         dn = band(folder, n)
         p2, p98 = np.percentile(dn[dn > 0], [2, 98])
@@ -112,7 +123,7 @@ def test_ndvi_is_toa_reflectance_ratio(crop_render):
     red = band(folder, 4) * 2.0e-05 - 0.1  # REFLECTANCE_MULT/ADD_BAND_4 of the MTL
     nir = band(folder, 5) * 2.0e-05 - 0.1
     expected = (nir - red) / (nir + red)
-    with rasterio.open(out / "LC80200392015216LGN00_ndvi.tif") as ds:
+    with rasterio.open(current_folder(out) / "LC80200392015216LGN00_ndvi.tif") as ds:
         assert ds.dtypes[0] == "float32" and np.isnan(ds.nodata)
         ndvi = ds.read(1)
     np.testing.assert_allclose(ndvi, expected, rtol=1e-5, atol=1e-6)
@@ -125,7 +136,7 @@ def test_ndvi_is_toa_reflectance_ratio(crop_render):
 )
 def test_cogs_are_valid(crop_render, name, count, dtype):
     folder, out, _ = crop_render
-    path = out / f"LC80200392015216LGN00_{name}.tif"
+    path = current_folder(out) / f"LC80200392015216LGN00_{name}.tif"
     assert_valid_cog(path, count, dtype)
     with rasterio.open(path) as ds, rasterio.open(next(folder.glob("*_B4.TIF"))) as src:
         assert ds.crs == src.crs and ds.transform == src.transform
@@ -135,7 +146,7 @@ def test_cogs_are_valid(crop_render, name, count, dtype):
 def test_previews_never_upsampled(crop_render):
     _, out, _ = crop_render
     for name in ("truecolor", "falsecolor", "ndvi"):
-        with Image.open(out / f"LC80200392015216LGN00_{name}.png") as im:
+        with Image.open(current_folder(out) / f"LC80200392015216LGN00_{name}.png") as im:
             assert im.mode == "RGBA" and im.size == (627, 603)
 
 
@@ -160,7 +171,7 @@ def test_stac_item_lists_products_with_checksums(crop_render):
 
 def test_histogram_figure(crop_render):
     _, out, _ = crop_render
-    with Image.open(out / "LC80200392015216LGN00_histograms.png") as im:
+    with Image.open(current_folder(out) / "LC80200392015216LGN00_histograms.png") as im:
         assert im.format == "PNG" and im.size[0] >= 800
 
 
@@ -174,12 +185,12 @@ def test_fill_edges_are_nodata(landsat_data, tmp_path):
     for n, (low, high) in zip((4, 3, 2), result.stretch["truecolor"]["cutoffs"], strict=True):
         dn = band(folder, n)
         assert (low, high) == pytest.approx(tuple(np.percentile(dn[dn > 0], [2, 98])), abs=1e-3)
-    with rasterio.open(tmp_path / f"{sid}_truecolor.tif") as ds:
+    with rasterio.open(current_folder(tmp_path) / f"{sid}_truecolor.tif") as ds:
         assert ds.nodata == 0
         rgb = ds.read()
     assert (rgb[:, fill] == 0).all()
     assert (rgb[:, ~fill] > 0).all()
-    alpha = np.asarray(Image.open(tmp_path / f"{sid}_truecolor.png"))[..., 3]
+    alpha = np.asarray(Image.open(current_folder(tmp_path) / f"{sid}_truecolor.png"))[..., 3]
     np.testing.assert_array_equal(alpha == 0, fill)
 
 
@@ -192,7 +203,7 @@ def test_level2_ndvi_uses_surface_reflectance(landsat_data, tmp_path):
     # Issue 13: negative reflectance is no data (was: only red + NIR <= 0), so NDVI is in [-1, 1].
     ok = (red_dn > 0) & (nir_dn > 0) & (red > 0) & (nir > 0)
     expected = np.where(ok, (nir - red) / np.where(ok, nir + red, 1), np.nan)
-    with rasterio.open(tmp_path / f"{result.scene_id}_ndvi.tif") as ds:
+    with rasterio.open(current_folder(tmp_path) / f"{result.scene_id}_ndvi.tif") as ds:
         ndvi = ds.read(1)
     np.testing.assert_allclose(ndvi, expected, rtol=1e-4, atol=1e-5)
     assert np.isnan(ndvi[red_dn == 0]).all()
@@ -202,7 +213,7 @@ def test_level2_ndvi_uses_surface_reflectance(landsat_data, tmp_path):
 @pytest.mark.parametrize("scene", [CROP, EDGE, L2, ICE, CLOUDY_L2])
 def test_ndvi_within_minus_one_one_everywhere(landsat_data, tmp_path, scene):
     result = render_scene(landsat_data / scene, tmp_path, products="ndvi", preview_size=64)
-    with rasterio.open(tmp_path / f"{result.scene_id}_ndvi.tif") as ds:
+    with rasterio.open(current_folder(tmp_path) / f"{result.scene_id}_ndvi.tif") as ds:
         levels = [ds.read(1)] + [
             rasterio.open(ds.name, overview_level=i).read(1) for i in range(len(ds.overviews(1)))
         ]
@@ -223,7 +234,7 @@ def test_manual_ranges_are_the_tutorials_arithmetic(landsat_data, tmp_path):
     ranges = [(5900, 11000), (6200, 11000), (7600, 11000)]
     result = render_scene(folder, tmp_path, products=["truecolor"], ranges=ranges)
     assert result.stretch["truecolor"]["method"] == result.stretch["truecolor"]["mode"] == "manual"
-    rgb = read_tif(tmp_path / f"{result.scene_id}_truecolor.tif")
+    rgb = read_tif(current_folder(tmp_path) / f"{result.scene_id}_truecolor.tif")
     dn = [band(folder, n) for n in (4, 3, 2)]
     tutorial = np.dstack(
         [
@@ -241,12 +252,12 @@ def test_manual_ranges_are_the_tutorials_arithmetic(landsat_data, tmp_path):
 def test_ice_shows_cyan_in_false_colour(landsat_data, tmp_path):
     folder = landsat_data / ICE
     result = render_scene(folder, tmp_path, products="falsecolor", preview_size=256)
-    rgb = read_tif(tmp_path / f"{result.scene_id}_falsecolor.tif").astype(int)
+    rgb = read_tif(current_folder(tmp_path) / f"{result.scene_id}_falsecolor.tif").astype(int)
     green = band(folder, 3)
     bright = green > np.percentile(green[green > 0], 90)  # snow and ice
     r, g, b = (rgb[c][bright].mean() for c in range(3))
     assert g > r + 40 and b > r + 40, (r, g, b)
-    with Image.open(tmp_path / f"{result.scene_id}_falsecolor.png") as im:
+    with Image.open(current_folder(tmp_path) / f"{result.scene_id}_falsecolor.png") as im:
         assert max(im.size) == 256
 
 
@@ -297,9 +308,13 @@ def test_deflate_compression(landsat_data, tmp_path):
     result = render_scene(
         folder, tmp_path, products="truecolor,ndvi", compression="deflate", stretch="linear"
     )
-    assert_valid_cog(tmp_path / f"{result.scene_id}_truecolor.tif", 3, "uint8", "DEFLATE")
-    assert_valid_cog(tmp_path / f"{result.scene_id}_ndvi.tif", 1, "float32", "DEFLATE")
-    rgb = read_tif(tmp_path / f"{result.scene_id}_truecolor.tif")
+    assert_valid_cog(
+        current_folder(tmp_path) / f"{result.scene_id}_truecolor.tif", 3, "uint8", "DEFLATE"
+    )
+    assert_valid_cog(
+        current_folder(tmp_path) / f"{result.scene_id}_ndvi.tif", 1, "float32", "DEFLATE"
+    )
+    rgb = read_tif(current_folder(tmp_path) / f"{result.scene_id}_truecolor.tif")
     low, high = result.stretch["truecolor"]["cutoffs"][0]
     np.testing.assert_array_equal(rgb[0], expected_stretch(band(folder, 4), low, high))
 
@@ -326,13 +341,13 @@ def test_multi_strip_products_match_whole_band_arithmetic(multi_strip_render):
     sid = result.scene_id
     dn = {n: band(folder, n) for n in (1, 2, 3, 4, 5, 7)}
     for product, bands in (("truecolor", (4, 3, 2)), ("falsecolor", (7, 5, 1))):
-        rgb = read_tif(out / f"{sid}_{product}.tif")
+        rgb = read_tif(current_folder(out) / f"{sid}_{product}.tif")
         any_fill = np.any([dn[n] == 0 for n in bands], axis=0)
         for channel, n in enumerate(bands):
             low, high = np.percentile(dn[n][dn[n] > 0], [2, 98])
             expected = np.where(any_fill, 0, expected_stretch(dn[n], low, high))
             np.testing.assert_array_equal(rgb[channel], expected, err_msg=f"{product} B{n}")
-    with rasterio.open(out / f"{sid}_ndvi.tif") as ds:
+    with rasterio.open(current_folder(out) / f"{sid}_ndvi.tif") as ds:
         ndvi = ds.read(1)
     assert np.isnan(ndvi[(dn[4] == 0) | (dn[5] == 0)]).all()
     assert np.isfinite(ndvi[(dn[4] > 0) & (dn[5] > 0)]).all()
@@ -342,7 +357,7 @@ def test_multi_strip_products_match_whole_band_arithmetic(multi_strip_render):
 def test_overviews_are_nodata_aware_averages_of_full_resolution(multi_strip_render, name):
     """Issue 13: average overviews (were nearest samples), fill/NaN left out of each mean."""
     _, out, result = multi_strip_render
-    path = out / f"{result.scene_id}_{name}.tif"
+    path = current_folder(out) / f"{result.scene_id}_{name}.tif"
     assert_valid_cog(
         path, 3 if name == "truecolor" else 1, "uint8" if name != "ndvi" else "float32"
     )
@@ -372,11 +387,11 @@ def test_overviews_are_nodata_aware_averages_of_full_resolution(multi_strip_rend
 
 def test_cog_band_descriptions_and_statistics(multi_strip_render):
     _, out, result = multi_strip_render
-    with rasterio.open(out / f"{result.scene_id}_truecolor.tif") as ds:
+    with rasterio.open(current_folder(out) / f"{result.scene_id}_truecolor.tif") as ds:
         assert [d.split()[2] for d in ds.descriptions] == ["4", "3", "2"]
         tags = ds.tags(1)
         assert 1 <= float(tags["STATISTICS_MINIMUM"]) <= float(tags["STATISTICS_MEAN"]) <= 255
-    with rasterio.open(out / f"{result.scene_id}_ndvi.tif") as ds:
+    with rasterio.open(current_folder(out) / f"{result.scene_id}_ndvi.tif") as ds:
         assert np.isnan(ds.nodata) and ds.descriptions[0].startswith("NDVI")
         tags = ds.tags(1)
         assert -1 <= float(tags["STATISTICS_MINIMUM"]) <= float(tags["STATISTICS_MAXIMUM"]) <= 1
@@ -410,7 +425,7 @@ def test_product_subsets(multi_strip_render, tmp_path, products):
         suffixes = (".png",) if name == "histograms" else (".tif", ".png")
         expected |= {f"{sid}_{name}{suffix}" for suffix in suffixes}
         expected |= {f"{sid}_thumbnail.png"} if name == "truecolor" else set()
-    assert {p.name for p in out.iterdir()} == expected
+    assert {p.name for p in current_folder(out).iterdir()} == expected
     assert not list(work.iterdir()), "scratch files left behind"
     # The same stretch as the full render: the cut-offs do not depend on what is written.
     for name, stretch in result.stretch.items():

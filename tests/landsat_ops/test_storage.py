@@ -89,27 +89,30 @@ def test_render_s3_to_s3(landsat_data, s3_bucket):
         s3.upload_file(str(path), s3_bucket, f"landing/{SID}/{path.name}")
     result = render_scene(
         f"s3://{s3_bucket}/landing/{SID}/",
-        f"s3://{s3_bucket}/staging/{SID}/",
+        f"s3://{s3_bucket}/published/{SID}/",
         products="truecolor,ndvi",
     )
-    assert result.item_uri == f"s3://{s3_bucket}/staging/{SID}/{SID}.json"
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket, Prefix="staging/")["Contents"]}
-    assert keys == {
-        f"staging/{SID}/{SID}{suffix}"
+    assert result.item_uri == f"s3://{s3_bucket}/published/{SID}/{SID}.json"
+    item = json.loads(
+        s3.get_object(Bucket=s3_bucket, Key=f"published/{SID}/{SID}.json")["Body"].read()
+    )
+    version = item["properties"]["landsat_ops:product_version"]
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket, Prefix="published/")["Contents"]}
+    folder = f"published/{SID}/{SID}/{version}"
+    assert keys == {f"published/{SID}/{SID}.json", f"{folder}/{SID}.json"} | {
+        f"{folder}/{SID}{suffix}"
         for suffix in (
             "_truecolor.tif",
             "_truecolor.png",
             "_thumbnail.png",
             "_ndvi.tif",
             "_ndvi.png",
-            ".json",
         )
     }
-    item = json.loads(
-        s3.get_object(Bucket=s3_bucket, Key=f"staging/{SID}/{SID}.json")["Body"].read()
-    )
     for asset in item["assets"].values():
-        body = s3.get_object(Bucket=s3_bucket, Key=f"staging/{SID}/{asset['href'][2:]}")["Body"]
+        assert asset["href"].startswith(f"./{SID}/{version}/")
+        key = f"published/{SID}/{asset['href'][2:]}"
+        body = s3.get_object(Bucket=s3_bucket, Key=key)["Body"]
         assert asset["file:checksum"] == "1220" + hashlib.sha256(body.read()).hexdigest()
 
 

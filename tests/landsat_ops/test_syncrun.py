@@ -23,7 +23,7 @@ from landsat_ops.cli import cli, main
 from landsat_ops.cli.syncrun import sync_run_command
 from landsat_ops.errors import StorageError
 from landsat_ops.storage import LocalStore, open_store
-from landsat_ops.syncrun import SyncRunResult, _upload, sync_run
+from landsat_ops.syncrun import SyncRunResult, _output_files, _upload, sync_run
 
 if "sync-run" not in cli.commands:
     cli.add_command(sync_run_command)
@@ -343,18 +343,25 @@ class _FailingStore(LocalStore):
         return super().put_file(path, key, **kwargs)
 
 
-def test_a_failed_upload_removes_what_it_created(tmp_path):
+def test_a_failed_upload_leaves_the_published_item_as_it_was(tmp_path):
+    """A render's output: a new version folder and the scene item, uploaded last. A failure
+    part-way leaves the old item (and what it names) untouched; the new version's files are
+    unreferenced, for cleanup."""
     out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    for name in ("a.txt", "b.txt", "c.json"):
-        (out_dir / name).write_text(name)
+    (out_dir / "ID" / "v2").mkdir(parents=True)
+    for name in ("a.tif", "b.tif"):
+        (out_dir / "ID" / "v2" / name).write_text(name)
+    (out_dir / "ID.json").write_text("new item")
     dest = tmp_path / "dest"
-    dest.mkdir()
-    (dest / "c.json").write_text("older manifest")
+    (dest / "ID" / "v1").mkdir(parents=True)
+    (dest / "ID" / "v1" / "a.tif").write_text("old a")
+    (dest / "ID.json").write_text("old item")
+    keys = _output_files(out_dir)
+    assert keys[-1] == "ID.json"  # the switch goes last
     with pytest.raises(StorageError, match="simulated"):
-        _upload(_FailingStore(dest), out_dir, ["a.txt", "b.txt", "c.json"])
-    assert sorted(p.name for p in dest.iterdir()) == ["c.json"]
-    assert (dest / "c.json").read_text() == "older manifest"
+        _upload(_FailingStore(dest), out_dir, keys)
+    assert (dest / "ID.json").read_text() == "old item"
+    assert (dest / "ID" / "v1" / "a.tif").read_text() == "old a"
 
 
 def test_sigterm_is_passed_to_the_command(tmp_path):
