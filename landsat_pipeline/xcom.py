@@ -23,6 +23,7 @@ __all__ = [
     "PublishedAssetExtra",
     "PublishedScene",
     "RenderedSet",
+    "RunOutcome",
     "Scene",
     "SceneRunRequest",
     "SceneToSample",
@@ -68,6 +69,21 @@ class Scene(TypedDict):
     """Asset key -> href."""
     sources: NotRequired[dict[str, AssetSource]]
     """Asset key -> every href it can be read from, requester-pays flags and checksums."""
+
+
+class RunOutcome(TypedDict):
+    """What ``discover`` concluded (XCom key ``run_outcome``): the run note is made from it.
+
+    ``landsat_pipeline.run_notes`` turns it, with the run's task states, into the run's note
+    (shown in the UI's run list): published / no scene / cloudy / skipped / failed.
+    """
+
+    outcome: Literal["found", "no scene", "cloudy", "skipped", "failed"]
+    scene_id: str | None
+    reason: str
+    """One line: why the run skipped or failed (empty when a scene was found)."""
+    warnings: list[str]
+    """Things a person should know about a found scene (e.g. above the cloud limit)."""
 
 
 class LandedBands(TypedDict):

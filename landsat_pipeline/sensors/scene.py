@@ -18,7 +18,17 @@ a run the reconcile DAG triggers: a product ID, or the catalog's own item id suc
 Search's ``LC08_L2SP_008059_20191201_02_T1`` or LandsatLook's ``..._02_T1_SR``) the sensor
 looks up that scene instead of the interval's,
 and fails at once when the catalog does not have it: re-rendering one scene from the UI does
-not need the overpass's own run (whose logical date is taken).
+not need the overpass's own run (whose logical date is taken). A requested scene above the
+cloud limit is processed anyway (asking for it by ID is the decision), with a warning in the
+log and in the run note.
+
+Before anything else the run's conf is checked against the DAG's Params: an unknown key (a typo
+such as ``force_rendr``) fails the task at once, naming it and the accepted keys.
+
+What the sensor concluded goes to XCom under ``run_outcome``
+(:class:`~landsat_pipeline.xcom.RunOutcome`): found (with warnings), no scene, cloudy,
+skipped or failed, with the scene ID and the reason. :mod:`landsat_pipeline.run_notes` makes
+the run's note of it when the run ends.
 """
 
 from __future__ import annotations
@@ -34,7 +44,17 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, A
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-__all__ = ["LandsatSceneSensor"]
+__all__ = ["OUTCOME_KEY", "LandsatSceneSensor", "unknown_conf_keys"]
+
+OUTCOME_KEY = "run_outcome"
+"""The XCom key of the sensor's :class:`~landsat_pipeline.xcom.RunOutcome`."""
+
+
+def unknown_conf_keys(conf: Any, accepted: Any) -> list[str]:
+    """The keys of a run's ``conf`` that are not among ``accepted`` (sorted; none: ``[]``)."""
+    if not conf:
+        return []
+    return sorted(str(key) for key in conf if key not in set(accepted))
 
 
 class LandsatSceneSensor(BaseSensorOperator):
@@ -57,7 +77,10 @@ class LandsatSceneSensor(BaseSensorOperator):
         scene is expected in the catalog; past that a missing scene skips the run at once.
     :param deferrable: wait in the triggerer instead of rescheduling in a worker.
     :param scene_id: process this scene (a product ID of this path/row, or the catalog's item
-        id of it) instead of the interval's; empty: the interval's.
+        id of it) instead of the interval's; empty: the interval's. Processed even above the
+        cloud limit, with a warning.
+    :param accepted_conf: the keys a run's conf may have; None (default): the Params of the
+        task's DAG. Any other key fails the task at once (no retry).
 
     The XCom value (``return_value``) is :func:`~landsat_pipeline.discovery.scene_to_xcom` of
     the scene found (:class:`~landsat_pipeline.xcom.Scene`). ``poke_interval`` is the time
@@ -92,10 +115,12 @@ class LandsatSceneSensor(BaseSensorOperator):
         available_within: float = 72 * 3600,
         deferrable: bool = False,
         scene_id: str | None = None,
+        accepted_conf: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.scene_id = scene_id
+        self.accepted_conf = None if accepted_conf is None else tuple(accepted_conf)
         self.available_within = available_within
         self.deferrable = deferrable
         self.catalog_url = catalog_url
@@ -113,8 +138,56 @@ class LandsatSceneSensor(BaseSensorOperator):
         start = context.get("data_interval_start")
         end = context.get("data_interval_end")
         if start is None or end is None:
-            raise AirflowSkipException("this run has no data interval: nothing to discover")
+            message = "this run has no data interval (and no scene_id): nothing to discover"
+            self._report(context, "skipped", reason=message)
+            raise AirflowSkipException(message)
         return start, end
+
+    def _report(
+        self,
+        context: Context,
+        outcome: str,
+        *,
+        scene_id: str | None = None,
+        reason: str = "",
+        warnings: Sequence[str] = (),
+    ) -> None:
+        """Push the :class:`~landsat_pipeline.xcom.RunOutcome` (the run note is made of it)."""
+        ti = context.get("ti")
+        if ti is None:  # called outside a task run (a test's bare context)
+            return
+        ti.xcom_push(
+            key=OUTCOME_KEY,
+            value={
+                "outcome": outcome,
+                "scene_id": scene_id,
+                "reason": reason,
+                "warnings": list(warnings),
+            },
+        )
+
+    def _fail(self, context: Context, message: str) -> AirflowFailException:
+        """Fail at once (no retry can help), with the reason in the run note."""
+        self._report(context, "failed", scene_id=self._requested(), reason=message)
+        return AirflowFailException(message)
+
+    def _check_conf(self, context: Context) -> None:
+        """Fail at once when the run's conf has a key the DAG does not accept (a typo)."""
+        dag_run = context.get("dag_run")
+        conf = getattr(dag_run, "conf", None)
+        accepted = self.accepted_conf
+        if accepted is None:
+            if not self.has_dag():
+                return
+            accepted = (*self.dag.params, *(self.params or {}))
+        unknown = unknown_conf_keys(conf, accepted)
+        if unknown:
+            message = (
+                f"unknown key{'s' if len(unknown) > 1 else ''} in the run conf: "
+                f"{', '.join(map(repr, unknown))}; accepted: {', '.join(sorted(set(accepted)))}"
+            )
+            self.log.error("%s", message)
+            raise self._fail(context, message)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         from landsat_pipeline.discovery import discover, path_row_point, pick_scene, scene_to_xcom
@@ -164,7 +237,14 @@ class LandsatSceneSensor(BaseSensorOperator):
                 f"limit of {limit:g} % for area {self.area!r}"
             )
             self.log.warning(message)
+            self._report(
+                context,
+                "cloudy",
+                scene_id=scene.scene_id,
+                reason=f"{cloud:.1f} % cloud cover, above the limit of {limit:g} %",
+            )
             raise AirflowSkipException(message)
+        self._report(context, "found", scene_id=scene.scene_id)
         self.log.info(
             "Found %s (acquired %s, cloud cover %s %%) in %s",
             scene.scene_id,
@@ -201,14 +281,26 @@ class LandsatSceneSensor(BaseSensorOperator):
             "for this run"
         )
         self.log.warning(message)
+        self._report(
+            context,
+            "no scene",
+            reason=(
+                f"no scene of {self.path:03d}/{self.row:03d} acquired on {start.date()} "
+                f"within {window} (window ended {self._deadline(context).isoformat()})"
+            ),
+        )
         return AirflowSkipException(message)
 
     def _requested(self) -> str | None:
         text = (self.scene_id or "").strip()
         return None if text in ("", "None") else text
 
-    def _find_requested(self, scene_id: str) -> Any:
-        """The XCom of the requested scene; fails at once when it is not this DAG's or absent."""
+    def _find_requested(self, context: Context, scene_id: str) -> Any:
+        """The XCom of the requested scene; fails at once when it is not this DAG's or absent.
+
+        Its cloud cover is not a reason to skip: asking for a scene by ID is the decision. A
+        scene above the limit is processed with a warning (log and run note).
+        """
         from landsat_ops.errors import SceneError
         from landsat_ops.scene import parse_scene_id
         from landsat_pipeline.discovery import discover, path_row_point, scene_to_xcom
@@ -218,11 +310,12 @@ class LandsatSceneSensor(BaseSensorOperator):
         except SceneError as exc:
             wanted = _catalog_item_id(scene_id)
             if wanted is None:
-                raise AirflowFailException(f"scene_id {scene_id!r}: {exc}") from None
+                raise self._fail(context, f"scene_id {scene_id!r}: {exc}") from None
         if (wanted.path, wanted.row) != (self.path, self.row):
-            raise AirflowFailException(
+            raise self._fail(
+                context,
                 f"scene_id {scene_id!r} is of path/row {wanted.path:03d}/{wanted.row:03d}; "
-                f"this DAG processes {self.path:03d}/{self.row:03d}"
+                f"this DAG processes {self.path:03d}/{self.row:03d}",
             )
         day = datetime.datetime.combine(wanted.acquired, datetime.time(), datetime.UTC)
         scenes = discover(
@@ -242,17 +335,29 @@ class LandsatSceneSensor(BaseSensorOperator):
         match = [s for s in scenes if scene_id in (s.scene_id, s.item_id)]
         if not match:
             listed = ", ".join(s.scene_id for s in scenes) or "no scene"
-            raise AirflowFailException(
+            raise self._fail(
+                context,
                 f"scene_id {scene_id!r} is not in {self.catalog_url} (it has {listed} on "
-                f"{wanted.acquired})"
+                f"{wanted.acquired})",
             )
+        scene = match[0]
+        warnings = []
+        cloud, limit = scene.cloud_cover, float(self.max_cloud_cover)
+        if cloud is not None and cloud > limit:
+            warnings.append(
+                f"{cloud:.1f} % cloud cover, above the limit of {limit:g} % for area "
+                f"{self.area!r}: processed because the run asked for it by scene_id"
+            )
+            self.log.warning("Scene %s has %s", scene.scene_id, warnings[-1])
         self.log.info("Processing the requested scene %s (scene_id)", scene_id)
-        return scene_to_xcom(match[0])
+        self._report(context, "found", scene_id=scene.scene_id, warnings=warnings)
+        return scene_to_xcom(scene)
 
     def execute(self, context: Context) -> Any:
+        self._check_conf(context)
         requested = self._requested()
         if requested:
-            return self._find_requested(requested)
+            return self._find_requested(context, requested)
         found = self.poke(context)
         if found:
             return found.xcom_value
@@ -303,13 +408,14 @@ class LandsatSceneSensor(BaseSensorOperator):
             found = self.poke(context)  # the same path as a direct find: cloud limit, XCom
             if found:
                 return found.xcom_value
-            raise AirflowFailException(
+            raise self._fail(
+                context,
                 f"the catalog listed {event.get('scene_ids')} for path/row "
-                f"{self.path:03d}/{self.row:03d}, then not any more"
+                f"{self.path:03d}/{self.row:03d}, then not any more",
             )
         if status == "expired":
             raise self._missing(context)
-        raise AirflowFailException(f"searching {self.catalog_url} failed: {event}")
+        raise self._fail(context, f"searching {self.catalog_url} failed: {event}")
 
 
 def _catalog_item_id(text: str) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,19 @@ def objects(client) -> dict[str, dict]:
     return out
 
 
+def run_note(dag_run) -> str | None:
+    """The run's note as the UI shows it (written by the plugin's listener when the run ended)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_run.dag_id, DagRun.run_id == dag_run.run_id)
+        ).one()
+        return run.note
+
+
 def run_states(dag_run) -> dict[str, tuple[str, int]]:
     return {task: (state, tries) for task, state, tries, _ in task_instances(dag_run)}
 
@@ -117,6 +131,8 @@ def test_whole_dag_on_s3_then_a_rerun_changes_nothing(dag, s3, catalog):
     dag_run = dag.test(logical_date=logical_date(SCENE_DAY))
 
     assert dag_run.state == "success"
+    cloud = xcom(dag_run, "discover")["cloud_cover"]
+    assert run_note(dag_run) == f"published {SCENE_ID} ({cloud:.1f} % cloud)"
     states = run_states(dag_run)
     assert {task: state for task, (state, _) in states.items()} == {
         "discover": "success",
@@ -213,6 +229,10 @@ def test_no_scene_in_the_catalog_skips_the_run(dag, s3, capfd):
     log = capfd.readouterr().out
     assert f"Skipping: no Landsat scene of path/row 226/010 acquired in [{EMPTY_DAY}T00:00" in log
     assert "appeared in the catalog within 0:00:03" in log
+    assert dag_run.state == "success"
+    assert run_note(dag_run).startswith(
+        f"no scene: no scene of 226/010 acquired on {EMPTY_DAY} within 0:00:03 (window ended "
+    )
 
 
 def test_cloudy_scene_is_skipped(dag, s3, pipeline_config, capfd):
@@ -223,6 +243,9 @@ def test_cloudy_scene_is_skipped(dag, s3, pipeline_config, capfd):
     assert run_states(dag_run)["publish"][0] == "skipped"
     assert objects(client) == {}
     assert "cloud cover, above the limit of 0 %" in capfd.readouterr().out
+    assert re.fullmatch(
+        rf"cloudy: {SCENE_ID}, \d+\.\d % cloud cover, above the limit of 0 %", run_note(dag_run)
+    )
 
 
 def test_endpoint_lost_mid_upload_fails_the_try_and_the_retry_completes(dag, s3, capfd):
@@ -301,3 +324,42 @@ def test_a_scene_id_that_cannot_be_processed_fails_the_run_at_once(dag, s3, capf
     assert states["discover"] == ("failed", 1)  # no retries: asking again cannot help
     assert objects(client) == {}
     assert why in capfd.readouterr().out
+    assert run.state == "failed"
+    note = run_note(run)
+    assert note.startswith("failed: scene_id ") and why in note
+
+
+def test_an_unknown_conf_key_fails_the_run_at_once_naming_it(dag, s3, capfd):
+    """A typo in the trigger conf (force_rendr) fails the first task, not silently ignored."""
+    client, calls, _ = s3
+    run = dag.test(logical_date=logical_date(SCENE_DAY), run_conf={"force_rendr": True})
+    states = run_states(run)
+    assert run.state == "failed"
+    assert states["discover"] == ("failed", 1)
+    assert {state for task, (state, _) in states.items() if task != "discover"} == {
+        "upstream_failed"
+    }
+    assert objects(client) == {} and calls == []
+    expected = (
+        "unknown key in the run conf: 'force_rendr'; accepted: force_render, render_backend, "
+        "scene_id"
+    )
+    assert expected in capfd.readouterr().out
+    assert run_note(run) == f"failed: {expected}"
+
+
+def test_a_requested_scene_above_the_cloud_limit_is_published_with_a_warning(
+    dag, s3, pipeline_config, capfd
+):
+    """scene_id names the scene: its cloud cover does not skip it, but the run says so."""
+    pipeline_config(area={"max_cloud_cover": 0})
+    run = dag.test(logical_date=None, run_conf={"scene_id": SCENE_ID})
+    assert run.state == "success"
+    assert run_states(run)["publish"][0] == "success"
+    cloud = xcom(run, "discover")["cloud_cover"]
+    warning = (
+        f"{cloud:.1f} % cloud cover, above the limit of 0 % for area 'scoresby_sund': "
+        "processed because the run asked for it by scene_id"
+    )
+    assert f"Scene {SCENE_ID} has {warning}" in capfd.readouterr().out
+    assert run_note(run) == f"published {SCENE_ID} ({cloud:.1f} % cloud) · warning: {warning}"

@@ -206,3 +206,166 @@ def test_the_trigger_reports_an_unreadable_catalog(tmp_path):
     later = datetime.datetime.now(UTC) + datetime.timedelta(hours=1)
     (event,) = trigger_events(search_trigger(str(tmp_path / "nowhere.json"), day, later))
     assert event.payload["status"] == "error" and "nowhere.json" in event.payload["message"]
+
+
+# -- what the run note is made of: the sensor's run_outcome, conf checks, scene_id -------------
+class RecordingTI:
+    """The ``ti`` of a context: records what the sensor pushes to XCom."""
+
+    def __init__(self):
+        self.pushed: dict[str, object] = {}
+
+    def xcom_push(self, key, value):
+        self.pushed[key] = value
+
+
+class Run:
+    def __init__(self, conf):
+        self.conf = conf
+
+
+def run_context(day: datetime.date | None, conf: dict | None = None) -> dict:
+    context = day_interval(day) if day else {"data_interval_start": None, "data_interval_end": None}
+    return {**context, "ti": RecordingTI(), "dag_run": Run(conf or {})}
+
+
+def dag_sensor(catalog: str, **kwargs) -> LandsatSceneSensor:
+    """The sensor in a DAG with the scenes DAG's Params (the accepted conf keys)."""
+    from airflow.sdk import DAG, Param
+
+    params = {"render_backend": Param("local"), "force_render": Param(False), "scene_id": None}
+    with DAG("landsat_p226_r010", schedule=None, params=params):
+        return sensor(catalog, **kwargs)
+
+
+def outcome(context: dict) -> dict:
+    return context["ti"].pushed["run_outcome"]
+
+
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        pytest.param(
+            {"force_rendr": True},
+            "unknown key in the run conf: 'force_rendr'; accepted: force_render, "
+            "render_backend, scene_id",
+            id="typo",
+        ),
+        pytest.param(
+            {"scene_id": "x", "backend": "ecs", "Force_Render": True},
+            "unknown keys in the run conf: 'Force_Render', 'backend'; accepted: force_render, "
+            "render_backend, scene_id",
+            id="two",
+        ),
+    ],
+)
+def test_an_unknown_conf_key_fails_at_once_naming_it_and_the_accepted_ones(catalog, conf, message):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    context = run_context(overpass_days()[0], conf)
+    with pytest.raises(AirflowFailException) as caught:
+        dag_sensor(catalog).execute(context)
+    assert str(caught.value) == message and "\n" not in message
+    assert outcome(context) == {
+        "outcome": "failed",
+        "scene_id": None,  # the sensor's scene_id (templated from the Param) is not set here
+        "reason": message,
+        "warnings": [],
+    }
+
+
+def test_known_conf_keys_pass_and_the_accepted_keys_can_be_given(catalog):
+    day = overpass_days()[0]
+    conf = {"force_render": True, "render_backend": "local"}
+    assert dag_sensor(catalog).execute(run_context(day, conf))["date"] == day.isoformat()
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException, match="'render_backend'; accepted: force_render$"):
+        sensor(catalog, accepted_conf=["force_render"]).execute(run_context(day, conf))
+
+
+def test_a_found_scene_is_reported_for_the_run_note(catalog):
+    context = run_context(overpass_days()[0])
+    scene = dag_sensor(catalog).execute(context)
+    assert outcome(context) == {
+        "outcome": "found",
+        "scene_id": scene["scene_id"],
+        "reason": "",
+        "warnings": [],
+    }
+
+
+def test_a_cloudy_scene_skips_and_is_reported(catalog):
+    day = overpass_days()[0]
+    scene = sensor(catalog).execute(day_interval(day))
+    context = run_context(day)
+    with pytest.raises(AirflowSkipException, match="above the limit of 0 %"):
+        dag_sensor(catalog, max_cloud_cover=0).execute(context)
+    assert scene["cloud_cover"] > 0
+    assert outcome(context) == {
+        "outcome": "cloudy",
+        "scene_id": scene["scene_id"],
+        "reason": f"{scene['cloud_cover']:.1f} % cloud cover, above the limit of 0 %",
+        "warnings": [],
+    }
+
+
+def test_a_missing_scene_skips_and_is_reported(catalog):
+    day = overpass_days()[0] + datetime.timedelta(days=1)
+    context = run_context(day)
+    with pytest.raises(AirflowSkipException):
+        dag_sensor(catalog).execute(context)
+    reported = outcome(context)
+    assert reported["outcome"] == "no scene" and reported["scene_id"] is None
+    assert reported["reason"].startswith(
+        f"no scene of 226/010 acquired on {day} within 3 days, 0:00:00 (window ended "
+    )
+
+
+def test_a_run_without_interval_nor_scene_id_skips_and_is_reported(catalog):
+    context = run_context(None)
+    with pytest.raises(AirflowSkipException, match="no data interval"):
+        dag_sensor(catalog).execute(context)
+    assert outcome(context)["outcome"] == "skipped"
+    assert "no data interval" in outcome(context)["reason"]
+
+
+def test_a_requested_scene_above_the_cloud_limit_is_processed_with_a_warning(catalog, capfd):
+    day = overpass_days()[0]
+    scene_id = sensor(catalog).execute(day_interval(day))["scene_id"]
+    context = run_context(None, {"scene_id": scene_id})
+    found = dag_sensor(catalog, max_cloud_cover=0, scene_id=scene_id).execute(context)
+    assert found["scene_id"] == scene_id
+    warning = (
+        f"{found['cloud_cover']:.1f} % cloud cover, above the limit of 0 % for area 'test': "
+        "processed because the run asked for it by scene_id"
+    )
+    assert outcome(context) == {
+        "outcome": "found",
+        "scene_id": scene_id,
+        "reason": "",
+        "warnings": [warning],
+    }
+    assert f"Scene {scene_id} has {warning}" in capfd.readouterr().out
+    # Under the limit: no warning.
+    context = run_context(None, {"scene_id": scene_id})
+    dag_sensor(catalog, scene_id=scene_id).execute(context)
+    assert outcome(context)["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("scene_id", "why"),
+    [
+        pytest.param("LC08_L1TP_226010_20240629_20240708_02_T1", "is not in", id="absent"),
+        pytest.param("LC08_L1TP_016037_20240628_20240708_02_T1", "this DAG processes", id="other"),
+        pytest.param("not-a-scene", "scene_id 'not-a-scene': ", id="malformed"),
+    ],
+)
+def test_a_bad_scene_id_fails_at_once_and_is_reported(catalog, scene_id, why):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    context = run_context(None, {"scene_id": scene_id})
+    with pytest.raises(AirflowFailException, match=why):
+        dag_sensor(catalog, scene_id=scene_id).execute(context)
+    assert outcome(context)["outcome"] == "failed" and why in outcome(context)["reason"]
+    assert outcome(context)["scene_id"] == scene_id
