@@ -1,4 +1,4 @@
-"""When Landsat 8 images a WRS-2 path/row: acquisition times and UTC dates.
+"""When Landsat 8 and 9 image a WRS-2 path/row: acquisition times and UTC dates.
 
 Landsat 8 flies a sun-synchronous orbit that repeats exactly every 16 days: 233 orbits, one
 per WRS-2 path, each orbit cut into 248 rows. Its orbit is maintained to within a few
@@ -23,7 +23,11 @@ have its UTC date off by one. That concerns 240 of the 57,784 path/rows: a strip
 rows on each of paths 81-97, where the daytime track is near 150 E and ~10:10 local solar time
 is 00:00 UTC (e.g. 093/055-069, 096/008-022).
 
-Landsat 9 flies the same grid 8 days out of phase; pass ``satellite=9`` for its dates.
+Landsat 9 flies the same grid 8 days out of phase; pass ``satellite=9`` for its dates. The
+schedule of several satellites together (:func:`acquisitions`, :func:`next_acquisition`,
+:func:`last_acquisition`) starts each satellite at its first archived acquisition
+(:data:`SATELLITE_START`): that is what the Airflow timetable, the gap report, the discover
+sensor and ``landsat-ops overpasses`` all use.
 
 Pure Python and stdlib only: this module runs in the render container and in Airflow
 timetables alike.
@@ -34,16 +38,22 @@ from __future__ import annotations
 import datetime
 import math
 import operator
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from landsat_ops.errors import OptionError
 
 __all__ = [
+    "Acquisition",
     "LANDSAT8_START",
     "LANDSAT9_START",
     "SATELLITE_START",
     "REFERENCE_CROSSING",
     "REPEAT_DAYS",
     "TIMING_TOLERANCE",
+    "acquisitions",
+    "last_acquisition",
+    "next_acquisition",
     "overpass_dates",
     "overpass_datetime",
     "overpass_datetimes",
@@ -228,6 +238,100 @@ def overpass_dates(
     [datetime.date(2014, 8, 20), datetime.date(2014, 9, 5)]
     """
     return [at.date() for at in overpass_datetimes(path, row, start, end, satellite=satellite)]
+
+
+class Acquisition(NamedTuple):
+    """One predicted acquisition: when (UTC, scene centre) and by which satellite (8 or 9)."""
+
+    at: datetime.datetime
+    satellite: int
+
+    @property
+    def date(self) -> datetime.date:
+        """The acquisition's UTC date."""
+        return self.at.date()
+
+    @property
+    def platform(self) -> str:
+        """The STAC platform name (``landsat-8``, ``landsat-9``)."""
+        return f"landsat-{self.satellite}"
+
+
+def _satellites(satellites: Iterable[int]) -> tuple[int, ...]:
+    chosen = tuple(sorted(set(satellites)))
+    if not chosen:
+        raise OptionError("satellites: give at least one of 8, 9")
+    for satellite in chosen:
+        _validate_satellite(satellite)
+    return chosen
+
+
+def _first_in_service(
+    path: int, row: int, on_or_after: datetime.date, satellite: int
+) -> datetime.datetime:
+    """The first acquisition of ``satellite`` whose UTC date is on or after the later of
+    ``on_or_after`` and the satellite's first archived acquisition."""
+    day = max(on_or_after, SATELLITE_START[satellite])
+    at = datetime.datetime.combine(day, datetime.time(), UTC)
+    return overpass_datetime(path, row, at, satellite=satellite)
+
+
+def next_acquisition(
+    path: int, row: int, on_or_after: datetime.date, *, satellites: Iterable[int] = (8, 9)
+) -> Acquisition:
+    """Return the first acquisition by any of ``satellites`` on or after a UTC date.
+
+    Each satellite counts from its first archived acquisition (:data:`SATELLITE_START`).
+    """
+    chosen = _satellites(satellites)
+    day = _as_date(on_or_after, "on_or_after")
+    return min(Acquisition(_first_in_service(path, row, day, s), s) for s in chosen)
+
+
+def last_acquisition(
+    path: int, row: int, on_or_before: datetime.date, *, satellites: Iterable[int] = (8, 9)
+) -> Acquisition | None:
+    """Return the last acquisition by any of ``satellites`` on or before a UTC date.
+
+    None when none of them had started by then (each satellite's acquisitions are
+    :data:`REPEAT_DAYS` apart and start at :data:`SATELLITE_START`).
+    """
+    chosen = _satellites(satellites)
+    day = _as_date(on_or_before, "on_or_before")
+    found = [
+        Acquisition(
+            _first_in_service(path, row, day - datetime.timedelta(days=REPEAT_DAYS - 1), s), s
+        )
+        for s in chosen
+        if SATELLITE_START[s] <= day
+    ]
+    found = [a for a in found if a.date <= day]
+    return max(found) if found else None
+
+
+def acquisitions(
+    path: int,
+    row: int,
+    start: datetime.date,
+    end: datetime.date,
+    *,
+    satellites: Iterable[int] = (8, 9),
+) -> list[Acquisition]:
+    """Return the acquisitions by ``satellites`` whose UTC date lies in ``[start, end]``.
+
+    Oldest first; each satellite from its first archived acquisition (:data:`SATELLITE_START`,
+    Landsat 9: 2021-10-31), so with both satellites a path/row is seen every 8 days from then.
+    """
+    chosen = _satellites(satellites)
+    first = _as_date(start, "start")
+    last = _as_date(end, "end")
+    found = []
+    for satellite in chosen:
+        at = _first_in_service(path, row, first, satellite)
+        while at.date() <= last:
+            found.append(Acquisition(at, satellite))
+            at += _CYCLE
+    return sorted(found)
 
 
 def _as_date(value: datetime.date, name: str) -> datetime.date:

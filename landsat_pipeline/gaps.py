@@ -2,7 +2,8 @@
 
 Like the archive-sync reports of national data cubes, it compares three lists:
 
-* the overpasses the WRS-2 model predicts (:func:`landsat_ops.overpass.overpass_datetimes`);
+* the overpasses the WRS-2 model predicts for the watched satellites
+  (:func:`landsat_ops.overpass.acquisitions`, the DAGs' schedule);
 * what the catalog holds for the path/row (one search over the whole range);
 * what is published (the path/row's STAC collection: one object read).
 
@@ -259,12 +260,12 @@ def write_gap_report(store, report: GapReport) -> dict[str, str]:
 
 def survey(config, watch, store, *, now: datetime.datetime) -> GapReport:
     """The gap report of one watched path/row: one catalog search, one collection read."""
-    from landsat_ops.overpass import SATELLITE_START, overpass_datetimes
+    from landsat_ops.overpass import acquisitions
     from landsat_pipeline.discovery import discover, path_row_point
 
     catalog = config.catalog
     start = datetime.datetime.combine(watch.start_date, datetime.time(), datetime.UTC)
-    scenes, overpasses = [], []
+    scenes = []
     for satellite in watch.satellites:
         scenes += discover(
             catalog.url,
@@ -280,17 +281,17 @@ def survey(config, watch, store, *, now: datetime.datetime) -> GapReport:
             intersects=path_row_point(watch.path, watch.row),
             limit=catalog.page_limit,
         )
-        first = max(watch.start_date, SATELLITE_START[satellite])
-        overpasses += overpass_datetimes(
-            watch.path, watch.row, first, now.date(), satellite=satellite
-        )
+    # The DAGs' own schedule (WRS2OverpassTimetable computes it with the same function).
+    overpasses = acquisitions(
+        watch.path, watch.row, watch.start_date, now.date(), satellites=watch.satellites
+    )
     return build_gap_report(
         path=watch.path,
         row=watch.row,
         title=watch.title,
         start=watch.start_date,
         now=now,
-        overpasses=sorted(overpasses),
+        overpasses=[acquisition.at for acquisition in overpasses],
         catalog_scenes=scenes,
         published=published_scene_ids(store, watch.path, watch.row),
         max_cloud_cover=watch.max_cloud_cover,

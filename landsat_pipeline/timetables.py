@@ -3,7 +3,9 @@
 Landsat 8 and Landsat 9 each image a path/row every 16 days, 8 days apart, at a time of day
 fixed per path/row (:mod:`landsat_ops.overpass` predicts it): with both satellites a path/row
 is seen every 8 days. A DAG scheduled with this timetable gets one run per acquisition of
-the chosen satellites (Landsat 9 from its first archived acquisition, 2021-10-31):
+the chosen satellites (Landsat 9 from its first archived acquisition, 2021-10-31), as
+:func:`landsat_ops.overpass.next_acquisition` and :func:`~landsat_ops.overpass.last_acquisition`
+compute them (the same schedule ``landsat-ops overpasses`` prints and the gap report uses):
 
 * ``data_interval`` is the UTC day of the acquisition, ``[date 00:00, date + 1 00:00)``, so
   ``logical_date`` is that day's midnight (UTC);
@@ -36,6 +38,8 @@ from pendulum import DateTime
 from landsat_ops.overpass import (
     REPEAT_DAYS,
     SATELLITE_START,
+    last_acquisition,
+    next_acquisition,
     overpass_datetime,
     validate_path_row,
 )
@@ -43,7 +47,6 @@ from landsat_ops.overpass import (
 __all__ = ["WRS2OverpassTimetable"]
 
 _DAY = datetime.timedelta(days=1)
-_CYCLE = datetime.timedelta(days=REPEAT_DAYS)
 
 
 def _utcnow() -> DateTime:
@@ -156,30 +159,17 @@ class WRS2OverpassTimetable(Timetable):
             satellites=tuple(data.get("satellites", (8,))),
         )
 
-    def _first_of(self, satellite: int, on_or_after: datetime.date) -> datetime.date:
-        day = max(on_or_after, SATELLITE_START[satellite])
-        at = datetime.datetime.combine(day, datetime.time(), datetime.UTC)
-        return overpass_datetime(self.path, self.row, at, satellite=satellite).date()
-
     def _first_overpass_day(self, on_or_after: datetime.date) -> datetime.date:
         """The first acquisition's UTC date on or after a date (of any chosen satellite)."""
-        return min(self._first_of(s, on_or_after) for s in self.satellites)
+        return next_acquisition(self.path, self.row, on_or_after, satellites=self.satellites).date
 
     def _last_overpass_day(self, on_or_before: datetime.date) -> datetime.date:
         """The last acquisition's UTC date on or before a date (of any chosen satellite).
 
-        Each satellite's acquisitions are 16 days apart; a satellite that had not started by
-        then does not count (its first acquisition comes later).
+        Before every chosen satellite flew: the first acquisition of all.
         """
-        days = [
-            self._first_of(s, on_or_before - (_CYCLE - _DAY))
-            for s in self.satellites
-            if SATELLITE_START[s] <= on_or_before
-        ]
-        days = [d for d in days if d <= on_or_before]
-        if not days:  # before every chosen satellite flew: the first acquisition of all
-            return self._first_overpass_day(on_or_before)
-        return max(days)
+        last = last_acquisition(self.path, self.row, on_or_before, satellites=self.satellites)
+        return last.date if last is not None else self._first_overpass_day(on_or_before)
 
     def _run_info(self, day: datetime.date) -> DagRunInfo:
         start = _midnight(day)

@@ -256,14 +256,10 @@ class LandsatSceneSensor(BaseSensorOperator):
 
     def _platform_of(self, day: datetime.date) -> str:
         """The platform that images the path/row on ``day`` (``landsat-8`` or ``landsat-9``)."""
-        from landsat_ops.overpass import overpass_datetime
+        from landsat_ops.overpass import acquisitions
 
-        midnight = datetime.datetime.combine(day, datetime.time(), datetime.UTC)
-        for satellite in self.satellites:
-            at = overpass_datetime(self.path, self.row, midnight, satellite=satellite)
-            if at.date() == day:
-                return f"landsat-{satellite}"
-        return f"landsat-{self.satellites[0]}"
+        found = acquisitions(self.path, self.row, day, day, satellites=self.satellites)
+        return found[0].platform if found else f"landsat-{self.satellites[0]}"
 
     def _deadline(self, context: Context) -> datetime.datetime:
         """When the interval's scene can no longer be expected in the catalog."""

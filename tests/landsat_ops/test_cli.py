@@ -184,7 +184,13 @@ def test_overpasses(capsys):
         "2014-09-30",
     )
     assert code == 0
-    assert stdout.split() == ["2014-08-04", "2014-08-20", "2014-09-05", "2014-09-21"]
+    # Landsat 8 only then (Landsat 9 from 2021-10-31): tests/landsat_ops/test_overpass.py.
+    assert stdout.splitlines() == [
+        "2014-08-04 landsat-8",
+        "2014-08-20 landsat-8",
+        "2014-09-05 landsat-8",
+        "2014-09-21 landsat-8",
+    ]
     code, _, err = run(capsys, "overpasses", "--path", 300, "--row", 10)
     assert code == 2
     assert_one_line_error(err, "--path", "300")

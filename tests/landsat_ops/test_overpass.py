@@ -276,3 +276,98 @@ def test_landsat9_flies_eight_days_after_landsat8():
     l8 = overpass_datetime(84, 82, start)
     l9 = overpass_datetime(84, 82, start, satellite=9)
     assert abs(l9 - l8) == 8 * DAY
+
+
+# -- Landsat 8 and 9 together: the DAGs' schedule, and `landsat-ops overpasses` -----------------
+def test_acquisitions_of_both_satellites_alternate_eight_days_apart():
+    from landsat_ops.overpass import acquisitions
+
+    found = acquisitions(84, 82, datetime.date(2025, 7, 1), datetime.date(2025, 8, 31))
+    # Recorded: LC09 084/082 on 2025-07-22; LC08 on 07-14 and 07-30 (docs, STACK-NOTES).
+    by_day = {a.date: a.platform for a in found}
+    assert by_day[datetime.date(2025, 7, 22)] == "landsat-9"
+    assert by_day[datetime.date(2025, 7, 14)] == by_day[datetime.date(2025, 7, 30)] == "landsat-8"
+    assert {(b.at - a.at).days for a, b in zip(found, found[1:], strict=False)} == {8}
+    assert [a.satellite for a in found[:4]] in ([8, 9, 8, 9], [9, 8, 9, 8])
+    assert acquisitions(
+        84, 82, datetime.date(2025, 7, 1), datetime.date(2025, 8, 31), satellites=[8]
+    ) == [a for a in found if a.satellite == 8]
+
+
+def test_landsat9_counts_from_its_first_archived_acquisition():
+    from landsat_ops.overpass import LANDSAT9_START, acquisitions
+
+    found = acquisitions(226, 10, datetime.date(2021, 6, 1), datetime.date(2022, 1, 31))
+    l9 = [a.date for a in found if a.satellite == 9]
+    assert l9 and min(l9) >= LANDSAT9_START and min(l9) - LANDSAT9_START < 16 * DAY
+    assert [a.date for a in found if a.satellite == 8] == overpass_dates(
+        226, 10, datetime.date(2021, 6, 1), datetime.date(2022, 1, 31)
+    )
+    assert (
+        acquisitions(
+            226, 10, datetime.date(2020, 1, 1), datetime.date(2020, 12, 31), satellites=[9]
+        )
+        == []
+    )
+
+
+def test_next_and_last_acquisition_agree_with_the_list():
+    from landsat_ops.overpass import acquisitions, last_acquisition, next_acquisition
+
+    start, end = datetime.date(2021, 10, 1), datetime.date(2022, 3, 1)
+    found = acquisitions(84, 82, start, end)
+    day = start
+    while day <= end - 16 * DAY:
+        assert next_acquisition(84, 82, day) == next(a for a in found if a.date >= day)
+        before = [a for a in found if a.date <= day]
+        if before:
+            assert last_acquisition(84, 82, day) == before[-1]
+        day += DAY
+    assert last_acquisition(84, 82, datetime.date(2013, 4, 1)) is None  # before Landsat 8
+    with pytest.raises(OptionError, match="satellite must be 8 or 9"):
+        next_acquisition(84, 82, start, satellites=[7])
+    with pytest.raises(OptionError, match="at least one"):
+        acquisitions(84, 82, start, end, satellites=[])
+
+
+def test_cli_lists_both_satellites_by_default_each_line_naming_it(capsys):
+    from landsat_ops.overpass import acquisitions
+    from tests.support.cli_helpers import run
+
+    args = (
+        "overpasses",
+        "--path",
+        226,
+        "--row",
+        10,
+        "--start",
+        "2024-06-01",
+        "--end",
+        "2024-07-31",
+    )
+    code, stdout, _ = run(capsys, *args)
+    assert code == 0
+    assert stdout.splitlines() == [
+        "2024-06-04 landsat-9",
+        "2024-06-12 landsat-8",
+        "2024-06-20 landsat-9",
+        "2024-06-28 landsat-8",
+        "2024-07-06 landsat-9",
+        "2024-07-14 landsat-8",
+        "2024-07-22 landsat-9",
+        "2024-07-30 landsat-8",
+    ]
+    assert run(capsys, *args, "--satellites", "8,9")[1] == stdout
+    expected = acquisitions(226, 10, datetime.date(2024, 6, 1), datetime.date(2024, 7, 31))
+    assert stdout.splitlines() == [f"{a.date} {a.platform}" for a in expected]
+    code, only_9, _ = run(capsys, *args, "--satellites", "9")
+    assert code == 0 and only_9.splitlines() == [s for s in stdout.splitlines() if "-9" in s]
+
+
+@pytest.mark.parametrize("value", ["7", "8,x", "", "8,10"])
+def test_cli_refuses_other_satellites_in_one_line(capsys, value):
+    from tests.support.cli_helpers import assert_one_line_error, run
+
+    code, stdout, err = run(capsys, "overpasses", "--path", 226, "--row", 10, "--satellites", value)
+    assert code == 2 and stdout == ""
+    assert_one_line_error(err, "--satellites", "8, 9")

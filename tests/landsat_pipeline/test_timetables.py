@@ -385,3 +385,17 @@ def test_landsat_9_only_and_bad_satellites():
         WRS2OverpassTimetable(84, 82, satellites=(7,))
     with pytest.raises(ValueError, match="satellites must be a non-empty subset"):
         WRS2OverpassTimetable(84, 82, satellites=())
+
+
+@pytest.mark.parametrize("satellites", [(8,), (9,), (8, 9)], ids=["L8", "L9", "L8+L9"])
+def test_runs_are_the_acquisitions_landsat_ops_overpasses_lists(satellites):
+    """One schedule: the DAGs' runs, the gap report and the CLI (landsat_ops.overpass)."""
+    from landsat_ops.overpass import acquisitions
+
+    timetable = WRS2OverpassTimetable(226, 10, satellites=satellites)
+    days = run_days(timetable, utc(2013, 4, 11), utc(2026, 12, 31))
+    listed = acquisitions(
+        226, 10, datetime.date(2013, 4, 11), datetime.date(2026, 12, 31), satellites=satellites
+    )
+    assert days == [a.date for a in listed]
+    assert len(days) == {(8,): 314, (9,): 118, (8, 9): 432}[satellites]
