@@ -100,7 +100,8 @@ def percentiles_option() -> Decorator:
         show_default=True,
         envvar=envvar("percentiles"),
         callback=_percentiles,
-        help="LOW,HIGH percentiles of each band's valid pixels (whole scene) for the stretch.",
+        help="LOW,HIGH percentiles of each band's valid pixels (whole scene) for the linear "
+        "stretch (false colour, --stretch linear).",
     )
 
 
@@ -116,16 +117,17 @@ def ranges_option() -> Decorator:
 
 
 def stretch_option() -> Decorator:
-    """``--stretch natural|linear``: how the true colour's cut-offs and curve are chosen."""
+    """``--stretch natural|linear``: how the true colour is mapped to 8 bits."""
     return click.option(
         "--stretch",
         type=click.Choice(STRETCHES),
         default=DEFAULT_STRETCH,
         show_default=True,
         envvar=envvar("stretch"),
-        help="True colour stretch: natural (percentiles of the clear pixels of the QA band, "
-        "then a sigmoidal curve; clouds saturate) or linear (percentiles of every valid "
-        "pixel, linear). False colour is always linear; --ranges replaces both.",
+        help="True colour stretch: natural (reflectance, TOA or surface, through one "
+        "highlight-compressing tone curve anchored on the scene's white point, hue kept; "
+        "clouds, snow and ice keep their texture) or linear (each channel's percentiles of "
+        "every valid pixel, linear). False colour is always linear; --ranges replaces both.",
     )
 
 

@@ -61,46 +61,106 @@ def _ndvi_colour_bar(fig, ax) -> None:
     ax.set_title("water, snow, cloud < 0 < bare soil < vegetation", fontsize=9)
 
 
-def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -> Path:
-    """One row per composite: each channel's DN histogram with its stretch cut-offs.
+def _channel_axis(ax, hist, clear_hist, stretch, luts, c, name):
+    """One channel: its histogram (every valid pixel; the clear ones outlined), the 8-bit curve
+    actually applied (right axis), and the cut-offs labelled with what they came from."""
+    from matplotlib.ticker import EngFormatter, MaxNLocator
+
+    band = stretch.bands[c]
+    low, high = stretch.cutoffs[c]
+    nonzero = np.flatnonzero(hist)
+    lo_dn = int(min(nonzero[0], max(1, np.floor(low))))
+    hi_dn = int(max(nonzero[-1] + 1, min(65535, np.ceil(high) + 1)))
+    start = lo_dn - lo_dn % BIN_WIDTH
+    counts = np.add.reduceat(hist[start:hi_dn], np.arange(0, hi_dn - start, BIN_WIDTH))
+    edges_dn = start + np.arange(len(counts) + 1) * BIN_WIDTH
+    plan = stretch.plan
+    channel = plan.channels[c] if plan is not None else None
+    # The x axis: corrected reflectance for the natural curve, DN otherwise.
+    x_of = channel.corrected if channel is not None else (lambda dn: np.asarray(dn, float))
+    _filled_steps(ax, counts, x_of(edges_dn), color=CHANNEL_COLOURS[c], alpha=0.55)
+    if clear_hist is not None and stretch.pixels == "clear":
+        clear_counts = np.add.reduceat(
+            clear_hist[start:hi_dn], np.arange(0, hi_dn - start, BIN_WIDTH)
+        )
+        ax.stairs(clear_counts, x_of(edges_dn), color="black", linewidth=0.7, label="clear (QA)")
+    dn = np.arange(max(1, start), min(65535, int(edges_dn[-1])) + 1)
+    curve_ax = ax.twinx()
+    curve_ax.plot(x_of(dn), luts[c][dn], color="black", linewidth=1.2)
+    curve_ax.set_ylim(0, 260)
+    curve_ax.set_yticks([0, 64, 128, 192, 255])
+    curve_ax.tick_params(labelsize=7)
+    if plan is not None:
+        white = plan.white
+        ax.axvline(x_of(low), color="0.3", linestyle=":", linewidth=1)
+        ax.axvline(white, color="black", linestyle="--", linewidth=1)
+        anchor = plan.anchor * white
+        target = plan.curve()["anchor"]["y"]
+        curve_ax.plot([anchor], [1 + 254 * target], "o", color="black", markersize=4)
+        title = (
+            f"{name} {'RGB'[c]} = B{band}: white {white:.3f} = mean p"
+            f"{plan.curve()['white_percentile']:g} of valid, k {plan.k:.3g}"
+        )
+        ax.set_xlabel(
+            f"B{band} {plan.reflectance} reflectance"
+            + (f" - haze {channel.haze:.3f}" if channel.haze else "")
+            + f"; o: median {plan.pixels} pixel -> {target:g}"
+        )
+        if c == 2:
+            curve_ax.set_ylabel(
+                f"output level (x {plan.saturation[0] / plan.saturation[1]:g} sat.)"
+            )
+    else:
+        for x in (low, high):
+            ax.axvline(x, color="black", linestyle="--", linewidth=1)
+        if stretch.percentiles:
+            p_low, p_high = stretch.percentiles
+            source = f"of {stretch.pixels} pixels" if stretch.pixels else ""
+            label = f"p{p_low:g} {low:.0f}, p{p_high:g} {high:.0f} {source}"
+        else:
+            label = f"manual range {low:.0f}-{high:.0f}"
+        title = f"{name} {'RGB'[c]} = B{band}: {stretch.mode}, {label}"
+        ax.set_xlabel(f"B{band} DN (digital number)")
+        if c == 2:
+            curve_ax.set_ylabel("output level")
+    ax.set_title(title, fontsize=8)
+    ax.set_ylabel("pixels")
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.yaxis.set_major_formatter(EngFormatter(sep=""))  # 40k, 1.2M: no offset text
+    ax.xaxis.label.set_fontsize(8)
+
+
+def histogram_figure(
+    scene_id, histograms, stretches, ndvi_hist, target: Path, clear_histograms=None
+) -> Path:
+    """One row per composite: each channel's histogram, the curve applied and its cut-offs.
 
     Parameters
     ----------
     histograms : dict[int, ndarray]
-        Band number -> exact uint16 histogram of the band's valid pixels.
+        Band number -> exact uint16 histogram of the band's valid pixels (filled), drawn
+        against corrected reflectance for the ``natural`` true colour, DN otherwise.
     stretches : dict[str, Stretch]
-        Composite name -> the stretch used (bands and cut-offs).
+        Composite name -> the stretch used; its 8-bit lookup table is drawn on the right axis
+        (for ``natural`` before the saturation), its cut-offs as dashed lines labelled with
+        what they were computed from (white point, percentiles of which pixels, manual).
     ndvi_hist : (counts, edges) or None
         NDVI distribution, drawn as an extra row when given, next to the colour bar of the
         NDVI preview (its legend: colours against values).
+    clear_histograms : dict[int, ndarray], optional
+        The clear pixels' histograms (QA), outlined where they anchored a natural curve.
     """
-    from matplotlib.ticker import EngFormatter, MaxNLocator
+    from matplotlib.ticker import EngFormatter
 
     rows = list(stretches.items())
     nrows = len(rows) + (ndvi_hist is not None)
-    fig, axes = _figure(nrows, 3, (12, 3.2 * nrows))
+    fig, axes = _figure(nrows, 3, (13, 3.4 * nrows))
+    fig.subplots_adjust(left=0.05, right=0.95, wspace=0.38, bottom=0.09)
     for r, (name, stretch) in enumerate(rows):
-        for c, (band, (low, high)) in enumerate(zip(stretch.bands, stretch.cutoffs, strict=True)):
-            ax = axes[r][c]
-            hist = histograms[band]
-            nonzero = np.flatnonzero(hist)
-            lo_dn, hi_dn = int(nonzero[0]), int(nonzero[-1]) + 1
-            start = lo_dn - lo_dn % BIN_WIDTH
-            counts = np.add.reduceat(hist[start:hi_dn], np.arange(0, hi_dn - start, BIN_WIDTH))
-            edges = start + np.arange(len(counts) + 1) * BIN_WIDTH
-            _filled_steps(ax, counts, edges, color=CHANNEL_COLOURS[c], alpha=0.6)
-            for x in (low, high):
-                ax.axvline(x, color="black", linestyle="--", linewidth=1)
-            label = f"{stretch.method} {low:.0f}-{high:.0f}"
-            if stretch.percentiles:
-                label = (
-                    f"p{stretch.percentiles[0]:g}-p{stretch.percentiles[1]:g}: {low:.0f}-{high:.0f}"
-                )
-            ax.set_title(f"{name} {'RGB'[c]} = B{band}  ({label})", fontsize=9)
-            ax.set_xlabel(f"B{band} DN (digital number)")
-            ax.set_ylabel("pixels")
-            ax.xaxis.set_major_locator(MaxNLocator(5))
-            ax.yaxis.set_major_formatter(EngFormatter(sep=""))  # 40k, 1.2M: no offset text
+        luts = stretch.luts()
+        for c, band in enumerate(stretch.bands):
+            clear = (clear_histograms or {}).get(band)
+            _channel_axis(axes[r][c], histograms[band], clear, stretch, luts, c, name)
     if ndvi_hist is not None:
         counts, edges = ndvi_hist
         ax = axes[nrows - 1][0]
@@ -111,5 +171,9 @@ def histogram_figure(scene_id, histograms, stretches, ndvi_hist, target: Path) -
         ax.yaxis.set_major_formatter(EngFormatter(sep=""))
         _ndvi_colour_bar(fig, axes[nrows - 1][1])
         axes[nrows - 1][2].set_visible(False)
-    fig.suptitle(f"{scene_id}: per-channel histograms and stretch cut-offs", fontsize=11)
+    fig.suptitle(
+        f"{scene_id}: per-channel histograms of valid pixels, the curve applied (black, right "
+        "axis: output level) and its cut-offs",
+        fontsize=10,
+    )
     return save_figure(fig, target)

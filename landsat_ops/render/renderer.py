@@ -9,10 +9,11 @@ run compiled kernels (:mod:`landsat_ops.raster.kernels`, GIL released):
    of its clear pixels (the QA band's strip looked up in a clear/not-clear table); NDVI is
    computed (with its histogram) and written with its overviews as raw float32, and the raw
    strip is spooled to a scratch file (a plain copy: re-reading it costs no decoding).
-2. *Stretch*: cut-offs come from the whole-scene histograms (clear pixels for ``natural``,
-   every valid pixel for ``linear``) or from manual ranges; the spooled strips go through
-   8-bit lookup tables (a curve is just another table) into the composite's raw pixels and
-   average overviews (no-data aware; NaN-aware for NDVI), written strip by strip.
+2. *Stretch*: the ``natural`` tone curve (white point and exposure) and the ``linear``
+   cut-offs come from the whole-scene histograms (:mod:`landsat_ops.raster.tone`), or manual
+   ranges are given; the spooled strips go through 8-bit lookup tables (for ``natural`` then a
+   saturation about each pixel's grey) into the composite's raw pixels and average overviews
+   (no-data aware; NaN-aware for NDVI), written strip by strip.
 3. *Products*: GDAL encodes each product's raw pixels and overviews (described by a VRT) as a
    COG in its own threads, while the workers stretch the next composite; PNG previews are
    read from the COGs' overviews (the true colour's also gives the small STAC thumbnail); the
@@ -744,6 +745,7 @@ class SceneRenderer:
             self.stretches,
             self.ndvi_hist,
             self.out / f"{self.scene_id}_histograms.png",
+            clear_histograms=self.clear_histograms,
         )
         self._wrote(sheet, started)
         return sheet

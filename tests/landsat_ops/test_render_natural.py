@@ -292,3 +292,43 @@ def test_thumbnail_is_small_and_in_the_item(tmp_path):
     assert thumb["roles"] == ["thumbnail"] and thumb["type"] == "image/png"
     assert thumb["href"].endswith(f"{sid}_thumbnail.png")
     assert thumb["file:size"] < 200_000
+
+
+def test_histogram_sheet_draws_the_curve_applied_and_labels_its_cutoffs(
+    real, monkeypatch, tmp_path
+):
+    """Each channel: the curve drawn is the table that made the pixels; the labels say what the
+    cut-offs came from (white point of valid pixels, percentiles of valid pixels)."""
+    from landsat_ops.render import figures, renderer
+
+    scene, _, _ = real["c1"]
+    drawn = {}
+    save = figures.save_figure
+
+    def keep(fig, target):
+        drawn["fig"] = fig
+        return save(fig, target)
+
+    monkeypatch.setattr(figures, "save_figure", keep)
+    captured = {}
+    original = renderer.SceneRenderer._draw_histograms
+
+    def spy(self):
+        captured["stretches"] = self.stretches
+        return original(self)
+
+    monkeypatch.setattr(renderer.SceneRenderer, "_draw_histograms", spy)
+    render_scene(scene.files.folder, tmp_path, products="truecolor,falsecolor,histograms")
+    fig = drawn["fig"]
+    natural = captured["stretches"]["truecolor"]
+    luts = natural.luts()
+    axes = fig.axes
+    titles = [ax.get_title() for ax in axes]
+    assert sum("white" in t and "p99.5 of valid" in t for t in titles) == 3
+    assert sum("linear, p2" in t and "of valid pixels" in t for t in titles) == 3
+    curves = [ax for ax in axes if ax.get_ylim() == (0, 260)]  # the right axes: output level
+    for c, ax in enumerate(curves[:3]):
+        x, y = ax.lines[0].get_data()
+        channel = natural.plan.channels[c]
+        dn = np.rint((x * channel.transmittance + channel.haze - channel.add) / channel.mult)
+        np.testing.assert_array_equal(y, luts[c][dn.astype(int)])
