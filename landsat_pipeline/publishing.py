@@ -141,7 +141,10 @@ def published_status(
 
     prefix = published_prefix(scene["path"], scene["row"], scene["date"])
     item_key = f"{prefix}/{item_name(scene['scene_id'])}"
-    item = _read_json(store, item_key)
+    try:
+        item = _read_json(store, item_key)
+    except PublishError as exc:
+        return False, str(exc)
     problem = product_set_problem(store, item_key, products, item)
     if problem:
         return False, problem
@@ -169,9 +172,14 @@ def product_set_problem(
     ``item`` is the item's content when the caller has read it already.
     """
     if item is None:
-        item = _read_json(store, item_key)
+        try:
+            item = _read_json(store, item_key)
+        except PublishError as exc:  # a damaged item is a problem of the set, not an error
+            return str(exc)
     if item is None:
         return f"{store.uri(item_key)} does not exist"
+    if not isinstance(item, Mapping):
+        return f"{store.uri(item_key)} is not a STAC item"
     if products is not None:
         have = set((item.get("assets") or {}).keys())
         want = expected_asset_keys(products)
