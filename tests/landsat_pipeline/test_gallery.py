@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from test_publishing import scene
 
-from landsat_demo.product_sets import stage_product_set
+from landsat_demo.product_sets import publish_product_set
 from landsat_ops.products import product_files
 from landsat_ops.raster.png import write_png
 from landsat_ops.storage import open_store
@@ -61,7 +61,7 @@ def bucket(tmp_path) -> Path:
         sid = one["scene_id"]
         # Real PNGs where the pages show images.
         pngs = {name: png for name in product_files(sid) if name.endswith(".png")}
-        stage_product_set(store, sid, one["date"], files=pngs)
+        publish_product_set(store, sid, one["date"], files=pngs)
         publish_scene(store, one, title="Fjord" if one["path"] == 226 else "Carolinas")
     return Path(store.root)
 
