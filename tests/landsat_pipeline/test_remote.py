@@ -18,9 +18,11 @@ from landsat_ops.errors import OptionError
 from landsat_ops.products import product_files
 from landsat_ops.storage import open_store
 from landsat_pipeline import remote
+from landsat_pipeline.publishing import product_set_problem
 
 SCENE = "s3://bucket/landing/LC80200392015216LGN00/"
-OUT = "s3://bucket/staging/LC80200392015216LGN00/"
+OUT = "s3://bucket/published/020/039/2015-08-04/"
+STATUS_URI = "s3://bucket/staging/_ec2-status/LC80200392015216LGN00.json"
 ECR_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/landsat-ops-render:0.1.0"
 SID = "LC80200392015216LGN00"
 
@@ -195,7 +197,7 @@ def _user_data(**kwargs) -> str:
 
 
 def test_user_data_is_valid_bash_and_small():
-    script = _user_data(log_group="/landsat-ops/render", status_uri=OUT + "_status.json")
+    script = _user_data(log_group="/landsat-ops/render", status_uri=STATUS_URI)
     assert script.startswith("#!/bin/bash\n")
     subprocess.run(["bash", "-n"], input=script, text=True, check=True)
     assert len(script.encode()) < 16 * 1024
@@ -316,7 +318,7 @@ def test_user_data_runs_the_job_records_success_and_shuts_down(stubbed):
         command=command,
         timeout_minutes=30,
         log_group="/landsat-ops/render",
-        status_uri=OUT + "_status.json",
+        status_uri=STATUS_URI,
         env={"LANDSAT_OPS_PREVIEW_SIZE": "256"},
     )
     code, calls, status = stubbed(script)
@@ -359,7 +361,7 @@ def test_user_data_runs_the_job_records_success_and_shuts_down(stubbed):
 
 
 def test_user_data_records_a_failed_job_and_still_shuts_down(stubbed):
-    script = _user_data(status_uri=OUT + "_status.json", image="ghcr.io/org/render:1")
+    script = _user_data(status_uri=STATUS_URI, image="ghcr.io/org/render:1")
     code, calls, status = stubbed(script, DOCKER_RUN_EXIT=3)
     assert code == 3
     assert json.loads(status)["exit_code"] == 3
@@ -373,7 +375,7 @@ def test_user_data_shuts_down_when_the_image_cannot_be_pulled(stubbed, tmp_path)
     (tmp_path / "bin" / "docker").write_text(
         STUB + 'case "$1" in pull) exit 1;; login) cat > /dev/null;; esac\n'
     )
-    code, calls, status = stubbed(_user_data(status_uri=OUT + "_status.json"))
+    code, calls, status = stubbed(_user_data(status_uri=STATUS_URI))
     assert code == 1
     assert json.loads(status)["exit_code"] == 1
     assert not any(c.startswith("docker run") for c in calls)
@@ -396,7 +398,7 @@ def test_user_data_installs_the_aws_cli_when_missing(stubbed, tmp_path):
     bin_dir = tmp_path / "bin"
     (bin_dir / "aws").rename(bin_dir / "aws.real")
     (bin_dir / "dnf").write_text(STUB + f'mv "{bin_dir}/aws.real" "{bin_dir}/aws"\n')
-    code, calls, status = stubbed(_user_data(status_uri=OUT + "_status.json"))
+    code, calls, status = stubbed(_user_data(status_uri=STATUS_URI))
     assert code == 0
     assert "dnf install -y awscli-2" in calls
     assert json.loads(status)["exit_code"] == 0
@@ -447,7 +449,7 @@ def test_ec2_config_runs_against_moto(aws_env):
     group = ec2.create_security_group(GroupName="render", Description="r", VpcId=vpc)["GroupId"]
     iam = boto3.client("iam")
     iam.create_instance_profile(InstanceProfileName="landsat-ops-render-instance")
-    script = _user_data(status_uri=OUT + "_status.json")
+    script = _user_data(status_uri=STATUS_URI)
     config = remote.ec2_instance_config(
         instance_profile="landsat-ops-render-instance",
         subnet_id=subnet,
@@ -466,23 +468,36 @@ def test_ec2_config_runs_against_moto(aws_env):
     assert behaviour["InstanceInitiatedShutdownBehavior"]["Value"] == "terminate"
 
 
-# -- products_complete ------------------------------------------------------------------------
-def _fake_product_set(root: Path, prefix: str, scene_id: str = SID, products=None) -> Path:
-    """Product files with made-up bytes and a STAC item listing them with their checksums."""
-    folder = root / prefix
-    folder.mkdir(parents=True)
-    assets = {}
-    *names, item = product_files(scene_id, products)
-    for name in names:
+# -- the product set a render leaves (publishing.product_set_problem) ---------------------------
+# The remote launch is skipped, and an EC2 render is judged done, on this one check of the item
+# the render switched (remote.products_complete of the staged layout is gone).
+ITEM = f"{SID}.json"
+
+
+def _published_set(store, tmp: Path, scene_id: str = SID, products=None) -> str:
+    """Product files with made-up bytes, published as a render does: a version folder
+    ``<ID>/<version>/`` and the scene's item ``<ID>.json`` switched to it. Returns the folder."""
+    from landsat_ops.products import asset_key
+    from landsat_ops.render.destination import publish_version
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    assets, files = {}, []
+    for name in product_files(scene_id, products)[:-1]:
         data = f"bytes of {name}".encode()
-        (folder / name).write_bytes(data)
-        assets[name.replace(".", "_")] = {
+        (tmp / name).write_bytes(data)
+        files.append(tmp / name)
+        assets[asset_key(name, scene_id)] = {
             "href": f"./{name}",
             "file:checksum": "1220" + hashlib.sha256(data).hexdigest(),
             "file:size": len(data),
         }
-    (folder / item).write_text(json.dumps({"type": "Feature", "id": scene_id, "assets": assets}))
-    return folder
+    item = {"type": "Feature", "id": scene_id, "assets": assets}
+    publication, _ = publish_version(store, files, item, scene_id=scene_id)
+    return publication.folder
+
+
+def _item(store) -> dict:
+    return json.loads(store.read_bytes(ITEM))
 
 
 def test_product_files():
@@ -495,65 +510,122 @@ def test_product_files():
     assert len(product_files("X")) == 9  # with the thumbnail (issue 13)
 
 
-def test_products_complete_on_a_local_store(tmp_path):
-    folder = _fake_product_set(tmp_path, "staging/ID")
-    store = open_store(tmp_path)
-    assert remote.products_complete(store, "staging/ID", SID)
-    assert remote.products_complete(str(tmp_path), "/staging/ID/", SID)
-    assert remote.products_complete(open_store(folder), "", SID)
-    assert not remote.products_complete(store, "staging/other", SID)
+def test_product_set_problem_on_a_local_store(tmp_path):
+    store = open_store(tmp_path / "bucket" / "published/020/039/2015-08-04")
+    folder = _published_set(store, tmp_path / "work")
+    assert product_set_problem(store, ITEM) is None
+    assert product_set_problem(store, ITEM, products=None) is None
+    assert (
+        product_set_problem(store, ITEM, ["truecolor", "falsecolor", "ndvi", "histograms"]) is None
+    )
+    bucket = open_store(tmp_path / "bucket")
+    assert product_set_problem(bucket, f"published/020/039/2015-08-04/{ITEM}") is None
+    assert "does not exist" in product_set_problem(bucket, f"published/020/039/2015-08-05/{ITEM}")
+    # The item names the version folder; nothing outside it is looked at.
+    assert {a["href"].rsplit("/", 1)[0] for a in _item(store)["assets"].values()} == {f"./{folder}"}
+
+
+def remote_products() -> list[str]:
+    return ["truecolor", "falsecolor", "ndvi", "histograms"]
+
+
+def _rewrite_item(change):
+    def damage(store, folder):
+        item = _item(store)
+        change(item, folder)
+        store.write_bytes(ITEM, json.dumps(item).encode())
+
+    return damage
 
 
 @pytest.mark.parametrize(
-    "damage",
+    "damage, problem",
     [
-        pytest.param(lambda f: (f / f"{SID}.json").unlink(), id="no-item"),
-        pytest.param(lambda f: (f / f"{SID}.json").write_text("{not json"), id="corrupt-item"),
-        pytest.param(lambda f: (f / f"{SID}.json").write_text("[]"), id="item-not-an-object"),
-        pytest.param(lambda f: (f / f"{SID}_ndvi.tif").unlink(), id="missing-product"),
-        pytest.param(lambda f: (f / f"{SID}_ndvi.png").write_bytes(b"other"), id="changed-bytes"),
+        pytest.param(lambda s, f: s.delete(ITEM), "does not exist", id="no-item"),
         pytest.param(
-            lambda f: (f / f"{SID}.json").write_text(
-                json.dumps({"assets": {"a": {"href": f"./{SID}_ndvi.tif"}}})
+            lambda s, f: s.write_bytes(ITEM, b"{not json"), "not valid JSON", id="corrupt-item"
+        ),
+        pytest.param(
+            lambda s, f: s.write_bytes(ITEM, b"[]"), "is not a STAC item", id="item-not-an-object"
+        ),
+        pytest.param(
+            lambda s, f: s.delete(f"{f}/{SID}_ndvi.tif"),
+            f"{SID}_ndvi.tif is missing",
+            id="missing-product",
+        ),
+        pytest.param(
+            lambda s, f: s.write_bytes(f"{f}/{SID}_ndvi.png", b"other"),
+            f"{SID}_ndvi.png does not match its checksum",
+            id="changed-bytes",
+        ),
+        pytest.param(
+            _rewrite_item(
+                lambda item, f: item.update(assets={"ndvi_tif": item["assets"]["ndvi_tif"]})
             ),
+            "differ from",
             id="item-lists-too-little",
+        ),
+        pytest.param(
+            _rewrite_item(lambda item, f: item["assets"]["ndvi_tif"].pop("file:checksum")),
+            "asset ndvi_tif has no file:checksum",
+            id="no-checksum",
+        ),
+        pytest.param(
+            _rewrite_item(
+                lambda item, f: item["assets"]["ndvi_tif"].update(href=f"./{SID}_ndvi.tif")
+            ),
+            "not in one version folder",
+            id="asset-outside-the-version",
+        ),
+        pytest.param(
+            _rewrite_item(
+                lambda item, f: item["assets"]["ndvi_tif"].update(
+                    href=f"./{SID}/{'0' * 16}/{SID}_ndvi.tif"
+                )
+            ),
+            "not in one version folder",
+            id="assets-in-two-versions",
         ),
     ],
 )
-def test_products_complete_is_false_for_an_incomplete_set(tmp_path, damage):
-    folder = _fake_product_set(tmp_path, "staging/ID")
-    damage(folder)
-    assert not remote.products_complete(open_store(tmp_path), "staging/ID", SID)
+def test_product_set_problem_names_what_is_wrong(tmp_path, damage, problem):
+    store = open_store(tmp_path / "bucket")
+    folder = _published_set(store, tmp_path / "work")
+    assert product_set_problem(store, ITEM, remote_products()) is None
+    damage(store, folder)
+    found = product_set_problem(store, ITEM, remote_products())
+    assert found is not None and problem in found, found
 
 
-def test_products_complete_for_a_subset_and_without_checksums(tmp_path):
-    folder = _fake_product_set(tmp_path, "p", products=["truecolor"])
-    store = open_store(tmp_path)
-    assert remote.products_complete(store, "p", SID, ["truecolor"])
-    assert not remote.products_complete(store, "p", SID)  # all products expected
-    (folder / f"{SID}_truecolor.png").write_bytes(b"changed")
-    assert not remote.products_complete(store, "p", SID, "truecolor")
-    assert remote.products_complete(store, "p", SID, "truecolor", verify_checksums=False)
+def test_product_set_problem_for_a_subset(tmp_path):
+    store = open_store(tmp_path / "bucket")
+    folder = _published_set(store, tmp_path / "work", products=["truecolor"])
+    assert product_set_problem(store, ITEM, ["truecolor"]) is None
+    assert "differ from" in product_set_problem(store, ITEM, remote_products())  # all asked
+    assert product_set_problem(store, ITEM, None) is None  # any set the item names
+    store.write_bytes(f"{folder}/{SID}_truecolor.png", b"changed")
+    assert "does not match its checksum" in product_set_problem(store, ITEM, ["truecolor"])
 
 
-def test_products_complete_on_s3(s3_bucket, tmp_path):
+def test_product_set_problem_on_s3(s3_bucket, tmp_path):
     import boto3
 
-    folder = _fake_product_set(tmp_path, "staging/ID")
-    store = open_store(f"s3://{s3_bucket}")
-    for path in sorted(folder.iterdir()):
-        store.put_file(path, f"staging/ID/{path.name}")
-    assert remote.products_complete(store, "staging/ID", SID)
-    assert remote.products_complete(f"s3://{s3_bucket}/staging", "ID", SID)
-    # An object without the sha256 metadata (copied by another tool) is judged by its size.
+    store = open_store(f"s3://{s3_bucket}/published/020/039/2015-08-04")
+    folder = _published_set(store, tmp_path / "work")
+    assert product_set_problem(store, ITEM, remote_products()) is None
+    bucket = open_store(f"s3://{s3_bucket}")
+    assert product_set_problem(bucket, f"published/020/039/2015-08-04/{ITEM}") is None
+    # An object without a recorded sha256 (copied by another tool) is judged by its size.
     client = boto3.client("s3")
     name = f"{SID}_ndvi.png"
-    client.put_object(Bucket=s3_bucket, Key=f"staging/ID/{name}", Body=(folder / name).read_bytes())
-    assert remote.products_complete(store, "staging/ID", SID)
-    client.put_object(Bucket=s3_bucket, Key=f"staging/ID/{name}", Body=b"short")
-    assert not remote.products_complete(store, "staging/ID", SID)
-    client.delete_object(Bucket=s3_bucket, Key=f"staging/ID/{SID}.json")
-    assert not remote.products_complete(store, "staging/ID", SID)
+    key = f"published/020/039/2015-08-04/{folder}/{name}"
+    client.put_object(Bucket=s3_bucket, Key=key, Body=f"bytes of {name}".encode())
+    assert store.info(f"{folder}/{name}").sha256 is None
+    assert product_set_problem(store, ITEM, remote_products()) is None
+    client.put_object(Bucket=s3_bucket, Key=key, Body=b"short")
+    assert f"{name} does not match its file:size" in product_set_problem(store, ITEM)
+    client.delete_object(Bucket=s3_bucket, Key=f"published/020/039/2015-08-04/{ITEM}")
+    assert "does not exist" in product_set_problem(store, ITEM)
 
 
 def test_remote_imports_neither_airflow_nor_boto3():
