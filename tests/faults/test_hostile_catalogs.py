@@ -321,6 +321,62 @@ def test_a_self_link_cannot_rebase_hrefs_onto_the_workers_files(
     assert not problems, problems
 
 
+@pytest.mark.parametrize("case", ["relative-escape", "absolute", "file-url", "symlink-inside"])
+def test_a_static_catalog_reads_files_only_under_its_own_folder(
+    case, tmp_path, loopback_only, opened, caplog
+):
+    """A local static catalog (the default policy: file allowed, under its folder only)."""
+    from landsat_demo.synthetic import make_catalog
+
+    root = tmp_path / "catalog"
+    catalog = make_catalog(
+        root,
+        start=datetime.date(2021, 5, 1),
+        end=datetime.date(2021, 5, 31),
+        width=64,
+        height=64,
+        max_scenes=1,
+    )
+    (item_file,) = root.glob("landsat-c2-l1/*/*.json")
+    item = json.loads(item_file.read_text())
+    depth = len(item_file.relative_to("/").parts) + 2
+    (root / "scenes" / "innocent_MTL.txt").symlink_to(PASSWD)
+    item["assets"]["mtl.txt"]["href"] = {
+        "relative-escape": "../" * depth + "etc/passwd",
+        "absolute": str(PASSWD),
+        "file-url": PASSWD.as_uri(),
+        "symlink-inside": "../../scenes/innocent_MTL.txt",
+    }[case]
+    item_file.write_text(json.dumps(item))
+    raw = {
+        "catalog": {"url": str(catalog)},
+        "storage": {"root": str(tmp_path / "bucket")},
+        "areas": {"hostile": {"path_rows": [[226, 10]]}},
+    }
+    config = parse_config(raw, tmp_path / "areas.yaml")
+    day = datetime.datetime.fromisoformat(item["properties"]["datetime"]).replace(hour=0)
+    window = dict(WINDOW, start=day, end=day + datetime.timedelta(days=1))
+    with caplog.at_level(logging.DEBUG):
+        (scene,) = discover(str(catalog), **window)
+        opened.clear()
+        with pytest.raises(LandingError) as raised:
+            _land(scene, config)
+    message = str(raised.value)
+    problems = []
+    if not isinstance(raised.value, SourceRefused) or not message.startswith("asset MTL: "):
+        problems.append(f"not refused by the policy: {message}")
+    if "a local file outside the catalog's folder" not in message:
+        problems.append(f"another reason: {message}")
+    if any(Path(p).resolve() == PASSWD.resolve() for p in opened):
+        problems.append("/etc/passwd was opened")
+    if (tmp_path / "bucket").exists() and any((tmp_path / "bucket").rglob("*.TIF")):
+        problems.append("bands were landed")
+    if _leaks(caplog.text + message) or loopback_only:
+        problems.append("content logged or a connection tried")
+    hostile(refused=not problems)
+    assert not problems, problems
+
+
 # --------------------------------------------------------------------------------------------
 # The STAC API itself: next links and redirects
 # --------------------------------------------------------------------------------------------
