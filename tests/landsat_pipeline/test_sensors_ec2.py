@@ -94,38 +94,101 @@ def test_ec2_wait_outcomes(sensor):
         task.poke({})
 
 
-def test_the_render_job_is_done_once_its_set_is_staged_with_or_without_a_record(
-    sensor, monkeypatch
+RENDER_SCENE = {
+    "scene_id": "LC08_L1TP_226010_20240628_20240708_02_T1",
+    "date": "2024-06-28",
+    "path": 226,
+    "row": 10,
+}
+RENDER_ITEM = f"published/226/010/2024-06-28/{RENDER_SCENE['scene_id']}.json"
+
+
+def _render_expected(store, products=("ndvi",)) -> dict:
+    """What ec2_launch_arguments records at launch: the item and its version token."""
+    return {
+        "kind": "render",
+        "scene_id": RENDER_SCENE["scene_id"],
+        "products": list(products),
+        "item_key": RENDER_ITEM,
+        "item_before": store.version(RENDER_ITEM),
+    }
+
+
+def _render(store, payload: str = "v1") -> None:
+    """What the instance's render does: a new version, and the scene's item switched to it."""
+    from landsat_demo.product_sets import publish_product_set
+
+    publish_product_set(
+        store, RENDER_SCENE["scene_id"], RENDER_SCENE["date"], payload=payload, products=["ndvi"]
+    )
+
+
+def test_the_render_job_is_done_once_the_item_names_a_new_complete_set_with_or_without_a_record(
+    sensor,
 ):
-    """A render needs no record: its complete staged set is success (checked first)."""
+    """A render needs no record: the item switched to a complete set is success (checked
+    first)."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    import landsat_pipeline.remote as remote
-
     task, store, states, status = sensor
-    task.expected = {"kind": "render", "scene_id": "LC08_X", "products": ["ndvi"]}
-    complete = {"value": False}
-    monkeypatch.setattr(remote, "products_complete", lambda *args, **kwargs: complete["value"])
+    task.expected = _render_expected(store)
+    assert task.expected["item_before"] is None
     assert task.poke({}) is False
     states["i-1"] = "terminated"
     with pytest.raises(AirflowFailException) as failure:
         task.poke({})
-    assert "EC2 render instance i-1 is terminated without having recorded an exit code" in str(
-        failure.value
-    )
-    assert "and without a complete product set" in str(failure.value)
-    assert str(failure.value).endswith("LOG LINES")
+    message = str(failure.value)
+    assert "EC2 render instance i-1 is terminated without having recorded an exit code" in message
+    assert "and without switching the scene's item" in message
+    assert message.endswith("LOG LINES")
     status(2)
-    with pytest.raises(AirflowFailException, match="ran the render of LC08_X with exit code 2"):
+    with pytest.raises(
+        AirflowFailException,
+        match=f"ran the render of {RENDER_SCENE['scene_id']} with exit code 2; nothing new",
+    ):
         task.poke({})
-    complete["value"] = True
+    store.delete(task.status_key)
+    _render(store)  # the render switched the item: done, without a record
     done = task.poke({})
     assert done.xcom_value == {
         "backend": "ec2",
-        "scene_id": "LC08_X",
-        "item_uri": store.uri("staging/LC08_X/LC08_X.json"),
+        "scene_id": RENDER_SCENE["scene_id"],
+        "item_uri": store.uri(RENDER_ITEM),
         "instance_ids": ["i-1"],
     }
+
+
+def test_an_unchanged_item_is_not_the_render_s_until_its_exit_code_0(sensor):
+    """The item already named a complete set at launch: only the record tells that this render
+    ended (an identical render writes nothing); a changed but incomplete set is not done."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    task, store, states, status = sensor
+    _render(store, "v1")  # published by an earlier run
+    task.expected = _render_expected(store)
+    assert task.expected["item_before"] == store.version(RENDER_ITEM)
+    assert task.poke({}) is False  # complete, but not switched by this job: still running
+    status(0)  # the same render: nothing written, exit code 0
+    assert task.poke({}).xcom_value["item_uri"] == store.uri(RENDER_ITEM)
+
+    store.delete(task.status_key)
+    task.expected = _render_expected(store)
+    _render(store, "v2")  # switched to a new version ...
+    item = json.loads(store.read_bytes(RENDER_ITEM))
+    first = next(iter(item["assets"].values()))["href"].removeprefix("./")
+    store.write_bytes(f"published/226/010/2024-06-28/{first}", b"damaged")  # ... not intact
+    assert task.poke({}) is False
+    status(0)
+    with pytest.raises(
+        AirflowFailException, match="reported exit code 0, but .* does not match its checksum"
+    ):
+        task.poke({})
+    task.expected = {**task.expected, "products": ["ndvi", "truecolor"]}
+    store.write_bytes(
+        f"published/226/010/2024-06-28/{first}", f"v2 {first.rsplit('/', 1)[1]}".encode()
+    )
+    with pytest.raises(AirflowFailException, match="reported exit code 0, but published products"):
+        task.poke({})
 
 
 def test_deferrable_checks_once_then_defers_to_the_trigger(sensor):
