@@ -39,7 +39,9 @@ __all__ = [
     "NDVI_RANGE",
     "OLI_BANDS",
     "ASSET_ROLES",
+    "GRAPHIC_KEYS",
     "RENDERS",
+    "STAC_EXTENSIONS",
     "THUMBNAIL_SIZE",
     "asset_roles",
     "product_bands",
@@ -136,10 +138,28 @@ THUMBNAIL_FILE = "thumbnail.png"
 THUMBNAIL_KEY = "thumbnail"
 """``<ID>_thumbnail.png``, the STAC asset ``thumbnail``: made with the ``truecolor`` product."""
 
-ASSET_ROLES = {"tif": ["visual"], "ndvi_tif": ["data"], "png": ["overview"]}
+ASSET_ROLES = {
+    "tif": ["visual"],
+    "ndvi_tif": ["data"],
+    "png": ["overview"],
+    "histograms_png": ["graphic"],
+}
 """STAC best-practices roles: the 8-bit COGs are the display products (``visual``), the NDVI
-COG holds values (``data``), previews and figures are ``overview``; the small PNG is
-``thumbnail``."""
+COG holds values (``data``), previews are ``overview``, the histogram sheet is a chart
+(``graphic``: not the scene's picture); the small PNG is ``thumbnail``."""
+GRAPHIC_KEYS = ("histograms_png",)
+"""Assets that are charts, not pictures of the scene: no projection fields."""
+
+STAC_EXTENSIONS = {
+    "file": "https://stac-extensions.github.io/file/v2.1.0/schema.json",
+    "projection": "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
+    "eo": "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
+    "view": "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+    "render": "https://stac-extensions.github.io/render/v2.0.0/schema.json",
+    "grid": "https://stac-extensions.github.io/grid/v1.1.0/schema.json",
+    "landsat": "https://stac-extensions.github.io/landsat/v2.0.0/schema.json",
+}
+"""Every extension an item or a collection may declare (tests/stac_schemas holds each schema)."""
 
 RENDERS = {
     "truecolor": {"title": "True colour (B4/B3/B2)", "assets": ["truecolor_tif"], "nodata": 0},
@@ -171,7 +191,7 @@ ASSET_TITLES = {
     "falsecolor_png": "False colour preview",
     "ndvi_tif": "NDVI (float32 COG, -1..1, NaN = no data)",
     "ndvi_png": "NDVI preview (RdYlGn, -1..1)",
-    "histograms_png": "Per-channel histograms with stretch cut-offs",
+    "histograms_png": "Per-channel histograms with the stretch curve applied and its cut-offs",
     "thumbnail": "True colour thumbnail",
 }
 """Human titles of the STAC assets, by asset key."""

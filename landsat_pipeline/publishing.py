@@ -39,11 +39,15 @@ from landsat_ops.products import (
     ASSET_TITLES,
     COG_MEDIA_TYPE,
     PNG_MEDIA_TYPE,
-    PRODUCT_SUFFIXES,
     PRODUCTS,
+    RENDERS,
+    STAC_EXTENSIONS,
+    asset_key,
     asset_roles,
     expected_asset_keys,
     item_name,
+    product_bands,
+    product_files,
 )
 from landsat_ops.render.destination import asset_hrefs, item_folder, set_problems, switch_item
 from landsat_pipeline.errors import PublishError
@@ -85,15 +89,27 @@ LICENSE_LINK = {
     "type": "text/html",
     "title": "USGS-authored or produced data and information are in the public domain",
 }
-ITEM_ASSETS = {
-    f"{product}_{suffix.lstrip('.')}": {
-        "title": ASSET_TITLES.get(f"{product}_{suffix.lstrip('.')}"),
-        "type": COG_MEDIA_TYPE if suffix == ".tif" else PNG_MEDIA_TYPE,
-        "roles": asset_roles(f"{product}_{suffix.lstrip('.')}"),
-    }
-    for product in PRODUCTS
-    for suffix in PRODUCT_SUFFIXES[product]
-}
+
+
+def _item_assets() -> dict:
+    """Every asset key a full render writes (thumbnail included), in the items' order."""
+    keys = expected_asset_keys(PRODUCTS)
+    out = {}
+    for name in product_files("X"):
+        key = asset_key(name, "X")
+        if key not in keys:
+            continue  # the item itself
+        cog = name.endswith(".tif")
+        out[key] = {
+            "title": ASSET_TITLES.get(key),
+            "type": COG_MEDIA_TYPE if cog else PNG_MEDIA_TYPE,
+            "roles": asset_roles(key),
+            **({"bands": product_bands(key.rsplit("_", 1)[0])} if cog else {}),
+        }
+    return out
+
+
+ITEM_ASSETS = _item_assets()
 """What every item of a collection holds (STAC 1.1 ``item_assets``), from landsat_ops.products."""
 _ITEM_KEY = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})/(?P<id>[^/]+)\.json$")
 
@@ -333,16 +349,17 @@ def _collection_document(
     times = [link["datetime"] for link in items if link.get("datetime")]
     clouds = [link["eo:cloud_cover"] for link in items if link.get("eo:cloud_cover") is not None]
     platforms = sorted({link["platform"] for link in items if link.get("platform")})
-    summaries: dict[str, Any] = {
+    summaries: dict[str, Any] = {  # only fields the items carry
         "platform": platforms or ["landsat-8", "landsat-9"],
         "instruments": ["oli", "tirs"],
-        "gsd": [30],
     }
     if clouds:
         summaries["eo:cloud_cover"] = {"minimum": min(clouds), "maximum": max(clouds)}
     return {
         "type": "Collection",
         "stac_version": STAC_VERSION,
+        # eo: the cloud cover summary and the bands' common names; render: ``renders``.
+        "stac_extensions": [STAC_EXTENSIONS["eo"], STAC_EXTENSIONS["render"]],
         "id": collection_id(path, row),
         "title": f"{title}: Landsat WRS-2 path {path:03d} row {row:03d}",
         "description": (
@@ -358,6 +375,7 @@ def _collection_document(
         },
         "summaries": summaries,
         "item_assets": ITEM_ASSETS,
+        "renders": RENDERS,
         "links": [
             {"rel": "root", "href": "../../../catalog.json", "type": "application/json"},
             {"rel": "parent", "href": "../../../catalog.json", "type": "application/json"},

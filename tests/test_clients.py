@@ -52,8 +52,9 @@ def test_roles_follow_best_practices(rendered):
     roles = {key: asset["roles"] for key, asset in item["assets"].items()}
     assert roles["truecolor_tif"] == roles["falsecolor_tif"] == ["visual"]
     assert roles["ndvi_tif"] == ["data"]
-    for key in ("truecolor_png", "falsecolor_png", "ndvi_png", "histograms_png"):
+    for key in ("truecolor_png", "falsecolor_png", "ndvi_png"):
         assert roles[key] == ["overview"]
+    assert roles["histograms_png"] == ["graphic"]  # a chart, never the scene's preview
     assert roles["thumbnail"] == ["thumbnail"]  # what STAC Browser shows as the scene's image
     common = [b["eo:common_name"] for b in item["assets"]["truecolor_tif"]["bands"]]
     assert common == ["red", "green", "blue"]
@@ -99,3 +100,65 @@ def test_rio_tiler_serves_each_render_opaque_over_data(rendered, render):
     assert (rgba[..., 3][has_data] == 255).all(), "transparent where the scene has data"
     assert (rgba[..., 3][~has_data] == 0).all()
     assert rgba[..., :3][has_data].std() > 5, "a flat tile"
+
+
+def test_projection_fields_describe_each_assets_own_grid(rendered):
+    """proj:shape/transform per asset: the COGs' full grid, each PNG's smaller one, none for
+    the chart; only proj:code (true of every picture) stays at item level."""
+    import rasterio
+    from PIL import Image
+
+    out, item, result = rendered
+    props = item["properties"]
+    assert "proj:code" in props and "proj:shape" not in props and "proj:transform" not in props
+    with rasterio.open(out / item["assets"]["truecolor_tif"]["href"]) as ds:
+        bounds = ds.bounds
+    for key, asset in item["assets"].items():
+        path = out / asset["href"]
+        if key == "histograms_png":
+            assert not [k for k in asset if k.startswith("proj:")]
+            continue
+        if key.endswith("_tif"):
+            with rasterio.open(path) as ds:
+                shape, transform = [ds.height, ds.width], ds.transform
+        else:
+            with Image.open(path) as image:
+                shape = [image.size[1], image.size[0]]
+            transform = rasterio.Affine(*asset["proj:transform"])
+        assert asset["proj:shape"] == shape, key
+        assert asset["proj:transform"] == pytest.approx(list(transform)[:6]), key
+        if key.endswith("_tif"):
+            continue
+        # A preview covers the COG's bounds exactly, with its own pixel size.
+        cols, rows = shape[1], shape[0]
+        right, bottom = transform * (cols, rows)
+        assert (transform.c, right, bottom, transform.f) == pytest.approx(
+            (bounds.left, bounds.right, bounds.bottom, bounds.top)
+        ), key
+
+
+def test_collection_describes_the_items_and_validates(rendered):
+    """The path/row collection: item_assets for every asset (thumbnail too) as the items have
+    them, the renders, the extensions its fields use, and no summary no item carries."""
+    from landsat_ops.products import RENDERS
+    from landsat_pipeline.publishing import _collection_document, _item_link
+
+    _, item, _ = rendered
+    collection = _collection_document(20, 39, "Test", [_item_link(item, "2015-08-04")])
+    validate(collection)
+    assert set(collection["item_assets"]) == set(item["assets"])
+    for key, asset in item["assets"].items():
+        described = collection["item_assets"][key]
+        assert described["roles"] == asset["roles"] and described["type"] == asset["type"]
+        assert described.get("bands") == asset.get("bands")
+    assert collection["renders"] == RENDERS
+    assert collection["renders"] == item["properties"]["renders"]
+    assert (
+        "https://stac-extensions.github.io/eo/v2.0.0/schema.json" in collection["stac_extensions"]
+    )
+    assert (
+        "https://stac-extensions.github.io/render/v2.0.0/schema.json"
+        in (collection["stac_extensions"])
+    )
+    for field in collection["summaries"]:
+        assert field in item["properties"], f"summary {field} that no item carries"

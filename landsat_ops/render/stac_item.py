@@ -21,8 +21,10 @@ import landsat_ops
 from landsat_ops.products import (
     ASSET_TITLES,
     COG_MEDIA_TYPE,
+    GRAPHIC_KEYS,
     PNG_MEDIA_TYPE,
     RENDERS,
+    STAC_EXTENSIONS,
     asset_key,
     asset_roles,
     product_bands,
@@ -33,18 +35,14 @@ from landsat_ops.storage import sha256_file, sha256_multihash
 if TYPE_CHECKING:
     from landsat_ops.render.renderer import SceneRenderer
 
-__all__ = ["STAC_EXTENSIONS", "build_item", "convex_hull", "footprint", "landsat_fields"]
-
-STAC_EXTENSIONS = {
-    "file": "https://stac-extensions.github.io/file/v2.1.0/schema.json",
-    "projection": "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
-    "eo": "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
-    "view": "https://stac-extensions.github.io/view/v1.0.0/schema.json",
-    "render": "https://stac-extensions.github.io/render/v2.0.0/schema.json",
-    "grid": "https://stac-extensions.github.io/grid/v1.1.0/schema.json",
-    "landsat": "https://stac-extensions.github.io/landsat/v2.0.0/schema.json",
-}
-"""Every extension an item may declare (tests/stac_schemas holds each schema)."""
+__all__ = [
+    "STAC_EXTENSIONS",
+    "asset_projection",
+    "build_item",
+    "convex_hull",
+    "footprint",
+    "landsat_fields",
+]
 
 
 def build_item(
@@ -70,8 +68,6 @@ def build_item(
         "grid:code": f"WRS2-{sid.path:03d}{sid.row:03d}",
         **landsat_fields(sid, meta),
         "proj:code": grid["crs"].to_string(),
-        "proj:shape": [grid["height"], grid["width"]],
-        "proj:transform": list(grid["transform"])[:6],
         "landsat_ops:stretch": {k: v.to_dict() for k, v in renderer.stretches.items()},
         "landsat_ops:version": landsat_ops.__version__,
     }
@@ -106,6 +102,7 @@ def build_item(
         key = asset_key(path.name, sid.scene_id)
         is_cog = path.suffix == ".tif"
         extra = {"bands": product_bands(path.stem[len(sid.scene_id) + 1 :])} if is_cog else {}
+        extra.update(asset_projection(path, grid, key))
         item.add_asset(
             key,
             pystac.Asset(
@@ -123,6 +120,27 @@ def build_item(
             ),
         )
     return item.to_dict(include_self_link=False)
+
+
+def asset_projection(path: Path, grid: dict, key: str) -> dict:
+    """``proj:shape`` and ``proj:transform`` of an asset's own pixel grid.
+
+    A COG has the scene's grid; a PNG preview or the thumbnail covers the same bounds with
+    fewer, larger pixels (its transform is the grid's scaled to its size); the histogram
+    sheet is a chart and has none. The item's ``proj:code`` applies to all of them.
+    """
+    if path.suffix == ".tif":
+        rows, cols, transform = grid["height"], grid["width"], grid["transform"]
+    elif key in GRAPHIC_KEYS:
+        return {}
+    else:
+        from PIL import Image
+        from rasterio.transform import Affine
+
+        with Image.open(path) as image:  # reads the header only
+            cols, rows = image.size
+        transform = grid["transform"] * Affine.scale(grid["width"] / cols, grid["height"] / rows)
+    return {"proj:shape": [rows, cols], "proj:transform": list(transform)[:6]}
 
 
 def landsat_fields(sid, meta: Metadata | None) -> dict:
