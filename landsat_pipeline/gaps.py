@@ -22,8 +22,11 @@ Each overpass (and any catalog scene off the predicted days) gets one status:
     failed, was never run, or the scene arrived after its window. The reconcile DAG triggers
     the scenes DAG for those acquired within its look-back.
 
-The report is written as ``gaps.json`` and ``gaps.html`` next to the path/row's collection
-(:func:`landsat_pipeline.keys.gaps_keys`), only when its content changed.
+The report is written next to the path/row's collection (:func:`landsat_pipeline.keys.gaps_keys`),
+each file only when its content changed: ``gaps.json`` (the whole report), ``gaps.html`` (the
+index the gallery links: counts per year and status) and one page per year, ``gaps-YYYY.html``
+(its overpasses, with a client-side status filter; ``gaps-2024.html#status=cloudy,missing``
+preselects statuses). Plain HTML and a few lines of inline JS: no external resource.
 """
 
 from __future__ import annotations
@@ -45,7 +48,10 @@ __all__ = [
     "GapEntry",
     "GapReport",
     "build_gap_report",
-    "gap_report_html",
+    "gap_report_index_html",
+    "gap_report_pages",
+    "gap_report_year_html",
+    "gap_year_page",
     "published_scene_ids",
     "reconcile_path_row",
     "scenes_to_reconcile",
@@ -187,16 +193,104 @@ _COLOURS = {
     "unpublished": "#ff7f0e",
 }
 
+_STYLE = """body{font-family:sans-serif;margin:1.5em}td,th{padding:2px 8px;text-align:left}
+tr:nth-child(even){background:#f4f4f4}td.n{text-align:right}fieldset{display:inline-block}
+nav a{margin-right:.6em}"""
 
-def gap_report_html(report: GapReport) -> str:
-    """A small self-contained page of the report (counts, then one row per entry)."""
-    counts = report["counts"]
-    summary = ", ".join(
-        f'<span style="color:{_COLOURS[s]}">{counts[s]} {s}</span>' for s in STATUSES
+# The year pages' status filter: plain JS, no external resource. Without JS every row shows.
+# ``#status=cloudy,missing`` in the address preselects statuses (the index links use it).
+_FILTER_JS = """(function () {
+  var boxes = document.querySelectorAll("#filter input");
+  var rows = document.querySelectorAll("#entries tbody tr");
+  function apply() {
+    var on = {}, shown = 0;
+    boxes.forEach(function (b) { on[b.value] = b.checked; });
+    rows.forEach(function (r) { r.hidden = !on[r.dataset.status]; if (!r.hidden) shown++; });
+    document.getElementById("shown").textContent = shown;
+  }
+  var m = /status=([a-z,]+)/.exec(location.hash);
+  if (m) {
+    var want = m[1].split(",");
+    boxes.forEach(function (b) { b.checked = want.indexOf(b.value) >= 0; });
+  }
+  boxes.forEach(function (b) { b.addEventListener("change", apply); });
+  apply();
+})();"""
+
+
+def gap_year_page(year: int | str) -> str:
+    """The file name of one year's page of a gap report, beside ``gaps.html``."""
+    return f"gaps-{year}.html"
+
+
+def _years(report: GapReport) -> dict[str, list[GapEntry]]:
+    """Year -> its entries (newest year first, entries newest first, as in the report)."""
+    years: dict[str, list[GapEntry]] = {}
+    for entry in report["entries"]:
+        years.setdefault(entry["date"][:4], []).append(entry)
+    return dict(sorted(years.items(), reverse=True))
+
+
+def _summary(counts: Mapping[str, int]) -> str:
+    return ", ".join(
+        f'<span style="color:{_COLOURS[s]}">{counts.get(s, 0)} {s}</span>' for s in STATUSES
     )
+
+
+def _page(title: str, body: str, script: str = "") -> str:
+    script = f"<script>\n{script}\n</script>\n" if script else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>{_STYLE}</style></head>
+<body>{body}
+{script}</body></html>
+"""
+
+
+def _title(report: GapReport) -> str:
+    return html.escape(f"{report['title']}: WRS-2 {report['path']:03d}/{report['row']:03d}")
+
+
+def gap_report_index_html(report: GapReport) -> str:
+    """``gaps.html``: the counts, then one row per year (counts per status) linking its page."""
+    title = _title(report)
+    counts = report["counts"]
+    rows = []
+    for year, entries in _years(report).items():
+        per = Counter(entry["status"] for entry in entries)
+        page = gap_year_page(year)
+        cells = "".join(
+            f'<td class="n"><a href="{page}#status={s}" style="color:{_COLOURS[s]}">{per[s]}</a>'
+            "</td>"
+            if per[s]
+            else '<td class="n">0</td>'
+            for s in STATUSES
+        )
+        rows.append(
+            f'<tr><td><a href="{page}">{year}</a></td><td class="n">{len(entries)}</td>{cells}</tr>'
+        )
+    heads = "".join(f"<th>{s}</th>" for s in STATUSES)
+    body = f"""<h1>Gaps of {title}</h1>
+<p>{counts["entries"]} overpasses from {report["start"]} to {report["as_of"]}: {_summary(counts)}.
+Cloud limit {report["max_cloud_cover"]:g} %. <a href="gaps.json">gaps.json</a>,
+<a href="collection.json">collection.json</a>, <a href="../../../index.html">gallery</a>.</p>
+<p>One page per year; a count opens that year's page showing that status only.</p>
+<table id="years"><thead><tr><th>year</th><th>overpasses</th>{heads}</tr></thead><tbody>
+{chr(10).join(rows)}
+</tbody></table>"""
+    return _page(f"Gaps of {title}", body)
+
+
+def gap_report_year_html(report: GapReport, year: str) -> str:
+    """``gaps-YYYY.html``: the year's entries, with a status filter (a few lines of JS)."""
+    title = _title(report)
+    years = list(_years(report))
+    entries = _years(report)[year]
+    per = Counter(entry["status"] for entry in entries)
     rows = "\n".join(
-        "<tr><td>{date}</td><td>{kind}</td><td style='color:{colour}'>{status}</td>"
-        "<td>{scene}</td><td>{cloud}</td><td>{reason}</td></tr>".format(
+        "<tr data-status='{status}'><td>{date}</td><td>{kind}</td>"
+        "<td style='color:{colour}'>{status}</td><td>{scene}</td><td>{cloud}</td>"
+        "<td>{reason}</td></tr>".format(
             date=entry["date"],
             kind="overpass" if entry["overpass"] else "off schedule",
             colour=_COLOURS[entry["status"]],
@@ -205,22 +299,40 @@ def gap_report_html(report: GapReport) -> str:
             cloud="-" if entry["cloud_cover"] is None else f"{entry['cloud_cover']:.1f}",
             reason=html.escape(entry["reason"]),
         )
-        for entry in report["entries"]
+        for entry in entries
     )
-    title = html.escape(f"{report['title']}: WRS-2 {report['path']:03d}/{report['row']:03d}")
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Gaps of {title}</title>
-<style>body{{font-family:sans-serif;margin:1.5em}}td,th{{padding:2px 8px;text-align:left}}
-tr:nth-child(even){{background:#f4f4f4}}</style></head>
-<body><h1>Gaps of {title}</h1>
-<p>{counts["entries"]} overpasses from {report["start"]} to {report["as_of"]}: {summary}.
-Cloud limit {report["max_cloud_cover"]:g} %. <a href="gaps.json">gaps.json</a>,
-<a href="collection.json">collection.json</a>, <a href="../../../index.html">gallery</a>.</p>
-<table><thead><tr><th>date</th><th>kind</th><th>status</th><th>scene</th><th>cloud %</th>
-<th>why</th></tr></thead><tbody>
+    boxes = " ".join(
+        f'<label style="color:{_COLOURS[s]}"><input type="checkbox" value="{s}" checked> '
+        f"{s} ({per[s]})</label>"
+        for s in STATUSES
+    )
+    at = years.index(year)
+    newer = f'<a href="{gap_year_page(years[at - 1])}">{years[at - 1]} &rarr;</a>' if at else ""
+    older = (
+        f'<a href="{gap_year_page(years[at + 1])}">&larr; {years[at + 1]}</a>'
+        if at + 1 < len(years)
+        else ""
+    )
+    body = f"""<h1>Gaps of {title}, {year}</h1>
+<nav>{older} <a href="gaps.html">all years</a> {newer}
+<a href="../../../index.html">gallery</a></nav>
+<p>{len(entries)} overpasses in {year}: {_summary(per)}. Cloud limit
+{report["max_cloud_cover"]:g} %. As of {report["as_of"]}.</p>
+<fieldset id="filter"><legend>show</legend>{boxes}</fieldset>
+<p><span id="shown">{len(entries)}</span> shown.</p>
+<table id="entries"><thead><tr><th>date</th><th>kind</th><th>status</th><th>scene</th>
+<th>cloud %</th><th>why</th></tr></thead><tbody>
 {rows}
-</tbody></table></body></html>
-"""
+</tbody></table>"""
+    return _page(f"Gaps of {title}, {year}", body, _FILTER_JS)
+
+
+def gap_report_pages(report: GapReport) -> dict[str, str]:
+    """File name -> HTML of every page of the report: ``gaps.html`` and ``gaps-YYYY.html``."""
+    pages = {"gaps.html": gap_report_index_html(report)}
+    for year in _years(report):
+        pages[gap_year_page(year)] = gap_report_year_html(report, year)
+    return pages
 
 
 def _linked(store, report: GapReport) -> bool:
@@ -233,15 +345,21 @@ def _linked(store, report: GapReport) -> bool:
 
 
 def write_gap_report(store, report: GapReport) -> dict[str, str]:
-    """Write ``gaps.json`` and ``gaps.html`` of the report's path/row when they changed."""
+    """Write ``gaps.json``, ``gaps.html`` and the year pages of the report when they changed.
+
+    Returns the URIs of ``json`` and ``html`` (the index; the year pages are beside it).
+    """
     from landsat_pipeline.publishing import write_if_changed
 
     keys = gaps_keys(report["path"], report["row"])
+    folder = keys["html"].rsplit("/", 1)[0]
     document = (json.dumps(report, indent=2) + "\n").encode()
     wrote_json = write_if_changed(store, keys["json"], document, "application/json")
-    wrote_html = write_if_changed(
-        store, keys["html"], gap_report_html(report).encode(), "text/html; charset=utf-8"
-    )
+    wrote_html = False
+    for name, page in gap_report_pages(report).items():
+        wrote_html |= write_if_changed(
+            store, f"{folder}/{name}", page.encode(), "text/html; charset=utf-8"
+        )
     if wrote_json or wrote_html or not _linked(store, report):
         from landsat_pipeline.publishing import update_catalogs
 

@@ -72,7 +72,17 @@ def test_gap_report_and_one_run_per_late_scene(dags, aws_connection):
     assert report["counts"]["missing"] == report["counts"]["entries"] - 3
     assert all(entry["overpass"] for entry in report["entries"])
     html = client.get_object(Bucket=BUCKET, Key=f"published/{PATH:03d}/{ROW:03d}/gaps.html")
-    assert b"2 unpublished" in html["Body"].read()
+    index = html["Body"].read().decode()
+    assert "2 unpublished" in index
+    # One page per year since the start date, each linked from the index (the gallery's link).
+    folder = f"published/{PATH:03d}/{ROW:03d}"
+    listed = client.list_objects_v2(Bucket=BUCKET, Prefix=f"{folder}/gaps-")["Contents"]
+    years = sorted({entry["date"][:4] for entry in report["entries"]})
+    assert sorted(o["Key"] for o in listed) == [f"{folder}/gaps-{y}.html" for y in years]
+    assert years[0] == "2013" and all(f'href="gaps-{y}.html"' in index for y in years)
+    page = client.get_object(Bucket=BUCKET, Key=f"{folder}/gaps-2024.html")["Body"].read()
+    assert page.count(b"<tr data-status='unpublished'>") == 2
+    assert page.count(b"<tr data-status='published'>") == 1
 
     runs = requested_runs()
     assert set(runs) == {f"reconcile__{scene_id}" for scene_id in LATE}
