@@ -765,12 +765,12 @@ def _name(item: Any, index: int) -> str:
 def _check_shape(item: Any) -> None:
     """Raise :class:`_Malformed` when ``item`` is not shaped like a STAC item."""
     if not isinstance(item, Mapping):
-        raise _Malformed(f"is {type(item).__name__}, not a JSON object")
+        raise _Malformed(f"it is {type(item).__name__}, not a JSON object")
     properties = item.get("properties")
     if not isinstance(properties, Mapping):
         raise _Malformed(f"its properties are {type(properties).__name__}, not an object")
     if _item_id(item, properties) is None:
-        raise _Malformed("has no id")
+        raise _Malformed("it has no id")
     assets = item.get("assets")
     if assets is not None and not isinstance(assets, Mapping):
         raise _Malformed(f"its assets are {type(assets).__name__}, not an object")
@@ -780,7 +780,7 @@ def _check_shape(item: Any) -> None:
     if _parse_datetime(properties.get("datetime")) is None and (
         _parse_datetime(properties.get("start_datetime")) is None
     ):
-        raise _Malformed("has no valid datetime")
+        raise _Malformed("it has no valid datetime")
 
 
 def _read_item(
@@ -797,7 +797,7 @@ def _read_item(
             return None
         scene = _scene_from_item(item, base)
     except _Malformed as exc:
-        log.warning("skipping %s: it %s", name, exc)
+        log.warning("skipping %s: %s", name, exc)
         return None
     except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
         log.warning("skipping %s: it cannot be read as a STAC item (%s)", name, type(exc).__name__)

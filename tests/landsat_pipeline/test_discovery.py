@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import shutil
 import socket
 import time
@@ -533,3 +534,71 @@ def test_replay_server_is_generic(stac_dir, serve):
     assert {link["href"] for link in landing["links"] if link["rel"] == "search"} == {
         f"{server.url}/search"
     }
+
+
+# --------------------------------------------------------------------------------------------
+# What discovery cannot read (issue 17): skipped in one line, the valid items still used
+# --------------------------------------------------------------------------------------------
+
+
+def _landsat_feature(stac_dir) -> dict:
+    page = load_json(stac_dir / EARTH_SEARCH_1)
+    return next(f for f in page["features"] if f["id"].startswith("LC08"))
+
+
+def test_malformed_items_are_skipped_and_the_valid_one_on_the_page_is_used(stac_dir, serve, caplog):
+    valid = _landsat_feature(stac_dir)
+    nope = dict(valid, id="assets-nope", assets="nope")
+    no_id = {k: v for k, v in valid.items() if k != "id"}
+    bad_props = dict(valid, id="props-list", properties=[])
+    page = {"type": "FeatureCollection", "features": [nope, 7, no_id, bad_props, valid]}
+    server = serve({"/search": [page]})
+    with caplog.at_level(logging.WARNING, logger="landsat_pipeline.discovery"):
+        scenes = discover(server.url, **WINDOW)
+    assert [s.item_id for s in scenes] == [valid["id"]]
+    assert server.count("/search") == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "skipping item 'assets-nope': its assets are str, not an object",
+        "skipping feature #2: it is int, not a JSON object",
+        "skipping feature #3: it has no id",
+        "skipping item 'props-list': its properties are list, not an object",
+    ]
+
+
+@pytest.mark.parametrize("item_id", ["../../escape", "LC08/../x", "..", "a\nb"])
+def test_an_unsafe_id_is_refused_in_one_line_and_not_retried(stac_dir, serve, caplog, item_id):
+    valid = _landsat_feature(stac_dir)
+    page = {"type": "FeatureCollection", "features": [dict(valid, id=item_id), valid]}
+    server = serve({"/search": [page]})
+    with caplog.at_level(logging.WARNING, logger="landsat_pipeline.discovery"):
+        scenes = discover(server.url, **WINDOW)
+    assert [s.item_id for s in scenes] == [valid["id"]] and server.count("/search") == 1
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith(f"refusing item {item_id!r}: its id {item_id!r} cannot name a key")
+    assert line.endswith("skipped, not retried") and "\n" not in line
+
+
+def test_relative_hrefs_resolve_against_the_page_never_the_self_link(stac_dir, serve):
+    item = _landsat_feature(stac_dir)
+    for asset in item["assets"].values():
+        asset["href"] = asset["href"].rsplit("/", 1)[1]
+        asset.pop("alternate", None)
+    item["links"] = [{"rel": "self", "href": "file:///etc/items/item.json"}]
+    server = serve({"/search": [{"type": "FeatureCollection", "features": [item]}]})
+    (scene,) = discover(server.url, **WINDOW)
+    hrefs = [h for s in scene.sources.values() for h in s["hrefs"]] + list(scene.assets.values())
+    assert hrefs and all(h.startswith(f"{server.url}/") for h in hrefs), hrefs
+
+
+def test_a_next_link_off_the_catalogs_host_is_refused_before_connecting(stac_dir, serve):
+    page = {
+        "type": "FeatureCollection",
+        "features": [_landsat_feature(stac_dir)],
+        "links": [{"rel": "next", "href": "http://169.254.169.254/latest/meta-data/"}],
+    }
+    server = serve({"/search": [Reply(body=json.dumps(page).encode())]})  # links as they are
+    with pytest.raises(DiscoveryError) as info:
+        discover(server.url, **WINDOW, max_retries=0, timeout=2)
+    message = str(info.value)
+    assert "169.254.169.254:80 is not the catalog's host" in message
+    assert len(message.splitlines()) == 1 and server.count("/search") == 1
