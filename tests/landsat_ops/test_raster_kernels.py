@@ -111,12 +111,13 @@ def test_average_overviews_equal_the_numpy_reference_u8(shape):
     rng = np.random.default_rng(sum(shape))
     data = rng.integers(0, 256, shape, dtype=np.uint8)
     data[:, : shape[1] // 3, : shape[2] // 4] = 0  # a no-data corner
-    sums = np.empty((shape[0], -(-shape[1] // 2), -(-shape[2] // 2)), np.int32)
-    counts = np.empty(sums.shape, np.int32)
-    kernels.cell_sums_u8(data, 2, sums, counts)
-    ref_sums, ref_counts = cell_sums(data, 2, 0)
-    np.testing.assert_array_equal(sums, ref_sums)
-    np.testing.assert_array_equal(counts, ref_counts)
+    for step in (2, 3, 4):  # partial cells at the right and bottom edges too
+        sums = np.full((shape[0], -(-shape[1] // step), -(-shape[2] // step)), 7, np.int32)
+        counts = np.full(sums.shape, 7, np.int32)  # overwritten, not added to
+        kernels.cell_sums_u8(data, step, sums, counts)
+        ref_sums, ref_counts = cell_sums(data, step, 0)
+        np.testing.assert_array_equal(sums, ref_sums)
+        np.testing.assert_array_equal(counts, ref_counts)
     factors = [2, 4, 8, 16]
     for got, want in zip(
         average_overviews(data, factors, 0), mean_pyramid(data, factors, 0), strict=True
