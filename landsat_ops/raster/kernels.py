@@ -98,15 +98,15 @@ def stretch_rgb(red, green, blue, lut_r, lut_g, lut_b, out):  # pragma: no cover
 
 @_compiled(
     "void(uint16[:, ::1], uint16[:, ::1], uint16[:, ::1], uint8[::1], uint8[::1], uint8[::1], "
-    "int64, int64, uint8[:, :, ::1])"
+    "uint8[:, ::1], uint8[:, :, ::1])"
 )
-def natural_rgb(red, green, blue, lut_r, lut_g, lut_b, num, den, out):  # pragma: no cover
+def natural_rgb(red, green, blue, lut_r, lut_g, lut_b, table, out):  # pragma: no cover
     """The ``natural`` true colour of a strip: each channel through its tone-curve table, then
-    the saturation ``num / den`` about the pixel's grey in integers, rounded half up, 1..255
-    (:func:`landsat_ops.raster.tone.natural_pixels` is the reference). A pixel where any
+    the saturation about the pixel's grey looked up in ``table[r + g + b, c]``
+    (:func:`landsat_ops.raster.tone.saturation_table`: no division per pixel);
+    :func:`landsat_ops.raster.tone.natural_pixels` is the reference. A pixel where any
     channel is fill (DN 0) is 0 in all three channels."""
     rows, cols = red.shape
-    six_den = 6 * den
     for y in range(rows):
         for x in range(cols):
             dr = red[y, x]
@@ -117,14 +117,13 @@ def natural_rgb(red, green, blue, lut_r, lut_g, lut_b, num, den, out):  # pragma
                 out[1, y, x] = 0
                 out[2, y, x] = 0
                 continue
-            r = np.int64(lut_r[dr])
-            g = np.int64(lut_g[dg])
-            b = np.int64(lut_b[db])
-            total = r + g + b
-            base = den * total - num * total
-            out[0, y, x] = min(max((2 * (base + 3 * num * r) + 3 * den) // six_den, 1), 255)
-            out[1, y, x] = min(max((2 * (base + 3 * num * g) + 3 * den) // six_den, 1), 255)
-            out[2, y, x] = min(max((2 * (base + 3 * num * b) + 3 * den) // six_den, 1), 255)
+            r = lut_r[dr]
+            g = lut_g[dg]
+            b = lut_b[db]
+            row = table[np.int64(r) + np.int64(g) + np.int64(b)]
+            out[0, y, x] = row[r]
+            out[1, y, x] = row[g]
+            out[2, y, x] = row[b]
 
 
 @_compiled(

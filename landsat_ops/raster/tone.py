@@ -24,7 +24,8 @@ Pure numpy, histograms in, lookup tables out (the renderer streams the pixels th
    scene (ice) gets a small ``k``, nearly linear, so the ice keeps its texture; a dark forest
    under clouds a large one. The same ``y`` for each channel keeps the channels' order (hue).
 4. **Saturation.** ``c' = m + s (c - m)`` about the pixel's grey ``m = (r + g + b) / 3`` with
-   ``s = 6/5``, in integers (:func:`saturate`): it undoes the greying of the shoulder and keeps
+   ``s = 6/5``, in integers (:func:`saturate`; the kernel looks it up in a
+   :func:`saturation_table`): it undoes the greying of the shoulder and keeps
    the hue (each pixel moves along the line to its grey).
 """
 
@@ -49,6 +50,7 @@ __all__ = [
     "plan_natural",
     "rayleigh",
     "saturate",
+    "saturation_table",
     "solve_exposure",
 ]
 
@@ -151,6 +153,14 @@ def saturate(rgb: np.ndarray, num: int, den: int) -> np.ndarray:
     return out
 
 
+def saturation_table(num: int, den: int) -> np.ndarray:
+    """:func:`saturate` as a table ``[r + g + b, c]`` (766 x 256 uint8) for the kernel."""
+    total = np.arange(3 * 255 + 1, dtype=np.int64)[:, np.newaxis]
+    c = np.arange(256, dtype=np.int64)[np.newaxis, :]
+    value = den * total + num * (3 * c - total)
+    return np.ascontiguousarray(np.clip((2 * value + 3 * den) // (6 * den), 1, 255), np.uint8)
+
+
 def natural_pixels(dn: Sequence[np.ndarray], luts: Sequence[np.ndarray], num: int, den: int):
     """The numpy reference of :func:`landsat_ops.raster.kernels.natural_rgb`: three uint16
     channels through their tables, 0 where any channel is fill, then :func:`saturate`."""
@@ -187,6 +197,9 @@ class NaturalPlan:
 
     def luts(self) -> list[np.ndarray]:
         return [natural_lut(c, self.white, self.k) for c in self.channels]
+
+    def saturation_table(self) -> np.ndarray:
+        return saturation_table(*self.saturation)
 
     def cutoffs(self) -> list[tuple[float, float]]:
         """Per channel, the DN of ``x = 0`` (black) and ``x = 1`` (white)."""

@@ -651,7 +651,7 @@ class SceneRenderer:
 
         stretch = self.stretches[name]
         luts = stretch.luts()
-        saturation = stretch.plan.saturation if stretch.plan is not None else None
+        table = stretch.plan.saturation_table() if stretch.plan is not None else None
         sources = [self._fds[f"B{b}"] for b in stretch.bands]
         width, height = self.grid["width"], self.grid["height"]
         self._rasters[name] = raster = RawRaster(self.work / name, 3, "uint8", width, height)
@@ -668,7 +668,7 @@ class SceneRenderer:
                     pread(fd, dn[c, :h], window.row_off * width * 2)
                 rgb = rgb_buffer[: 3 * h * width].reshape(3, h, width)  # contiguous
                 if stretch.plan is not None:
-                    kernels.natural_rgb(dn[0, :h], dn[1, :h], dn[2, :h], *luts, *saturation, rgb)
+                    kernels.natural_rgb(dn[0, :h], dn[1, :h], dn[2, :h], *luts, table, rgb)
                 else:
                     kernels.stretch_rgb(dn[0, :h], dn[1, :h], dn[2, :h], *luts, rgb)
                 raster.write_strip(rgb, window.row_off)

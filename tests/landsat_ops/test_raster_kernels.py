@@ -188,7 +188,7 @@ def test_natural_rgb_matches_the_reference(strips, saturation):
     ]
     luts = [tone.natural_lut(c, 0.9, 40.0) for c in channels]
     out = np.empty((3, *strips[0].shape), np.uint8)
-    kernels.natural_rgb(*strips, *luts, *saturation, out)
+    kernels.natural_rgb(*strips, *luts, tone.saturation_table(*saturation), out)
     expected = tone.natural_pixels(strips, luts, *saturation)
     np.testing.assert_array_equal(out, expected)
     any_fill = np.any(np.stack(strips) == 0, axis=0)
