@@ -1,4 +1,4 @@
-"""``python -m cluster up|down|status|standalone|secrets``: the Makefile's entry points.
+"""``python -m cluster up|down|status|standalone|secrets|check|purge``: the Makefile's entry points.
 
 Reads ``AIRFLOW_HOME`` (the Makefile exports ``<repo>/.airflow``); the cluster's state
 (PostgreSQL data, logs, pid files) lives in ``$AIRFLOW_HOME/cluster/``.
@@ -19,51 +19,74 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cluster", description=__doc__)
     parser.add_argument(
         "command",
-        choices=("up", "down", "status", "standalone", "secrets"),
-        help="up: start the Celery cluster; down: stop it; status: what runs; standalone: "
-        "airflow standalone on PostgreSQL (make airflow); secrets: make the home's secrets",
+        choices=("up", "down", "status", "standalone", "secrets", "check", "purge"),
+        help="up: start the Celery cluster; down: stop what runs on this home; status: what "
+        "runs; standalone: Airflow on PostgreSQL in the foreground (make airflow); secrets: "
+        "make the home's secrets; check: refuse (exit 1) when an instance runs on this home or "
+        "a port is taken; purge: down, then delete this home's PostgreSQL data",
     )
     args = parser.parse_args(argv)
     airflow_home = os.environ.get("AIRFLOW_HOME")
     if not airflow_home:
         print("python -m cluster: error: AIRFLOW_HOME is not set (run it through make)")
         return 2
-    settings = components.Settings.from_environment(Path(airflow_home).absolute())
     try:
+        settings = components.Settings.from_environment(Path(airflow_home).absolute())
         if args.command == "secrets":
             home.ensure_secrets(settings.airflow_home)
+        elif args.command == "check":
+            components.refuse_if_running(settings, executor="CeleryExecutor")
         elif args.command == "up":
             components.up(settings)
             print(
                 f"Airflow cluster (CeleryExecutor, {len(settings.workers)} workers) is up.\n"
                 f"  UI:       {settings.url}  login: {home.USER}  password: "
                 f"{home.password(settings.airflow_home)}\n"
+                f"  gallery:  {settings.gallery_url}  (the bucket's published products, "
+                "read-only)\n"
                 f"  database: PostgreSQL 127.0.0.1:{settings.postgres_port}   broker: Redis "
                 f"127.0.0.1:{settings.redis_port}   bucket: s3://{components.BUCKET} at "
-                f"{settings.s3_endpoint}\n"
+                f"{settings.s3_endpoint} (credentials in "
+                f"{settings.airflow_home / home.S3_CREDENTIALS_FILE})\n"
                 f"  logs:     {settings.state / 'logs'}\n"
                 "  DAGs start paused; stop everything with: make cluster-stop"
             )
-        elif args.command == "down":
-            stopped = components.down(settings)
+        elif args.command in ("down", "purge"):
+            stop = components.down if args.command == "down" else components.purge
+            stopped = stop(settings)
             print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         elif args.command == "status":
-            names = ["postgres", "redis", "s3", "api-server", "scheduler", "dag-processor"]
-            names += ["triggerer", *(w.name for w in settings.workers)]
-            for name in names:
-                if name == "postgres":
-                    running = settings.postgres.data.is_dir() and settings.postgres.running()
-                else:
-                    running = processes.read_pid(settings.state, name) is not None
-                print(f"{name:14} {'running' if running else 'stopped'}")
-            for name, status in components.health(settings).items():
-                print(f"health {name:14} {status}")
+            status(settings)
         elif args.command == "standalone":
             return components.standalone(settings)
+    except KeyboardInterrupt:
+        print(f"python -m cluster {args.command}: interrupted", file=sys.stderr)
+        return 130
     except ClusterError as exc:
         print(f"python -m cluster {args.command}: error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def status(settings: components.Settings) -> None:
+    """What runs on this home (``make cluster-status``)."""
+    live = set(components.running(settings))
+    mode = "make airflow" if components.STANDALONE in live else "make cluster"
+    print(f"home {settings.airflow_home}: " + (mode if live else "nothing runs"))
+    names = ["postgres", *components.process_names(settings)]
+    for name in names:
+        pid = processes.read_pid(settings.state, name)
+        detail = f" (pid {pid})" if pid else ""
+        if name == "postgres":
+            detail = f" (127.0.0.1:{settings.postgres_port}, data {settings.postgres.located})"
+        elif name == "gallery" and name in live:
+            detail += f"  {settings.gallery_url}"
+        if name in live or not live:
+            print(f"{name:16} {'running' if name in live else 'stopped'}{detail}")
+    for name, value in components.health(settings).items():
+        print(f"health {name:16} {value}")
+    if "gallery" in live:
+        print(f"gallery: {settings.gallery_url}")
 
 
 if __name__ == "__main__":

@@ -193,7 +193,8 @@ class PostgresServer:
         ``nobody``'s reach): one per state folder, named after it."""
         state = Path(os.path.abspath(self.data.parent))
         digest = hashlib.sha256(str(state).encode()).hexdigest()[:12]
-        hint = re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(state.parts[-3:]))[-40:].strip("._-")
+        # The checkout's folder name (<checkout>/.airflow/cluster), for a reader of the root.
+        hint = re.sub(r"[^A-Za-z0-9_.-]+", "_", state.parent.parent.name)[:40].strip("._-")
         return Path(os.environ.get("LANDSAT_CLUSTER_POSTGRES_ROOT") or PRIVATE_ROOT) / (
             f"postgres-{hint}-{digest}"
         )

@@ -1,8 +1,9 @@
 """A real cluster for the tests: PostgreSQL, Redis, S3, Airflow's components, 2 Celery workers.
 
 Started once per session by the same code as ``make cluster`` (cluster/components.py), on free
-ports of 127.0.0.1, with its Airflow home, state and catalog in a temporary folder; stopped
-(every process, PostgreSQL last) and removed at the end. The pipeline config points at a small
+ports of 127.0.0.1, with its Airflow home, state and catalog in a temporary folder of mode 700
+(as a clone under ``mktemp -d``); stopped (every process, PostgreSQL last) and removed at the
+end, with its PostgreSQL data. The pipeline config points at a small
 synthetic catalog of 226/010 with three scenes (2024-06-12, 06-28, 07-14): every other
 overpass of 2024 is missing. A second area (226/011, no scene in the catalog) waits 40 days
 for its scenes: its runs stay deferred at ``discover``, for the mark-failed test.
@@ -80,19 +81,29 @@ def cluster():
         redis_server.binary()
     except ClusterError as exc:
         pytest.skip(f"cannot start the cluster's servers here: {exc}")
+    # A folder only its owner can enter (mode 700), as a clone under `mktemp -d` or /root:
+    # as root, PostgreSQL (run as nobody) keeps its files in a private folder of its own.
     root = Path(tempfile.mkdtemp(prefix="landsat-cluster-tests-"))
-    root.chmod(0o755)  # PostgreSQL runs as nobody when the tests run as root
     settings = components.Settings.on_free_ports(root, _catalog_and_config(root))
     try:
         components.up_isolated(settings, timeout=300)
     except BaseException:
-        components.down(settings)
         _print_logs(settings)
-        shutil.rmtree(root, ignore_errors=True)
+        remove(settings, root)
         raise
     yield settings
-    components.down(settings)
-    shutil.rmtree(root, ignore_errors=True)
+    remove(settings, root)
+
+
+def remove(settings, root: Path) -> None:
+    """Stop everything of a throwaway cluster and delete its folders (its PostgreSQL data
+    too, wherever it is kept)."""
+    from cluster import components
+
+    try:
+        components.purge(settings)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _print_logs(settings) -> None:
