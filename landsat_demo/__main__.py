@@ -21,12 +21,11 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-from landsat_pipeline.config import config_path, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +40,8 @@ def main() -> int:
     if not os.environ.get("AIRFLOW_HOME") or not os.environ.get("AIRFLOW_CONFIG"):
         print("run this through `make demo` (it sets AIRFLOW_HOME and AIRFLOW_CONFIG)")
         return 2
+    from landsat_pipeline.config import config_path, load_config
+
     config = load_config(config_path(ROOT / "dags" / "config" / "areas.yaml"))
     watch = config.watch(PATH, ROW)
     catalog_file = Path(config.catalog.url)
@@ -108,6 +109,7 @@ def _run_dag(scene_id: str, log_file: Path) -> bool:
             text=True,
             cwd=ROOT,
         )
+        _CHILDREN.append(proc)
         current, started_task = "?", time.monotonic()
         for line in proc.stdout:
             log.write(line)
@@ -170,5 +172,33 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+_CHILDREN: list[subprocess.Popen] = []
+"""The `airflow dags test` processes started, stopped on Ctrl-C."""
+
+
+def _raise_interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_children() -> None:
+    """Ctrl-C on a terminal reaches the `airflow dags test` child too (one process group);
+    a SIGINT or SIGTERM sent to this process alone is passed on. Waits for it to end."""
+    for child in _CHILDREN:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: no traceback either
+        _stop_children()
+        print("\nmake demo: interrupted (the DAG run's log: demo-output/)", file=sys.stderr)
+        sys.exit(130)
