@@ -16,7 +16,7 @@ from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
 from landsat_ops.errors import RasterError
-from landsat_ops.scene.limits import MAX_SIDE, band_grid
+from landsat_ops.scene.limits import MAX_SIDE, band_grid, check_tiff_dimensions
 
 BLOCK = 512
 
@@ -40,8 +40,11 @@ def open_bands(
 ) -> Iterator[dict[int | str, rasterio.DatasetReader]]:
     """Open band files and check they share one grid (size, transform, CRS) and are uint16.
 
-    A file larger than any Landsat band (:data:`landsat_ops.scene.limits.MAX_SIDE`) is refused
-    when opened, before anything is read: the renderer's buffers follow the grid's size. (With
+    A local file is first checked from its header alone
+    (:func:`landsat_ops.scene.limits.check_tiff_dimensions`: its whole TIFF structure inside
+    the file, one 16-bit sample); a file larger than any Landsat band
+    (:data:`landsat_ops.scene.limits.MAX_SIDE`) is refused before anything is read: the
+    renderer's buffers follow the grid's size. (With
     an MTL, :func:`landsat_ops.scene.mtl.check_mtl_belongs` has already held each file to the
     size the MTL declares.)
 
@@ -53,6 +56,8 @@ def open_bands(
     try:
         # Numbered bands first (the lowest is the reference grid), then named ones ("QA").
         for band, path in sorted(files.items(), key=lambda kv: (isinstance(kv[0], str), kv[0])):
+            if Path(path).is_file():  # a local file: its whole structure, from its header
+                check_tiff_dimensions(path, None, band)
             try:
                 ds = rasterio.open(path, num_threads=str(threads))
             except RasterioError as exc:

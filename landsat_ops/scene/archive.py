@@ -336,14 +336,14 @@ def _cap(scan: _Scan, band: int | None) -> tuple[int, str]:
     grid = band_grid(band)
     size = declared_size(scan.meta, grid) if scan.meta is not None else None
     if size is None:
-        return member_cap(None, grid), "the largest Landsat band (no MTL read yet)"
-    return member_cap(size, grid), f"the {size[0]:,}x{size[1]:,} uint16 pixels the MTL declares"
+        return member_cap(None, grid), "the largest Landsat band: no MTL read yet"
+    return member_cap(size, grid), f"{size[0]:,}x{size[1]:,} uint16 pixels as the MTL declares"
 
 
 def _too_large(archive: str, member: str, size: str, cap: int, why: str) -> SceneError:
     return SceneError(
-        f"{archive}: member {member} is {size} bytes, more than a band of {why} can be "
-        f"({cap:,} at most; a damaged archive or a decompression bomb)"
+        f"{archive}: member {member} is {size} bytes, over its cap of {cap:,} ({why}, plus a "
+        "margin): a damaged archive or a decompression bomb"
     )
 
 
@@ -384,7 +384,7 @@ def _extract_capped(
             while chunk := source.read(_STREAM_CHUNK):
                 written += len(chunk)
                 if written > cap:
-                    raise _too_large(archive, member.name, f"over {cap:,}", cap, why)
+                    raise _too_large(archive, member.name, f"more than {cap:,}", cap, why)
                 if scan.written + written > scan.budget:
                     raise _over_budget(archive, member.name, scan.written + written, scan.budget)
                 out.write(chunk)

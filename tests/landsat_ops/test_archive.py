@@ -311,7 +311,9 @@ def test_the_console_script_renders_an_archive(synthetic, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
-    assert sorted(summary["outputs"]) == sorted(p.name for p in dest.iterdir())
+    written = {p.name for p in dest.rglob("*") if p.is_file()}
+    assert set(summary["outputs"]) <= written  # the item's version folder holds its own copy
+    assert all(Path(uri).is_file() for uri in summary["outputs"].values())
     assert f"{sid}_truecolor.tif" in summary["outputs"] and not any(workdir.iterdir())
 
     (tmp_path / "cut.tar").write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
@@ -570,7 +572,9 @@ def test_an_earthexplorer_tar_of_a_real_set_renders_with_the_cli(landsat_data, t
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["scene_id"] == L2
         outputs[name] = files_of(tmp_path / name)
-    assert outputs["tar"] == outputs["folder"] and len(outputs["tar"]) == 9
+    assert outputs["tar"] == outputs["folder"]
+    products = [name for name in outputs["tar"] if name.endswith((".tif", ".png"))]
+    assert len(products) == 8 and f"{L2}.json" in outputs["tar"]  # the switched item
     assert not any(workdir.iterdir())
 
 
@@ -583,3 +587,124 @@ def test_a_real_collection_1_tar_gz(capsys, landsat_data, tmp_path):
     assert files_of(tmp_path / "tgz") == files_of(tmp_path / "folder")
     code, out, _ = run(capsys, "info", archive)
     assert code == 0 and json.loads(out)["qa_kind"] == "c1"
+
+
+# --- caps: members held to what the MTL declares, and to the scratch budget --------------------
+
+
+def _tar_bytes(members: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _scene_members(folder: Path, *, mtl_first: bool = True, **replace: bytes):
+    mtl = [(p.name, p.read_bytes()) for p in folder.glob("*_MTL.txt")]
+    tifs = [(p.name, replace.get(p.name, p.read_bytes())) for p in sorted(folder.glob("*.TIF"))]
+    return mtl + tifs if mtl_first else tifs + mtl
+
+
+def test_a_member_larger_than_the_mtl_declares_is_refused_unwritten(synthetic, tmp_path):
+    """200 x 180 uint16 declared: a B4 member of 2 MB is refused from its tar header."""
+    from landsat_ops.scene.limits import member_cap
+
+    b4 = next(synthetic.glob("*_B4.TIF")).name
+    cap = member_cap((200, 180))
+    assert cap == 200 * 180 * 2 * 3 // 2 + 1024 * 1024
+    archive = tmp_path / "big.tar"
+    archive.write_bytes(_tar_bytes(_scene_members(synthetic, **{b4: bytes(cap + 1)})))
+    into = tmp_path / "into"
+    with pytest.raises(SceneError) as info:
+        extract_scene(archive, into, [2, 3, 4])
+    assert str(info.value) == (
+        f"{archive}: member {b4} is {cap + 1:,} bytes, over its cap of {cap:,} (200x180 uint16 "
+        "pixels as the MTL declares, plus a margin): a damaged archive or a decompression bomb"
+    )
+    assert list(into.iterdir()) == []  # B2 and B3 came out first: removed again
+
+
+def test_members_met_before_the_mtl_are_held_to_it_once_read(synthetic, tmp_path):
+    from landsat_ops.scene.limits import member_cap
+
+    b2 = next(synthetic.glob("*_B2.TIF")).name
+    cap = member_cap((200, 180))
+    archive = tmp_path / "late.tar.gz"
+    members = _scene_members(synthetic, mtl_first=False, **{b2: bytes(cap + 512)})
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    into = tmp_path / "into"
+    with pytest.raises(
+        SceneError, match=rf"member {b2} is {cap + 512:,} bytes, over its cap of {cap:,}"
+    ):
+        extract_scene(archive, into, [2, 3, 4])
+    assert list(into.iterdir()) == []
+
+
+def test_the_scratch_budget(synthetic, tmp_path, monkeypatch):
+    from landsat_ops.errors import OptionError
+    from landsat_ops.scene.limits import DEFAULT_SCRATCH_BUDGET, scratch_budget
+
+    monkeypatch.delenv("LANDSAT_OPS_SCRATCH_BUDGET", raising=False)
+    assert scratch_budget() == DEFAULT_SCRATCH_BUDGET == 2 * 1024**3
+    for text, expected in (("2G", 2 * 1024**3), ("512MiB", 512 * 1024**2), ("1500", 1500)):
+        monkeypatch.setenv("LANDSAT_OPS_SCRATCH_BUDGET", text)
+        assert scratch_budget() == expected
+    for text in ("lots", "0", "-5M"):
+        monkeypatch.setenv("LANDSAT_OPS_SCRATCH_BUDGET", text)
+        with pytest.raises(OptionError, match="LANDSAT_OPS_SCRATCH_BUDGET: expected a size"):
+            scratch_budget()
+
+    archive = pack(synthetic, tmp_path / "scene.tar")
+    sizes = [next(synthetic.glob(f"*_B{b}.TIF")).stat().st_size for b in (2, 3, 4)]
+    monkeypatch.setenv("LANDSAT_OPS_SCRATCH_BUDGET", str(sum(sizes) - 1))
+    into = tmp_path / "into"
+    with pytest.raises(SceneError, match=r"_B4\.TIF takes the extracted files to .* over the"):
+        extract_scene(archive, into, [2, 3, 4], qa=False)
+    assert list(into.iterdir()) == []
+    monkeypatch.setenv("LANDSAT_OPS_SCRATCH_BUDGET", str(sum(sizes)))
+    files = extract_scene(archive, into, [2, 3, 4], qa=False)
+    assert sorted(files.bands) == [2, 3, 4]
+
+
+def test_an_archived_band_that_does_not_fit_the_mtl(synthetic, tmp_path):
+    """A whole TIFF member, under its byte cap, whose header claims more pixels than the MTL
+    declares: refused from the header, every extracted member removed."""
+    from landsat_ops.errors import RasterError
+
+    b3 = next(synthetic.glob("*_B3.TIF")).name
+    wide = tiny_tiff(tmp_path / "wide.TIF", width=201, height=10)
+    archive = tmp_path / "wide.tar"
+    archive.write_bytes(_tar_bytes(_scene_members(synthetic, **{b3: wide.read_bytes()})))
+    into = tmp_path / "into"
+    with pytest.raises(RasterError) as info:
+        extract_scene(archive, into, [2, 3, 4])
+    assert str(info.value) == (
+        f"{into / b3}: 201x10 pixels, more than the MTL declares "
+        "(200x180, REFLECTIVE_SAMPLES x REFLECTIVE_LINES)"
+    )
+    assert list(into.iterdir()) == []
+
+
+def test_an_archived_mtl_out_of_bounds_is_refused_before_any_band(synthetic, tmp_path):
+    from landsat_ops.errors import MetadataError
+
+    mtl = next(synthetic.glob("*_MTL.txt"))
+    text = mtl.read_text()
+    line = next(x for x in text.splitlines() if "REFLECTANCE_MULT_BAND_4 =" in x)
+    bad = text.replace(line, "    REFLECTANCE_MULT_BAND_4 = 1e308").encode()
+    members = [(n, bad if n == mtl.name else d) for n, d in _scene_members(synthetic)]
+    archive = tmp_path / "absurd.tar"
+    archive.write_bytes(_tar_bytes(members))
+    into = tmp_path / "into"
+    with pytest.raises(MetadataError, match=r"REFLECTANCE_MULT_BAND_4 = 1e\+308 is outside"):
+        extract_scene(archive, into, [2, 3, 4])
+    assert list(into.iterdir()) == []
+    with pytest.raises(MetadataError, match=r"REFLECTANCE_MULT_BAND_4 = 1e\+308 is outside"):
+        read_archive(archive)
