@@ -1,9 +1,10 @@
 """The before/after pictures of docs/products.md: real scenes, linear vs natural true colour.
 
 For each real scene of ``../shared/data/landsat`` listed below, renders the true colour twice
-(``--stretch linear``, the stretch before issue 13, and the ``natural`` default) with 256 px
-previews, and writes one side-by-side PNG (before left, after right) to ``docs/images/``,
-with the median of the clear pixels of each in the log.
+(``--stretch linear``, the tutorial's 2-98 % per channel, and the ``natural`` default: one tone
+curve on reflectance, issue 18) with 256 px previews, and writes one side-by-side PNG (linear
+left, natural right) to ``docs/images/``, with the share of pure-white pixels and the median of
+the valid pixels of each in the log.
 
 Usage: ``.venv/bin/python bench/docs_images.py [--data ../shared/data/landsat]``.
 """
@@ -25,6 +26,7 @@ SCENES = {
     "greenland_005009": "rasters/LC08_L2SP_005009_20150710_20200908_02_T2_512px",
     "tropics_008059": "rasters/LC08_L2SP_008059_20191201_20200825_02_T1_512px",
     "crop30m_020039": "rasters/LC80200392015216LGN00_crop30m",
+    "overcast_001062": "rasters/LC08_L2SP_001062_20201031_20201106_02_T2_5pct",
 }
 GAP = 8
 
@@ -54,9 +56,15 @@ def main() -> None:
                     args.data / scene, out, products="truecolor", stretch=stretch, preview_size=256
                 )
                 pngs[stretch] = out / f"{result.scene_id}_truecolor.png"
+                pngs[stretch] = Path(result.outputs[pngs[stretch].name])
                 rgba = np.asarray(Image.open(pngs[stretch]))
-                median = np.median(rgba[..., :3][rgba[..., 3] > 0])
-                print(f"{name} {stretch:8s} median of the preview's valid pixels {median:.0f}/255")
+                valid = rgba[..., 3] > 0
+                median = np.median(rgba[..., :3][valid])
+                white = (rgba[..., :3] == 255).all(axis=-1)[valid].mean()
+                print(
+                    f"{name} {stretch:8s} preview: median {median:.0f}/255, "
+                    f"pure white {white:.1%} of valid pixels"
+                )
             target = args.out / f"truecolor_{name}.png"
             side_by_side(pngs["linear"], pngs["natural"], target)
             print(f"  -> {target.relative_to(ROOT)} ({target.stat().st_size:,} bytes)")
