@@ -19,6 +19,7 @@ import pytest
 from landsat_ops.storage import open_store
 from landsat_pipeline.discovery import discover
 from landsat_pipeline.downloads import build_catalog, main
+from landsat_pipeline.errors import LandingError
 from landsat_pipeline.landing import land_scene
 
 L2 = "LC08_L2SP_008059_20191201_20200825_02_T1"
@@ -151,3 +152,58 @@ def test_archives_follow_the_rules_of_landsat_ops(tmp_path):
         + [f"{sid}_QA_PIXEL.TIF", f"{sid}_MTL.txt", f"{sid}.json"]
     )
     assert [p.name for p in (out / "scenes").iterdir()] == [sid]  # no .extract-* leftovers
+
+
+def test_every_asset_has_its_size_and_checksum_and_landing_checks_them(downloads, tmp_path):
+    """The builder records ``file:size`` and ``file:checksum`` (sha2-256 multihash) of every
+    asset; discovery passes them on, and landing refuses a file that no longer matches."""
+    import hashlib
+
+    out = tmp_path / "catalog"
+    out.mkdir()
+    build_catalog(downloads, out)
+    items = sorted((out / "scenes").glob("*/*.json"))
+    assert len(items) == 3
+    for path in items:
+        item = json.loads(path.read_text())
+        assert (
+            "https://stac-extensions.github.io/file/v2.1.0/schema.json" in (item["stac_extensions"])
+        )
+        for key, asset in item["assets"].items():
+            data = (path.parent / asset["href"]).read_bytes()
+            assert asset["file:size"] == len(data), key
+            assert asset["file:checksum"] == "1220" + hashlib.sha256(data).hexdigest(), key
+
+    (scene,) = discover(
+        str(out / "catalog.json"),
+        path=8,
+        row=59,
+        start=datetime.datetime(2019, 12, 1, tzinfo=datetime.UTC),
+        end=datetime.datetime(2019, 12, 2, tzinfo=datetime.UTC),
+        platform="landsat-8",
+    )
+    xcom = {"scene_id": scene.scene_id, "assets": dict(scene.assets), "sources": scene.sources}
+    assert all("checksum" in s and "size" in s for s in xcom["sources"].values())
+    band = out / "scenes" / L2 / f"{L2}_SR_B5.TIF"
+    data = band.read_bytes()
+    band.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])  # one bit flipped
+    bucket = open_store(tmp_path / "bucket")
+    with pytest.raises(LandingError, match=r"^asset B5: .*_SR_B5\.TIF: sha256 .* does not match"):
+        land_scene(xcom, bucket)
+    assert bucket.list("landing/") == []
+    band.write_bytes(data)
+    landed = land_scene(xcom, bucket)
+    assert len(landed["uploaded"]) == 8
+
+
+def test_a_product_folder_with_a_truncated_band_is_refused(downloads, tmp_path, capsys):
+    extracted = downloads / "extracted" / "LC80200392015216LGN00"
+    b4 = extracted / "LC80200392015216LGN00_B4.TIF"
+    b4.write_bytes(b4.read_bytes()[:-1000])
+    out = tmp_path / "catalog"
+    out.mkdir()
+    ids, problems = build_catalog(downloads, out)
+    assert "LC80200392015216LGN00" not in ids and not (out / "scenes" / extracted.name).exists()
+    (problem,) = [p for p in problems if "LC80200392015216LGN00_B4.TIF" in p]
+    assert problem.startswith(f"{extracted}: {b4}: truncated or damaged: strip ")
+    assert "beyond the end of the file" in problem

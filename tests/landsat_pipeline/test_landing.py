@@ -190,3 +190,51 @@ def test_a_rerun_downloads_nothing_and_a_changed_landed_file_is_fetched_again(st
     store.write_bytes(f"landing/{SID}/{SID}_B4.TIF", b"damaged")
     with pytest.raises(LandingError, match=rf"asset B4: {url}/scene/{SID}_B4.TIF: download failed"):
         land_scene({"scene_id": SID, "assets": assets}, store)
+
+
+# --------------------------------------------------------------------------------------------
+# The whole file is verified: a truncated band is never landed, nor trusted from a record
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_truncated_band_without_file_size_is_refused_then_landed_once_fixed(store, http_root):
+    """The catalog has no ``file:size`` (as Earth Search items) and the server's
+    Content-Length matches the cut file: the TIFF's own structure gives it away."""
+    root, url = http_root
+    local = source_files(root / "scene")
+    assets = {key: f"{url}/scene/{Path(path).name}" for key, path in local.items()}
+    b3 = Path(local["B3"])
+    whole = b3.read_bytes()
+    b3.write_bytes(whole[: len(whole) - 700])
+    with pytest.raises(LandingError) as error:
+        land_scene({"scene_id": SID, "assets": assets}, store)
+    message = str(error.value)
+    assert message.startswith(f"asset B3: {url}/scene/{SID}_B3.TIF: truncated or damaged: ")
+    assert "beyond the end of the file" in message and "(expected a whole GeoTIFF)" in message
+    assert store.list("landing/") == [] and not store.exists(landing_record_key(SID))
+
+    b3.write_bytes(whole)  # the source is fixed: the next run downloads and lands it
+    result = land_scene({"scene_id": SID, "assets": assets}, store)
+    assert len(result["downloaded"]) == 8
+    assert store.read_bytes(f"landing/{SID}/{SID}_B3.TIF") == whole
+
+
+def test_a_record_of_an_earlier_weaker_check_is_not_trusted(store, http_root):
+    """A record without ``verified`` (landed when only the header was opened) says nothing
+    about the landed file: it is fetched and checked again, then trusted."""
+    import json
+
+    root, url = http_root
+    local = source_files(root / "scene")
+    assets = {key: f"{url}/scene/{Path(path).name}" for key, path in local.items()}
+    land_scene({"scene_id": SID, "assets": assets}, store)
+    key = landing_record_key(SID)
+    record = json.loads(store.read_bytes(key))
+    assert {e["verified"] for e in record["files"].values()} == {"tiff-structure+mtl-bounds/1"}
+    for entry in record["files"].values():
+        del entry["verified"]
+    store.write_bytes(key, json.dumps(record).encode())
+    again = land_scene({"scene_id": SID, "assets": assets}, store)
+    assert len(again["downloaded"]) == 8 and again["uploaded"] == []  # same bytes: no upload
+    third = land_scene({"scene_id": SID, "assets": assets}, store)
+    assert third["downloaded"] == [] and len(third["skipped"]) == 8
