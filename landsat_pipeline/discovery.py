@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -605,6 +606,8 @@ def _static_items(catalog: str) -> Iterator[tuple[dict, str]]:
 
     pystac walks the catalogs and collections; the items are read as plain JSON, so they
     come back exactly as stored (pystac would migrate e.g. ``proj:epsg`` to ``proj:code``).
+    Only item files under the catalog's own folder are read (symlinks resolved): an item
+    link elsewhere (``/etc/passwd``, ``http://...``) is refused in one line and skipped.
     """
     import pystac
 
@@ -617,7 +620,17 @@ def _static_items(catalog: str) -> Iterator[tuple[dict, str]]:
     try:
         root = pystac.Catalog.from_file(str(location))
         stac_io = pystac.StacIO.default()
+        folder = os.path.realpath(location.parent)
         for href in _item_hrefs(root):
+            path = url2pathname(urlparse(href).path) if href.startswith("file:") else href
+            real = os.path.realpath(path) if not _is_url(path) else None
+            if real is None or os.path.commonpath([real, folder]) != folder:
+                log.warning(
+                    "refusing the item link %s: not a file under the catalog's folder %s",
+                    printable(href),
+                    folder,
+                )
+                continue
             try:
                 item = stac_io.read_json(href)
             except (OSError, ValueError) as exc:  # one unreadable item: skipped

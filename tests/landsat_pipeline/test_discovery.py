@@ -602,3 +602,24 @@ def test_a_next_link_off_the_catalogs_host_is_refused_before_connecting(stac_dir
     message = str(info.value)
     assert "169.254.169.254:80 is not the catalog's host" in message
     assert len(message.splitlines()) == 1 and server.count("/search") == 1
+
+
+def test_a_static_catalog_reads_only_item_files_under_its_own_folder(tmp_path, caplog):
+    root = tmp_path / "catalog"
+    catalog = make_catalog(root, start=START, end=END, width=64, height=64, max_scenes=1)
+    (item_file,) = root.glob("landsat-c2-l1/*/*.json")
+    outside = tmp_path / "outside.json"
+    shutil.copy(item_file, outside)
+    collection_file = root / "landsat-c2-l1" / "collection.json"
+    collection = json.loads(collection_file.read_text())
+    collection["links"] += [
+        {"rel": "item", "href": "/etc/passwd", "type": "application/json"},
+        {"rel": "item", "href": "../../outside.json", "type": "application/json"},
+    ]
+    collection_file.write_text(json.dumps(collection))
+    with caplog.at_level(logging.WARNING, logger="landsat_pipeline.discovery"):
+        scenes = discover(str(catalog), **_window())
+    assert [s.scene_id for s in scenes] == [item_file.stem]
+    refused = [r.getMessage() for r in caplog.records]
+    assert len(refused) == 2 and all(m.startswith("refusing the item link ") for m in refused)
+    assert "/etc/passwd" in refused[0] and "outside.json" in refused[1]
