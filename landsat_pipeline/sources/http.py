@@ -109,6 +109,17 @@ def _download_check(policy: SourcePolicy | None) -> Callable[[str, str | None], 
     return check
 
 
+def _timed_out(exc: BaseException) -> bool:
+    """A connect/read timeout, also one that stalled a body mid-way (requests wraps that
+    one in a ConnectionError)."""
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+    requests = _requests()
+    return isinstance(exc, requests.Timeout) or any(
+        isinstance(arg, Urllib3Timeout) for arg in getattr(exc, "args", ())
+    )
+
+
 def _wait(response, attempt: int) -> float:
     header = response.headers.get("Retry-After") if response is not None else None
     if header and header.strip().isdigit():
@@ -172,13 +183,16 @@ def download_http(
             ) from None
         except requests.RequestException as exc:
             partial.unlink(missing_ok=True)
-            silent = isinstance(exc, requests.Timeout)
+            silent = _timed_out(exc)
             waited = time.monotonic() - started
             next_try = waited + _wait(None, attempt) + (timeout[1] if silent else 0.0)
             if attempt == attempts or (silent and next_try > silent_deadline):
                 detail = type(exc).__name__
                 if silent:
-                    detail = f"{detail}: no answer within {waited:.0f} s"
+                    detail = (
+                        f"{detail}: nothing received for {timeout[1]:g} s; "
+                        f"{attempt} tries in {waited:.0f} s"
+                    )
                 raise SourceError(asset, shown, f"download failed ({detail})", "HTTP 200") from None
             time.sleep(_wait(None, attempt))
         except BaseException:

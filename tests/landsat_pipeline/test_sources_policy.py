@@ -442,7 +442,36 @@ def test_a_silent_http_endpoint_fails_in_bounded_time(tmp_path, silent_server):
     assert silent_server.connections() == 2
     message = str(raised.value)
     assert len(message.splitlines()) == 1
-    assert "download failed (ReadTimeout: no answer within" in message
+    assert "download failed (ReadTimeout: nothing received for 1 s; 2 tries in 4 s)" in message
+
+
+def test_a_body_stalled_mid_way_fails_in_bounded_time(tmp_path):
+    def stall(h):
+        h.send_response(200)
+        h.send_header("Content-Length", "100000")
+        h.end_headers()
+        h.wfile.write(b"II*\x00" + bytes(1000))
+        h.wfile.flush()
+        time.sleep(5)  # then nothing more (the connection closes when the server stops)
+
+    with LocalServer(stall) as server:
+        options = SourceOptions(
+            timeout=(1.0, 1.0),
+            attempts=5,
+            silent_deadline=4.5,
+            policy=SourcePolicy.for_catalog(server.url),
+        )
+        started = time.monotonic()
+        with pytest.raises(SourceError, match="nothing received for 1 s; 2 tries"):
+            fetch_asset(
+                "B4",
+                {"hrefs": [f"{server.url}/x_SR_B4.TIF"]},
+                tmp_path / "b4.TIF",
+                scene_id="LC08_L1TP_226010_20210516_20210526_02_T1",
+                options=options,
+            )
+        assert time.monotonic() - started < 7.0 and server.gets() == 2
+        assert not list(tmp_path.iterdir())  # no partial file left
 
 
 def test_a_silent_s3_source_fails_after_two_attempts(tmp_path, silent_server):
