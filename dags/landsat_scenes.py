@@ -1,8 +1,10 @@
-"""Landsat 8 scenes of one WRS-2 path/row: discover -> upload bands -> render -> publish.
+"""Landsat 8/9 scenes of one WRS-2 path/row: discover -> upload bands -> render -> publish.
 
 One DAG per path/row listed in `dags/config/areas.yaml`, named `landsat_pPPP_rRRR`. It runs
-once per real Landsat 8 overpass of that path/row (`WRS2OverpassTimetable`: 16 days apart,
-on the acquisition's UTC day); each run's data interval is the acquisition's UTC day.
+once per real Landsat 8 (and 9) overpass of that path/row (`WRS2OverpassTimetable`: 16 days
+apart per satellite, 8 with both, on the acquisition's UTC day); each run's data interval is
+the acquisition's UTC day. Each run ends with a note saying what it did (published / no scene /
+cloudy / skipped / failed, with the scene ID: `landsat_pipeline.run_notes`).
 
 Tasks (XCom holds IDs and URIs, never data nor credentials):
 
@@ -10,8 +12,10 @@ Tasks (XCom holds IDs and URIs, never data nor credentials):
    (a scene above the cloud limit skips the run). Missing and past its availability window
    (`wait_for_scene_hours` after the acquisition day): the run is skipped at once. Missing
    and inside the window: the wait is deferred to the triggerer (no worker slot) until the
-   scene appears or the window ends.
-   XCom: scene ID, acquisition date, path/row, cloud cover, asset hrefs.
+   scene appears or the window ends. A run conf key that is not a Param (a typo) fails it at
+   once; a scene asked for by `scene_id` is processed even above the cloud limit, with a
+   warning in the log and the run note.
+   XCom: scene ID, acquisition date, path/row, cloud cover, asset hrefs; `run_outcome`.
 2. `upload_bands`: lands B1-B5, B7, QA_PIXEL and the MTL under `landing/<ID>/`; files already
    there with the same checksum are skipped. XCom: landing URI, uploaded and skipped names.
 3. `choose_render`: branches on the `render_backend` Param to the first task of that backend;
@@ -207,7 +211,8 @@ def build_dag(watch: Watch, *, ec2_backend: bool = False):
                     "Process this scene (a product ID of this path/row, e.g. "
                     "LC08_L1TP_226010_20240628_20240708_02_T1) instead of the run's overpass. "
                     "To re-render one scene from the UI: Trigger, leave the logical date empty, "
-                    "set scene_id and force_render."
+                    "set scene_id and force_render. A scene named here is processed even above "
+                    "the cloud limit, with a warning in the log and the run note."
                 ),
             ),
         },

@@ -112,3 +112,51 @@ def test_only_the_scenes_dags_get_notes():
     assert SCENES_DAG_ID.match("landsat_p226_r010")
     assert not SCENES_DAG_ID.match("landsat_reconcile")
     assert not SCENES_DAG_ID.match("landsat_ndvi_timeseries")
+
+
+class _Note:
+    def __init__(self, content, user_id):
+        self.content, self.user_id = content, user_id
+
+
+class _Run:
+    """What _apply touches of a DagRun: ``dag_run_note`` (content, user) and ``note``."""
+
+    def __init__(self, note=None):
+        self.dag_run_note = note
+
+    @property
+    def note(self):
+        return None if self.dag_run_note is None else self.dag_run_note.content
+
+    @note.setter
+    def note(self, value):  # DagRun.note: an association proxy keeping the note's user
+        if self.dag_run_note is None:
+            self.dag_run_note = _Note(value, None)
+        else:
+            self.dag_run_note.content = value
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param(None, "published X", id="no-note"),
+        pytest.param(_Note("no scene: earlier try", None), "published X", id="ours-replaced"),
+        pytest.param(
+            _Note("reprocessing for the survey", "admin"),
+            "reprocessing for the survey\n\npublished X",
+            id="a-person's-kept",
+        ),
+        pytest.param(
+            _Note("reprocessing\n\npublished X", "admin"),
+            "reprocessing\n\npublished X",
+            id="not-twice",
+        ),
+    ],
+)
+def test_a_note_a_person_wrote_is_kept(before, after):
+    from landsat_pipeline.run_notes import _apply
+
+    run = _Run(before)
+    _apply(run, "published X")
+    assert run.note == after
