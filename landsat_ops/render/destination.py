@@ -83,7 +83,9 @@ ITEM_MEDIA_TYPE = "application/geo+json"
 VERSION_PROPERTY = "landsat_ops:product_version"
 """The item property naming the version folder its assets are in."""
 VERSION_NAME = re.compile(r"^(?P<digest>[0-9a-f]{16})(?:-(?P<n>[1-9]\d{0,3}))?$")
-_VERSION_HREF = re.compile(r"^\./(?P<id>[^/]+)/(?P<version>[^/]+)/(?P<name>[^/]+)$")
+_VERSION_HREF = re.compile(
+    r"^\./(?P<id>(?!\.\.?/)[^/]+)/(?P<version>[^/]+)/(?P<name>(?!\.\.?$)[^/]+)$"
+)
 
 
 def _env_seconds(name: str, default: float) -> float:
@@ -201,8 +203,8 @@ def set_problems(store: Store, item_key: str, item: Mapping | None = None) -> li
             return [f"{store.uri(item_key)} is not valid JSON ({exc})"]
     if not isinstance(item, Mapping) or not item.get("assets"):
         return [f"{store.uri(item_key)} lists no assets"]
-    base = item_key.rpartition("/")[0]
-    if item_folder(item) is None:
+    base, _, name = item_key.rpartition("/")
+    if item_folder(item, name.removesuffix(".json")) is None:  # <ID>.json: in <ID>/<version>/
         return [f"{store.uri(item_key)}: its assets are not in one version folder"]
     problems = []
     for key, (href, sha, size) in asset_hrefs(item).items():
@@ -311,7 +313,11 @@ def publish_version(
         target = _free_folder(store, scene_id, digest)
     written = _write_version(store, target, files, version_item, digests, move=move)
     document = scene_item(version_item, target)
-    switch_item(store, item_key, document, token)
+    if not switch_item(store, item_key, document, token):
+        now = _read_item(store, item_key)[0]
+        named = item_folder(now, scene_id) if now else None
+        if named and _digest(named) == digest:
+            target = named  # an identical render switched first: report the set readers get
     uris = {path.name: store.uri(f"{target}/{path.name}") for path in files}
     uris[item_key] = store.uri(item_key)
     logger.info("%s: switched %s to version %s", scene_id, store.uri(item_key), target)
