@@ -144,7 +144,12 @@ def _private_folder(root: Path, name: str) -> Path:
 
 def _private_copy(pginstall: Path) -> Path:
     """A copy of pgserver's ``pginstall`` under the private root, shared by every checkout
-    with the same build (named by pgserver's version and the ``postgres`` binary's digest)."""
+    with the same build (named by pgserver's version and the ``postgres`` binary's digest).
+
+    The wheel's binaries find their shared libraries (``libpq``) through the relative RPATH
+    ``$ORIGIN/../../../pgserver.libs``: the copy keeps that layout,
+    ``pgserver/pginstall`` beside ``pgserver.libs``.
+    """
     digest = hashlib.sha256((pginstall / "bin" / "postgres").read_bytes()).hexdigest()[:12]
     try:
         version = importlib.metadata.version("pgserver")
@@ -152,24 +157,28 @@ def _private_copy(pginstall: Path) -> Path:
         version = "unknown"
     root = private_root()
     target = root / f"pginstall-{version}-{digest}"
-    if (target / "bin" / "pg_ctl").is_file():
+    copied = target / "pgserver" / "pginstall"
+    if (copied / "bin" / "pg_ctl").is_file():
         _check_private(target)
-        return target
+        return copied
     staging = root / f".pginstall-{secrets.token_hex(6)}"
     try:
-        shutil.copytree(pginstall, staging, symlinks=True)
+        shutil.copytree(pginstall, staging / "pgserver" / "pginstall", symlinks=True)
+        libs = pginstall.parent.parent / "pgserver.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, staging / "pgserver.libs", symlinks=True)
         for folder, _dirs, _files in os.walk(staging):
             os.chmod(folder, 0o755)
         os.chmod(staging, 0o711)
         try:
             os.rename(staging, target)
         except OSError:  # another start copied it meanwhile
-            if not (target / "bin" / "pg_ctl").is_file():
+            if not (copied / "bin" / "pg_ctl").is_file():
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _check_private(target)
-    return target
+    return copied
 
 
 @dataclass(frozen=True)
