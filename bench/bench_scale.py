@@ -1,34 +1,53 @@
 """Benchmark: a region of WRS-2 path/rows backfilled on the real `make cluster` engine.
 
-``make bench-scale`` (issue 11). It starts the same cluster as ``make cluster``
+``make bench-scale`` (issues 11 and 21). It starts the same cluster as ``make cluster``
 (cluster/components.py: PostgreSQL, Redis, a moto S3 bucket, api-server, scheduler,
 dag-processor, triggerer, 2 Celery workers) on free ports of 127.0.0.1 with its home in a
 temporary folder, so it never touches ``.airflow/`` or a cluster already running. Its pipeline
-config is one area of the region's path/rows (default paths 226-229 x rows 10-14: 20 DAGs)
-over a synthetic static STAC catalog with realistic gaps: a few tiny scenes per path/row
-(``--scenes``, ``--size`` px), cloud cover 0-80 % against a cloud limit of 40 %, every other
-overpass missing. Then, through the REST API as the UI does (cluster/api.py), it unpauses
-every DAG and creates one backfill per DAG over ``--start``..``--end`` with
-``--max-active-runs`` runs at a time, waits until every backfill has drained, and reads the
-runs and task instances from the metadata database. The cluster is stopped at the end, also
-on failure or Ctrl-C.
+config is one area of the region's path/rows (default paths 226-229 x rows 10-14: 20 DAGs,
+Landsat 8 and 9 as the DAGs' default) over a synthetic static STAC catalog with the real
+archive's density: a scene at **every daylight overpass** (the sun at least
+``DAYLIGHT_MIN_SUN_ELEVATION`` degrees above the horizon at the scene centre at overpass time;
+the Arctic rows have none in the polar night) and a realistic, U-shaped cloud cover
+distribution (Beta(0.6, 0.7) x 100 %: mean 46 %, a fifth nearly clear, a seventh overcast)
+against a cloud limit of 40 %, so about half of the scenes are skipped as cloudy. Scenes are
+tiny (``--size`` px): the orchestration is measured; the render of a real scene is added from
+``make bench``'s measurement in the projection. Then, through the REST API as the UI does
+(cluster/api.py), it unpauses every DAG and creates one backfill per DAG over
+``--start``..``--end`` with ``--max-active-runs`` runs at a time, waits until every backfill
+has drained, and reads the runs and task instances from the metadata database. The cluster is
+stopped at the end, also on failure or Ctrl-C.
 
 Reported (stdout and ``.bench/scale.json``):
 
 * runs per minute: sustained (10 % -> 90 % of the finished runs) and overall (backfill
   creation -> last run finished), and the time to drain;
+* **rendered and skipped runs per minute apart**: the drain time is shared between the
+  published runs and the skipped ones in proportion to the worker time each kind used, which
+  gives the seconds of this cluster one run of each kind costs and so each kind's rate;
 * scheduler overhead per run: run wall time minus the time its tasks ran, and the
   queued -> running latency of the runs; the executor latency of the tasks;
 * the state of every run, each checked against the catalog: ``published`` (a scene under the
-  cloud limit), ``cloudy`` and ``missing`` (skipped at discover), anything else is an error;
+  cloud limit), ``cloudy`` and ``missing`` (skipped at discover: no daylight scene), anything
+  else is an error;
 * publish cost: the ``publish`` task durations early vs late in the backfill on the cluster's
   bucket, and bench/bench_publish.py's direct measurement at 300 vs 6,000 published scenes
   (``--publish-bench run`` runs it, ``reuse`` reads ``.bench/publish_cost.json``);
-* the full region's run count (dry runs over 2013-04-11 -> ``--end``) and its projected time
-  at the measured sustained rate when only a subset was backfilled.
+* **the projection for the full region** (2013-04-11 -> ``--full-end``, the runs the
+  timetable makes, counted by dry runs; published/cloudy/missing by the same model as the
+  catalog) with the ``local`` backend (the measured cost per run kind, plus the CPU time of
+  rendering a real scene, ``--render-cpu-seconds``, spread over this machine's cores) and the
+  ``ecs`` backend (renders on Fargate, deferrable: the cluster's cost per run without the
+  render, and each published run lasting ``--ecs-overhead`` seconds longer, the Fargate task's
+  provisioning, image pull and start: **stated, not measured**, as moto's ECS never runs a
+  container; runs overlap up to DAGs x ``--max-active-runs``).
+
+The synthetic generator (landsat_demo.synthetic) makes Landsat 8 scenes only: a subset that
+reaches Landsat 9's overpasses (from 2021-10-31) has no scene on those, and they count as
+missing there (the projection's model counts them as the real archive has them).
 
 Usage: ``python bench/bench_scale.py [--paths 226 229] [--rows 10 14] [--start 2013-04-11]
-[--end YYYY-MM-DD] [--max-active-runs 8] [--scenes 3] [--size 64]``.
+[--end YYYY-MM-DD] [--max-active-runs 4] [--size 64] [--ecs-overhead 60]``.
 """
 
 from __future__ import annotations
@@ -67,39 +86,130 @@ def dag_id(path: int, row: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def scene_dates(path: int, row: int, start: dt.date, end: dt.date, count: int) -> list[dt.date]:
-    """``count`` Landsat 8 overpass days of the path/row, spread evenly over [start, end]."""
-    from landsat_ops.overpass import overpass_datetimes
+DAYLIGHT_MIN_SUN_ELEVATION = 5.0
+"""Degrees: the lowest sun at the scene centre at which the archive is taken to hold a scene
+(Landsat acquires day scenes down to a low sun; below it, as in the polar night, none)."""
+CLOUD_BETA = (0.6, 0.7)
+"""Scene cloud cover ~ Beta(a, b) x 100 %: U-shaped like the archive's (many clear, many
+overcast scenes), mean 46 %; 47 % of the scenes are under the 40 % limit."""
+SATELLITES = (8, 9)
+"""The DAGs' default (dags/config/areas.yaml ``defaults.satellites``)."""
+RENDER_CPU_SECONDS = 10.8
+"""CPU seconds of one real scene's render (7791 x 7921 px, the default products): ``make bench``
+(d) natural stretch, 10.84 CPU-s, measured 2026-11-30 on this machine (README)."""
+ECS_OVERHEAD_SECONDS = 60.0
+"""A Fargate task's provisioning, image pull (~1 GB render image) and start before the render:
+stated (AWS's typical figure is 30-90 s), not measured here (moto runs no container)."""
 
-    days = [at.date() for at in overpass_datetimes(path, row, start, end, satellite=8)]
-    if not days or count <= 0:
-        return []
-    step = len(days) / count
-    offset = (path * 7 + row * 3) % max(1, int(step))  # not the same overpass everywhere
-    return sorted({days[min(len(days) - 1, int(i * step) + offset)] for i in range(count)})
+
+def sun_elevation(lat: float, lon: float, at: dt.datetime) -> float:
+    """The sun's elevation in degrees at (lat, lon) at UTC ``at`` (within ~0.1 degree:
+    the Astronomical Almanac's low-precision formulas)."""
+    import math
+
+    days = (at - dt.datetime(2000, 1, 1, 12, tzinfo=dt.UTC)).total_seconds() / 86400
+    anomaly = math.radians((357.529 + 0.98560028 * days) % 360)
+    mean_longitude = (280.459 + 0.98564736 * days) % 360
+    ecliptic = math.radians(
+        mean_longitude + 1.915 * math.sin(anomaly) + 0.020 * math.sin(2 * anomaly)
+    )
+    obliquity = math.radians(23.439 - 0.00000036 * days)
+    right_ascension = math.atan2(math.cos(obliquity) * math.sin(ecliptic), math.cos(ecliptic))
+    declination = math.asin(math.sin(obliquity) * math.sin(ecliptic))
+    sidereal_hours = (18.697374558 + 24.06570982441908 * days) % 24
+    hour_angle = math.radians(sidereal_hours * 15 + lon) - right_ascension
+    phi = math.radians(lat)
+    return math.degrees(
+        math.asin(
+            math.sin(phi) * math.sin(declination)
+            + math.cos(phi) * math.cos(declination) * math.cos(hour_angle)
+        )
+    )
+
+
+def overpasses(
+    path: int, row: int, start: dt.date, end: dt.date, satellites=SATELLITES
+) -> list[tuple[dt.datetime, int]]:
+    """(scene centre time, satellite) of every overpass in [start, end], each satellite from
+    its first archived acquisition, oldest first: the runs the DAG's timetable makes."""
+    from landsat_ops.overpass import SATELLITE_START, overpass_datetimes
+
+    found = []
+    for satellite in satellites:
+        first = max(start, SATELLITE_START[satellite])
+        if first <= end:
+            found += [
+                (at, satellite)
+                for at in overpass_datetimes(path, row, first, end, satellite=satellite)
+            ]
+    return sorted(found)
+
+
+def archive_scene(path: int, row: int, at: dt.datetime) -> float | None:
+    """The modelled archive at one overpass: None in the dark, else the scene's cloud cover
+    (deterministic: the same overpass always gets the same cover)."""
+    import numpy as np
+
+    from landsat_ops.overpass import wrs2_centre
+
+    lat, lon = wrs2_centre(path, row)
+    if sun_elevation(lat, lon, at) < DAYLIGHT_MIN_SUN_ELEVATION:
+        return None
+    rng = np.random.default_rng([path, row, at.toordinal(), 21])
+    return round(float(rng.beta(*CLOUD_BETA)) * 100, 1)
+
+
+def expected_outcomes(region, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Runs by outcome over [start, end] as the real archive would give them (the model)."""
+    counts = collections.Counter()
+    for path, row in region:
+        for at, _satellite in overpasses(path, row, start, end):
+            cloud = archive_scene(path, row, at)
+            if cloud is None:
+                counts["missing"] += 1
+            else:
+                counts["cloudy" if cloud > MAX_CLOUD else "published"] += 1
+    return dict(counts)
 
 
 def make_region_catalog(
-    root: Path, region: list[tuple[int, int]], start: dt.date, end: dt.date, scenes: int, size: int
-) -> tuple[Path, dict[tuple[int, int, dt.date], float]]:
-    """One static catalog over the region: a child catalog per synthetic scene.
+    root: Path, region: list[tuple[int, int]], start: dt.date, end: dt.date, size: int
+) -> tuple[Path, dict[tuple[int, int, dt.date], float], dict[str, int]]:
+    """One static catalog over the region: a child catalog per synthetic scene, one scene at
+    every daylight Landsat 8 overpass with the modelled cloud cover (pixels, MTL and item
+    agree: the scene is made first, then catalogued).
 
-    Returns the root ``catalog.json`` and the cloud cover of every scene by (path, row, day).
+    Returns the root ``catalog.json``, the cloud cover of every scene by (path, row, day)
+    as its item states it, and the overpasses without a scene by reason.
     """
-    from landsat_demo.synthetic import make_catalog
+    from landsat_demo.synthetic import make_catalog, make_scene
 
     links = [{"rel": "root", "href": "./catalog.json", "type": "application/json"}]
     cover: dict[tuple[int, int, dt.date], float] = {}
+    without: collections.Counter = collections.Counter()
     for path, row in region:
-        for day in scene_dates(path, row, start, end, scenes):
-            child = make_catalog(
-                root / f"p{path:03d}_r{row:03d}" / day.isoformat(),
+        for at, satellite in overpasses(path, row, start, end):
+            cloud = archive_scene(path, row, at)
+            if cloud is None:
+                without["dark"] += 1
+                continue
+            if satellite != 8:
+                without["landsat 9 (not synthesised)"] += 1
+                continue
+            day = at.date()
+            folder = root / f"p{path:03d}_r{row:03d}" / day.isoformat()
+            make_scene(
+                folder / "scenes",
                 path=path,
                 row=row,
-                start=day,
-                end=day,
+                acquired=at,
                 width=size,
                 height=size,
+                seed=path * 1_000_000 + row * 10_000 + day.toordinal() % 10_000,
+                cloud_cover=cloud,
+            )
+            child = make_catalog(
+                folder, path=path, row=row, start=day, end=day, width=size, height=size
             )
             links.append(
                 {
@@ -121,7 +231,7 @@ def make_region_catalog(
         "links": links,
     }
     catalog.write_text(json.dumps(document, indent=1))
-    return catalog, cover
+    return catalog, cover, dict(without)
 
 
 def write_config(root: Path, catalog: Path, region: list[tuple[int, int]], active: int) -> Path:
@@ -212,6 +322,10 @@ def analyse(runs, tis, cover, started_at: dt.datetime) -> dict:
     outcomes: collections.Counter = collections.Counter()
     problems = []
     overhead, latency, walls, task_time = [], [], [], []
+    worker_time: collections.Counter = collections.Counter()
+    kinds: collections.Counter = collections.Counter()
+    by_kind_task_time: dict[str, list[float]] = {"published": [], "skipped": []}
+    renders: list[float] = []
     for run in runs:
         key = (run["dag_id"], run["run_id"])
         tasks = by_run.get(key, {})
@@ -237,11 +351,19 @@ def analyse(runs, tis, cover, started_at: dt.datetime) -> dict:
                     "tasks": {t: v["state"] for t, v in tasks.items()},
                 }
             )
+        kind = "published" if outcome == "published" else "skipped"
+        ran = sum(t["duration"] or 0.0 for t in tasks.values() if t["hostname"])
+        worker_time[kind] += ran
+        kinds[kind] += 1
+        if kind == "published":
+            render = tasks.get("render_local", {}).get("duration")
+            if render:
+                renders.append(render)
         if run["start_date"] and run["end_date"]:
             wall = (run["end_date"] - run["start_date"]).total_seconds()
-            ran = sum(t["duration"] or 0.0 for t in tasks.values() if t["hostname"])
             walls.append(wall)
             task_time.append(ran)
+            by_kind_task_time[kind].append(ran)
             overhead.append(wall - ran)
         if run["queued_at"] and run["start_date"]:
             latency.append((run["start_date"] - run["queued_at"]).total_seconds())
@@ -266,6 +388,19 @@ def analyse(runs, tis, cover, started_at: dt.datetime) -> dict:
         result["first_run_started_after_seconds"] = round(
             (firsts[0] - started_at).total_seconds(), 1
         )
+    # Each kind's cost: the drain time shared in proportion to the worker time used.
+    total_work = sum(worker_time.values())
+    drain = result.get("drain_seconds")
+    per_kind = {}
+    for kind in ("published", "skipped"):
+        entry = {"runs": kinds[kind], "task_seconds": _stats(by_kind_task_time[kind])}
+        if drain and total_work and kinds[kind]:
+            seconds = drain * worker_time[kind] / total_work / kinds[kind]
+            entry["cluster_seconds_per_run"] = round(seconds, 3)
+            entry["runs_per_minute"] = round(60 / seconds, 1)
+        per_kind[kind] = entry
+    per_kind["published"]["render_task_seconds"] = _stats(renders)
+    result["by_kind"] = per_kind
     result["run_wall_seconds"] = _stats(walls)
     result["run_task_seconds"] = _stats(task_time)
     result["scheduler_overhead_seconds_per_run"] = _stats(overhead)
@@ -291,6 +426,49 @@ def analyse(runs, tis, cover, started_at: dt.datetime) -> dict:
             "last_third": _stats([t["duration"] for t in published[-third:]]),
         }
     return result
+
+
+def projection(result: dict, expected: dict[str, int], args) -> dict:
+    """The full region's time with the ``local`` and the ``ecs`` render backends.
+
+    ``local``: each run kind at its measured cost on this cluster, plus a real scene's render
+    CPU time spread over this machine's cores for each published run (the measured runs
+    rendered tiny scenes). ``ecs``: the renders leave the machine (deferrable ECS tasks, no
+    worker slot while they run), so the cluster's part is its measured cost per run kind (the
+    tiny local render stands in for submitting and resuming the ECS task); and runs overlap
+    at most DAGs x max_active_runs, each published run lasting its task time plus the Fargate
+    task's overhead (stated, not measured) and the render. The longer of the two bounds.
+    """
+    kinds = result.get("by_kind", {})
+    pub = kinds.get("published", {}).get("cluster_seconds_per_run")
+    skip = kinds.get("skipped", {}).get("cluster_seconds_per_run")
+    if pub is None or skip is None:
+        return {"note": "needs published and skipped runs in the measured subset"}
+    n_pub = expected.get("published", 0)
+    n_skip = expected.get("cloudy", 0) + expected.get("missing", 0)
+    cores = os.cpu_count() or 1
+    local = n_pub * (pub + args.render_cpu_seconds / cores) + n_skip * skip
+    cluster_part = n_pub * pub + n_skip * skip
+    concurrency = len(result["dags"]) * args.max_active_runs
+    task_pub = kinds["published"]["task_seconds"]["median"] or 0.0
+    task_skip = kinds["skipped"]["task_seconds"]["median"] or 0.0
+    fargate_render = args.render_cpu_seconds / 2  # a 2-vCPU task, as docker/'s definition
+    latency_pub = task_pub + args.ecs_overhead + fargate_render
+    overlap = (n_pub * latency_pub + n_skip * task_skip) / concurrency
+    ecs = max(cluster_part, overlap)
+    return {
+        "runs": {"published": n_pub, "skipped": n_skip, **expected},
+        "local_minutes": round(local / 60, 1),
+        "local_render_seconds_per_scene_on_this_machine": round(args.render_cpu_seconds / cores, 2),
+        "ecs_minutes": round(ecs / 60, 1),
+        "ecs_bound": "the cluster" if cluster_part >= overlap else "runs in flight",
+        "ecs_cluster_minutes": round(cluster_part / 60, 1),
+        "ecs_overlap_minutes": round(overlap / 60, 1),
+        "ecs_overhead_seconds": args.ecs_overhead,
+        "ecs_overhead_measured": False,
+        "render_cpu_seconds": args.render_cpu_seconds,
+        "runs_in_flight": concurrency,
+    }
 
 
 def publish_bench(mode: str) -> list[dict] | None:
@@ -412,7 +590,19 @@ def main() -> int:
         help="last day of the full range the projection counts (default: 30 days ago)",
     )
     parser.add_argument("--max-active-runs", type=int, default=4, help="per backfill (DAG)")
-    parser.add_argument("--scenes", type=int, default=3, help="catalog scenes per path/row")
+    parser.add_argument(
+        "--render-cpu-seconds",
+        type=float,
+        default=RENDER_CPU_SECONDS,
+        help=f"CPU seconds of a real scene's render (default {RENDER_CPU_SECONDS}: make bench)",
+    )
+    parser.add_argument(
+        "--ecs-overhead",
+        type=float,
+        default=ECS_OVERHEAD_SECONDS,
+        help=f"seconds a Fargate task takes before its render (default {ECS_OVERHEAD_SECONDS:g}: "
+        "stated, not measured)",
+    )
     parser.add_argument("--size", type=int, default=64, help="scene width and height, px")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="per Celery worker")
     parser.add_argument("--timeout", type=float, default=45, help="minutes to wait for draining")
@@ -429,19 +619,19 @@ def main() -> int:
     from cluster import components
 
     root = Path(tempfile.mkdtemp(prefix="landsat-bench-scale-"))
-    root.chmod(0o755)  # PostgreSQL runs as nobody when this runs as root
     settings = None
     wall = time.monotonic()
     try:
         t = time.monotonic()
-        catalog, cover = make_region_catalog(
-            root / "catalog", region, args.start, args.end, args.scenes, args.size
+        catalog, cover, without = make_region_catalog(
+            root / "catalog", region, args.start, args.end, args.size
         )
         config = write_config(root, catalog, region, args.max_active_runs)
         print(
             f"catalog: {len(cover)} synthetic {args.size} px scenes over {len(region)} path/rows "
             f"({sum(c <= MAX_CLOUD for c in cover.values())} under the {MAX_CLOUD:.0f} % cloud "
-            f"limit) in {time.monotonic() - t:.0f} s",
+            f"limit), one at every daylight overpass; overpasses without a scene: {without}; "
+            f"in {time.monotonic() - t:.0f} s",
             flush=True,
         )
         t = time.monotonic()
@@ -453,7 +643,7 @@ def main() -> int:
         result["bucket_objects"] = bucket_counts(settings)
     finally:
         if settings is not None:
-            stopped = components.down(settings)
+            stopped = components.purge(settings)
             print("cluster stopped: " + ", ".join(stopped), flush=True)
         if args.keep:
             print(f"kept {root}")
@@ -471,8 +661,11 @@ def main() -> int:
         "catalog": {
             "scenes": len(cover),
             "under_cloud_limit": sum(c <= MAX_CLOUD for c in cover.values()),
+            "overpasses_without_scene": without,
             "size_px": args.size,
             "max_cloud_cover": MAX_CLOUD,
+            "daylight_min_sun_elevation": DAYLIGHT_MIN_SUN_ELEVATION,
+            "cloud_cover_beta": CLOUD_BETA,
         },
         **backfill,
         **result,
@@ -480,6 +673,8 @@ def main() -> int:
     rate = result.get("sustained_runs_per_minute")
     if rate:
         result["full_region_projected_minutes"] = round(backfill["full_range_runs"] / rate, 1)
+    expected = expected_outcomes(region, FULL_START, args.full_end)
+    result["full_region"] = projection(result, expected, args)
     result["publish_bench"] = publish_bench(args.publish_bench)
     result["bench_wall_seconds"] = round(time.monotonic() - wall, 1)
     report(result)
@@ -517,6 +712,12 @@ def report(r: dict) -> None:
         f"run) on {r['hosts']}"
     )
     print(f"  outcomes: {r['outcomes']}; unexplained: {r['problem_count']}")
+    for kind, k in r.get("by_kind", {}).items():
+        print(
+            f"  {kind} runs: {k['runs']}, {k.get('runs_per_minute')} per minute as the only "
+            f"kind ({k.get('cluster_seconds_per_run')} s of this cluster each; task time "
+            f"{s(k['task_seconds'])})"
+        )
     if "publish_task_seconds" in r:
         p = r["publish_task_seconds"]
         print(
@@ -532,8 +733,28 @@ def report(r: dict) -> None:
     if r.get("full_region_projected_minutes"):
         print(
             f"  full region 2013-04-11 -> {r['full_end']}: {r['full_range_runs']} runs, "
-            f"projected {r['full_region_projected_minutes']} min at the sustained rate"
+            f"{r['full_region_projected_minutes']} min at this subset's sustained rate"
         )
+    f = r.get("full_region") or {}
+    if "local_minutes" in f:
+        runs = f["runs"]
+        print(
+            f"  full region as the archive has it: {runs['published']} rendered, "
+            f"{runs.get('cloudy', 0)} cloudy and {runs.get('missing', 0)} dark overpasses skipped"
+        )
+        print(
+            f"    local backend: {f['local_minutes']} min (each rendered run + "
+            f"{f['local_render_seconds_per_scene_on_this_machine']} s: "
+            f"{f['render_cpu_seconds']} CPU-s of a real render over {r['machine']['cpus']} cores)"
+        )
+        print(
+            f"    ecs backend:   {f['ecs_minutes']} min (bound by {f['ecs_bound']}: cluster "
+            f"{f['ecs_cluster_minutes']} min, {f['runs_in_flight']} runs in flight "
+            f"{f['ecs_overlap_minutes']} min; Fargate overhead {f['ecs_overhead_seconds']:g} s "
+            "per task STATED, not measured: moto runs no container)"
+        )
+    elif f:
+        print(f"  full region projection: {f.get('note')}")
 
 
 if __name__ == "__main__":
