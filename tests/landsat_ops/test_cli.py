@@ -170,32 +170,6 @@ def test_unwritable_destination(capsys, scene, tmp_path):
     assert_one_line_error(err, "not a writable folder")
 
 
-def test_overpasses(capsys):
-    code, stdout, _ = run(
-        capsys,
-        "overpasses",
-        "--path",
-        226,
-        "--row",
-        10,
-        "--start",
-        "2014-08-01",
-        "--end",
-        "2014-09-30",
-    )
-    assert code == 0
-    # Landsat 8 only then (Landsat 9 from 2021-10-31): tests/landsat_ops/test_overpass.py.
-    assert stdout.splitlines() == [
-        "2014-08-04 landsat-8",
-        "2014-08-20 landsat-8",
-        "2014-09-05 landsat-8",
-        "2014-09-21 landsat-8",
-    ]
-    code, _, err = run(capsys, "overpasses", "--path", 300, "--row", 10)
-    assert code == 2
-    assert_one_line_error(err, "--path", "300")
-
-
 # -- logging: -v / -q, and the JSON summary on stdout whatever the level -------------------
 STAGES = ("scanned bands", "truecolor stretch", "wrote", "published", "STAC item at")
 

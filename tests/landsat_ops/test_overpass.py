@@ -330,24 +330,21 @@ def test_next_and_last_acquisition_agree_with_the_list():
         acquisitions(84, 82, start, end, satellites=[])
 
 
-def test_cli_lists_both_satellites_by_default_each_line_naming_it(capsys):
-    from landsat_ops.overpass import acquisitions
+def overpasses_cli(capsys, start: str, end: str, *more) -> tuple[int, list[str]]:
+    """``landsat-ops overpasses`` of 226/010 in this process: exit code and stdout lines."""
     from tests.support.cli_helpers import run
 
-    args = (
-        "overpasses",
-        "--path",
-        226,
-        "--row",
-        10,
-        "--start",
-        "2024-06-01",
-        "--end",
-        "2024-07-31",
-    )
+    args = ("overpasses", "--path", 226, "--row", 10, "--start", start, "--end", end, *more)
     code, stdout, _ = run(capsys, *args)
+    return code, stdout.splitlines()
+
+
+def test_cli_lists_both_satellites_by_default_each_line_naming_it(capsys):
+    from landsat_ops.overpass import acquisitions
+
+    code, lines = overpasses_cli(capsys, "2024-06-01", "2024-07-31")
     assert code == 0
-    assert stdout.splitlines() == [
+    assert lines == [
         "2024-06-04 landsat-9",
         "2024-06-12 landsat-8",
         "2024-06-20 landsat-9",
@@ -357,11 +354,30 @@ def test_cli_lists_both_satellites_by_default_each_line_naming_it(capsys):
         "2024-07-22 landsat-9",
         "2024-07-30 landsat-8",
     ]
-    assert run(capsys, *args, "--satellites", "8,9")[1] == stdout
+    assert overpasses_cli(capsys, "2024-06-01", "2024-07-31", "--satellites", "8,9")[1] == lines
     expected = acquisitions(226, 10, datetime.date(2024, 6, 1), datetime.date(2024, 7, 31))
-    assert stdout.splitlines() == [f"{a.date} {a.platform}" for a in expected]
-    code, only_9, _ = run(capsys, *args, "--satellites", "9")
-    assert code == 0 and only_9.splitlines() == [s for s in stdout.splitlines() if "-9" in s]
+    assert lines == [f"{a.date} {a.platform}" for a in expected]
+    code, only_9 = overpasses_cli(capsys, "2024-06-01", "2024-07-31", "--satellites", "9")
+    assert code == 0 and only_9 == [line for line in lines if "-9" in line]
+
+
+def test_cli_before_landsat9_lists_landsat8_only(capsys):
+    code, lines = overpasses_cli(capsys, "2014-08-01", "2014-09-30")
+    assert code == 0
+    assert lines == [
+        "2014-08-04 landsat-8",
+        "2014-08-20 landsat-8",
+        "2014-09-05 landsat-8",
+        "2014-09-21 landsat-8",
+    ]
+
+
+def test_cli_refuses_a_path_out_of_range_in_one_line(capsys):
+    from tests.support.cli_helpers import assert_one_line_error, run
+
+    code, _, err = run(capsys, "overpasses", "--path", 300, "--row", 10)
+    assert code == 2
+    assert_one_line_error(err, "--path", "300")
 
 
 @pytest.mark.parametrize("value", ["7", "8,x", "", "8,10"])
