@@ -119,6 +119,8 @@ class SourcePolicy:
             root = os.path.realpath(path if os.path.isdir(path) else os.path.dirname(path))
         own_scheme = urlsplit(catalog).scheme.lower() if api else "file"
         own_host = (urlsplit(catalog).hostname or "") if api else ""
+        if ":" in own_host:  # an IPv6 address
+            own_host = f"[{own_host}]"
         if schemes is None:
             schemes = [*DEFAULT_SCHEMES, own_scheme] if own_scheme in SCHEMES else DEFAULT_SCHEMES
         schemes = tuple(dict.fromkeys(s.lower() for s in schemes))

@@ -109,6 +109,12 @@ def test_an_http_api_allows_http_on_its_own_host_and_any_port():
     assert policy.refusal(f"http://127.0.0.1@{METADATA}/") is not None
 
 
+def test_an_ipv6_catalog_host():
+    policy = SourcePolicy.for_catalog("http://[::1]:8080/stac")
+    assert policy.hosts[0] == "[::1]" and policy.refusal("http://[::1]:9000/x.TIF") is None
+    assert "host [::2]:80 is not an allowed" in policy.refusal("http://[::2]/x.TIF")
+
+
 def test_explicit_lists_replace_the_defaults_and_ports_bind():
     policy = SourcePolicy.for_catalog(
         "http://127.0.0.1:8080",
