@@ -22,8 +22,9 @@ a member met before the MTL is held to the largest size a Landsat band may have.
 extraction writes is held to the scratch budget (``LANDSAT_OPS_SCRATCH_BUDGET``, default
 2 GiB). Both caps are checked against the member's tar header before a byte is written, and
 again while it is written, so a decompression bomb stops at its cap. Every extracted TIFF is
-then checked from its header (whole structure inside the file, no more pixels than the MTL
-declares) before anything decodes it. On any error the members this extraction wrote are
+checked from its header as soon as it is written (whole structure inside the file, no more
+pixels than the MTL declares), and again against the chosen MTL at the end, before anything
+decodes it. On any error the members this extraction wrote are
 removed again.
 
 An archive that is not a readable product is a :class:`~landsat_ops.errors.SceneError`
@@ -201,8 +202,8 @@ def extract_scene(
     archive : str or PathLike
         A local ``.tar``/``.tar.gz``/``.tgz`` or an ``s3://bucket/key.tar(.gz)`` object.
     into : str or PathLike
-        The target folder (created if missing; a scratch folder: on an error, what was
-        extracted so far stays for its owner to remove). Only bare file names are written.
+        The target folder (created if missing). Only bare file names are written; on an
+        error, the members this call wrote are removed again.
     bands : iterable of int
         The bands to extract (those the archive holds).
     required : iterable of int, optional
@@ -223,7 +224,13 @@ def extract_scene(
     Raises
     ------
     SceneError
-        The archive is missing or not a readable product archive (see the module doc).
+        The archive is missing or not a readable product archive, or a member is over its cap
+        or the scratch budget (see the module doc); :class:`~landsat_ops.errors.MetadataError`
+        for an MTL out of bounds.
+    RasterError
+        An extracted band's TIFF is not whole, or has more pixels than the MTL declares.
+    OptionError
+        ``LANDSAT_OPS_SCRATCH_BUDGET`` is not a size.
     StorageError
         The ``s3://`` object cannot be read.
     """
@@ -392,6 +399,8 @@ def _extract_capped(
         raise tarfile.ReadError("unexpected end of data")
     scan.written += written
     os.utime(target, (member.mtime, member.mtime))
+    # Its header now, not after the rest of a 1 GB stream (again against the chosen MTL later).
+    check_tiff_dimensions(target, scan.meta, band)
 
 
 def _recheck(archive: str, scan: _Scan, into: Path | None) -> None:

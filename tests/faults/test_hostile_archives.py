@@ -291,17 +291,22 @@ def test_a_band_header_claiming_100000_square_fails_in_one_line(scene, tmp_path,
     assert rss < RSS_LIMIT_MB, f"peak RSS {rss:.0f} MB"
 
 
-def test_an_archived_band_header_claiming_100000_square(scene, tmp_path, dirs):
+@pytest.mark.parametrize("mtl_first", [True, False], ids=["mtl-first", "mtl-last"])
+def test_an_archived_band_header_claiming_100000_square(scene, tmp_path, dirs, mtl_first):
+    """Checked as soon as the member is written: against the MTL when it came first, else
+    against the largest Landsat band."""
     out, work = dirs
     archive = tmp_path / f"{scene.name}.tar"
+    paths = sorted(scene.iterdir(), key=lambda p: (p.suffix != ".txt") == mtl_first)
     with tarfile.open(archive, "w") as tar:
-        for path in sorted(scene.iterdir()):
+        for path in paths:
             if path.name == _band(scene, 4).name:
                 tar.add(huge_header(tmp_path / path.name), arcname=path.name)
             else:
                 tar.add(path, arcname=path.name)
     code, err, rss, _ = render(archive, "--out", out, "--workdir", work, tmp=tmp_path)
-    refused(code, err, "_B4.TIF: 100,000x100,000 pixels, more than the MTL", out=out, work=work)
+    expected = "more than the MTL declares (400x360" if mtl_first else "larger than any Landsat"
+    refused(code, err, f"_B4.TIF: 100,000x100,000 pixels, {expected}", out=out, work=work)
     assert rss < RSS_LIMIT_MB
 
 

@@ -633,7 +633,10 @@ def test_members_met_before_the_mtl_are_held_to_it_once_read(synthetic, tmp_path
     b2 = next(synthetic.glob("*_B2.TIF")).name
     cap = member_cap((200, 180))
     archive = tmp_path / "late.tar.gz"
-    members = _scene_members(synthetic, mtl_first=False, **{b2: bytes(cap + 512)})
+    tiff = tiny_tiff(tmp_path / "small.TIF").read_bytes()  # a whole TIFF, zeros after it
+    members = _scene_members(
+        synthetic, mtl_first=False, **{b2: tiff + bytes(cap + 512 - len(tiff))}
+    )
     with tarfile.open(archive, "w:gz") as tar:
         for name, data in members:
             info = tarfile.TarInfo(name)
@@ -708,3 +711,26 @@ def test_an_archived_mtl_out_of_bounds_is_refused_before_any_band(synthetic, tmp
     assert list(into.iterdir()) == []
     with pytest.raises(MetadataError, match=r"REFLECTANCE_MULT_BAND_4 = 1e\+308 is outside"):
         read_archive(archive)
+
+
+def test_a_streamed_s3_bomb_stops_at_its_header(s3_bucket, synthetic, tmp_path):
+    """A .tar.gz object whose B4 header claims 10 GiB: the stream is refused at that header,
+    long before its end (one GetObject, a few KB read)."""
+    import gzip
+
+    b4 = next(synthetic.glob("*_B4.TIF")).name
+    head = b""
+    for name, data in _scene_members(synthetic):  # raw members: header, data, padding
+        if name != b4:
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            head += member.tobuf(tarfile.GNU_FORMAT) + data + bytes(-len(data) % 512)
+    info = tarfile.TarInfo(b4)
+    info.size = 10 * 1024**3
+    body = gzip.compress(head + info.tobuf(tarfile.GNU_FORMAT) + bytes(4 * 1024 * 1024))
+    uri = upload(s3_bucket, "downloads/bomb.tar.gz", body)
+    into = tmp_path / "into"
+    with pytest.raises(SceneError) as error:
+        extract_scene(uri, into, [2, 3, 4])
+    assert str(error.value).startswith(f"{uri}: member {b4} is 10,737,418,240 bytes, over its cap")
+    assert list(into.iterdir()) == []
