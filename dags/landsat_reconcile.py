@@ -12,6 +12,11 @@ Runs daily at 06:00 UTC (and on demand). For each path/row of `dags/config/areas
    logical date and with `{"scene_id": ...}`; the run ID `reconcile__<scene ID>` makes each
    request once (an existing run is left alone: clear it in the UI to try again).
 
+3. `collect_garbage` (mapped, one per path/row): deletes product versions no scene item names
+   any more (a re-render's superseded set, what a failed or killed render left) once older
+   than the retention (`LANDSAT_OPS_RETENTION_SECONDS`, 24 h) and never while an item was
+   switched within it (`landsat_ops.render.garbage`, the same as `landsat-ops cleanup`).
+
 So a scene that appears after its run gave up is still published, with nobody acting.
 """
 
@@ -80,7 +85,36 @@ def landsat_reconcile():
         log.info("%d scene runs to request", len(requests))
         return requests
 
-    requests = runs_to_request(gap_report.expand(path_row=path_rows()))
+    @task(map_index_template="{{ path_row }}")
+    def collect_garbage(path_row: list[int]) -> dict[str, int]:
+        """Delete the path/row's unreferenced product versions older than the retention."""
+        from airflow.sdk import get_current_context
+
+        from landsat_ops.render.garbage import collect_garbage as collect
+        from landsat_ops.storage import open_store
+        from landsat_pipeline.hooks.bucket import open_bucket
+        from landsat_pipeline.keys import path_row_prefix
+
+        path, row = path_row
+        get_current_context()["path_row"] = f"{path:03d}/{row:03d}"
+        with fail_on_config_error():
+            config = load_config(CONFIG_PATH)
+        store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
+        report = collect(open_store(store.uri(path_row_prefix(path, row)), client))
+        for version in report.versions_removed:
+            log.info("removed the unreferenced version %s", version)
+        log.info(
+            "%d versions removed (%d objects), %d unreferenced kept, %d uploads aborted",
+            len(report.versions_removed),
+            len(report.removed),
+            len(report.versions_kept),
+            len(report.aborted_uploads),
+        )
+        return {"versions_removed": len(report.versions_removed), "objects": len(report.removed)}
+
+    watched = path_rows()
+    collect_garbage.expand(path_row=watched)
+    requests = runs_to_request(gap_report.expand(path_row=watched))
     TriggerDagRunOperator.partial(
         task_id="request_runs",
         logical_date=None,

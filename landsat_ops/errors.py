@@ -45,11 +45,12 @@ class ConflictError(StorageError):
 class Interrupted(LandsatOpsError):
     """The process received SIGTERM or SIGINT; raised in the main thread so cleanup runs.
 
-    ``signum`` is the signal's number: the CLI exits with ``128 + signum``.
+    ``signum`` is the signal's number: the CLI exits with ``128 + signum``. ``what`` says what
+    became of the run's products (by default: nothing was published).
     """
 
-    def __init__(self, signum: int):
+    def __init__(self, signum: int, what: str = "nothing published"):
         import signal
 
         self.signum = signum
-        super().__init__(f"interrupted by {signal.Signals(signum).name}; nothing published")
+        super().__init__(f"interrupted by {signal.Signals(signum).name}; {what}")

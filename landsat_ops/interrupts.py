@@ -23,9 +23,16 @@ from collections.abc import Iterator
 
 from landsat_ops.errors import Interrupted
 
-__all__ = ["pending", "raise_if_pending", "register_checkpoints", "signals_as_errors"]
+__all__ = [
+    "pending",
+    "raise_if_pending",
+    "register_checkpoints",
+    "signals_as_errors",
+    "suspended",
+]
 
 _PENDING: list[int] = []
+_SUSPENDED: list[bool] = []
 
 
 def pending() -> int | None:
@@ -35,7 +42,7 @@ def pending() -> int | None:
 
 def raise_if_pending(**_: object) -> None:
     """Raise :class:`Interrupted` when a signal was received (a botocore event handler too)."""
-    if _PENDING:
+    if _PENDING and not _SUSPENDED:
         raise Interrupted(_PENDING[0])
 
 
@@ -44,6 +51,24 @@ def register_checkpoints(client) -> None:
     events = client.meta.events
     events.register("before-send", raise_if_pending, unique_id="landsat-ops-interrupts-send")
     events.register("needs-retry", raise_if_pending, unique_id="landsat-ops-interrupts-retry")
+
+
+@contextlib.contextmanager
+def suspended() -> Iterator[None]:
+    """No checkpoint raises inside (to find out what a signal left, e.g. whether a switch
+    took effect); SIGTERM and SIGINT are blocked meanwhile and delivered afterwards."""
+    blocked = {signal.SIGTERM, signal.SIGINT}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    except (ValueError, OSError):
+        old = None
+    _SUSPENDED.append(True)
+    try:
+        yield
+    finally:
+        _SUSPENDED.pop()
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 @contextlib.contextmanager

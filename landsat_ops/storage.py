@@ -132,7 +132,10 @@ class Store:
         *,
         sha256: str | None = None,
         content_type: str | None = None,
+        new: bool = False,
     ) -> tuple[ObjectInfo, bool]:  # pragma: no cover - interface
+        """Upload a file to ``key`` unless it already holds these bytes; ``new``: the caller
+        knows ``key`` is new (a fresh version folder), so nothing is looked up first."""
         raise NotImplementedError
 
     def get_file(self, key: str, path: str | os.PathLike) -> Path:  # pragma: no cover
@@ -250,9 +253,9 @@ class LocalStore(Store):
         path = self._atomic(key, lambda tmp: tmp.write_bytes(data))
         return ObjectInfo(key, path.stat().st_size, hashlib.sha256(data).hexdigest())
 
-    def put_file(self, path, key, *, sha256=None, content_type=None):
+    def put_file(self, path, key, *, sha256=None, content_type=None, new=False):
         sha256 = sha256 or sha256_file(path)
-        current = self.info(key)
+        current = None if new else self.info(key)
         if current is not None and current.sha256 == sha256:
             return current, False
         target = self._atomic(key, lambda tmp: shutil.copyfile(path, tmp))
@@ -503,9 +506,9 @@ class S3Store(Store):
         except Exception as exc:
             raise self._fail("abort the upload of", key, exc) from exc
 
-    def put_file(self, path, key, *, sha256=None, content_type=None):
+    def put_file(self, path, key, *, sha256=None, content_type=None, new=False):
         sha256 = sha256 or sha256_file(path)
-        current = self.info(key)
+        current = None if new else self.info(key)
         if current is not None and current.sha256 == sha256:
             return current, False
         extra: dict[str, Any] = {"Metadata": {"sha256": sha256}, "ChecksumAlgorithm": "SHA256"}

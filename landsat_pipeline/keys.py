@@ -6,9 +6,10 @@ Nothing here reads the clock: a re-run of a logical date addresses the same obje
 
     landing/<scene ID>/<ID>_B1.TIF ... _B7.TIF, _QA_PIXEL.TIF, _MTL.txt   bands as delivered
     landing/_records/<scene ID>.json                                      what was landed, whence
-    staging/<scene ID>/<ID>_<product>.tif|.png, <ID>.json                 a render's output
     staging/_ec2-status/<scene ID>.json                                   an EC2 render's exit code
-    published/<PPP>/<RRR>/<YYYY-MM-DD>/<ID>_<product>.tif|.png, <ID>.json  the product sets
+    published/<PPP>/<RRR>/<YYYY-MM-DD>/<ID>.json                       the scene item (switched)
+    published/<PPP>/<RRR>/<YYYY-MM-DD>/<ID>/<version>/<ID>_<product>.tif|.png, <ID>.json
+                                                       a product set, immutable (its own item)
     published/<PPP>/<RRR>/collection.json                                  STAC, one per path/row
     published/<PPP>/<RRR>/gaps.json, gaps.html                             its gap report
     catalog.json                                                           STAC root catalog
@@ -18,6 +19,10 @@ Nothing here reads the clock: a re-run of a logical date addresses the same obje
     published/analytics/<area>/report.ipynb|.html                          its executed report
     staging/analytics/area_report.ipynb                                    the report template
     staging/analytics/_ec2-status/<run>.json                               an EC2 report's exit code
+
+A render writes a new ``<version>`` folder and switches the scene's item to it with one
+conditional write; nothing under a version is ever overwritten, and versions no item names are
+deleted after a retention (:mod:`landsat_ops.render.destination`, docs/architecture.md).
 
 Assets: ``landsat://published/pPPP_rRRR`` (name ``landsat_pPPP_rRRR``) is updated each time a
 scene of that path/row is published.
@@ -48,8 +53,6 @@ __all__ = [
     "published_asset_name",
     "published_asset_uri",
     "published_prefix",
-    "staging_item_key",
-    "staging_prefix",
 ]
 
 LANDING_PREFIX = "landing"
@@ -104,16 +107,6 @@ def landing_record_key(scene_id: str) -> str:
     what is already landed intact without downloading it again.
     """
     return f"{LANDING_PREFIX}/_records/{checked_id(scene_id)}.json"
-
-
-def staging_prefix(scene_id: str) -> str:
-    """Where a render writes a scene's products before they are published."""
-    return f"{STAGING_PREFIX}/{checked_id(scene_id)}"
-
-
-def staging_item_key(scene_id: str) -> str:
-    """The STAC item of a staged render (the manifest of its product set)."""
-    return f"{staging_prefix(scene_id)}/{scene_id}.json"
 
 
 def path_row_prefix(path: int, row: int) -> str:

@@ -30,7 +30,7 @@ from landsat_ops import __version__
 from landsat_ops.cli import analytics, cleanup, overpass, render, syncrun
 from landsat_ops.cli.options import configure_logging, log_level, verbosity_options
 from landsat_ops.errors import Interrupted, LandsatOpsError
-from landsat_ops.interrupts import signals_as_errors
+from landsat_ops.interrupts import pending, signals_as_errors
 
 __all__ = ["EXIT_USAGE", "cli", "main"]
 
@@ -69,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     """
     try:
         with signals_as_errors():
-            return _main(argv)
+            code = _main(argv)
+            signum = pending()
+            if signum is not None and code == 0:  # swallowed somewhere, yet the run finished
+                raise Interrupted(signum, "the run had finished first")
+            return code
     except Interrupted as exc:  # arrived outside the command (while cleaning up)
         _one_line(str(exc))
         return 128 + exc.signum

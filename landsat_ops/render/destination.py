@@ -221,16 +221,17 @@ def set_problems(store: Store, item_key: str, item: Mapping | None = None) -> li
     return problems
 
 
-def _read_item(store: Store, item_key: str) -> tuple[dict | None, str | None]:
-    """The scene item's content (None: absent or unreadable) and its version token."""
-    token = store.version(item_key)
-    if token is None:
-        return None, None
+def _read_item(store: Store, item_key: str) -> tuple[dict | None, str | None, str | None]:
+    """The scene item's content (None: absent or unreadable), its version token and SHA-256."""
+    info = store.info(item_key)
+    if info is None:
+        return None, None, None
+    token = info.etag or info.sha256
     try:
         item = json.loads(store.read_bytes(item_key))
     except ValueError:
-        return None, token
-    return (item if isinstance(item, dict) else None), token
+        return None, token, info.sha256
+    return (item if isinstance(item, dict) else None), token, info.sha256
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,7 +295,7 @@ def publish_version(
         if path.name not in digests:
             digests[path.name] = sha256_file(path)
     digest = version_of(version_item)
-    current, token = _read_item(store, item_key)
+    current, token, current_sha = _read_item(store, item_key)
     if expected is not False and token != expected:
         raise ConflictError(
             f"{store.uri(item_key)}: changed by another writer during this run; nothing published"
@@ -307,13 +308,12 @@ def publish_version(
         uris[item_key] = store.uri(item_key)
         logger.info("%s: version %s is already published; nothing written", scene_id, folder)
         return Publication(item_key, folder, (), (*keys, item_key)), uris
-    if folder and _digest(folder) == digest:
-        target = folder  # the item names this version but objects are missing: repair them
-    else:
-        target = _free_folder(store, scene_id, digest)
-    written = _write_version(store, target, files, version_item, digests, move=move)
+    repair = bool(folder) and _digest(folder) == digest
+    # The item names this version but objects are missing: repair them. Else a new folder.
+    target = folder if repair else _free_folder(store, scene_id, digest)
+    written = _write_version(store, target, files, version_item, digests, move=move, new=not repair)
     document = scene_item(version_item, target)
-    if not switch_item(store, item_key, document, token):
+    if not switch_item(store, item_key, document, token, current_sha=current_sha):
         now = _read_item(store, item_key)[0]
         named = item_folder(now, scene_id) if now else None
         if named and _digest(named) == digest:
@@ -353,25 +353,28 @@ def _write_version(
     digests: Mapping[str, str],
     *,
     move: bool,
+    new: bool,
 ) -> list[str]:
-    """Write the products, then the version item, into ``folder``; check them all."""
+    """Write the products, then the version item, into ``folder``; check they are all there.
+
+    ``new``: the folder was empty (nothing to look up before each upload)."""
     written = []
     for path in files:
         key = f"{folder}/{path.name}"
-        _put(store, path, key, digests[path.name], move=move)
+        _put(store, path, key, digests[path.name], move=move, new=new)
         written.append(key)
     version_item_key = f"{folder}/{folder.split('/')[0]}.json"
     store.write_bytes(version_item_key, _dumps(version_item), ITEM_MEDIA_TYPE)
     written.append(version_item_key)
-    for path in files:  # nothing is switched to a version that is not all there
-        key = f"{folder}/{path.name}"
-        info = store.info(key)
-        if info is None or (info.sha256 is not None and info.sha256 != digests[path.name]):
-            raise StorageError(f"{store.uri(key)}: not there intact after its upload")
+    # Nothing is switched to a version that is not all there (one listing, not a HEAD each).
+    there = set(store.list_all(f"{folder}/"))
+    missing = [key for key in written if key not in there]
+    if missing:
+        raise StorageError(f"{store.uri(missing[0])}: not there after its upload")
     return written
 
 
-def _put(store: Store, path: Path, key: str, sha256: str, *, move: bool) -> None:
+def _put(store: Store, path: Path, key: str, sha256: str, *, move: bool, new: bool) -> None:
     content_type = _content_type(path)
     if move and isinstance(store, LocalStore):
         import shutil
@@ -387,22 +390,32 @@ def _put(store: Store, path: Path, key: str, sha256: str, *, move: bool) -> None
             tmp.unlink(missing_ok=True)
             raise StorageError(f"{store.uri(key)}: cannot write ({exc.strerror or exc})") from exc
         return
-    store.put_file(path, key, sha256=sha256, content_type=content_type)
+    store.put_file(path, key, sha256=sha256, content_type=content_type, new=new)
 
 
-def switch_item(store: Store, item_key: str, document: Mapping, expected: str | None) -> bool:
+def switch_item(
+    store: Store,
+    item_key: str,
+    document: Mapping,
+    expected: str | None,
+    *,
+    current_sha: str | None | bool = False,
+) -> bool:
     """Write the scene item ``item_key`` if it is still at version token ``expected``.
 
     Returns False when it already held exactly these bytes (nothing written). When another
     writer switched it meanwhile, succeeds only if the item now names the same version
     digest with an intact set (an identical render won the race); else
     :class:`~landsat_ops.errors.ConflictError`. When the write's answer is lost, the item is
-    read back to tell whether it took effect.
+    read back to tell whether it took effect. ``current_sha``: the item's SHA-256 read along
+    with ``expected`` (None: absent), so it is not looked up again.
     """
     data = _dumps(document)
     sha = hashlib.sha256(data).hexdigest()
-    current = store.info(item_key)
-    if current is not None and current.sha256 == sha:
+    if current_sha is False:  # not read with ``expected``: look now
+        current = store.info(item_key)
+        current_sha = None if current is None else current.sha256
+    if current_sha == sha:
         return False
     try:
         if isinstance(store, LocalStore):
@@ -412,7 +425,7 @@ def switch_item(store: Store, item_key: str, document: Mapping, expected: str | 
             store.write_if(item_key, data, expected, ITEM_MEDIA_TYPE)
         return True
     except ConflictError:
-        now, _ = _read_item(store, item_key)
+        now, _, _ = _read_item(store, item_key)
         mine = item_folder(document)
         theirs = item_folder(now) if now else None
         if mine and theirs and _digest(mine) == _digest(theirs):
@@ -423,13 +436,28 @@ def switch_item(store: Store, item_key: str, document: Mapping, expected: str | 
             f"{store.uri(item_key)}: changed by another writer during this run; this run's "
             f"version {mine} is left unreferenced for cleanup"
         ) from None
-    except (StorageError, Interrupted):
-        with contextlib.suppress(Exception):
-            info = store.info(item_key)
-            if info is not None and info.sha256 == sha:
-                logger.warning("%s: switched (the write's answer was lost)", item_key)
-                return True
+    except (StorageError, Interrupted) as exc:
+        if _is_mine(store, item_key, sha):
+            if isinstance(exc, Interrupted):  # the signal came once the switch took effect
+                raise Interrupted(
+                    exc.signum, f"{store.uri(item_key)} was switched to the new set first"
+                ) from None
+            logger.warning("%s: switched (the write's answer was lost)", item_key)
+            return True
         raise
+
+
+def _is_mine(store: Store, item_key: str, sha: str) -> bool:
+    """Whether the item holds these bytes (read back with the signal checkpoints suspended:
+    what a signal left must be found out before the run ends)."""
+    from landsat_ops.interrupts import suspended
+
+    with suspended():
+        try:
+            info = store.info(item_key)
+        except Exception:
+            return False
+    return info is not None and info.sha256 == sha
 
 
 @contextlib.contextmanager

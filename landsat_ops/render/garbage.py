@@ -86,8 +86,12 @@ def collect_garbage(
     uploads = store.incomplete_uploads()
     # <base>/<ID>/<version>/<file> -> versions[(base, ID)][version] = [(key, mtime)]
     versions: dict[tuple[str, str], dict[str, list[tuple[str, float]]]] = {}
+    legacy: dict[tuple[str, str], list[str]] = {}
     for key, mtime in objects.items():
         parts = PurePosixPath(key).parts
+        in_version = len(parts) >= 2 and VERSION_NAME.match(parts[-2])
+        if not in_version and (match := _LEGACY_PRODUCT.match(parts[-1])):
+            legacy.setdefault(("/".join(parts[:-1]), match["id"]), []).append(key)
         if _OLD_SIDE.search(key):
             if now - mtime > keep_for:
                 store.delete(key)
@@ -148,7 +152,32 @@ def collect_garbage(
             report.versions_removed.append(join_key(base, name))
             if isinstance(store, LocalStore):
                 _remove_empty(store, join_key(base, name))
+    _collect_legacy(store, legacy, objects, keep_for, now, report)
     return report
+
+
+_LEGACY_PRODUCT = re.compile(
+    r"^(?P<id>[A-Z0-9_]+?)_(truecolor|falsecolor|ndvi|histograms|thumbnail)\.(tif|png)$"
+)
+"""A product file of the layout before versions: next to its item, not in a version."""
+
+
+def _collect_legacy(store, legacy, objects, keep_for: float, now: float, report) -> None:
+    """Delete the flat product files of the layout before versions once the scene's item names
+    a version and was switched more than the retention ago (a migration, once per scene)."""
+    for (base, scene_id), keys in sorted(legacy.items()):
+        item_key = join_key(base, f"{scene_id}.json")
+        if item_key not in objects or now - objects[item_key] <= keep_for:
+            continue
+        try:
+            item = json.loads(store.read_bytes(item_key))
+        except (ValueError, StorageError):
+            continue
+        if not isinstance(item, dict) or item_folder(item, scene_id) is None:
+            continue  # an item of the old layout still names these files
+        for key in sorted(keys):
+            store.delete(key)
+            report.removed.append(key)
 
 
 def _remove_empty(store: LocalStore, folder: str) -> None:

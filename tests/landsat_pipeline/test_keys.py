@@ -10,8 +10,6 @@ from landsat_pipeline.keys import (
     landing_prefix,
     path_row_of_asset,
     published_asset_uri,
-    staging_item_key,
-    staging_prefix,
 )
 
 SCENE = "LC08_L1TP_226010_20240628_20240708_02_T1"
@@ -19,7 +17,6 @@ SCENE = "LC08_L1TP_226010_20240628_20240708_02_T1"
 
 def test_scene_keys():
     assert landing_prefix(SCENE) == f"landing/{SCENE}"
-    assert staging_item_key(SCENE) == f"staging/{SCENE}/{SCENE}.json"
     assert ec2_render_status_key(SCENE) == f"staging/_ec2-status/{SCENE}.json"
     assert landing_prefix("LC82260102014232LGN00") == "landing/LC82260102014232LGN00"
     assert gaps_keys(226, 10) == {
@@ -37,6 +34,6 @@ def test_asset_uri_round_trip():
     "bad", ["../../escape", "a/b", "", ".hidden", "x..y", "id with space", "é", None, "a" * 200]
 )
 def test_an_unsafe_id_never_becomes_a_key(bad):
-    for make in (landing_prefix, staging_prefix, ec2_render_status_key):
+    for make in (landing_prefix, ec2_render_status_key):
         with pytest.raises(ValueError, match="cannot name a key"):
             make(bad)
