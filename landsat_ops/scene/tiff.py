@@ -234,8 +234,8 @@ def _check_ifd(reader: _Reader, tags, number: int) -> TiffImage:
     per_plane = blocks // planes
     per_row = _ceil_div(width, block_w) if tiled else 1
     for index, (offset, count) in enumerate(zip(offsets, counts, strict=True)):
-        if offset == 0 and count == 0:
-            continue  # a sparse block (GDAL's SPARSE_OK): read as nodata
+        if count == 0:
+            continue  # an empty (sparse) block, as GDAL's SPARSE_OK writes: read as nodata
         if offset < 8 or offset + count > reader.size:
             reader.fail(
                 f"truncated or damaged: {kind} {index} of {where} (bytes {offset:,}-"
