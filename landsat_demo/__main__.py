@@ -109,7 +109,7 @@ def _run_dag(scene_id: str, log_file: Path) -> bool:
             text=True,
             cwd=ROOT,
         )
-        _CHILDREN.append(proc)
+        _CHILDREN.append((proc, log_file))
         current, started_task = "?", time.monotonic()
         for line in proc.stdout:
             log.write(line)
@@ -172,18 +172,20 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-_CHILDREN: list[subprocess.Popen] = []
-"""The `airflow dags test` processes started, stopped on Ctrl-C."""
+_CHILDREN: list[tuple[subprocess.Popen, Path]] = []
+"""The `airflow dags test` processes started and their logs, stopped on Ctrl-C."""
 
 
 def _raise_interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def _stop_children() -> None:
+def _stop_children() -> str:
     """Ctrl-C on a terminal reaches the `airflow dags test` child too (one process group);
-    a SIGINT or SIGTERM sent to this process alone is passed on. Waits for it to end."""
-    for child in _CHILDREN:
+    a SIGINT or SIGTERM sent to this process alone is passed on. Waits for it to end and
+    says where its log is."""
+    stopped = ""
+    for child, log_file in _CHILDREN:
         if child.poll() is None:
             child.send_signal(signal.SIGINT)
             try:
@@ -191,6 +193,9 @@ def _stop_children() -> None:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+        if child.returncode != 0:
+            stopped = f"; the DAG run was stopped (its log: {_rel(log_file)})"
+    return stopped
 
 
 if __name__ == "__main__":
@@ -199,6 +204,6 @@ if __name__ == "__main__":
         sys.exit(main())
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: no traceback either
-        _stop_children()
-        print("\nmake demo: interrupted (the DAG run's log: demo-output/)", file=sys.stderr)
+        after_echo = "\n" if sys.stderr.isatty() else ""  # the terminal's ^C ends no line
+        print(f"{after_echo}make demo: interrupted{_stop_children()}", file=sys.stderr)
         sys.exit(130)
