@@ -1,4 +1,5 @@
-"""``python -m cluster up|down|status|standalone|secrets|check|purge``: the Makefile's entry points.
+"""``python -m cluster up|down|status|standalone|secrets|check|check-airflow|purge``: the
+Makefile's entry points.
 
 Reads ``AIRFLOW_HOME`` (the Makefile exports ``<repo>/.airflow``); the cluster's state
 (PostgreSQL data, logs, pid files) lives in ``$AIRFLOW_HOME/cluster/``.
@@ -14,16 +15,19 @@ from pathlib import Path
 from cluster import components, home, processes
 from cluster.processes import ClusterError
 
+COMMANDS = ("up", "down", "status", "standalone", "secrets", "check", "check-airflow", "purge")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cluster", description=__doc__)
     parser.add_argument(
         "command",
-        choices=("up", "down", "status", "standalone", "secrets", "check", "purge"),
+        choices=COMMANDS,
         help="up: start the Celery cluster; down: stop what runs on this home; status: what "
         "runs; standalone: Airflow on PostgreSQL in the foreground (make airflow); secrets: "
-        "make the home's secrets; check: refuse (exit 1) when an instance runs on this home or "
-        "a port is taken; purge: down, then delete this home's PostgreSQL data",
+        "make the home's secrets; check / check-airflow: refuse (exit 1) when an instance runs "
+        "on this home or a port of make cluster / make airflow is taken; purge: down, then "
+        "delete this home's PostgreSQL data",
     )
     args = parser.parse_args(argv)
     airflow_home = os.environ.get("AIRFLOW_HOME")
@@ -34,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = components.Settings.from_environment(Path(airflow_home).absolute())
         if args.command == "secrets":
             home.ensure_secrets(settings.airflow_home)
-        elif args.command == "check":
-            components.refuse_if_running(settings, executor="CeleryExecutor")
+        elif args.command in ("check", "check-airflow"):
+            executor = "CeleryExecutor" if args.command == "check" else "LocalExecutor"
+            components.refuse_if_running(settings, executor=executor)
         elif args.command == "up":
             components.up(settings)
             print(

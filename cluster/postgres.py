@@ -291,6 +291,13 @@ class PostgresServer:
         if user is not None and not self.data.exists() and not reachable(self.data, user):
             # nobody cannot enter the home: the data goes to the private folder, linked.
             folder = _private_folder(private_root(), self.private.name)
+            if (folder / "data").exists():  # left by a home of this path that was deleted
+                if (folder / "data" / "postmaster.pid").exists():
+                    raise ClusterError(
+                        f"PostgreSQL: {folder / 'data'} (of a deleted home of this path) seems "
+                        f"to run: stop it (pg_ctl -D {folder / 'data'} stop) or remove it"
+                    )
+                shutil.rmtree(folder / "data")
             (folder / "home").write_text(f"{os.path.abspath(self.data)}\n")
             os.mkdir(folder / "data", 0o700)
             os.symlink(folder / "data", self.data)
