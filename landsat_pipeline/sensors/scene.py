@@ -189,25 +189,29 @@ class LandsatSceneSensor(BaseSensorOperator):
             self.log.error("%s", message)
             raise self._fail(context, message)
 
-    def poke(self, context: Context) -> bool | PokeReturnValue:
-        from landsat_pipeline.discovery import discover, path_row_point, pick_scene, scene_to_xcom
+    def _search(self, start: datetime.datetime, end: datetime.datetime, platform: str) -> list[Any]:
+        """The catalog's scenes of this path/row in ``[start, end)``, any cloud cover."""
+        from landsat_pipeline.triggers.scene import search_scenes
 
-        start, end = self._interval(context)
-        platform = self._platform_of(start.date())
-        scenes = discover(
+        return search_scenes(
             self.catalog_url,
+            collection=self.collection,
+            platform=platform,
             path=self.path,
             row=self.row,
             start=start,
             end=end,
-            collection=self.collection or None,
-            max_cloud=None,  # filtered below: a cloudy scene is a reason to skip, not to wait
-            platform=platform,
-            max_retries=int(self.max_retries),
-            timeout=float(self.timeout_seconds),
-            intersects=path_row_point(self.path, self.row),
-            limit=int(self.page_limit),
+            max_retries=self.max_retries,
+            timeout_seconds=self.timeout_seconds,
+            page_limit=self.page_limit,
         )
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        from landsat_pipeline.discovery import pick_scene, scene_to_xcom
+
+        start, end = self._interval(context)
+        platform = self._platform_of(start.date())
+        scenes = self._search(start, end, platform)  # a cloudy scene skips below, not waits
         if not scenes:
             self.log.info(
                 "No %s scene of path/row %03d/%03d acquired in [%s, %s) in %s yet (its "
@@ -229,30 +233,34 @@ class LandsatSceneSensor(BaseSensorOperator):
                 ", ".join(s.scene_id for s in scenes),
                 scene.scene_id,
             )
-        cloud = scene.cloud_cover
+        return PokeReturnValue(is_done=True, xcom_value=self._accept(context, scene_to_xcom(scene)))
+
+    def _accept(self, context: Context, scene: Any) -> Any:
+        """The interval's scene (its XCom) goes on, unless above the cloud limit: skip."""
+        cloud = scene["cloud_cover"]
         limit = float(self.max_cloud_cover)
         if cloud is not None and cloud > limit:
             message = (
-                f"Skipping: scene {scene.scene_id} has {cloud:.1f} % cloud cover, above the "
+                f"Skipping: scene {scene['scene_id']} has {cloud:.1f} % cloud cover, above the "
                 f"limit of {limit:g} % for area {self.area!r}"
             )
             self.log.warning(message)
             self._report(
                 context,
                 "cloudy",
-                scene_id=scene.scene_id,
+                scene_id=scene["scene_id"],
                 reason=f"{cloud:.1f} % cloud cover, above the limit of {limit:g} %",
             )
             raise AirflowSkipException(message)
-        self._report(context, "found", scene_id=scene.scene_id)
+        self._report(context, "found", scene_id=scene["scene_id"])
         self.log.info(
             "Found %s (acquired %s, cloud cover %s %%) in %s",
-            scene.scene_id,
-            scene.acquired.isoformat(),
+            scene["scene_id"],
+            scene["acquired"],
             "unknown" if cloud is None else f"{cloud:.1f}",
             self.catalog_url,
         )
-        return PokeReturnValue(is_done=True, xcom_value=scene_to_xcom(scene))
+        return scene
 
     def _platform_of(self, day: datetime.date) -> str:
         """The platform that images the path/row on ``day`` (``landsat-8`` or ``landsat-9``)."""
@@ -299,7 +307,7 @@ class LandsatSceneSensor(BaseSensorOperator):
         """
         from landsat_ops.errors import SceneError
         from landsat_ops.scene import parse_scene_id
-        from landsat_pipeline.discovery import discover, path_row_point, scene_to_xcom
+        from landsat_pipeline.discovery import scene_to_xcom
 
         try:
             wanted = parse_scene_id(scene_id)
@@ -314,20 +322,7 @@ class LandsatSceneSensor(BaseSensorOperator):
                 f"this DAG processes {self.path:03d}/{self.row:03d}",
             )
         day = datetime.datetime.combine(wanted.acquired, datetime.time(), datetime.UTC)
-        scenes = discover(
-            self.catalog_url,
-            path=self.path,
-            row=self.row,
-            start=day,
-            end=day + datetime.timedelta(days=1),
-            collection=self.collection or None,
-            max_cloud=None,
-            platform=f"landsat-{wanted.satellite}",
-            max_retries=int(self.max_retries),
-            timeout=float(self.timeout_seconds),
-            intersects=path_row_point(self.path, self.row),
-            limit=int(self.page_limit),
-        )
+        scenes = self._search(day, day + datetime.timedelta(days=1), f"landsat-{wanted.satellite}")
         match = [s for s in scenes if scene_id in (s.scene_id, s.item_id)]
         if not match:
             listed = ", ".join(s.scene_id for s in scenes) or "no scene"
@@ -400,8 +395,10 @@ class LandsatSceneSensor(BaseSensorOperator):
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Back from :class:`~landsat_pipeline.triggers.scene.SceneSearchTrigger`."""
         status = (event or {}).get("status")
-        if status == "found":
-            found = self.poke(context)  # the same path as a direct find: cloud limit, XCom
+        if status == "found" and event.get("scene"):  # the trigger's search: not again
+            return self._accept(context, event["scene"])
+        if status == "found":  # a trigger of an older version: search once more
+            found = self.poke(context)
             if found:
                 return found.xcom_value
             raise self._fail(

@@ -3,11 +3,16 @@
 :class:`SceneSearchTrigger` runs :func:`landsat_pipeline.discovery.discover` for one path/row
 and acquisition interval every ``poll_seconds`` in the triggerer (the blocking HTTP calls in a
 thread), so a run whose scene is not published yet waits without holding a worker slot. It
-yields one ``TriggerEvent``: ``{"status": "found", "scene_ids": [...]}`` as soon as the
-catalog has a scene, ``{"status": "expired"}`` once ``deadline`` (the end of the scene's
-availability window, counted from the acquisition) has passed, or ``{"status": "error",
-"message": ...}`` when the search itself fails. ``LandsatSceneSensor.execute_complete`` acts
-on it.
+yields one ``TriggerEvent``: ``{"status": "found", "scene_ids": [...], "scene": {...}}`` as
+soon as the catalog has a scene (``scene``: the XCom of the one to process, i.e.
+:func:`~landsat_pipeline.discovery.scene_to_xcom` of
+:func:`~landsat_pipeline.discovery.pick_scene`, so the sensor does not search again),
+``{"status": "expired"}`` once ``deadline`` (the end of the scene's availability window,
+counted from the acquisition) has passed, or ``{"status": "error", "message": ...}`` when the
+search itself fails. ``LandsatSceneSensor.execute_complete`` acts on it.
+
+:func:`search_scenes` is the one search both use (the sensor's direct search, its ``scene_id``
+lookup and this trigger's).
 """
 
 from __future__ import annotations
@@ -19,11 +24,47 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-__all__ = ["SceneSearchTrigger"]
+__all__ = ["SceneSearchTrigger", "search_scenes"]
 
 
 def _utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+def search_scenes(
+    catalog_url: str,
+    *,
+    collection: str | None,
+    platform: str,
+    path: int,
+    row: int,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    max_retries: int | str = 3,
+    timeout_seconds: float | str = 30.0,
+    page_limit: int | str = 100,
+) -> list[Any]:
+    """The catalog's scenes of a path/row and platform acquired in ``[start, end)`` (blocking).
+
+    Any cloud cover: a cloudy scene is a reason to skip a run, not to wait for another. The
+    numbers may be strings (the sensor's rendered templates).
+    """
+    from landsat_pipeline.discovery import discover, path_row_point
+
+    return discover(
+        catalog_url,
+        path=int(path),
+        row=int(row),
+        start=start,
+        end=end,
+        collection=collection or None,
+        max_cloud=None,
+        platform=platform,
+        max_retries=int(max_retries),
+        timeout=float(timeout_seconds),
+        intersects=path_row_point(int(path), int(row)),
+        limit=int(page_limit),
+    )
 
 
 class SceneSearchTrigger(BaseTrigger):
@@ -92,27 +133,23 @@ class SceneSearchTrigger(BaseTrigger):
             },
         )
 
-    def search(self) -> list[str]:
-        """One search (blocking): the IDs of the interval's scenes in the catalog."""
-        from landsat_pipeline.discovery import discover, path_row_point
-
-        scenes = discover(
+    def search(self) -> list[Any]:
+        """One search (blocking): the interval's scenes in the catalog."""
+        return search_scenes(
             self.catalog_url,
+            collection=self.collection,
+            platform=self.platform,
             path=self.path,
             row=self.row,
             start=datetime.datetime.fromisoformat(self.start),
             end=datetime.datetime.fromisoformat(self.end),
-            collection=self.collection or None,
-            max_cloud=None,
-            platform=self.platform,
             max_retries=self.max_retries,
-            timeout=self.timeout_seconds,
-            intersects=path_row_point(self.path, self.row),
-            limit=self.page_limit,
+            timeout_seconds=self.timeout_seconds,
+            page_limit=self.page_limit,
         )
-        return [scene.scene_id for scene in scenes]
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        from landsat_pipeline.discovery import pick_scene, scene_to_xcom
         from landsat_pipeline.errors import PipelineError
 
         deadline = datetime.datetime.fromisoformat(self.deadline)
@@ -123,7 +160,13 @@ class SceneSearchTrigger(BaseTrigger):
                 yield TriggerEvent({"status": "error", "message": str(exc)})
                 return
             if found:
-                yield TriggerEvent({"status": "found", "scene_ids": found})
+                yield TriggerEvent(
+                    {
+                        "status": "found",
+                        "scene_ids": [scene.scene_id for scene in found],
+                        "scene": scene_to_xcom(pick_scene(found)),
+                    }
+                )
                 return
             left = (deadline - _utcnow()).total_seconds()
             if left <= 0:

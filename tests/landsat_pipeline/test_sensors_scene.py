@@ -22,6 +22,7 @@ if "airflow" not in sys.modules:
 
 import asyncio  # noqa: E402
 import datetime  # noqa: E402
+import json  # noqa: E402
 
 import pytest  # noqa: E402
 from airflow.sdk.exceptions import AirflowSkipException, TaskDeferred  # noqa: E402
@@ -192,6 +193,25 @@ def test_the_trigger_reports_a_scene_that_is_there(catalog):
         len(event.payload["scene_ids"]) == 1
         and day.strftime("%Y%m%d") in event.payload["scene_ids"][0]
     )
+    # The scene to process rides along: the sensor's own search finds the same XCom. Plain
+    # JSON (the triggerer stores the event with the task's next_kwargs).
+    assert event.payload["scene"] == sensor(catalog).execute(day_interval(day))
+    assert json.loads(json.dumps(event.payload)) == event.payload
+
+
+def test_back_from_the_trigger_the_sensor_does_not_search_again(catalog, tmp_path):
+    """execute_complete takes the trigger's scene (cloud limit, run outcome) without a search."""
+    day = overpass_days()[0]
+    later = datetime.datetime.now(UTC) + datetime.timedelta(hours=1)
+    (event,) = trigger_events(search_trigger(catalog, day, later))
+    gone = str(tmp_path / "no-catalog-here.json")  # a search now would fail
+    context = run_context(day)
+    assert dag_sensor(gone).execute_complete(context, event.payload) == event.payload["scene"]
+    assert outcome(context)["outcome"] == "found"
+    context = run_context(day)
+    with pytest.raises(AirflowSkipException, match="above the limit of 0 %"):
+        dag_sensor(gone, max_cloud_cover=0).execute_complete(context, event.payload)
+    assert outcome(context)["outcome"] == "cloudy"
 
 
 def test_the_trigger_gives_up_when_the_window_ends(catalog):
