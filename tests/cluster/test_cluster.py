@@ -462,3 +462,65 @@ def test_s3_credentials_are_random_and_nothing_else_is_masked(cluster, api):
     assert "landsat-cluster" in text  # the bucket's name, once masked as "landsat-***"
     assert "landsat-***" not in text
     assert secret not in text
+
+
+def test_pgserver_binaries_out_of_nobodys_reach_are_copied_and_run(tmp_path, monkeypatch):
+    """A virtual environment under a folder only its owner can enter (a clone under `mktemp
+    -d`, /root): as root the server's binaries are copied to the private root, with the
+    shared libraries their relative RPATH points at, and run there as nobody."""
+    import shutil as sh
+
+    from cluster import postgres
+    from cluster.processes import free_port
+
+    if os.geteuid() != 0:
+        pytest.skip("the server runs as this user: nothing to copy")
+    installed = postgres._pgserver_binaries()
+    if installed is None:
+        pytest.skip("no pgserver wheel here")
+    # The wheel's layout, in a folder of mode 700: <site-packages>/pgserver{,.libs}.
+    site = tmp_path / "venv-site-packages"
+    site.mkdir()
+    tmp_path.chmod(0o700)
+    sh.copytree(installed.parent.parent, site / "pgserver", symlinks=True)
+    if (installed.parent.parent.parent / "pgserver.libs").is_dir():
+        sh.copytree(installed.parent.parent.parent / "pgserver.libs", site / "pgserver.libs")
+    out_of_reach = site / "pgserver" / "pginstall"
+    assert not postgres.reachable(out_of_reach / "bin" / "pg_ctl", "nobody")
+
+    root = Path(tempfile.mkdtemp(prefix="landsat-pg-root-"))
+    root.chmod(0o711)
+    monkeypatch.setenv("LANDSAT_CLUSTER_POSTGRES_ROOT", str(root / "private"))
+    try:
+        copied = postgres._private_copy(out_of_reach)
+        assert copied.is_relative_to(root / "private")
+        assert postgres.reachable(copied / "bin" / "pg_ctl", "nobody")
+        assert postgres._private_copy(out_of_reach) == copied  # made once
+        data = root / "private" / "data"
+        data.mkdir(mode=0o700)
+        os.chown(data, *(lambda e: (e.pw_uid, e.pw_gid))(__import__("pwd").getpwnam("nobody")))
+
+        def run(*command):
+            return subprocess.run(
+                command, user="nobody", cwd="/", capture_output=True, text=True, timeout=120
+            )
+
+        done = run(str(copied / "bin" / "initdb"), "-D", str(data), "--auth=trust", "-U", "pg")
+        assert done.returncode == 0, done.stderr
+        port = free_port()
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories=''"
+        pg_ctl = str(copied / "bin" / "pg_ctl")
+        done = run(pg_ctl, "-D", str(data), "-w", "-l", str(data / "log"), "-o", options, "start")
+        assert done.returncode == 0, done.stdout + done.stderr
+        try:
+            import psycopg2
+
+            connection = psycopg2.connect(host="127.0.0.1", port=port, user="pg", dbname="postgres")
+            with connection, connection.cursor() as cursor:
+                cursor.execute("select 1")
+                assert cursor.fetchone() == (1,)
+            connection.close()
+        finally:
+            run(pg_ctl, "-D", str(data), "-w", "-m", "fast", "stop")
+    finally:
+        sh.rmtree(root, ignore_errors=True)
