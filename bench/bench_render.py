@@ -35,15 +35,17 @@ PY = sys.executable
 CLI = str(Path(PY).with_name("landsat-ops"))
 
 
-def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
-    """Run ``cmd``; return (wall seconds, peak RSS in MB) of the process and its children."""
+def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """Run ``cmd``; return (wall seconds, peak RSS in MB, CPU seconds) of the process and its
+    children. CPU seconds (user + system) vary less than the wall time on a shared machine.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"bench: command failed: {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def ensure_scene(width: int, height: int) -> Path:
@@ -86,7 +88,7 @@ def main() -> None:
         "date": dt.date.today().isoformat(),
     }
 
-    def render_once() -> tuple[float, float]:
+    def render_once() -> tuple[float, float, float]:
         shutil.rmtree(out, ignore_errors=True)
         return measure([CLI, "render", str(scene), "--out", str(out), "--no-progress"])
 
@@ -102,9 +104,14 @@ def main() -> None:
     results["a_decode"] = {"seconds": a[0], "peak_rss_mb": a[1]}
     results["b_render"] = {"seconds": b[0], "peak_rss_mb": b[1]}
     results["b_over_a_pairs"] = [p[1][0] / p[0][0] for p in pairs]
+    cpu_a = min(p[0][2] for p in pairs)
+    cpu_b = min(p[1][2] for p in pairs)
+    results["a_decode"]["cpu_seconds"] = cpu_a
+    results["b_render"]["cpu_seconds"] = cpu_b
     print(f"(a) decode B1-5,7 single thread : {a[0]:6.2f} s  peak RSS {a[1]:6.0f} MB", flush=True)
     print(f"(b) landsat-ops render (default): {b[0]:6.2f} s  peak RSS {b[1]:6.0f} MB", flush=True)
     print("    (b)/(a) of each pair: " + ", ".join(f"{r:.2f}" for r in results["b_over_a_pairs"]))
+    print(f"    CPU seconds: (a) {cpu_a:.2f}, (b) {cpu_b:.2f}, (b)/(a) {cpu_b / cpu_a:.2f}")
 
     if not args.skip_tutorial:
         c = measure(

@@ -84,7 +84,8 @@ def _channel_axis(ax, hist, clear_hist, stretch, luts, c, name):
             clear_hist[start:hi_dn], np.arange(0, hi_dn - start, BIN_WIDTH)
         )
         ax.stairs(clear_counts, x_of(edges_dn), color="black", linewidth=0.7, label="clear (QA)")
-    dn = np.arange(max(1, start), min(65535, int(edges_dn[-1])) + 1)
+    # The table at every DN a bar starts on (and the last): as many points as bars.
+    dn = np.unique(np.clip(edges_dn, 1, 65535))
     curve_ax = ax.twinx()
     curve_ax.plot(x_of(dn), luts[c][dn], color="black", linewidth=1.2)
     curve_ax.set_ylim(0, 260)
