@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -112,11 +113,13 @@ def collect_garbage(
             active.add(("/".join(parts[:-3]), parts[-3], parts[-2]))
     for (base, scene_id), folders in sorted(versions.items()):
         item_key = join_key(base, f"{scene_id}.json")
-        item_mtime = objects.get(item_key)
         referenced = None
-        if item_mtime is not None:
+        if item_key in objects:
             try:
-                item = json.loads(store.read_bytes(item_key))
+                # The item's content and its time of one read: the listing's time may be of an
+                # item switched since, to a version that listing did not know.
+                data, item_mtime = _read_with_time(store, item_key)
+                item = json.loads(data)
             except (ValueError, StorageError):
                 for version in folders:
                     report.versions_kept.append(
@@ -167,17 +170,35 @@ def _collect_legacy(store, legacy, objects, keep_for: float, now: float, report)
     a version and was switched more than the retention ago (a migration, once per scene)."""
     for (base, scene_id), keys in sorted(legacy.items()):
         item_key = join_key(base, f"{scene_id}.json")
-        if item_key not in objects or now - objects[item_key] <= keep_for:
+        if item_key not in objects:
             continue
         try:
-            item = json.loads(store.read_bytes(item_key))
+            data, item_mtime = _read_with_time(store, item_key)
+            item = json.loads(data)
         except (ValueError, StorageError):
+            continue
+        if now - item_mtime <= keep_for:
             continue
         if not isinstance(item, dict) or item_folder(item, scene_id) is None:
             continue  # an item of the old layout still names these files
         for key in sorted(keys):
             store.delete(key)
             report.removed.append(key)
+
+
+def _read_with_time(store: Store, key: str) -> tuple[bytes, float]:
+    """An object's bytes and the modification time of exactly those bytes."""
+    if isinstance(store, S3Store):
+        try:
+            answer = store.client.get_object(Bucket=store.bucket, Key=store._key(key))
+            return answer["Body"].read(), answer["LastModified"].timestamp()
+        except Exception as exc:
+            raise store._fail("read", key, exc) from exc
+    try:
+        with open(store._path(key), "rb") as file:
+            return file.read(), os.fstat(file.fileno()).st_mtime
+    except OSError as exc:
+        raise StorageError(f"{store.uri(key)}: cannot read ({exc.strerror or exc})") from exc
 
 
 def _remove_empty(store: LocalStore, folder: str) -> None:
