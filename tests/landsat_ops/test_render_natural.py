@@ -332,3 +332,27 @@ def test_histogram_sheet_draws_the_curve_applied_and_labels_its_cutoffs(
         channel = natural.plan.channels[c]
         dn = np.rint((x * channel.transmittance + channel.haze - channel.add) / channel.mult)
         np.testing.assert_array_equal(y, luts[c][dn.astype(int)])
+
+
+def test_level1_scene_without_mtl_still_renders_natural(tmp_path):
+    """No MTL: no sun elevation, so no haze correction; the white point and the exposure are
+    scene-relative, so the picture is the same but for the haze (recorded as such)."""
+    from landsat_demo.synthetic import make_scene
+
+    folder = make_scene(
+        tmp_path / "scene", width=300, height=300, acquired=dt.datetime(2024, 7, 30, tzinfo=dt.UTC)
+    )
+    with_mtl = Scene(folder)
+    rgb_mtl, stretch_mtl = with_mtl.render(tmp_path / "with")
+    for mtl in folder.glob("*_MTL*"):
+        mtl.unlink()
+    result = render_scene(folder, tmp_path / "without", products="truecolor")
+    stretch = result.stretch["truecolor"]
+    assert stretch["curve"]["reflectance"] == "toa (no sun elevation)"
+    assert all(c["haze"] == 0 for c in stretch["curve"]["channels"])
+    assert stretch_mtl["curve"]["reflectance"] == "toa"
+    rgb = read(result.outputs[f"{result.scene_id}_truecolor.tif"])
+    valid = with_mtl.valid
+    assert (rgb[:, ~valid] == 0).all() and (rgb[:, valid] > 0).all()
+    # Scale-free: only the haze differs, so the pictures are close.
+    assert np.abs(rgb.astype(int) - rgb_mtl).mean() < 25
