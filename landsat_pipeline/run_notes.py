@@ -44,6 +44,7 @@ def compose_note(
     tasks: Sequence[tuple[str, str]],
     outcome: Mapping[str, Any] | None,
     scene: Mapping[str, Any] | None,
+    marked: bool = False,
 ) -> str:
     """The one-line note of a finished run.
 
@@ -51,6 +52,7 @@ def compose_note(
     :param tasks: ``(task_id, state)`` of its task instances, in the order they ended.
     :param outcome: ``discover``'s ``run_outcome`` XCom (None when it pushed none).
     :param scene: ``discover``'s scene XCom (None when it found none).
+    :param marked: a person set the run's state (UI "Mark Dag Run as ...", REST PATCH).
     """
     outcome = outcome or {}
     scene = scene or {}
@@ -69,6 +71,9 @@ def compose_note(
         if run_state == "failed" and failed:  # e.g. a teardown after the publication
             text += f" · then failed at {failed[0]}"
         return text
+    if marked:
+        about = f" ({scene_id})" if scene_id else ""
+        return f"marked {run_state} by hand{about}"
     if run_state == "failed":
         if kind == "failed":
             return f"failed: {outcome.get('reason')}"
@@ -104,7 +109,7 @@ def _discover_xcom(session, dag_run) -> tuple[Any, Any]:
     return values.get(OUTCOME_KEY), values.get("return_value")
 
 
-def _note_of(session, dag_run, run_state: str) -> str:
+def _note_of(session, dag_run, run_state: str, marked: bool) -> str:
     from airflow.models.taskinstance import TaskInstance
     from sqlalchemy import select
 
@@ -120,6 +125,7 @@ def _note_of(session, dag_run, run_state: str) -> str:
         tasks=[(ti.task_id, str(getattr(ti.state, "value", ti.state))) for ti in ended],
         outcome=outcome if isinstance(outcome, Mapping) else None,
         scene=scene if isinstance(scene, Mapping) else None,
+        marked=marked,
     )
 
 
@@ -132,7 +138,7 @@ def _apply(dag_run, note: str) -> None:
         dag_run.note = f"{current.content}\n\n{note}"
 
 
-def set_run_note(dag_run, run_state: str) -> str | None:
+def set_run_note(dag_run, run_state: str, *, marked: bool = False) -> str | None:
     """Write a finished scenes-DAG run's outcome note; the note (None: not a scenes DAG).
 
     ``run_state`` is the state the run ends in (the hook's: the object may not be flushed yet).
@@ -145,7 +151,7 @@ def set_run_note(dag_run, run_state: str) -> str | None:
         return None
     session = object_session(dag_run)
     if session is not None:  # the scheduler's (or dag.test's) session: it commits the run's end
-        note = _note_of(session, dag_run, run_state)
+        note = _note_of(session, dag_run, run_state, marked)
         _apply(dag_run, note)
         return note
     from airflow.models.dagrun import DagRun
@@ -156,7 +162,7 @@ def set_run_note(dag_run, run_state: str) -> str | None:
         run = own.scalars(
             select(DagRun).where(DagRun.dag_id == dag_run.dag_id, DagRun.run_id == dag_run.run_id)
         ).one()
-        note = _note_of(own, run, run_state)
+        note = _note_of(own, run, run_state, marked)
         _apply(run, note)
     return note
 
@@ -166,16 +172,18 @@ class RunNoteListener:
 
     @hookimpl
     def on_dag_run_success(self, dag_run, msg: str) -> None:
-        self._note(dag_run, "success")
+        self._note(dag_run, "success", msg)
 
     @hookimpl
     def on_dag_run_failed(self, dag_run, msg: str) -> None:
-        self._note(dag_run, "failed")
+        self._note(dag_run, "failed", msg)
 
     @staticmethod
-    def _note(dag_run, run_state: str) -> None:
+    def _note(dag_run, run_state: str, msg: str) -> None:
+        # The API server's message when a person sets the state: "... manually set to ...".
+        marked = "manually set" in str(msg)
         try:
-            note = set_run_note(dag_run, run_state)
+            note = set_run_note(dag_run, run_state, marked=marked)
         except Exception:  # a note must never stop the scheduler
             log.exception("Could not write the run note of %s", dag_run.run_id)
             return

@@ -363,3 +363,25 @@ def test_a_requested_scene_above_the_cloud_limit_is_published_with_a_warning(
     )
     assert f"Scene {SCENE_ID} has {warning}" in capfd.readouterr().out
     assert run_note(run) == f"published {SCENE_ID} ({cloud:.1f} % cloud) · warning: {warning}"
+
+
+def test_a_run_marked_by_hand_says_so(dag, s3, pipeline_config):
+    """The API server's "Mark Dag Run as failed" (PATCH .../dagRuns/{run}) rewrites the note."""
+    from airflow.api_fastapi.core_api.datamodels.dag_run import DagRunMutableStates
+    from airflow.api_fastapi.core_api.services.public.dag_run import patch_dag_run_state
+    from airflow.models.dagrun import DagRun
+    from airflow.models.serialized_dag import SerializedDagModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    pipeline_config(area={"max_cloud_cover": 0})
+    run = dag.test(logical_date=logical_date(SCENE_DAY))
+    assert run_note(run).startswith(f"cloudy: {SCENE_ID}, ")
+    with create_session() as session:  # as the API server's request does, then commits
+        patch_dag_run_state(
+            dag=SerializedDagModel.get_dag(DAG_ID, session=session),
+            dag_run=session.scalars(select(DagRun).where(DagRun.run_id == run.run_id)).one(),
+            state=DagRunMutableStates.FAILED,
+            session=session,
+        )
+    assert run_note(run) == f"marked failed by hand ({SCENE_ID})"

@@ -101,6 +101,23 @@ def test_the_note_of_each_outcome(run_state, tasks, reported, scene, note):
     assert compose_note(run_state=run_state, tasks=tasks, outcome=reported, scene=scene) == note
 
 
+def test_a_run_a_person_marked():
+    """Mark Dag Run as failed on a run waiting at discover: said so, not "see the log"."""
+    waiting = [("discover", "failed"), ("publish", "skipped")]
+    note = compose_note(run_state="failed", tasks=waiting, outcome=None, scene=None, marked=True)
+    assert note == "marked failed by hand"
+    found = [("discover", "success"), ("upload_bands", "failed")]
+    note = compose_note(
+        run_state="success", tasks=found, outcome=outcome("found", ID), scene=SCENE, marked=True
+    )
+    assert note == f"marked success by hand ({ID})"
+    # Published before the mark: that is what counts.
+    note = compose_note(
+        run_state="failed", tasks=PUBLISHED, outcome=outcome("found", ID), scene=SCENE, marked=True
+    )
+    assert note.startswith(f"published {ID}")
+
+
 def test_a_published_run_that_failed_later_is_still_published():
     """A teardown failing after publish: the scene is out, and the list says both."""
     tasks = [*PUBLISHED, ("terminate_ec2", "failed")]
