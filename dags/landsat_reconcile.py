@@ -5,7 +5,8 @@ Runs daily at 06:00 UTC (and on demand). For each path/row of `dags/config/areas
 1. `gap_report` (mapped, one per path/row): searches the catalog once for everything since
    the area's start date, reads the path/row's published collection, classifies every
    overpass (published, cloudy, missing, pending, unpublished: `landsat_pipeline.gaps`) and
-   writes `published/<PPP>/<RRR>/gaps.json` and `gaps.html` when they changed. It returns
+   writes `published/<PPP>/<RRR>/gaps.json`, `gaps.html` (counts per year and status) and one
+   page per year, `gaps-YYYY.html` (with a status filter), each when it changed. It returns
    the runs to request: one per scene that is in the catalog, under the cloud limit, not
    published, and acquired within `reconcile_days` (older gaps are for a backfill).
 2. `request_runs` (mapped): `TriggerDagRunOperator` starts `landsat_pPPP_rRRR` without a
