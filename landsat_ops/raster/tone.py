@@ -14,10 +14,10 @@ Pure numpy, histograms in, lookup tables out (the renderer streams the pixels th
    raised to the power ``haze / path`` (the optical depth scaled alike).
 2. **White point.** ``white``: the mean over the three channels of their ``white_percentile``
    (99.5) of valid corrected reflectance, computed exactly from the scan's histograms (DN ->
-   reflectance is affine). Only about half a percent of the brightest pixels can reach 255.
+   reflectance is affine). Only about the brightest half percent of the pixels reach white.
 3. **One curve for the three channels.** ``x = reflectance / white`` (clipped to 0..1) and
-   ``y = log(1 + k x) / log(1 + k)``: linear-ish in the shadows, a logarithmic shoulder that
-   compresses the highlights but never flattens them (the slope at white is
+   ``y = log(1 + k x) / log(1 + k)``: steep in the shadows (it lifts them), a logarithmic
+   shoulder that compresses the highlights but never flattens them (the slope at white is
    ``k / ((1 + k) log(1 + k))``). ``k`` is the exposure: the one value (within ``k_min..k_max``)
    for which the median clear pixel (mean of the three channels' clear medians) lands on
    ``anchor``; on ``anchor_all_valid`` of every valid pixel when too few are clear. A bright
