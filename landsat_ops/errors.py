@@ -2,7 +2,8 @@
 
 Every error a user can cause (bad scene folder, unreadable band, bad option value,
 unwritable destination) is a :class:`LandsatOpsError`. The CLI prints its message on one
-line and exits with code 2; anything else is a bug and keeps its traceback.
+line and exits with code 2; anything else is a bug and keeps its traceback. It is the project's
+one error root: the orchestration's ``landsat_pipeline.errors.PipelineError`` subclasses it.
 """
 
 

@@ -149,6 +149,8 @@ def _add_product(source: Path, out: Path) -> dict[str, Any]:
             if files.mtl is None:
                 raise DownloadError(f"{source}: no MTL file (expected <ID>_MTL.txt/.json/.xml)")
             meta = read_mtl(files.mtl)
+        except DownloadError:  # a LandsatOpsError too: already says what is wrong
+            raise
         except LandsatOpsError as exc:
             raise DownloadError(f"{source}: {exc}") from None
         if meta.scene_id.scene_id != files.scene_id.scene_id:

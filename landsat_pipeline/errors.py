@@ -1,9 +1,14 @@
 """The pipeline's exceptions, and where a config error becomes a task failure without retries.
 
 Every error the orchestration raises on purpose is a :class:`PipelineError`; each module's
-own kind subclasses it. :func:`fail_on_config_error` is the ONE place where such an error
-(a config error, or one a retry cannot fix) becomes Airflow's ``AirflowFailException``: every
-task and operator that reads the config runs that code inside it.
+own kind subclasses it. The project has one root: :class:`PipelineError` is a
+:class:`~landsat_ops.errors.LandsatOpsError` (an error of the input or the environment, not a
+bug), so ``except LandsatOpsError`` also catches the orchestration's errors; code that wraps
+``landsat_ops`` errors in its own lets its own through first.
+
+:func:`fail_on_config_error` is the ONE place where such an error (a config error, or one a
+retry cannot fix) becomes Airflow's ``AirflowFailException``: every task and operator that
+reads the config runs that code inside it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ __all__ = [
 ]
 
 
-class PipelineError(RuntimeError):
+class PipelineError(LandsatOpsError):
     """Base class of the errors the orchestration raises (bad config, data, or remote state)."""
 
 
@@ -32,7 +37,7 @@ class ConfigError(PipelineError, ValueError):
     """The pipeline configuration file is missing or invalid; the message names file and key."""
 
 
-class DiscoveryError(PipelineError, LandsatOpsError):
+class DiscoveryError(PipelineError):
     """A STAC API or static catalog cannot be reached, or does not answer valid STAC JSON."""
 
 
