@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk import conf as airflow_conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
 if TYPE_CHECKING:
@@ -113,7 +114,9 @@ class LandsatSceneSensor(BaseSensorOperator):
         timeout_seconds: float = 30.0,
         page_limit: int = 100,
         available_within: float = 72 * 3600,
-        deferrable: bool = False,
+        deferrable: bool = airflow_conf.getboolean(
+            "operators", "default_deferrable", fallback=False
+        ),
         scene_id: str | None = None,
         accepted_conf: Sequence[str] | None = None,
         **kwargs: Any,
