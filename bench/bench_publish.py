@@ -3,7 +3,8 @@
 Part of ``make bench-scale`` (issue 11: "publish cost at 6,000 scenes within 1.5x of the cost
 at 300"). For each N it fills a bucket with N published scenes spread over 20 path/rows (each
 with its item, its collection, the root catalog and the gallery pages, as publishing leaves
-them), then stages and publishes a few more scenes of one path/row and reports per publish:
+them), then renders (stand-in product sets, published as a render does: a version and the switched
+item) and publishes a few more scenes of one path/row, and reports per publish task:
 
 * the store operations (list, stat, read, write, copy, delete, conditional update), counted
   by a wrapper around the bucket's store, and the bytes read and written;
@@ -55,6 +56,15 @@ class CountingStore:
 
     def exists(self, key):
         return self.info(key) is not None
+
+    def version(self, key):
+        info = self.info(key)
+        return None if info is None else (info.etag or info.sha256)
+
+    def write_if(self, key, data, expected, content_type=None):
+        self.calls["write"] += 1
+        self.bytes_written += len(data)
+        return self._store.write_if(key, data, expected, content_type)
 
     def read_bytes(self, key):
         self.calls["read"] += 1
