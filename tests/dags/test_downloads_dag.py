@@ -8,11 +8,15 @@ lands, renders and publishes it.
 from __future__ import annotations
 
 import datetime
+import json
 import tarfile
 
 import pytest
 
+from landsat_ops.render.destination import item_folder
+from landsat_ops.storage import open_store
 from landsat_pipeline.downloads import COLLECTION_ID, build_catalog
+from landsat_pipeline.publishing import product_set_problem
 from tests.support.dagenv import BUCKET, REPO, write_config
 
 L2 = "LC08_L2SP_008059_20191201_20200825_02_T1"
@@ -51,6 +55,11 @@ def test_a_download_is_published_by_the_dag(airflow_db, aws_connection, s3_bucke
         write_config()
     client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
     keys = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]}
-    assert f"published/008/059/2019-12-01/{L2}.json" in keys
-    assert f"published/008/059/2019-12-01/{L2}_truecolor.tif" in keys
+    item_key = f"published/008/059/2019-12-01/{L2}.json"
+    assert item_key in keys
+    item = json.loads(client.get_object(Bucket=BUCKET, Key=item_key)["Body"].read())
+    version = item_folder(item, L2)  # the render's version folder, named by the item
+    assert version is not None
+    assert f"published/008/059/2019-12-01/{version}/{L2}_truecolor.tif" in keys
+    assert product_set_problem(open_store(f"s3://{BUCKET}"), item_key) is None
     assert f"landing/{L2}/{L2}_SR_B4.TIF" in keys

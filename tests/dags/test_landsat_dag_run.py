@@ -110,16 +110,22 @@ def run_states(dag_run) -> dict[str, tuple[str, int]]:
     return {task: (state, tries) for task, state, tries, _ in task_instances(dag_run)}
 
 
-def expected_keys(date: datetime.date = SCENE_DAY, scene_id: str = SCENE_ID) -> set[str]:
+def expected_keys(
+    date: datetime.date = SCENE_DAY, scene_id: str = SCENE_ID, *, version: str
+) -> set[str]:
+    """Every object after the scene is published; ``version``: the ``<ID>/<version>`` folder
+    its item names (publish's XCom), the only one of the scene."""
     from landsat_ops.products import product_files
     from landsat_pipeline.keys import landing_record_key
 
     published = f"published/{PATH:03d}/{ROW:03d}/{date}"
     path_row = f"published/{PATH:03d}/{ROW:03d}"
+    assert version.startswith(f"{scene_id}/")
     return (
         {f"landing/{scene_id}/{scene_id}_{suffix}" for suffix in LANDED}
         | {landing_record_key(scene_id)}
-        | {f"{published}/{name}" for name in product_files(scene_id)}
+        | {f"{published}/{scene_id}.json"}
+        | {f"{published}/{version}/{name}" for name in product_files(scene_id)}
         | {f"{path_row}/collection.json", "catalog.json", "index.html"}
         # The path/row's gallery pages: its newest scenes, and one page per year.
         | {f"{path_row}/index.html", f"{path_row}/{date.year}.html"}
@@ -143,7 +149,8 @@ def test_whole_dag_on_s3_then_a_rerun_changes_nothing(dag, s3, catalog):
         **REMOTE_SKIPPED,
     }
     first = objects(client)
-    assert set(first) == expected_keys()
+    version = xcom(dag_run, "publish")["version"]
+    assert set(first) == expected_keys(version=version)
     for key, obj in first.items():  # every object carries the checksum of its bytes
         assert obj["sha256"] == obj["actual"], key
     scene_dir = Path(catalog).parent / "scenes" / SCENE_ID
@@ -167,9 +174,9 @@ def test_whole_dag_on_s3_then_a_rerun_changes_nothing(dag, s3, catalog):
     assert [link["href"] for link in items] == [f"./{SCENE_DAY}/{SCENE_ID}.json"]
     gallery = client.get_object(Bucket=BUCKET, Key="index.html")["Body"].read().decode()
     # The root card shows the path/row's latest scene (its thumbnail, or the true colour).
-    assert f'src="published/226/010/{SCENE_DAY}/{SCENE_ID}_' in gallery
+    assert f'src="published/226/010/{SCENE_DAY}/{version}/{SCENE_ID}_' in gallery
     page = client.get_object(Bucket=BUCKET, Key="published/226/010/index.html")["Body"].read()
-    assert f'href="{SCENE_DAY}/{SCENE_ID}_truecolor.png"'.encode() in page
+    assert f'href="{SCENE_DAY}/{version}/{SCENE_ID}_truecolor.png"'.encode() in page
     assert first["index.html"]["type"].startswith("text/html")
 
     landed = xcom(dag_run, "upload_bands")
@@ -284,7 +291,7 @@ def test_endpoint_lost_mid_upload_fails_the_try_and_the_retry_completes(dag, s3,
     landed = xcom(dag_run, "upload_bands")
     assert len(landed["uploaded"]) == 5 and len(landed["skipped"]) == 3
     final = objects(client)
-    assert set(final) == expected_keys()
+    assert set(final) == expected_keys(version=xcom(dag_run, "publish")["version"])
     assert all(obj["sha256"] == obj["actual"] for obj in final.values())
     assert client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
 
@@ -303,7 +310,9 @@ def test_one_scene_by_id_without_a_logical_date(dag, s3):
     assert states["publish"][0] == "success"
     assert xcom(rerun, "discover")["scene_id"] == SCENE_ID
     after = objects(client)
-    assert set(after) == set(before) == expected_keys()
+    version = xcom(first, "publish")["version"]
+    assert xcom(rerun, "publish")["version"] == version  # the same render: the same version
+    assert set(after) == set(before) == expected_keys(version=version)
     # The same render of the same bands: the published objects are not rewritten.
     published = [k for k in after if k.startswith("published/")]
     assert all(after[k]["etag"] == before[k]["etag"] for k in published)

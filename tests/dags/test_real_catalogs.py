@@ -168,7 +168,8 @@ def bucket_objects(aws_endpoint: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def expected_keys() -> set[str]:
+def expected_keys(version: str) -> set[str]:
+    """Every object of the bucket after the scene is published in ``version`` (``<ID>/<v>``)."""
     from landsat_ops.products import product_files
     from landsat_pipeline.keys import landing_record_key
 
@@ -176,7 +177,8 @@ def expected_keys() -> set[str]:
     return (
         {f"landing/{PID}/{PID}_{suffix}" for suffix in LANDED}
         | {landing_record_key(PID)}
-        | {f"{path_row}/{DAY}/{name}" for name in product_files(PID)}
+        | {f"{path_row}/{DAY}/{PID}.json"}
+        | {f"{path_row}/{DAY}/{version}/{name}" for name in product_files(PID)}
         | {f"{path_row}/collection.json", "catalog.json", "index.html"}
         | {f"{path_row}/index.html", f"{path_row}/{DAY.year}.html"}
     )
@@ -274,9 +276,13 @@ def test_each_catalog_is_published_by_the_dag_and_a_rerun_downloads_nothing(
 
         # Published: the products of the real set, landed byte for byte from the source.
         objects = bucket_objects(aws_connection)
-        assert set(objects) == expected_keys()
-        published = f"published/{PATH:03d}/{ROW:03d}/{DAY}/{PID}"
-        assert f"{published}.json" in objects and f"{published}_truecolor.tif" in objects
+        version = xcom(first, "publish")["version"]
+        assert version.startswith(f"{PID}/")
+        assert set(objects) == expected_keys(version)
+        published = f"published/{PATH:03d}/{ROW:03d}/{DAY}"
+        item = json.loads(read_object(aws_connection, f"{published}/{PID}.json"))
+        assert item["assets"]["truecolor_tif"]["href"] == f"./{version}/{PID}_truecolor.tif"
+        assert f"{published}/{version}/{PID}_truecolor.tif" in objects
         for suffix in LANDED:
             source = hashlib.sha256(sources.files[suffix].read_bytes()).hexdigest()
             assert objects[f"landing/{PID}/{PID}_{suffix}"][1] == source, suffix
@@ -308,9 +314,9 @@ def test_each_catalog_is_published_by_the_dag_and_a_rerun_downloads_nothing(
         assert xcom(forced, "discover")["scene_id"] == PID
         assert xcom(forced, "upload_bands")["downloaded"] == []
         assert sources.gets() == gets
-        after = bucket_objects(aws_connection)
-        assert set(after) == set(objects)
-        assert {k: v[1] for k, v in after.items()} == {k: v[1] for k, v in objects.items()}
+        # The same render: the same version, the item already names it; nothing written.
+        assert xcom(forced, "publish")["version"] == version
+        assert bucket_objects(aws_connection) == objects
 
 
 def test_earth_search_alternate_when_the_s3_href_is_not_readable_with_the_users_credentials(
@@ -348,7 +354,7 @@ def test_earth_search_alternate_when_the_s3_href_is_not_readable_with_the_users_
     assert sources.s3.gets(f"/{SOURCE_BUCKET}/") == len(LANDED)
     assert mirror.gets() == len(LANDED)
     objects = bucket_objects(aws_connection)
-    assert set(objects) == expected_keys()
+    assert set(objects) == expected_keys(xcom(run, "publish")["version"])
     for suffix in LANDED:
         source = hashlib.sha256(sources.files[suffix].read_bytes()).hexdigest()
         assert objects[f"landing/{PID}/{PID}_{suffix}"][1] == source, suffix
@@ -369,12 +375,16 @@ def test_earth_search_alternate_when_the_s3_href_is_not_readable_with_the_users_
 
 
 def _landing_record(aws_endpoint: str) -> bytes:
-    import boto3
-
     from landsat_pipeline.keys import landing_record_key
 
+    return read_object(aws_endpoint, landing_record_key(PID))
+
+
+def read_object(aws_endpoint: str, key: str) -> bytes:
+    import boto3
+
     client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
-    return client.get_object(Bucket=BUCKET, Key=landing_record_key(PID))["Body"].read()
+    return client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
 
 
 def test_the_source_connections_botocore_config_is_kept(monkeypatch):

@@ -53,7 +53,8 @@ PROFILE = "landsat-ops-render-instance"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/landsat-ops-render:0.1.0"
 LANDSAT_OPS = Path(sys.executable).parent / "landsat-ops"  # the console script, the ENTRYPOINT
 LANDING_URI = f"s3://{BUCKET}/landing/{SCENE_ID}/"
-STAGING_URI = f"s3://{BUCKET}/staging/{SCENE_ID}/"
+OUT_URI = f"s3://{BUCKET}/published/226/010/{SCENE_DAY}/"  # the render switches the item there
+ITEM_KEY = f"published/226/010/{SCENE_DAY}/{SCENE_ID}.json"
 STATUS_KEY = f"staging/_ec2-status/{SCENE_ID}.json"
 # The command every remote backend runs for the test scene with the test config's settings.
 COMMAND = [
@@ -61,7 +62,7 @@ COMMAND = [
     "render",
     LANDING_URI,
     "--out",
-    STAGING_URI,
+    OUT_URI,
     "--products",
     "truecolor,falsecolor,ndvi,histograms",
     "--percentiles",
@@ -391,7 +392,10 @@ def test_ecs_renders_in_a_fargate_task_then_publishes(dag, aws, fargate, capfd):
 
     prepared = xcom(dag_run, "prepare_ecs")
     assert prepared["command"] == COMMAND
-    assert set(objects(aws["s3"])) == expected_keys()  # published; staging moved away
+    # The container published a version and switched the item; publish linked it: no copy.
+    version = xcom(dag_run, "publish")["version"]
+    assert set(objects(aws["s3"])) == expected_keys(version=version)
+    assert not any(key.startswith("staging/") for key in objects(aws["s3"]))
     log = capfd.readouterr().out
     assert "landsat-ops" in log and task_arn.rsplit("/", 1)[-1] in log
     if importlib.util.find_spec("aiobotocore") is None:
@@ -433,23 +437,35 @@ def test_ecs_container_exit_code_1_fails_with_its_last_log_lines(dag, aws, farga
     assert not any(key.startswith("published/") for key in objects(aws["s3"]))
 
 
-def test_ecs_skips_the_launch_when_the_set_is_already_staged(dag, aws, fargate, catalog, capfd):
-    """A retry after a render that succeeded (or a rerun before publishing) launches nothing."""
+def test_ecs_skips_the_launch_when_a_previous_try_published_the_set(
+    dag, aws, fargate, catalog, capfd, monkeypatch
+):
+    """A retry after a render that succeeded launches nothing: the item names the complete set
+    of this config by the time render_ecs would launch (choose_render saw none)."""
+    import landsat_pipeline.render_jobs as render_jobs
     from landsat_ops.render import render_scene
 
     scene_dir = Path(catalog).parent / "scenes" / SCENE_ID
-    render_scene(scene_dir, STAGING_URI, preview_size=128, s3_client=aws["s3"])
+    arguments = render_jobs.ecs_task_arguments
 
+    def published_meanwhile(*args, **kwargs):  # the earlier try's container, done
+        render_scene(scene_dir, OUT_URI, preview_size=128, s3_client=aws["s3"])
+        return arguments(*args, **kwargs)
+
+    monkeypatch.setattr(render_jobs, "ecs_task_arguments", published_meanwhile)
     dag_run = dag.test(logical_date=logical_date(SCENE_DAY), run_conf={"render_backend": "ecs"})
 
     assert dag_run.state == "success"
     states = run_states(dag_run)
+    assert states["prepare_ecs"][0] == "success"
     assert states["render_ecs"][0] == "skipped"
     assert states["publish"][0] == "success"
     assert fargate.run_task == [] and fargate.calls == []
     assert aws["ecs"].list_tasks(cluster=CLUSTER)["taskArns"] == []
-    assert set(objects(aws["s3"])) == expected_keys()
-    assert "already holds the complete product set" in capfd.readouterr().out
+    assert set(objects(aws["s3"])) == expected_keys(version=xcom(dag_run, "publish")["version"])
+    log = capfd.readouterr().out
+    assert f"s3://{BUCKET}/{ITEM_KEY} and its 8 products are complete" in log
+    assert "(published by a previous try): not launching a render again" in log
 
 
 def test_a_deferred_ecs_task_that_exits_1_fails_with_its_log_lines(aws, fargate):
@@ -578,11 +594,19 @@ def test_ec2_renders_on_a_throwaway_instance_then_publishes(dag, aws, instance):
     assert xcom(dag_run, "render_ec2") == {
         "backend": "ec2",
         "scene_id": SCENE_ID,
-        "item_uri": f"{STAGING_URI}{SCENE_ID}.json",
+        "item_uri": f"{OUT_URI}{SCENE_ID}.json",
         "instance_ids": [instance_id],
     }
+    assert xcom(dag_run, "prepare_ec2")["expected"] == {
+        "kind": "render",
+        "scene_id": SCENE_ID,
+        "products": ["truecolor", "falsecolor", "ndvi", "histograms"],
+        "item_key": ITEM_KEY,
+        "item_before": None,  # nothing published at launch
+    }
     assert _instance(aws, instance_id)["State"]["Name"] == "terminated"
-    assert set(objects(aws["s3"])) == expected_keys() | {STATUS_KEY}
+    version = xcom(dag_run, "publish")["version"]
+    assert set(objects(aws["s3"])) == expected_keys(version=version) | {STATUS_KEY}
 
 
 def test_ec2_failure_still_terminates_the_instance(dag, aws, instance, capfd):
@@ -638,7 +662,7 @@ def test_ec2_ignores_the_exit_code_record_of_an_earlier_instance(
 
     def instance_works_between_pokes(self, instance_ids):
         running = states(self, instance_ids)
-        if not any(key.startswith(f"staging/{SCENE_ID}/") for key in objects(aws["s3"])):
+        if ITEM_KEY not in objects(aws["s3"]):
             assert run_container(aws, COMMAND[1:])[0] == 0  # the job runs between two pokes
         return running
 
