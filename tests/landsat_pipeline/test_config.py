@@ -1,4 +1,4 @@
-"""The pipeline config (landsat_pipeline/config.py): defaults, overrides, clear errors."""
+"""The pipeline config (landsat_pipeline/config/): defaults, overrides, clear errors."""
 
 from __future__ import annotations
 
