@@ -74,15 +74,20 @@ def main() -> int:
     date, scene_id, _ = scenes[-1]
 
     prefix = f"published/{PATH:03d}/{ROW:03d}/{date}"
-    print("3. Published:")
+    print("3. Published: the scene's STAC item, and the version folder of products it names")
     if config.storage.is_s3:  # configured for S3: print the URIs
         root = config.storage.root
-        print(f"   {root}/{prefix}/{scene_id}_*.tif|.png, {scene_id}.json")
+        print(f"   {root}/{prefix}/{scene_id}.json")
+        print(f"   {root}/{prefix}/{_s3_version(root, prefix, scene_id)}/{scene_id}_*.tif|.png")
         print(f"   STAC catalog: {root}/catalog.json")
         print(f"   gallery:      {root}/index.html")
     else:
+        from landsat_ops.render.destination import current_folder
+
         bucket = Path(config.storage.root)
-        for path in sorted((bucket / prefix).iterdir()):
+        item = bucket / prefix / f"{scene_id}.json"
+        print(f"   {_rel(item)}  ({item.stat().st_size:,} bytes)")
+        for path in sorted(current_folder(bucket / prefix, scene_id).iterdir()):
             print(f"   {_rel(path)}  ({path.stat().st_size:,} bytes)")
         print(f"   STAC catalog: {_rel(bucket / 'catalog.json')}")
         print(f"   gallery:      {_rel(bucket / 'index.html')}  (open it in a browser)")
@@ -125,6 +130,22 @@ def _run_dag(scene_id: str, log_file: Path) -> bool:
         print("".join(log_file.read_text().splitlines(keepends=True)[-40:]))
         return False
     return True
+
+
+def _s3_version(root: str, prefix: str, scene_id: str) -> str:
+    """``<ID>/<version>``: the folder the scene's item names (``<ID>/<version>`` when the
+    bucket cannot be read from here)."""
+    from landsat_ops.errors import StorageError
+    from landsat_ops.render.destination import item_folder
+    from landsat_ops.storage import open_store
+
+    try:
+        item = json.loads(open_store(root).read_bytes(f"{prefix}/{scene_id}.json"))
+    except (StorageError, ValueError):
+        item = None
+    return (item_folder(item, scene_id) if isinstance(item, dict) else None) or (
+        f"{scene_id}/<version>"
+    )
 
 
 def _published(config, date: str) -> bool:
