@@ -180,11 +180,13 @@ def test_the_reconcile_dag(dagbag):
     reconcile = dagbag.get_dag("landsat_reconcile")
     assert reconcile.catchup is False and reconcile.max_active_runs == 1
     assert {"landsat", "reconcile"} <= set(reconcile.tags)
-    assert [t.task_id for t in reconcile.topological_sort()] == [
-        "path_rows",
-        "gap_report",
-        "runs_to_request",
-        "request_runs",
-    ]
+    order = [t.task_id for t in reconcile.topological_sort()]
+    assert sorted(order) == sorted(
+        ["path_rows", "collect_garbage", "gap_report", "runs_to_request", "request_runs"]
+    )
+    assert order[0] == "path_rows"
+    assert order.index("gap_report") < order.index("runs_to_request") < order.index("request_runs")
+    # Garbage collection of each path/row runs beside the gap reports, from the same list.
+    assert reconcile.get_task("collect_garbage").upstream_task_ids == {"path_rows"}
     for task in reconcile.tasks:
         assert task.retries >= 2, task.task_id
