@@ -3,7 +3,8 @@
 The test catalog has three overpasses of 226/010 (2024-06-12, 06-28, 07-14). One is
 published through the scenes DAG first; the reconcile then reports the other two as
 ``unpublished`` (and every other overpass since 2013-04-11 as ``missing``) and requests one
-scenes-DAG run per late scene, once.
+scenes-DAG run per late scene, once. Its ``collect_garbage`` task deletes a product version
+no item names once past the retention, never the one the item names.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 
 import pytest
 
-from tests.support.dagenv import BUCKET, PATH, REPO, ROW
+from tests.support.dagenv import BUCKET, PATH, REPO, ROW, xcom
 
 SCENES_DAG = f"landsat_p{PATH:03d}_r{ROW:03d}"
 PUBLISHED_DAY = datetime.date(2024, 6, 28)
@@ -51,16 +52,29 @@ def gaps(client) -> dict:
     return json.loads(body["Body"].read())
 
 
-def test_gap_report_and_one_run_per_late_scene(dags, aws_connection):
+def test_gap_report_and_one_run_per_late_scene(dags, aws_connection, monkeypatch):
     import boto3
+
+    from landsat_ops.storage import open_store
+    from landsat_pipeline.publishing import product_set_problem
 
     client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
     scenes = dags.get_dag(SCENES_DAG)
     start = datetime.datetime.combine(PUBLISHED_DAY, datetime.time(), datetime.UTC)
-    assert scenes.test(logical_date=start).state == "success"
+    scenes_run = scenes.test(logical_date=start)
+    assert scenes_run.state == "success"
+    # What a killed render left beside the published version: a version no item names.
+    day = f"published/{PATH:03d}/{ROW:03d}/{PUBLISHED_DAY}"
+    version = xcom(scenes_run, "publish")["version"]
+    scene_id = version.split("/")[0]
+    left = f"{day}/{scene_id}/0123456789abcdef/{scene_id}_ndvi.tif"
+    client.put_object(Bucket=BUCKET, Key=left, Body=b"half a product")
 
     reconcile = dags.get_dag("landsat_reconcile")
-    assert reconcile.test().state == "success"
+    first = reconcile.test()
+    assert first.state == "success"
+    assert xcom(first, "collect_garbage") == {"versions_removed": 0, "objects": 0}
+    assert client.head_object(Bucket=BUCKET, Key=left)  # within the retention: kept
 
     report = gaps(client)
     by_date = {entry["date"]: entry for entry in report["entries"]}
@@ -93,7 +107,15 @@ def test_gap_report_and_one_run_per_late_scene(dags, aws_connection):
     modified = client.head_object(Bucket=BUCKET, Key=f"published/{PATH:03d}/{ROW:03d}/gaps.json")[
         "LastModified"
     ]
-    assert reconcile.test().state == "success"
+    monkeypatch.setenv("LANDSAT_OPS_RETENTION_SECONDS", "0")  # past the retention now
+    second = reconcile.test()
+    assert second.state == "success"
     assert requested_runs().keys() == runs.keys()
     again = client.head_object(Bucket=BUCKET, Key=f"published/{PATH:03d}/{ROW:03d}/gaps.json")
     assert again["LastModified"] == modified
+    # The leftover version is gone; the version the item names is complete and untouched.
+    assert xcom(second, "collect_garbage") == {"versions_removed": 1, "objects": 1}
+    listed = client.list_objects_v2(Bucket=BUCKET, Prefix=f"{day}/")["Contents"]
+    assert {o["Key"].rsplit("/", 1)[0] for o in listed} == {day, f"{day}/{version}"}
+    item_key = f"{day}/{scene_id}.json"
+    assert product_set_problem(open_store(f"s3://{BUCKET}"), item_key) is None
