@@ -193,6 +193,27 @@ def cell_sums_f32(data, step, sums, counts):  # pragma: no cover - compiled
 # the float64 sums of the reference) and a strip's overviews need no float64 temporaries.
 
 
+@_compiled("void(int32[::1], int32[::1], int64, int32[:, ::1], int32[:, ::1], int64)")
+def _cells_of_rows(row_sums, row_counts, step, sums, counts, cy):  # pragma: no cover
+    """Add each ``step``-wide run of the row accumulators into cell row ``cy`` (overwriting
+    it); the accumulators are ``step`` longer than the data, zero there."""
+    cell_cols = sums.shape[1]
+    if step == 2:  # the first overview level: a loop the compiler vectorises
+        for cx in range(cell_cols):
+            sums[cy, cx] = row_sums[2 * cx] + row_sums[2 * cx + 1]
+            counts[cy, cx] = row_counts[2 * cx] + row_counts[2 * cx + 1]
+        return
+    for cx in range(cell_cols):
+        x0 = cx * step
+        total = np.int32(0)
+        count = np.int32(0)
+        for x in range(x0, x0 + step):
+            total += row_sums[x]
+            count += row_counts[x]
+        sums[cy, cx] = total
+        counts[cy, cx] = count
+
+
 @_compiled("void(uint8[:, :, ::1], int64, int32[:, :, ::1], int32[:, :, ::1])")
 def cell_sums_u8(data, step, sums, counts):  # pragma: no cover - compiled
     """Sums and counts of each ``step x step`` cell's valid (non-0) pixels of 8-bit ``data``
@@ -204,11 +225,10 @@ def cell_sums_u8(data, step, sums, counts):  # pragma: no cover - compiled
     loop the compiler vectorises; a 0 adds nothing to a sum), then each cell's columns.
     """
     bands, rows, cols = data.shape
-    cell_rows, cell_cols = sums.shape[1], sums.shape[2]
-    row_sums = np.empty(cols, np.int32)
-    row_counts = np.empty(cols, np.int32)
+    row_sums = np.empty(cols + step, np.int32)
+    row_counts = np.empty(cols + step, np.int32)
     for k in range(bands):
-        for cy in range(cell_rows):
+        for cy in range(sums.shape[1]):
             row_sums[:] = 0
             row_counts[:] = 0
             for y in range(cy * step, min(cy * step + step, rows)):
@@ -217,31 +237,28 @@ def cell_sums_u8(data, step, sums, counts):  # pragma: no cover - compiled
                     value = np.int32(row[x])
                     row_sums[x] += value
                     row_counts[x] += np.int32(value != 0)
-            for cx in range(cell_cols):
-                x0 = cx * step
-                total = np.int32(0)
-                count = np.int32(0)
-                for x in range(x0, min(x0 + step, cols)):
-                    total += row_sums[x]
-                    count += row_counts[x]
-                sums[k, cy, cx] = total
-                counts[k, cy, cx] = count
+            _cells_of_rows(row_sums, row_counts, step, sums[k], counts[k], cy)
 
 
 @_compiled("void(int32[:, :, ::1], int32[:, :, ::1], int64, int32[:, :, ::1], int32[:, :, ::1])")
 def block_sums_int(sums, counts, step, out_sums, out_counts):  # pragma: no cover - compiled
     """Sums and counts over ``step x step`` cells of cell sums and counts (overwriting the out
-    arrays, ``(count, ceil(rows/step), ceil(cols/step))``): the next level of a pyramid."""
-    out_sums[:] = 0
-    out_counts[:] = 0
+    arrays, ``(count, ceil(rows/step), ceil(cols/step))``): the next level of a pyramid.
+    Row accumulators, as in :func:`cell_sums_u8`."""
     bands, rows, cols = sums.shape
+    row_sums = np.empty(cols + step, np.int32)
+    row_counts = np.empty(cols + step, np.int32)
     for k in range(bands):
-        for y in range(rows):
-            cy = y // step
-            for x in range(cols):
-                cx = x // step
-                out_sums[k, cy, cx] += sums[k, y, x]
-                out_counts[k, cy, cx] += counts[k, y, x]
+        for cy in range(out_sums.shape[1]):
+            row_sums[:] = 0
+            row_counts[:] = 0
+            for y in range(cy * step, min(cy * step + step, rows)):
+                level_sums = sums[k, y]
+                level_counts = counts[k, y]
+                for x in range(cols):
+                    row_sums[x] += level_sums[x]
+                    row_counts[x] += level_counts[x]
+            _cells_of_rows(row_sums, row_counts, step, out_sums[k], out_counts[k], cy)
 
 
 @_compiled("void(int32[:, :, ::1], int32[:, :, ::1], uint8[:, :, ::1])")
