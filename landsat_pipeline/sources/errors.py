@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 from landsat_pipeline.errors import LandingError
 
-__all__ = ["SourceError", "SourceRefused", "printable", "redact"]
+__all__ = ["SourceError", "SourceRefused", "first_line", "printable", "redact"]
 
 _SHOWN_MAX = 300
 
@@ -61,3 +61,9 @@ def printable(text: object, limit: int = _SHOWN_MAX) -> str:
     if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in text):
         text = text.encode("unicode_escape").decode("ascii")
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception message (its type when empty), at most 200 characters."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -20,7 +20,7 @@ from landsat_demo.synthetic import make_catalog
 from landsat_ops.errors import LandsatOpsError
 from landsat_ops.overpass import overpass_datetimes
 from landsat_ops.scene import read_mtl
-from landsat_pipeline import discovery
+from landsat_pipeline.discovery import api as discovery_api
 from landsat_pipeline.discovery import discover, normalize_assets
 from landsat_pipeline.errors import DiscoveryError
 from tests.support.stac_replay import ITEM_SEARCH, QUERY, Reply, StacReplayServer, load_json
@@ -49,7 +49,7 @@ def _utc(*args: int) -> datetime.datetime:
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch):
     """Keep the retry backoff short so failing-server tests stay quick."""
-    monkeypatch.setattr(discovery, "RETRY_BACKOFF", 0.05)
+    monkeypatch.setattr(discovery_api, "RETRY_BACKOFF", 0.05)
 
 
 @pytest.fixture(scope="session")
