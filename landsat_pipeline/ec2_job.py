@@ -2,10 +2,11 @@
 
 A job runs once on a throwaway instance (:mod:`landsat_pipeline.remote`), records its exit
 code in the bucket and powers off. :func:`check_ec2_job` looks, in this order, at the job's
-outputs, its exit code record (:func:`~landsat_pipeline.hooks.ec2.read_status_record`) and its
-instance, and says ``running``, ``success`` (with the XCom value) or ``failed`` (with the
-message, quoting the container's last log lines). ``Ec2JobSensor`` runs it on each poke, and
-``Ec2JobTrigger`` in the triggerer.
+outputs, its exit code record (:func:`read_status_record`) and its instance, and says
+``running``, ``success`` (with the XCom value) or ``failed`` (with the message, quoting the
+container's last log lines). ``Ec2JobTrigger.check`` runs it with an
+:class:`~landsat_pipeline.hooks.ec2.Ec2JobHook`, in the triggerer and on each poke of
+``Ec2JobSensor``.
 
 What a job must leave is its ``expected`` (:class:`~landsat_pipeline.xcom.Ec2JobExpected`):
 
@@ -19,20 +20,29 @@ What a job must leave is its ``expected`` (:class:`~landsat_pipeline.xcom.Ec2Job
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
-from landsat_pipeline.hooks.ec2 import GONE_STATES, read_status_record
 from landsat_pipeline.keys import area_keys
 
 if TYPE_CHECKING:
     from landsat_ops.storage import Store
     from landsat_pipeline.xcom import Ec2JobExpected
 
-__all__ = ["Ec2JobOutcome", "check_ec2_job", "instance_id_list"]
+__all__ = [
+    "GONE_STATES",
+    "Ec2JobOutcome",
+    "check_ec2_job",
+    "instance_id_list",
+    "read_status_record",
+]
 
 _log = logging.getLogger(__name__)
+
+GONE_STATES = frozenset({"shutting-down", "terminated", "stopping", "stopped", "gone"})
+"""Instance states after which it will write no record any more (``gone``: unknown to EC2)."""
 
 
 class Ec2JobOutcome(TypedDict):
@@ -47,6 +57,33 @@ class Ec2JobOutcome(TypedDict):
 def instance_id_list(instance_ids: str | Sequence[str]) -> list[str]:
     """``EC2CreateInstanceOperator``'s XCom (a list, or one ID) as a list."""
     return [instance_ids] if isinstance(instance_ids, str) else list(instance_ids)
+
+
+def read_status_record(
+    store: Store,
+    status_key: str,
+    instance_ids: Sequence[str],
+    log: logging.Logger | logging.LoggerAdapter | Any = _log,
+) -> dict[str, Any] | None:
+    """The job's exit code record, if one of ``instance_ids`` wrote it; else None.
+
+    A job instance (:func:`landsat_pipeline.remote.ec2_user_data`) writes ``{"exit_code": N,
+    "instance_id": ..., "image": ...}`` to its status key before powering off; a record
+    written by another instance (an earlier run's) is ignored.
+
+    :param log: where to say why a record is ignored (the task's log).
+    """
+    if store.info(status_key) is None:
+        return None
+    try:
+        status = json.loads(store.read_bytes(status_key))
+    except ValueError:
+        log.warning("%s is not JSON; ignoring it", store.uri(status_key))
+        return None
+    if not isinstance(status, dict) or status.get("instance_id") not in instance_ids:
+        log.info("%s was written by another instance; ignoring it", store.uri(status_key))
+        return None
+    return status
 
 
 class _Render:

@@ -1,68 +1,59 @@
-"""EC2 instances and the exit code record of an EC2 job, through Airflow connections.
+"""The EC2 side of a job on a throwaway instance: :class:`Ec2JobHook`.
 
-A job instance (:func:`landsat_pipeline.remote.ec2_user_data`) writes
-``{"exit_code": N, "instance_id": ..., "image": ...}`` to its status key before powering
-off; :func:`read_status_record` reads it, ignoring a record written by another instance (an
-earlier run's).
+The job itself, its exit code record and its outputs are judged by
+:func:`landsat_pipeline.ec2_job.check_ec2_job`; this hook answers its two AWS questions: the
+instances' states, and their containers' last log lines for a failure message.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from landsat_ops.storage import Store
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-__all__ = ["GONE_STATES", "instance_states", "read_status_record"]
-
-GONE_STATES = frozenset({"shutting-down", "terminated", "stopping", "stopped", "gone"})
-"""Instance states after which it will write no record any more (``gone``: unknown to EC2)."""
-
-_log = logging.getLogger(__name__)
+__all__ = ["Ec2JobHook"]
 
 
-def instance_states(
-    aws_conn_id: str | None, region_name: str | None, instance_ids: Sequence[str]
-) -> dict[str, str]:
-    """EC2 state name of each instance (``running``, ``terminated``...), ``gone`` if unknown."""
-    from airflow.providers.amazon.aws.hooks.ec2 import EC2Hook
-    from botocore.exceptions import ClientError
+class Ec2JobHook(AwsBaseHook):
+    """Interact with the instance(s) of an EC2 job (``boto3.client("ec2")``), and their logs.
 
-    client = EC2Hook(aws_conn_id=aws_conn_id, region_name=region_name, api_type="client_type").conn
-    states = {instance_id: "gone" for instance_id in instance_ids}
-    try:
-        response = client.describe_instances(InstanceIds=list(instance_ids))
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "InvalidInstanceID.NotFound":
-            return states
-        raise
-    for reservation in response.get("Reservations", []):
-        for instance in reservation.get("Instances", []):
-            states[instance["InstanceId"]] = instance["State"]["Name"]
-    return states
-
-
-def read_status_record(
-    store: Store,
-    status_key: str,
-    instance_ids: Sequence[str],
-    log: logging.Logger | logging.LoggerAdapter | Any = _log,
-) -> dict[str, Any] | None:
-    """The job's exit code record, if one of ``instance_ids`` wrote it; else None.
-
-    :param log: where to say why a record is ignored (the task's log).
+    Takes the ``AwsBaseHook`` arguments (``aws_conn_id``, ``region_name``, ``verify``,
+    ``config``); CloudWatch Logs is reached with the same ones
+    (:class:`~landsat_pipeline.hooks.logs.ContainerLogsHook`).
     """
-    if store.info(status_key) is None:
-        return None
-    try:
-        status = json.loads(store.read_bytes(status_key))
-    except ValueError:
-        log.warning("%s is not JSON; ignoring it", store.uri(status_key))
-        return None
-    if not isinstance(status, dict) or status.get("instance_id") not in instance_ids:
-        log.info("%s was written by another instance; ignoring it", store.uri(status_key))
-        return None
-    return status
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["client_type"] = "ec2"
+        super().__init__(*args, **kwargs)
+
+    def instance_states(self, instance_ids: Sequence[str]) -> dict[str, str]:
+        """EC2 state name of each instance (``running``, ``terminated``...), ``gone`` if unknown."""
+        from botocore.exceptions import ClientError
+
+        states = {instance_id: "gone" for instance_id in instance_ids}
+        try:
+            response = self.conn.describe_instances(InstanceIds=list(instance_ids))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidInstanceID.NotFound":
+                return states
+            raise
+        for reservation in response.get("Reservations", []):
+            for instance in reservation.get("Instances", []):
+                states[instance["InstanceId"]] = instance["State"]["Name"]
+        return states
+
+    def container_log_lines(
+        self, instance_ids: Sequence[str], *, log_group: str, log_stream_prefix: str, limit: int
+    ) -> str:
+        """The last ``limit`` log lines of each instance's container (never raises)."""
+        from landsat_pipeline.hooks.logs import ContainerLogsHook
+
+        logs = ContainerLogsHook(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=self.config,
+        )
+        return logs.instances_last_lines(
+            instance_ids, log_group=log_group, log_stream_prefix=log_stream_prefix, limit=limit
+        )

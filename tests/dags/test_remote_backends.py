@@ -653,12 +653,12 @@ def test_ec2_ignores_the_exit_code_record_of_an_earlier_instance(
     aws, instance, dag, monkeypatch, capfd, pipeline_config
 ):
     """A record left by another run's instance must not fail this run's wait."""
-    from landsat_pipeline.sensors.ec2 import Ec2JobSensor
+    from landsat_pipeline.hooks.ec2 import Ec2JobHook
 
     stale = {"exit_code": 1, "instance_id": "i-0123456789abcdef0", "image": IMAGE}
     aws["s3"].put_object(Bucket=BUCKET, Key=STATUS_KEY, Body=json.dumps(stale).encode())
     instance.boot = lambda instance_id, command: instance.launched.append(instance_id)
-    states = Ec2JobSensor._instance_states
+    states = Ec2JobHook.instance_states
 
     def instance_works_between_pokes(self, instance_ids):
         running = states(self, instance_ids)
@@ -666,7 +666,7 @@ def test_ec2_ignores_the_exit_code_record_of_an_earlier_instance(
             assert run_container(aws, COMMAND[1:])[0] == 0  # the job runs between two pokes
         return running
 
-    monkeypatch.setattr(Ec2JobSensor, "_instance_states", instance_works_between_pokes)
+    monkeypatch.setattr(Ec2JobHook, "instance_states", instance_works_between_pokes)
     # The job runs "between two pokes": the worker-side wait, not the trigger's.
     pipeline_config(remote=remote_section(aws, ec2={"deferrable": False}))
     dag_run = dag.test(logical_date=logical_date(SCENE_DAY), run_conf={"render_backend": "ec2"})

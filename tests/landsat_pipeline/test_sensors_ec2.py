@@ -23,6 +23,7 @@ import json  # noqa: E402
 import pytest  # noqa: E402
 
 from landsat_ops.storage import open_store  # noqa: E402
+from landsat_pipeline.hooks.ec2 import Ec2JobHook  # noqa: E402
 from landsat_pipeline.keys import area_keys  # noqa: E402
 from landsat_pipeline.keys import ec2_report_status_key as ec2_status_key  # noqa: E402
 from landsat_pipeline.sensors.ec2 import Ec2JobSensor  # noqa: E402
@@ -58,8 +59,8 @@ def sensor(tmp_path, monkeypatch):
         timeout_minutes=job["timeout_minutes"],
     )
     states = {"i-1": "running"}
-    monkeypatch.setattr(Ec2JobSensor, "_instance_states", lambda self, ids: dict(states))
-    monkeypatch.setattr(Ec2JobSensor, "_logs", lambda self, ids: "LOG LINES")
+    monkeypatch.setattr(Ec2JobHook, "instance_states", lambda self, ids: dict(states))
+    monkeypatch.setattr(Ec2JobHook, "container_log_lines", lambda self, ids, **_: "LOG LINES")
 
     def status(code, instance_id="i-1"):
         body = {"exit_code": code, "instance_id": instance_id, "image": "x"}
@@ -215,3 +216,33 @@ def test_deferrable_checks_once_then_defers_to_the_trigger(sensor):
     status(3)  # a job already over when the task starts: no deferral
     with pytest.raises(AirflowFailException, match="exit code 3"):
         task.execute({})
+
+
+def test_an_aws_base_sensor_with_the_provider_s_template_fields_and_default(sensor):
+    """``AwsBaseSensor[Ec2JobHook]``: the provider's AWS fields templated, the hook built from
+    them; ``deferrable`` defaults to ``[operators] default_deferrable``, as the provider's
+    sensors (and LandsatSceneSensor) do."""
+    import subprocess
+
+    from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
+
+    task = sensor[0]
+    assert isinstance(task, AwsBaseSensor)
+    aws_fields = {"aws_conn_id", "region_name", "verify"}
+    assert aws_fields | {"instance_ids", "expected", "deferrable"} <= set(task.template_fields)
+    assert task.deferrable is False  # the setting is unset here
+    assert isinstance(task.hook, Ec2JobHook) and task.hook.client_type == "ec2"
+    assert task.hook.aws_conn_id == "aws_default" and task.hook.region_name == "eu-west-1"
+
+    code = (
+        "import inspect\n"
+        "from landsat_pipeline.sensors.ec2 import Ec2JobSensor\n"
+        "from landsat_pipeline.sensors.scene import LandsatSceneSensor\n"
+        "print([inspect.signature(c.__init__).parameters['deferrable'].default\n"
+        "       for c in (Ec2JobSensor, LandsatSceneSensor)])\n"
+    )
+    env = {**os.environ, "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[True, True]", out.stderr[-2000:]

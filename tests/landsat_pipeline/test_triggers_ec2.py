@@ -63,6 +63,8 @@ def test_serialize_names_the_class_and_every_argument():
             "log_stream_prefix": "report",
             "log_lines": 2,
             "poll_seconds": 60.0,
+            "verify": None,
+            "botocore_config": None,
         },
     )
     classpath, kwargs = _trigger("s3://b", "i-2", 5).serialize()
