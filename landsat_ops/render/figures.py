@@ -155,7 +155,7 @@ def histogram_figure(
 
     rows = list(stretches.items())
     nrows = len(rows) + (ndvi_hist is not None)
-    fig, axes = _figure(nrows, 3, (13, 3.4 * nrows))
+    fig, axes = _figure(nrows, 3, (12, 3.2 * nrows))
     fig.subplots_adjust(left=0.05, right=0.95, wspace=0.38, bottom=0.09)
     for r, (name, stretch) in enumerate(rows):
         luts = stretch.luts()
