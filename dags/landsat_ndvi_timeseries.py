@@ -57,11 +57,12 @@ from airflow.providers.amazon.aws.operators.ec2 import (
 )
 from airflow.sdk import Asset, AssetAny, Param, dag, task
 
-from landsat_pipeline.analytics import REPORT_BACKENDS, SAMPLE_RADIUS
+from landsat_pipeline.analytics import SAMPLE_RADIUS
 from landsat_pipeline.config import PipelineConfig, config_path, load_config
 from landsat_pipeline.errors import AnalyticsError, fail_on_config_error
 from landsat_pipeline.keys import published_asset_name, published_asset_uri
 from landsat_pipeline.operators.report import AreaReportOperator
+from landsat_pipeline.report_jobs import REPORT_BACKENDS
 from landsat_pipeline.sensors.ec2 import Ec2JobSensor
 from landsat_pipeline.xcom import AreaTable, AreaTablePlots, Ec2ReportJob, SceneToSample
 
@@ -226,7 +227,7 @@ def landsat_ndvi_timeseries():
     @task(multiple_outputs=True)
     def prepare_report_ec2(areas: list, run_id: str | None = None) -> Ec2ReportJob:
         """Read the ec2 settings, upload the template; the instance's image, config, status."""
-        from landsat_pipeline.analytics import prepare_ec2_report
+        from landsat_pipeline.report_jobs import prepare_ec2_report
 
         config = _config()
         with fail_on_config_error():

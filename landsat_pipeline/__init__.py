@@ -13,7 +13,8 @@ Without Airflow operators (plain functions and data):
   overrides, EC2 instance and user data).
 * :mod:`~landsat_pipeline.render_jobs`: one scene's ECS task / EC2 instance arguments.
 * :mod:`~landsat_pipeline.ec2_job`: where an EC2 job (render or report) stands.
-* :mod:`~landsat_pipeline.analytics`: NDVI sampling, tables, plots and the report job.
+* :mod:`~landsat_pipeline.analytics`: NDVI sampling, tables and plots.
+* :mod:`~landsat_pipeline.report_jobs`: the area report, run locally or on one EC2 instance.
 * :mod:`~landsat_pipeline.timetables`: the WRS-2 overpass timetable.
 
 Airflow components, in the amazon provider's layout:

@@ -14,12 +14,8 @@ The ``landsat_ndvi_timeseries`` DAG is wiring only; the work is here:
   and ``.parquet``, merged with :func:`landsat_ops.timeseries.merge_rows` (a re-sampled
   scene replaces its rows, never duplicates them).
 * :func:`plot_area_table`: ``ndvi_timeseries.png`` and ``ndvi_vs_cloud.png`` next to it.
-* :func:`notebook_html`: an executed report notebook as HTML (the ``local`` report backend
-  is :class:`landsat_pipeline.operators.report.AreaReportOperator`).
-* :func:`prepare_ec2_report`, :func:`ec2_report_command` and :func:`report_image`: the ``ec2``
-  report backend, one throwaway instance (:mod:`landsat_pipeline.remote`) running papermill in
-  a report image through ``landsat-ops sync-run``, with the settings of the ``ec2`` render
-  backend (``remote``); :class:`landsat_pipeline.sensors.ec2.Ec2JobSensor` waits for it.
+
+The report notebook reading these tables is run by :mod:`landsat_pipeline.report_jobs`.
 
 No Airflow operator is defined here, and nothing heavy is imported at module level.
 
@@ -28,12 +24,9 @@ Bucket layout (keys derive from the area, never from the clock)::
     published/analytics/<area>/ndvi_timeseries.csv|.parquet   the table
     published/analytics/<area>/ndvi_timeseries.png            NDVI over time per point
     published/analytics/<area>/ndvi_vs_cloud.png              NDVI against scene cloud cover
-    published/analytics/<area>/report.ipynb|.html             the executed report
-    staging/analytics/area_report.ipynb                       the template, for the ec2 job
-    staging/analytics/_ec2-status/<run>.json                  the ec2 job's exit code
 
-Tables, plots and the template are only written when their bytes change: re-running a
-scene, or a whole range, rewrites nothing that did not change.
+Tables and plots are only written when their bytes change: re-running a scene, or a whole
+range, rewrites nothing that did not change.
 """
 
 from __future__ import annotations
@@ -41,25 +34,20 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import os
 import re
-import shlex
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from landsat_pipeline.config import Area, PipelineConfig
-from landsat_pipeline.errors import AnalyticsError, ConfigError
+from landsat_pipeline.errors import AnalyticsError
 from landsat_pipeline.hooks.bucket import open_bucket
 from landsat_pipeline.keys import (
     ANALYTICS_FILES,
-    ANALYTICS_PREFIX,
     LANDING_PREFIX,
-    REPORT_TEMPLATE_KEY,
     area_keys,
     collection_key,
-    ec2_report_status_key,
     landing_prefix,
     path_row_of_asset,
 )
@@ -69,36 +57,25 @@ if TYPE_CHECKING:
     from landsat_pipeline.xcom import (
         AreaTable,
         AreaTablePlots,
-        Ec2ReportJob,
         ScenesToSample,
         SceneToSample,
     )
 
 __all__ = [
-    "REPORT_BACKENDS",
-    "REPORT_IMAGE_ENV",
     "SAMPLE_RADIUS",
-    "ec2_report_command",
     "gdal_session",
     "landed_scene_ids",
     "merge_area_table",
-    "notebook_html",
     "plot_area_table",
-    "prepare_ec2_report",
     "published_scenes",
-    "report_image",
     "sample_landed_scene",
     "scenes_to_sample",
 ]
 
 log = logging.getLogger(__name__)
 
-REPORT_BACKENDS = ("local", "ec2")
-"""Where the report notebook runs: in the Airflow worker, or on a throwaway EC2 instance."""
 SAMPLE_RADIUS = 1
 """Window half-width in pixels (3 x 3): fixed, so every row of a table means the same thing."""
-REPORT_LOG_STREAM_PREFIX = "report"
-"""The report container's CloudWatch Logs streams are ``report/<instance id>``."""
 
 _ITEM_HREF = re.compile(r"^\./(?P<date>\d{4}-\d{2}-\d{2})/(?P<id>[^/]+)\.json$")
 
@@ -399,174 +376,3 @@ def plot_area_table(config: PipelineConfig, area_name: str) -> AreaTablePlots:
             _write_if_changed(store, keys[name], local.read_bytes(), "image/png")
             out[name] = store.uri(keys[name])
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# The report: local backend
-# --------------------------------------------------------------------------------------------
-
-
-def notebook_html(path: str | os.PathLike) -> bytes:
-    """An executed notebook as a standalone HTML report: its markdown and outputs (tables,
-    figures inline as PNG), without the code (``jupyter nbconvert --to html --no-input``);
-    the executed ``.ipynb`` keeps the code."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_filename(str(path))
-    return body.encode()
-
-
-# --------------------------------------------------------------------------------------------
-# The report: ec2 backend
-# --------------------------------------------------------------------------------------------
-
-
-REPORT_IMAGE_ENV = "LANDSAT_PIPELINE_REPORT_IMAGE"
-"""Environment variable naming the report image when the config's ``remote`` has none."""
-
-
-def report_image(config: PipelineConfig) -> str:
-    """The ec2 report image: ``remote.report_image``, else ``$LANDSAT_PIPELINE_REPORT_IMAGE``.
-
-    It must be the render image plus papermill, nbconvert, ipykernel and pandas (the render
-    image has no papermill), with ``landsat-ops`` as its ENTRYPOINT (docs/analytics.md).
-    """
-    image = getattr(config.remote, "report_image", None) or os.environ.get(REPORT_IMAGE_ENV)
-    if not image or any(c.isspace() for c in image):
-        raise ConfigError(
-            f"{config.source}: report_backend ec2 needs the report image (the render image "
-            f"plus papermill; see docs/analytics.md): set remote.report_image or the "
-            f"{REPORT_IMAGE_ENV} environment variable of the Airflow workers (got {image!r})"
-        )
-    return image
-
-
-def ec2_report_command(
-    store_root: str, areas: Sequence[str], kernel_name: str = "python3"
-) -> list[str]:
-    """The job of an ec2 report: ``landsat-ops sync-run ... -- sh -c 'papermill ...'``.
-
-    ``sync-run`` downloads ``published/analytics/`` (the tables) and the template into
-    ``in/``, runs papermill and nbconvert for each area into ``out/<area>/``, and only if all
-    of them succeed uploads ``out/`` to ``published/analytics/``: ``<area>/report.ipynb`` and
-    ``<area>/report.html``.
-    """
-    from landsat_ops.storage import join
-
-    steps = ["set -eu"]
-    for area in areas:
-        if not re.fullmatch(r"[A-Za-z0-9_-]+", area):
-            raise AnalyticsError(f"area {area!r}: unexpected characters for a report job")
-        notebook = f"out/{area}/{ANALYTICS_FILES['report_ipynb']}"
-        papermill = ["papermill", "in/area_report.ipynb", notebook, "--kernel", kernel_name]
-        papermill += ["--report-mode", "-r", "area", area]
-        papermill += ["-r", "table_uri", f"in/{area}/{ANALYTICS_FILES['table_csv']}"]
-        papermill += ["-r", "source", join(store_root, area_keys(area)["table_csv"])]
-        papermill += ["-r", "out_dir", f"work/{area}"]
-        steps += [
-            f"mkdir -p out/{area} work/{area}",
-            shlex.join(papermill),
-            shlex.join(["jupyter", "nbconvert", "--to", "html", "--no-input", notebook]),
-        ]
-    analytics = join(store_root, ANALYTICS_PREFIX) + "/"
-    return [
-        "landsat-ops",
-        "sync-run",
-        "--input",
-        analytics,
-        "--input",
-        join(store_root, REPORT_TEMPLATE_KEY),
-        "--output",
-        analytics,
-        "--",
-        "sh",
-        "-c",
-        "\n".join(steps),
-    ]
-
-
-def prepare_ec2_report(
-    config: PipelineConfig, areas: Sequence[str], *, run_id: str, notebook: str | os.PathLike
-) -> Ec2ReportJob:
-    """What the ec2 report's create, wait and terminate tasks need, from the config at run time.
-
-    The instance settings are the ``ec2`` render backend's (``remote`` and ``remote.ec2`` of the
-    config: region, AMI, instance profile, subnet, security groups, instance type, timeout, log
-    group), the image is :func:`report_image`. Uploads the template to
-    :data:`REPORT_TEMPLATE_KEY` and removes the run's old status record (a retry must not read
-    the exit code of an earlier try).
-
-    Returns
-    -------
-    dict
-        ``image_id``, ``config``, ``region_name`` and ``aws_conn_id`` for the EC2 operators;
-        ``bucket_uri``, ``bucket_conn_id``, ``status_key``, ``expected``, ``log_group``,
-        ``log_stream_prefix``, ``log_lines``, ``poll_seconds``, ``timeout_minutes`` and
-        ``deferrable`` for :class:`~landsat_pipeline.sensors.ec2.Ec2JobSensor`; ``areas`` and
-        ``command`` for the record.
-
-    Raises
-    ------
-    ConfigError
-        The ``remote``/``remote.ec2`` settings or the report image are missing, or the bucket
-        is a local folder.
-    """
-    from landsat_pipeline import remote
-
-    if not areas:
-        raise AnalyticsError("no area to report on")
-    settings = config.remote_settings("ec2")
-    if not config.storage.is_s3:
-        raise ConfigError(
-            f"{config.source}: report_backend ec2 needs storage.root on s3:// (the instance "
-            f"reads the tables from the bucket), not the local folder {config.storage.root}"
-        )
-    ec2 = settings.ec2
-    image = report_image(config)
-    store, _ = open_bucket(config.storage.root, config.storage.aws_conn_id)
-    _write_if_changed(
-        store, REPORT_TEMPLATE_KEY, Path(notebook).read_bytes(), "application/x-ipynb+json"
-    )
-    status_key = ec2_report_status_key(run_id)
-    store.delete(status_key)
-    command = ec2_report_command(store.root, areas)
-    user_data = remote.ec2_user_data(
-        image,
-        command,
-        region=settings.region,
-        timeout_minutes=ec2.timeout_minutes,
-        log_group=settings.log_group,
-        log_stream_prefix=REPORT_LOG_STREAM_PREFIX,
-        status_uri=store.uri(status_key),
-    )
-    tags = {**dict(ec2.tags), "Name": "landsat-ops area report", "landsat-ops:job": "report"}
-    instance = remote.ec2_instance_config(
-        instance_profile=ec2.instance_profile,
-        subnet_id=ec2.subnet_id,
-        security_group_ids=list(ec2.security_group_ids),
-        user_data=user_data,
-        instance_type=ec2.instance_type,
-        volume_size_gib=ec2.volume_size_gib,
-        tags=tags,
-    )
-    return {
-        "image_id": ec2.ami,
-        "config": instance,
-        "region_name": settings.region,
-        "aws_conn_id": settings.aws_conn_id,
-        "command": command,
-        "bucket_uri": config.storage.root,
-        "bucket_conn_id": config.storage.aws_conn_id,
-        "status_key": status_key,
-        "expected": {"kind": "report", "areas": list(areas)},
-        "areas": list(areas),
-        "log_group": settings.log_group,
-        "log_stream_prefix": REPORT_LOG_STREAM_PREFIX,
-        "log_lines": ec2.log_lines,
-        "poll_seconds": ec2.poll_seconds,
-        "timeout_minutes": ec2.timeout_minutes,
-        "deferrable": ec2.deferrable,
-    }

@@ -135,9 +135,9 @@ class AreaReportOperator(BaseOperator):
         )
 
     def execute(self, context: Context) -> AreaReport:
-        from landsat_pipeline.analytics import notebook_html
         from landsat_pipeline.config import load_config
         from landsat_pipeline.hooks.bucket import open_bucket
+        from landsat_pipeline.report_jobs import notebook_html
 
         with fail_on_config_error():
             config = load_config(self.config_path)

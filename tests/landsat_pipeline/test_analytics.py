@@ -1,4 +1,5 @@
-"""Archive analytics helpers (landsat_pipeline/analytics.py) on a local bucket.
+"""Archive analytics (landsat_pipeline/analytics.py) and the report jobs
+(landsat_pipeline/report_jobs.py) on a local bucket.
 
 Scenes are tiny synthetic ones (landsat_demo.synthetic) landed by hand; published scenes are
 an item per scene plus the collection the publishing module builds from them. The DAG tests in
@@ -31,15 +32,12 @@ from landsat_ops.points import Point  # noqa: E402
 from landsat_ops.sampling import sample_scene  # noqa: E402
 from landsat_ops.storage import open_store  # noqa: E402
 from landsat_ops.timeseries import read_table  # noqa: E402
-from landsat_pipeline import analytics  # noqa: E402
+from landsat_pipeline import report_jobs  # noqa: E402
 from landsat_pipeline.analytics import (  # noqa: E402
-    ec2_report_command,
     landed_scene_ids,
     merge_area_table,
     plot_area_table,
-    prepare_ec2_report,
     published_scenes,
-    report_image,
     sample_landed_scene,
     scenes_to_sample,
 )
@@ -51,6 +49,11 @@ from landsat_pipeline.keys import (  # noqa: E402
     published_asset_uri,
 )
 from landsat_pipeline.keys import ec2_report_status_key as ec2_status_key  # noqa: E402
+from landsat_pipeline.report_jobs import (  # noqa: E402
+    ec2_report_command,
+    prepare_ec2_report,
+    report_image,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "reports" / "area_report.ipynb"
@@ -392,7 +395,7 @@ REMOTE = {
 
 
 def test_ec2_report_needs_remote_settings_an_image_and_s3(tmp_path, monkeypatch):
-    monkeypatch.delenv(analytics.REPORT_IMAGE_ENV, raising=False)
+    monkeypatch.delenv(report_jobs.REPORT_IMAGE_ENV, raising=False)
     bare = load_config(write_config(tmp_path))
     with pytest.raises(ConfigError, match="remote is missing"):
         prepare_ec2_report(bare, ["scoresby_sund"], run_id="r", notebook=NOTEBOOK)
@@ -401,5 +404,5 @@ def test_ec2_report_needs_remote_settings_an_image_and_s3(tmp_path, monkeypatch)
         prepare_ec2_report(local, ["scoresby_sund"], run_id="r", notebook=NOTEBOOK)
     with pytest.raises(ConfigError, match="needs the report image"):
         report_image(local)
-    monkeypatch.setenv(analytics.REPORT_IMAGE_ENV, "example.org/report:2")
+    monkeypatch.setenv(report_jobs.REPORT_IMAGE_ENV, "example.org/report:2")
     assert report_image(local) == "example.org/report:2"

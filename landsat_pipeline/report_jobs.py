@@ -1,0 +1,219 @@
+"""The area report's jobs: the executed notebook as HTML (``local``), one EC2 instance (``ec2``).
+
+Beside :mod:`landsat_pipeline.render_jobs`; the tables the report reads are
+:mod:`landsat_pipeline.analytics`'.
+
+* :func:`notebook_html`: an executed report notebook as HTML (the ``local`` report backend
+  is :class:`landsat_pipeline.operators.report.AreaReportOperator`).
+* :func:`prepare_ec2_report`, :func:`ec2_report_command` and :func:`report_image`: the ``ec2``
+  report backend, one throwaway instance (:mod:`landsat_pipeline.remote`) running papermill in
+  a report image through ``landsat-ops sync-run``, with the settings of the ``ec2`` render
+  backend (``remote``); :class:`landsat_pipeline.sensors.ec2.Ec2JobSensor` waits for it.
+
+Bucket layout (keys derive from the area, never from the clock)::
+
+    published/analytics/<area>/report.ipynb|.html             the executed report
+    staging/analytics/area_report.ipynb                       the template, for the ec2 job
+    staging/analytics/_ec2-status/<run>.json                  the ec2 job's exit code
+
+The template is only written when its bytes change.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from landsat_pipeline.errors import AnalyticsError, ConfigError
+from landsat_pipeline.hooks.bucket import open_bucket
+from landsat_pipeline.keys import (
+    ANALYTICS_FILES,
+    ANALYTICS_PREFIX,
+    REPORT_TEMPLATE_KEY,
+    area_keys,
+    ec2_report_status_key,
+)
+
+if TYPE_CHECKING:
+    from landsat_pipeline.config import PipelineConfig
+    from landsat_pipeline.xcom import Ec2ReportJob
+
+__all__ = [
+    "REPORT_BACKENDS",
+    "REPORT_IMAGE_ENV",
+    "ec2_report_command",
+    "notebook_html",
+    "prepare_ec2_report",
+    "report_image",
+]
+
+REPORT_BACKENDS = ("local", "ec2")
+"""Where the report notebook runs: in the Airflow worker, or on a throwaway EC2 instance."""
+REPORT_LOG_STREAM_PREFIX = "report"
+"""The report container's CloudWatch Logs streams are ``report/<instance id>``."""
+
+
+def notebook_html(path: str | os.PathLike) -> bytes:
+    """An executed notebook as a standalone HTML report: its markdown and outputs (tables,
+    figures inline as PNG), without the code (``jupyter nbconvert --to html --no-input``);
+    the executed ``.ipynb`` keeps the code."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_filename(str(path))
+    return body.encode()
+
+
+REPORT_IMAGE_ENV = "LANDSAT_PIPELINE_REPORT_IMAGE"
+"""Environment variable naming the report image when the config's ``remote`` has none."""
+
+
+def report_image(config: PipelineConfig) -> str:
+    """The ec2 report image: ``remote.report_image``, else ``$LANDSAT_PIPELINE_REPORT_IMAGE``.
+
+    It must be the render image plus papermill, nbconvert, ipykernel and pandas (the render
+    image has no papermill), with ``landsat-ops`` as its ENTRYPOINT (docs/analytics.md).
+    """
+    image = getattr(config.remote, "report_image", None) or os.environ.get(REPORT_IMAGE_ENV)
+    if not image or any(c.isspace() for c in image):
+        raise ConfigError(
+            f"{config.source}: report_backend ec2 needs the report image (the render image "
+            f"plus papermill; see docs/analytics.md): set remote.report_image or the "
+            f"{REPORT_IMAGE_ENV} environment variable of the Airflow workers (got {image!r})"
+        )
+    return image
+
+
+def ec2_report_command(
+    store_root: str, areas: Sequence[str], kernel_name: str = "python3"
+) -> list[str]:
+    """The job of an ec2 report: ``landsat-ops sync-run ... -- sh -c 'papermill ...'``.
+
+    ``sync-run`` downloads ``published/analytics/`` (the tables) and the template into
+    ``in/``, runs papermill and nbconvert for each area into ``out/<area>/``, and only if all
+    of them succeed uploads ``out/`` to ``published/analytics/``: ``<area>/report.ipynb`` and
+    ``<area>/report.html``.
+    """
+    from landsat_ops.storage import join
+
+    steps = ["set -eu"]
+    for area in areas:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", area):
+            raise AnalyticsError(f"area {area!r}: unexpected characters for a report job")
+        notebook = f"out/{area}/{ANALYTICS_FILES['report_ipynb']}"
+        papermill = ["papermill", "in/area_report.ipynb", notebook, "--kernel", kernel_name]
+        papermill += ["--report-mode", "-r", "area", area]
+        papermill += ["-r", "table_uri", f"in/{area}/{ANALYTICS_FILES['table_csv']}"]
+        papermill += ["-r", "source", join(store_root, area_keys(area)["table_csv"])]
+        papermill += ["-r", "out_dir", f"work/{area}"]
+        steps += [
+            f"mkdir -p out/{area} work/{area}",
+            shlex.join(papermill),
+            shlex.join(["jupyter", "nbconvert", "--to", "html", "--no-input", notebook]),
+        ]
+    analytics = join(store_root, ANALYTICS_PREFIX) + "/"
+    return [
+        "landsat-ops",
+        "sync-run",
+        "--input",
+        analytics,
+        "--input",
+        join(store_root, REPORT_TEMPLATE_KEY),
+        "--output",
+        analytics,
+        "--",
+        "sh",
+        "-c",
+        "\n".join(steps),
+    ]
+
+
+def prepare_ec2_report(
+    config: PipelineConfig, areas: Sequence[str], *, run_id: str, notebook: str | os.PathLike
+) -> Ec2ReportJob:
+    """What the ec2 report's create, wait and terminate tasks need, from the config at run time.
+
+    The instance settings are the ``ec2`` render backend's (``remote`` and ``remote.ec2`` of the
+    config: region, AMI, instance profile, subnet, security groups, instance type, timeout, log
+    group), the image is :func:`report_image`. Uploads the template to
+    :data:`REPORT_TEMPLATE_KEY` and removes the run's old status record (a retry must not read
+    the exit code of an earlier try).
+
+    Returns
+    -------
+    dict
+        ``image_id``, ``config``, ``region_name`` and ``aws_conn_id`` for the EC2 operators;
+        ``bucket_uri``, ``bucket_conn_id``, ``status_key``, ``expected``, ``log_group``,
+        ``log_stream_prefix``, ``log_lines``, ``poll_seconds``, ``timeout_minutes`` and
+        ``deferrable`` for :class:`~landsat_pipeline.sensors.ec2.Ec2JobSensor`; ``areas`` and
+        ``command`` for the record.
+
+    Raises
+    ------
+    ConfigError
+        The ``remote``/``remote.ec2`` settings or the report image are missing, or the bucket
+        is a local folder.
+    """
+    from landsat_pipeline import remote
+    from landsat_pipeline.publishing import write_if_changed
+
+    if not areas:
+        raise AnalyticsError("no area to report on")
+    settings = config.remote_settings("ec2")
+    if not config.storage.is_s3:
+        raise ConfigError(
+            f"{config.source}: report_backend ec2 needs storage.root on s3:// (the instance "
+            f"reads the tables from the bucket), not the local folder {config.storage.root}"
+        )
+    ec2 = settings.ec2
+    image = report_image(config)
+    store, _ = open_bucket(config.storage.root, config.storage.aws_conn_id)
+    write_if_changed(
+        store, REPORT_TEMPLATE_KEY, Path(notebook).read_bytes(), "application/x-ipynb+json"
+    )
+    status_key = ec2_report_status_key(run_id)
+    store.delete(status_key)
+    command = ec2_report_command(store.root, areas)
+    user_data = remote.ec2_user_data(
+        image,
+        command,
+        region=settings.region,
+        timeout_minutes=ec2.timeout_minutes,
+        log_group=settings.log_group,
+        log_stream_prefix=REPORT_LOG_STREAM_PREFIX,
+        status_uri=store.uri(status_key),
+    )
+    tags = {**dict(ec2.tags), "Name": "landsat-ops area report", "landsat-ops:job": "report"}
+    instance = remote.ec2_instance_config(
+        instance_profile=ec2.instance_profile,
+        subnet_id=ec2.subnet_id,
+        security_group_ids=list(ec2.security_group_ids),
+        user_data=user_data,
+        instance_type=ec2.instance_type,
+        volume_size_gib=ec2.volume_size_gib,
+        tags=tags,
+    )
+    return {
+        "image_id": ec2.ami,
+        "config": instance,
+        "region_name": settings.region,
+        "aws_conn_id": settings.aws_conn_id,
+        "command": command,
+        "bucket_uri": config.storage.root,
+        "bucket_conn_id": config.storage.aws_conn_id,
+        "status_key": status_key,
+        "expected": {"kind": "report", "areas": list(areas)},
+        "areas": list(areas),
+        "log_group": settings.log_group,
+        "log_stream_prefix": REPORT_LOG_STREAM_PREFIX,
+        "log_lines": ec2.log_lines,
+        "poll_seconds": ec2.poll_seconds,
+        "timeout_minutes": ec2.timeout_minutes,
+        "deferrable": ec2.deferrable,
+    }
