@@ -4,10 +4,9 @@ test hook; the product code has none).
 
 The points, each after its ``N``-th occurrence (counted from 1):
 
-* ``staged``: a product was staged as ``.<name>.<run>.partial`` (nothing visible changed);
-* ``backup``: the journal is written and a replaced product kept as its backup;
-* ``switch``: a staged product was moved into place (the old item still the manifest);
-* ``item``: the new item was written (backups and journal not yet removed).
+* ``product``: a product was written into the new version folder (the item still the old);
+* ``version-item``: the version's own item was written (the version complete, not switched);
+* ``switch``: the scene's item was switched to the new version.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from landsat_ops.cli import main
 from landsat_ops.render import destination
 from landsat_ops.storage import LocalStore
 
-POINTS = ("staged", "backup", "switch", "item")
+POINTS = ("product", "version-item", "switch")
 
 
 def _after(owner, name: str, n: int, sig: signal.Signals) -> None:
@@ -40,11 +39,12 @@ def _after(owner, name: str, n: int, sig: signal.Signals) -> None:
 
 
 def arm(sig: signal.Signals, point: str, n: int) -> None:
-    if point == "staged":
-        _after(destination, "_stage", n, sig)
-        return
-    method = {"backup": "snapshot", "switch": "rename", "item": "write_if"}[point]
-    _after(LocalStore, method, n, sig)
+    if point == "product":
+        _after(destination, "_put", n, sig)
+    elif point == "version-item":
+        _after(LocalStore, "write_bytes", n, sig)
+    else:
+        _after(LocalStore, "write_if", n, sig)
 
 
 if __name__ == "__main__":

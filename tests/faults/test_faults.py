@@ -17,6 +17,7 @@ import pytest
 from landsat_ops.storage import open_store
 from tests.support.faultlib import (
     assert_one_line,
+    collect,
     fault,
     leftovers,
     run,
@@ -27,7 +28,7 @@ from tests.support.faultlib import (
 
 
 def _item(store) -> dict:
-    (key,) = [k for k in store.list() if k.endswith(".json")]
+    (key,) = [k for k in store.list() if k.endswith(".json") and "/" not in k]
     return json.loads(store.read_bytes(key))
 
 
@@ -36,8 +37,8 @@ def _snapshot(store) -> dict[str, bytes]:
 
 
 ITEM_PUT = r"/faults/p/LC08[^/]*\.json$"
-PRODUCT_PUT = r"/faults/p/\.LC08[^/]*_truecolor\.tif\.[^/]*\.partial$"
-PRODUCT_COPY = r"/faults/p/LC08[^/]*_truecolor\.tif$"
+PRODUCT_PUT = r"/faults/p/LC08[^/]*/[0-9a-f]{16}[^/]*/LC08[^/]*_truecolor\.tif$"
+VERSION_ITEM_PUT = r"/faults/p/LC08[^/]*/[0-9a-f]{16}[^/]*/LC08[^/]*\.json$"
 
 
 @pytest.mark.parametrize(
@@ -46,8 +47,8 @@ PRODUCT_COPY = r"/faults/p/LC08[^/]*_truecolor\.tif$"
         pytest.param("PUT", ITEM_PUT, "status", id="item-put-500"),
         pytest.param("PUT", ITEM_PUT, "drop", id="item-put-dropped"),
         pytest.param("PUT", ITEM_PUT, "stall", id="item-put-stalled"),
-        pytest.param("PUT", PRODUCT_PUT, "status", id="staged-upload-500"),
-        pytest.param("PUT", PRODUCT_COPY, "status", id="switch-copy-500"),
+        pytest.param("PUT", PRODUCT_PUT, "status", id="product-upload-500"),
+        pytest.param("PUT", VERSION_ITEM_PUT, "status", id="version-item-500"),
     ],
 )
 def test_failed_republish_keeps_the_previous_set(scene, bucket, proxy, method, path, action):
@@ -63,26 +64,23 @@ def test_failed_republish_keeps_the_previous_set(scene, bucket, proxy, method, p
     assert_one_line(err)
     proxy.clear()
     assert set_problems(store) == []
-    if path == PRODUCT_COPY:
-        # The endpoint also refuses the rollback's copy back: the untouched old object and
-        # the run's backup stay (a leftover the next run removes, checked below).
-        assert {k: v for k, v in _snapshot(store).items() if k in before} == before
-    else:
-        assert _snapshot(store) == before
-        assert leftovers(store) == []
+    # The old set, byte for byte; what the run wrote is an unreferenced version, for cleanup.
+    assert {k: v for k, v in _snapshot(store).items() if k in before} == before
+    collect(store)
+    assert _snapshot(store) == before
+    assert leftovers(store) == []
     # The next run publishes the new set, identical to a clean run's.
     code, _, err = run("render", scene, "--out", dest, "--percentiles", "1,99")
     assert code == 0, err
     assert set_problems(store) == []
+    collect(store)
     assert leftovers(store) == []
     if action != "status" or path != ITEM_PUT:
         return
     clean = f"s3://{bucket}/clean/"
     assert run("render", scene, "--out", clean, "--percentiles", "1,99")[0] == 0
     clean_store = open_store(clean)
-    assert {k: v for k, v in _snapshot(store).items() if not k.endswith(".json")} == {
-        k: v for k, v in _snapshot(clean_store).items() if not k.endswith(".json")
-    }
+    assert _snapshot(store) == _snapshot(clean_store)
     assert set_problems(store) == []
     assert leftovers(store) == []
 
@@ -104,28 +102,30 @@ def _killed_while_held(scene, bucket, proxy, put_pattern):
     return dest, store, before
 
 
-def test_sigkill_while_switching_sets_is_rolled_back_by_the_next_run(scene, bucket, proxy):
-    """Killed between the products' switch and the item's: the next run restores, then
-    publishes; nothing of the dead run remains."""
+def test_sigkill_while_switching_leaves_one_whole_set(scene, bucket, proxy):
+    """Killed while the item's write is held: a reader sees the old set, whole (there is no
+    window of new products under the old item); cleanup removes the dead run's version."""
     dest, store, before = _killed_while_held(scene, bucket, proxy, ITEM_PUT)
-    # The cleanup command (or the next publication) rolls the half-switched set back.
-    code, out, err = run("cleanup", dest)
+    assert {k: v for k, v in _snapshot(store).items() if k in before} == before
+    assert set_problems(store) == []
+    code, out, err = run("cleanup", dest, "--retention", "0")
     assert code == 0, err
-    assert json.loads(out)["restored"]
+    assert json.loads(out)["versions_removed"]
     assert _snapshot(store) == before
     assert set_problems(store) == []
     assert leftovers(store) == []
 
 
-def test_sigkill_during_upload_leaves_the_old_set_and_the_next_run_cleans(scene, bucket, proxy):
+def test_sigkill_during_upload_leaves_the_old_set_and_the_next_run_goes_ahead(scene, bucket, proxy):
     dest, store, before = _killed_while_held(scene, bucket, proxy, PRODUCT_PUT)
     assert {k: v for k, v in _snapshot(store).items() if k in before} == before
     assert set_problems(store) == []  # readers still see the old, consistent set
-    # A stale lock and staged objects of the dead run: the next run removes them.
+    # Nothing of the dead run is in the next run's way.
     code, _, err = run("render", scene, "--out", dest, "--percentiles", "1,99")
     assert code == 0, err
     assert _item(store)["properties"]["landsat_ops:stretch"]
     assert set_problems(store) == []
+    collect(store)
     assert leftovers(store) == []
 
 
@@ -149,7 +149,8 @@ def test_concurrent_renders_never_mix_sets(scene, tmp_path, kind, request):
                 assert_one_line(err, "another writer")
         store = open_store(dest)
         assert set_problems(store) == []
-        assert leftovers(store, None) == []
+    collect(store)
+    assert leftovers(store, None) == []
     assert any(code == 0 for _, code, _ in results)
 
 
@@ -198,22 +199,30 @@ def test_sigkill_leftovers_are_removed_by_the_next_run(scene, tmp_path):
     assert leftovers(store, work) == []
 
 
-def test_local_partials_of_a_dead_run_are_removed_by_cleanup(scene, tmp_path):
-    from landsat_ops.render.destination import HOST
-
+def test_local_leftovers_of_dead_runs_are_removed_by_cleanup(scene, tmp_path):
+    """Temporary files of a killed local publication, and the staged files, backups, journal
+    and lock of the publication scheme before versions: removed once older than the
+    retention; the published set untouched."""
     dest = tmp_path / "out"
     assert run("render", scene, "--out", dest)[0] == 0
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    (dest / f".x_truecolor.tif.{dead.pid}-{HOST}-abcdef.partial").write_bytes(b"x" * 100)
-    (dest / f".x_ndvi.tif.{time.time_ns() % 10**6}-{HOST}-abcdef.partial").write_bytes(b"y")
+    names = [
+        ".x_truecolor.tif.4242.partial",
+        ".x_ndvi.tif.4242-a1b2c3-d4e5f6.partial",
+        ".x_ndvi.tif.4242-a1b2c3-d4e5f6.backup",
+        ".landsat-ops.4242-a1b2c3-d4e5f6.journal",
+        ".landsat-ops.lock",
+    ]
+    for name in names:
+        (dest / name).write_bytes(b"x" * 100)
     fault()
-    code, out, err = run("cleanup", dest)
+    code, out, err = run("cleanup", dest)  # the default retention: too young to go
     assert code == 0, err
-    removed = json.loads(out)["removed"]
-    assert f".x_truecolor.tif.{dead.pid}-{HOST}-abcdef.partial" in removed
-    assert not (dest / f".x_truecolor.tif.{dead.pid}-{HOST}-abcdef.partial").exists()
+    assert all((dest / name).exists() for name in names)
+    code, out, err = run("cleanup", dest, "--retention", "0")
+    assert code == 0, err
+    assert sorted(json.loads(out)["removed"]) == sorted(names)
     assert set_problems(open_store(dest)) == []
+    assert leftovers(open_store(dest)) == []
 
 
 def test_full_scratch_disk_is_one_line(scene, tmp_path):

@@ -3,8 +3,10 @@ real multipart upload) is held at the proxy, a scene download cut or stalled mid
 and SIGKILL right after each step of a local publication (killat.py), and the item's write
 taking effect with its answer lost.
 
-Every test checks the destination against a snapshot of its objects read back byte for byte,
-and that the run after the fault publishes exactly what a clean run publishes.
+Every test checks the destination against a snapshot of its objects read back byte for byte
+(nothing of the published set lost or changed; a reader's check of the item and its assets),
+then that ``cleanup`` leaves exactly the item and the version it names, and that the run after
+the fault publishes exactly what a clean run publishes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from landsat_ops.storage import open_store
 from tests.support.faultlib import (
     assert_one_line,
     changes,
+    collect,
     fault,
     leftovers,
     lost,
@@ -32,8 +35,8 @@ from tests.support.faultlib import (
     wait_for,
 )
 
-STAGED = r"/faults/p/\.LC08[^/]*_{}\.[^/]*\.partial$"
-"""The path of a staged product (``.<name>.<run>.partial``); ``{}`` is its suffix."""
+STAGED = r"/faults/p/LC08[^/]*/[0-9a-f]{{16}}[^/]*/LC08[^/]*_{}$"
+"""The path of a product uploaded into a new version folder; ``{}`` is its suffix."""
 THRESHOLD = "200000"
 """A multipart threshold below the false colour PNG (216 KB, changed by other percentiles)
 and the NDVI COG (357 KB, the same), above every other product (< 190 KB)."""
@@ -70,9 +73,9 @@ def _published_on_s3(scene, bucket, tmp_path, monkeypatch):
 def test_sigterm_during_an_upload_rolls_back_at_once(
     scene, bucket, proxy, tmp_path, monkeypatch, transfer
 ):
-    """SIGTERM while a staged product's upload is held by the endpoint: one line, exit 143,
-    the previous set byte for byte, nothing of the run left (no staged objects, no multipart
-    upload, no scratch folder) without waiting for a next run; the re-run equals a clean run.
+    """SIGTERM while a product's upload is held by the endpoint: one line, exit 143, the
+    previous set byte for byte, no scratch folder; what the run uploaded is an unreferenced
+    version, which cleanup removes; the re-run equals a clean run.
     """
     dest, work, store, before = _published_on_s3(scene, bucket, tmp_path, monkeypatch)
     assert set_problems(store) == []
@@ -83,7 +86,7 @@ def test_sigterm_during_an_upload_rolls_back_at_once(
     process = _render(scene, "--workdir", work, out=dest)
     wait_for(lambda: rule.hits > 0, process=process)
     if transfer == "multipart":
-        assert [k for k, _, _ in store.incomplete_uploads() if k.endswith(".partial")]
+        assert [k for k, _, _ in store.incomplete_uploads() if k.endswith("_falsecolor.png")]
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)
     fault()
@@ -93,26 +96,31 @@ def test_sigterm_during_an_upload_rolls_back_at_once(
     # The request in flight ends with its read timeout (2 s here); nothing else is waited for.
     assert time.monotonic() - sent < 15
     proxy.clear()
-    assert changes(store, before, work) == []
+    assert lost(store, before) == []
     assert set_problems(store) == []
+    assert not list(work.glob("landsat-ops-*"))
+    collect(store)
+    assert changes(store, before, work) == []
     # The re-run publishes what a clean run publishes, byte for byte.
     assert _render(scene, "--workdir", work, out=dest).wait(timeout=120) == 0
     assert set_problems(store) == []
+    collect(store)
     assert leftovers(store, work) == []
     assert snapshot(store) == _clean_run(scene, bucket, tmp_path)
 
 
 @pytest.mark.parametrize("then", ["cleanup", "next-run"])
 def test_sigkill_during_a_multipart_upload(scene, bucket, proxy, tmp_path, monkeypatch, then):
-    """SIGKILL while a part of a real multipart upload (the render's own, of a staged
-    product) is held: the previous set stays readable and whole; ``landsat-ops cleanup`` (or
-    the next run to the destination) aborts the dead run's upload and removes the rest."""
+    """SIGKILL while a part of a real multipart upload (the render's own, into its new version)
+    is held: the previous set stays readable and whole; the next run publishes at once (in a
+    version folder of its own), and ``landsat-ops cleanup`` aborts the dead run's upload and
+    removes its version."""
     dest, work, store, before = _published_on_s3(scene, bucket, tmp_path, monkeypatch)
     rule = proxy.add("PUT", STAGED.format("falsecolor.png"), "stall", "partNumber=", seconds=60)
     process = _render(scene, "--workdir", work, out=dest)
     wait_for(lambda: rule.hits > 0, process=process)
     (upload,) = [key for key, _, _ in store.incomplete_uploads()]
-    assert "_falsecolor.png." in upload and f".{process.pid}-" in upload  # this run's
+    assert upload.endswith("_falsecolor.png")
     process.kill()
     process.wait()
     fault()
@@ -120,19 +128,28 @@ def test_sigkill_during_a_multipart_upload(scene, bucket, proxy, tmp_path, monke
     assert lost(store, before) == []
     assert set_problems(store) == []  # readers still see the old, consistent set
     assert store.incomplete_uploads()  # what the dead run left
-    if then == "cleanup":
-        code, out, err = run("cleanup", dest, "--workdir", work)
-        assert code == 0, err
-        assert json.loads(out)["aborted_uploads"] == [upload]
-        assert changes(store, before, work) == []
+    if then == "next-run":
+        assert _render(scene, "--workdir", work, out=dest).wait(timeout=120) == 0
         assert set_problems(store) == []
-    seen = len(proxy.requests)
-    assert _render(scene, "--workdir", work, out=dest).wait(timeout=120) == 0
-    # The NDVI COG, in parts too, holds the same bytes: it is recognised and not sent again.
-    assert not [path for _, path in proxy.requests[seen:] if "_ndvi.tif." in path]
+    code, out, err = run("cleanup", dest, "--workdir", work, "--retention", "0")
+    assert code == 0, err
+    assert json.loads(out)["aborted_uploads"] == [upload]
     assert set_problems(store) == []
+    if then == "cleanup":
+        assert changes(store, before, work) == []
+        assert _render(scene, "--workdir", work, out=dest).wait(timeout=120) == 0
+        collect(store)
     assert leftovers(store, work) == []
-    assert snapshot(store) == _clean_run(scene, bucket, tmp_path)
+    clean = _clean_run(scene, bucket, tmp_path)
+    if then == "cleanup":
+        assert snapshot(store) == clean
+    else:  # the dead run's folder was taken: the same products in a version folder of its own
+        assert _products_by_name(snapshot(store)) == _products_by_name(clean)
+
+
+def _products_by_name(objects: dict[str, bytes]) -> dict[str, bytes]:
+    """The objects of the version folders by file name (the items' hrefs left out)."""
+    return {key.rsplit("/", 1)[-1]: data for key, data in objects.items() if key.count("/") == 2}
 
 
 def _s3_scene(scene: Path, bucket: str) -> str:
@@ -186,10 +203,9 @@ def test_a_broken_scene_download(scene, bucket, proxy, tmp_path, action, times, 
 
 
 POINTS = [
-    pytest.param("staged", 2, id="while-staging"),
-    pytest.param("backup", 1, id="while-keeping-backups"),
-    pytest.param("switch", 2, id="while-switching"),
-    pytest.param("item", 1, id="after-the-item"),
+    pytest.param("product", 2, id="while-writing-the-version"),
+    pytest.param("version-item", 1, id="after-the-version-item"),
+    pytest.param("switch", 1, id="after-the-switch"),
 ]
 
 
@@ -218,47 +234,43 @@ def _published_and_clean(scene, tmp_path):
 
 @pytest.mark.parametrize(("point", "n"), POINTS)
 def test_sigterm_during_a_local_publication(scene, tmp_path, point, n):
-    """SIGTERM at each step of a publication to a local folder: before the item is written,
-    the run rolls back at once (exit 143, the old set byte for byte, nothing left); after it,
-    the new set is published and the run ends as a success, nothing left either."""
+    """SIGTERM at each step of a publication to a local folder: one line, exit 143. Before
+    the switch the old set stays, byte for byte; after it, the new one, and the line says so.
+    Either way nothing but an unreferenced version remains for cleanup."""
     dest, work, store, before, clean_set = _published_and_clean(scene, tmp_path)
     process = _signal_at("SIGTERM", point, n, scene, dest, work)
-    if point == "item":
-        assert process.returncode == 0, process.stderr
+    assert process.returncode == 128 + signal.SIGTERM, process.stderr
+    _exactly_one_line(process.stderr, "interrupted by SIGTERM")
+    assert set_problems(store) == []
+    assert not list(work.glob("landsat-ops-*"))
+    collect(store)
+    if point == "switch":
+        assert "switched" in process.stderr
         assert changes(store, clean_set, work) == []
     else:
-        assert process.returncode == 128 + signal.SIGTERM, process.stderr
-        _exactly_one_line(process.stderr, "interrupted by SIGTERM")
         assert changes(store, before, work) == []
-    assert set_problems(store) == []
 
 
 @pytest.mark.parametrize(("point", "n"), POINTS)
 def test_sigkill_during_a_local_publication(scene, tmp_path, point, n):
-    """SIGKILL at each step of a publication to a local folder. Before the item is switched
-    the readers' set stays the old one (but for the documented window while switching: new
-    products under the old item); after it, the new one. ``landsat-ops cleanup`` then leaves
-    exactly the old set, or exactly the new one; the next run equals a clean run."""
+    """SIGKILL at each step of a publication to a local folder: a reader sees the old set
+    whole before the switch and the new one after it, never a mix; ``landsat-ops cleanup``
+    then leaves exactly that set; the next run equals a clean run."""
     dest, work, store, before, clean_set = _published_and_clean(scene, tmp_path)
     killer = _signal_at("SIGKILL", point, n, scene, dest, work)
     assert killer.returncode == -signal.SIGKILL, killer.stderr
-    visible = {k: v for k, v in snapshot(store).items() if not k.startswith(".")}
-    assert len(visible) < len(snapshot(store))  # the dead run's staged files, backups, journal
-    assert list(work.glob("landsat-ops-*"))  # and its scratch folder
-    if point in ("staged", "backup"):
-        assert visible == before
-        assert set_problems(store) == []
-    elif point == "item":
-        assert visible == clean_set
-        assert set_problems(store) == []
-    code, out, err = run("cleanup", dest, "--workdir", work)
+    assert set_problems(store) == []
+    assert list(work.glob("landsat-ops-*"))  # the dead run's scratch folder
+    expected = clean_set if point == "switch" else before
+    assert lost(store, expected) == []
+    code, out, err = run("cleanup", dest, "--workdir", work, "--retention", "0")
     assert code == 0, err
-    assert bool(json.loads(out)["restored"]) == (point in ("backup", "switch"))
-    assert changes(store, clean_set if point == "item" else before, work) == []
+    assert changes(store, expected, work) == []
     assert set_problems(store) == []
     # The next run publishes exactly what a clean run does.
     assert run("render", scene, "--out", dest, "--percentiles", "1,99", "--workdir", work)[0] == 0
     assert set_problems(store) == []
+    collect(store)
     assert leftovers(store, work) == []
     assert snapshot(store) == clean_set
 
@@ -269,8 +281,8 @@ ITEM_PUT = r"/faults/p/LC08[^/]*\.json$"
 @pytest.mark.parametrize("times", [1, None], ids=["once", "always"])
 def test_an_item_write_whose_answer_is_lost(scene, bucket, proxy, tmp_path, times):
     """The item's PUT reaches S3, but its answer is lost (the retry, conditional on the old
-    item, is then refused): the new set is published, so the run must not roll the products
-    back under the new item; it ends as a success, with nothing left."""
+    item, is then refused): the item is read back, the new set is published, and the run ends
+    as a success; cleanup leaves exactly what a clean run publishes."""
     dest = f"s3://{bucket}/p/"
     assert _render(scene, out=dest, percentiles="2,98").wait(timeout=120) == 0
     store = open_store(dest)
@@ -281,4 +293,5 @@ def test_an_item_write_whose_answer_is_lost(scene, bucket, proxy, tmp_path, time
     proxy.clear()
     assert set_problems(store) == []
     assert process.returncode == 0, err
+    collect(store)
     assert changes(store, _clean_run(scene, bucket, tmp_path)) == []

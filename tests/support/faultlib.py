@@ -38,9 +38,6 @@ def hostile(refused: bool) -> None:
     COUNTS["hostile_refused"] += int(bool(refused))
 
 
-SIDE_MARKS = (".partial", ".backup", ".journal", ".landsat-ops.lock", ".probe.")
-
-
 def start(*args: str, env: dict | None = None) -> subprocess.Popen:
     """A real ``landsat-ops`` process."""
     return subprocess.Popen(
@@ -76,8 +73,9 @@ def wait_for(condition, timeout: float = 60, process: subprocess.Popen | None = 
 
 
 def set_problems(store) -> list[str]:
-    """What is wrong with the published set: an asset of the item missing, or its bytes not
-    the item's checksum (read back, not the declared metadata). Counts the check."""
+    """What a reader would find wrong: it reads each scene item at the destination's top,
+    then every asset the item names, and checks the bytes against the item's checksum.
+    Counts the check, and a mixed or missing set visible to a reader when there are any."""
     COUNTS["runs_checked"] += 1
     items = [k for k in store.list() if k.endswith(".json") and "/" not in k]
     problems = []
@@ -86,7 +84,7 @@ def set_problems(store) -> list[str]:
     for key in items:
         item = json.loads(store.read_bytes(key))
         for name, asset in item["assets"].items():
-            target = asset["href"].rsplit("/", 1)[-1]
+            target = asset["href"].removeprefix("./")
             if not store.exists(target):
                 problems.append(f"{name}: {target} missing")
                 continue
@@ -95,12 +93,37 @@ def set_problems(store) -> list[str]:
                 problems.append(f"{name}: {target} does not match the item's checksum")
     if problems:
         COUNTS["lost_or_mixed"] += 1
+        COUNTS["mixed_visible"] += 1
     return problems
 
 
+def referenced(store) -> set[str]:
+    """The items at the destination's top and the objects their assets name."""
+    keys = set()
+    for key in store.list():
+        if key.endswith(".json") and "/" not in key:
+            keys.add(key)
+            item = json.loads(store.read_bytes(key))
+            folder = {
+                a["href"].removeprefix("./").rpartition("/")[0] for a in item["assets"].values()
+            }
+            for f in folder:
+                keys |= {k for k in store.list_all(f + "/")}
+    return keys
+
+
+def collect(store) -> None:
+    """``landsat-ops cleanup`` with no retention, in this process (no live run may be writing)."""
+    from landsat_ops.render.garbage import collect_garbage
+
+    collect_garbage(store, retention=0)
+
+
 def leftovers(store, workdir: Path | None = None) -> list[str]:
-    """Staged files, backups, journals, locks, probes, multipart uploads and scratch folders."""
-    found = [k for k in store.list_all() if any(mark in k for mark in SIDE_MARKS)]
+    """What is neither an item nor in the version it names: unreferenced versions, temporary
+    files, probes, incomplete multipart uploads, and scratch folders."""
+    keep = referenced(store)
+    found = [k for k in store.list_all() if k not in keep]
     found += [f"upload {key}" for key, _, _ in store.incomplete_uploads()]
     if workdir is not None:
         found += [p.name for p in workdir.iterdir() if p.name.startswith("landsat-ops-")]

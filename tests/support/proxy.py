@@ -10,6 +10,11 @@ path and (optionally) query string; a matching rule then, instead of the upstrea
 * ``stall-body``: like ``cut``, but holds the connection for ``seconds`` after the half body;
 * ``lose``: forwards the request (it takes effect), then closes without an answer.
 
+A rule with a ``probability`` matches that share of its requests (a seeded random draw).
+:attr:`FaultProxy.on_answered`, when set, is called with ``(index, method, path)`` after each
+request's upstream answer arrived (the request took effect) and before it is passed on: a test
+can kill the client at exactly the n-th request of a publication.
+
 Every injected fault is counted in :attr:`FaultProxy.injected`. Stalls end early when the
 proxy closes, so a test's teardown never waits for them.
 """
@@ -34,6 +39,8 @@ class Rule:
     seconds: float = 30.0
     times: int | None = None  # None: every matching request
     hits: int = 0
+    probability: float | None = None  # None: every matching request
+    seed: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.times is not None and self.hits >= self.times:
@@ -41,7 +48,15 @@ class Rule:
         base, _, query = path.partition("?")
         if self.query is not None and not self.query.search(query):
             return False
-        return (self.method in (None, method)) and bool(self.path.search(base))
+        if not (self.method in (None, method) and self.path.search(base)):
+            return False
+        if self.probability is not None:
+            if not hasattr(self, "_random"):
+                import random
+
+                self._random = random.Random(self.seed)
+            return self._random.random() < self.probability
+        return True
 
 
 class FaultProxy:
@@ -53,6 +68,8 @@ class FaultProxy:
         self.rules: list[Rule] = []
         self.injected = 0
         self.requests: list[tuple[str, str]] = []
+        self.answered = 0
+        self.on_answered = None
         self.closing = threading.Event()
         self._lock = threading.Lock()
         proxy = self
@@ -153,6 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
             data = resp.read()
         finally:
             conn.close()
+        hook = self.owner.on_answered
+        if hook is not None:
+            with self.owner._lock:
+                self.owner.answered += 1
+                index = self.owner.answered
+            hook(index, self.command, self.path)
         if rule is not None and rule.action == "lose":
             self.close_connection = True
             return
