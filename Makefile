@@ -10,7 +10,7 @@ export LANDSAT_OPS_ROOT := $(CURDIR)
 export UV_COMPILE_BYTECODE := 1
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo report test test-fast bench lint airflow airflow-init cluster cluster-stop \
+.PHONY: install demo report test test-fast test-kind bench lint airflow airflow-init cluster cluster-stop \
 	cluster-status clean bench-scale faults
 
 install: $(VENV)/.installed
@@ -72,13 +72,24 @@ cluster-stop: install
 cluster-status: install
 	$(BIN)/python -m cluster status
 
+# The tests run on every core (pytest-xdist; PYTEST_WORKERS=0 runs them in this process), a file
+# per worker at a time (--dist loadfile: module and session fixtures, the cluster above all, are
+# set up once per worker at most), each under pytest-timeout's limit (pyproject.toml).
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+
 # Every test. pytest exits 5 when it collected nothing: that fails here like any other error.
 test: install
-	$(BIN)/python -m pytest -q tests
+	$(PYTEST) tests
 
-# The unit tests only (no Airflow DAG runs, no servers): a minute, for the edit-test loop.
+# The unit tests only (no Airflow, no cluster, no fault injection, no browser): the edit-test loop.
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not integration" tests
+	$(PYTEST) -m unit tests
+
+# One kind of test (pyproject.toml markers): make test-kind KIND=unit|dag|cluster|faults|browser
+KIND ?= unit
+test-kind: install
+	$(PYTEST) -m "$(KIND)" tests
 
 LINTED := landsat_ops landsat_pipeline landsat_demo plugins dags tests bench cluster
 lint: install
@@ -92,7 +103,7 @@ bench: install
 # landsat-ops processes killed, racing, out of scratch space. Prints the counts: faults
 # injected, runs that lost or mixed data (must be 0), leftovers after the next run (must be 0).
 faults: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/faults
+	$(PYTEST) -p no:cacheprovider tests/faults
 
 # A region of 20 path/rows backfilled through the REST API on its own `make cluster` (free
 # ports, temporary home, stopped at the end); results to stdout and .bench/scale.json.

@@ -32,7 +32,7 @@ import pytest
 
 from cluster.api import wait
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.cluster
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "landsat_p226_r010"

@@ -108,6 +108,7 @@ class _Recorder(http.server.SimpleHTTPRequestHandler):
         self.served.append((self.path, int(code)))
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 @pytest.mark.parametrize("page", ["index.html", "published/226/010/index.html"])
 def test_the_gallery_in_a_browser(bucket, tmp_path, page):
