@@ -512,6 +512,21 @@ def test_a_deferred_ecs_task_that_exits_1_fails_with_its_log_lines(aws, fargate)
     assert "line 4" not in message
 
 
+def test_the_ecs_operator_overrides_no_private_method_of_the_provider():
+    """It extends EcsRunTaskOperator through execute/execute_complete only: a provider upgrade
+    that renames a private method cannot silently bypass it."""
+    from airflow.providers.amazon.aws.operators.ecs import EcsRunTaskOperator
+
+    from landsat_pipeline.operators.ecs import RenderEcsTaskOperator
+
+    provider = {name for cls in EcsRunTaskOperator.__mro__ for name in vars(cls)}
+    own = {name for name in vars(RenderEcsTaskOperator) if not name.startswith("__")}
+    own -= {"_abc_impl"}  # abc bookkeeping, not a method
+    overridden = own & provider
+    assert overridden == {"execute", "execute_complete", "template_fields"}
+    assert not [name for name in overridden if name.startswith("_")]
+
+
 def test_ecs_without_the_remote_section_fails_naming_the_missing_key(
     aws, fargate, pipeline_config, airflow_db, catalog, capfd
 ):
