@@ -507,13 +507,13 @@ def test_gc_keeps_a_version_with_a_recent_object(store, render):
     first, _ = publish_version(store, *render("v1"), scene_id=SID)
     files3, item3 = render("v3")
     digest = version_of(item3)
-    time.sleep(2.5)  # S3 dates objects to the second
+    time.sleep(4)  # older than the retention (S3 dates objects to the second)
     store.write_bytes(f"{SID}/{digest}/{NAMES[0]}", files3[0].read_bytes())
     before = objects(store)
-    report = collect_garbage(store, retention=2, now=time.time())
+    report = collect_garbage(store, retention=3, now=time.time())
     assert report.versions_kept == [f"{SID}/{digest}: written within the retention"]
     assert report.count == 0 and objects(store) == before
-    report = collect_garbage(store, retention=2, now=time.time() + 10)
+    report = collect_garbage(store, retention=3, now=time.time() + 10)
     assert report.versions_removed == [f"{SID}/{digest}"]
     assert item_folder(read_item(store), SID) == first.folder
     assert set_problems(store, ITEM) == []
@@ -587,16 +587,16 @@ def test_gc_keeps_a_version_with_an_upload_in_progress(s3_bucket, render, monkey
     _, item3 = render("v3")
     third = f"{SID}/{version_of(item3)}"
     store.write_bytes(f"{third}/{NAMES[1]}", b"small product")
-    time.sleep(2.5)  # S3 dates objects to the second
+    time.sleep(4)  # older than the retention (S3 dates objects to the second)
     upload = boto3.client("s3").create_multipart_upload(
         Bucket=s3_bucket, Key=f"{store.prefix}/{third}/{NAMES[0]}"
     )
     started[upload["UploadId"]] = time.time()
-    report = collect_garbage(store, retention=2, now=time.time())
+    report = collect_garbage(store, retention=3, now=time.time())
     assert report.versions_removed == [first.folder] and report.aborted_uploads == []
     assert report.versions_kept == [f"{third}: written within the retention"]
     assert store.exists(f"{third}/{NAMES[1]}")
-    report = collect_garbage(store, retention=2, now=time.time() + 10)
+    report = collect_garbage(store, retention=3, now=time.time() + 10)
     assert report.aborted_uploads == [f"{third}/{NAMES[0]}"]
     assert report.versions_removed == [third]
     assert store.incomplete_uploads() == []
