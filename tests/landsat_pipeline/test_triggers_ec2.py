@@ -156,3 +156,52 @@ def test_run_fails_when_the_instance_is_gone_without_a_record(moto):
         f"Last 2 log lines of CloudWatch Logs /landsat-ops/render report/{instance_id}:\n"
         "line 2\nline 3"
     )
+
+
+def test_run_polls_until_the_render_switched_the_item_to_a_complete_set(moto):
+    """A render needs no record: the event fires once the item changed from its token at
+    launch and names a complete set; an earlier run's complete set does not count."""
+    from landsat_demo.product_sets import publish_product_set
+    from landsat_ops.storage import open_store
+    from landsat_pipeline.keys import ec2_render_status_key
+
+    bucket, instance_id = moto["bucket"], moto["instance_id"]
+    scene_id = "LC08_L1TP_226010_20240628_20240708_02_T1"
+    item_key = f"published/226/010/2024-06-28/{scene_id}.json"
+    store = open_store(f"s3://{bucket}", moto["s3"])
+    publish_product_set(store, scene_id, "2024-06-28", payload="earlier", products=["ndvi"])
+    trigger = Ec2JobTrigger(
+        instance_ids=[instance_id],
+        status_key=ec2_render_status_key(scene_id),
+        expected={
+            "kind": "render",
+            "scene_id": scene_id,
+            "products": ["ndvi"],
+            "item_key": item_key,
+            "item_before": store.version(item_key),
+        },
+        bucket_uri=f"s3://{bucket}",
+        bucket_conn_id="aws_default",
+        aws_conn_id="aws_default",
+        region_name=REGION,
+        log_group="/landsat-ops/render",
+        log_stream_prefix="ec2",
+        log_lines=2,
+        poll_seconds=0.2,
+    )
+    assert Ec2JobTrigger(**trigger.serialize()[1]).serialize() == trigger.serialize()
+
+    def render_publishes():  # the instance's render: a new version, the item switched
+        publish_product_set(store, scene_id, "2024-06-28", payload="this run", products=["ndvi"])
+
+    event = asyncio.run(_first_event(trigger, render_publishes))
+    assert event.payload == {
+        "status": "success",
+        "message": "",
+        "xcom": {
+            "backend": "ec2",
+            "scene_id": scene_id,
+            "item_uri": f"s3://{bucket}/{item_key}",
+            "instance_ids": [instance_id],
+        },
+    }
