@@ -7,10 +7,11 @@ scenes are published (their renders on the ``render`` queue), every other run is
 
 The operator's day (issue 21): a clone in a folder only its owner can enter, a second ``make
 airflow``/``make cluster`` refused while the first keeps running, loopback listeners only, S3
-credentials that are not words, the gallery at a URL. ``python -m cluster`` is run as the
+credentials that are not words, the gallery at a URL; ``python -m cluster`` is run as the
 Makefile runs it (``AIRFLOW_HOME`` and the ports in the environment) against the session's
-cluster, and ``make airflow`` (``python -m cluster standalone``) for real in a home of its own.
-(One file: under xdist's ``--dist loadfile`` each file would start a cluster of its own.)
+cluster. Every test of the session's cluster is in this file: under xdist's ``--dist
+loadfile`` each file that uses it would start a cluster of its own. ``make airflow`` for real:
+test_make_airflow.py.
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ import dataclasses
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -31,8 +29,16 @@ from pathlib import Path
 import pytest
 
 from cluster.api import wait
+from tests.cluster.clusterlib import (
+    assert_refused,
+    cluster_command,
+    group_pids,
+    healthy,
+    listeners_of,
+    snapshot,
+)
 
-pytestmark = pytest.mark.cluster
+pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "landsat_p226_r010"
@@ -169,56 +175,6 @@ def test_a_waiting_run_blocks_nothing_and_mark_failed_ends_it_failed(cluster, ap
         api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": True})
 
 
-def _env(settings) -> dict[str, str]:
-    """The environment ``make`` gives ``python -m cluster``, for the home of ``settings``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_", "LANDSAT_"))}
-    env.update(settings.port_environment())
-    env.update(
-        {
-            "AIRFLOW_HOME": str(settings.airflow_home),
-            "AIRFLOW_CONFIG": str(REPO / "airflow.cfg"),
-            "LANDSAT_OPS_ROOT": str(REPO),
-            "PYTHONPATH": str(REPO),
-        }
-    )
-    return env
-
-
-def _cluster_command(settings, command: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "cluster", command],
-        env=_env(settings),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def _snapshot(settings) -> dict:
-    from cluster import components, processes
-
-    return {
-        name: processes.read_pid(settings.state, name)
-        for name in components.process_names(settings)
-        if processes.read_pid(settings.state, name)
-    }
-
-
-def _assert_refused(done: subprocess.CompletedProcess, *, says: str) -> None:
-    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
-    lines = (done.stdout + done.stderr).strip().splitlines()
-    assert len(lines) == 1, lines
-    assert "refused" in lines[0] and says in lines[0], lines[0]
-
-
-def _healthy(settings) -> bool:
-    from cluster import components
-
-    values = components.health(settings)
-    return bool(values) and set(values.values()) == {"healthy"}
-
-
 def test_postgres_of_a_home_nobody_can_enter_runs_from_its_private_folder(cluster):
     """The session's home is under a mode-700 folder (like a clone under `mktemp -d`)."""
     from cluster import postgres
@@ -243,132 +199,34 @@ def test_postgres_of_a_home_nobody_can_enter_runs_from_its_private_folder(cluste
 def test_a_second_make_cluster_or_make_airflow_is_refused_and_the_first_stays_healthy(cluster):
     from cluster import components
 
-    assert _healthy(cluster)
-    before = _snapshot(cluster)
+    assert healthy(cluster)
+    before = snapshot(cluster)
     assert {"api-server", "scheduler", "worker1", "worker2", "gallery"} <= set(before)
 
     for command in ("up", "standalone", "check"):
-        done = _cluster_command(cluster, command)
-        _assert_refused(done, says="already runs on this home")
+        done = cluster_command(cluster, command)
+        assert_refused(done, says="already runs on this home")
 
     # Another checkout (another home) on the same ports: refused naming the port, nothing made.
     with tempfile.TemporaryDirectory() as other:
         other_settings = components.Settings.from_environment(Path(other) / "home")
         env_settings = dataclasses.replace(cluster, airflow_home=other_settings.airflow_home)
         for command in ("up", "standalone"):
-            done = _cluster_command(env_settings, command)
-            _assert_refused(done, says=f"port 127.0.0.1:{cluster.postgres_port} (PostgreSQL)")
+            done = cluster_command(env_settings, command)
+            assert_refused(done, says=f"port 127.0.0.1:{cluster.postgres_port} (PostgreSQL)")
         assert not (other_settings.state / "postgres").exists()
 
     # The first one: same processes, PostgreSQL up, every component healthy for a while.
     assert cluster.postgres.running()
-    assert _snapshot(cluster) == before
+    assert snapshot(cluster) == before
     for _ in range(3):
         time.sleep(5)
-        assert _healthy(cluster), components.health(cluster)
-
-
-def test_make_airflow_twice_the_second_is_refused_and_ctrl_c_stops_only_its_own(cluster):
-    """Issue 21: the second `make airflow` printed the banner, started a second scheduler on
-    the same database and on Ctrl-C shut down the PostgreSQL the first one used."""
-    from cluster import components, processes
-
-    root = Path(tempfile.mkdtemp(prefix="landsat-make-airflow-"))  # mode 700
-    settings = components.Settings.on_free_ports(root, REPO / "dags" / "config" / "areas.yaml")
-    first = subprocess.Popen(
-        [sys.executable, "-m", "cluster", "standalone"],
-        env=_env(settings),
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    output: list[str] = []
-    try:
-        deadline = time.monotonic() + 300
-        for line in first.stdout:
-            output.append(line)
-            if line.startswith("Ready.") or time.monotonic() > deadline:
-                break
-        assert output and output[-1].startswith("Ready."), "".join(output)
-        assert _healthy(settings), components.health(settings)
-        assert f"{settings.url}  login: admin" in "".join(output)
-        before = _snapshot(settings)
-
-        second = _cluster_command(settings, "standalone")
-        _assert_refused(second, says="already runs on this home (")
-        assert "make airflow" in second.stderr
-        assert _cluster_command(settings, "up").returncode == 1
-
-        time.sleep(5)
-        assert first.poll() is None
-        assert _snapshot(settings) == before
-        assert settings.postgres.running()
-        assert _healthy(settings), components.health(settings)
-        # The session's cluster (another home) was never touched either.
-        assert _healthy(cluster) and cluster.postgres.running()
-
-        # Ctrl-C: the first stops what it started, PostgreSQL last, and frees its ports.
-        first.send_signal(signal.SIGINT)
-        rest, _ = first.communicate(timeout=240)
-        assert first.returncode == 0, "".join(output) + rest
-        assert not settings.postgres.running()
-        assert components.running(settings) == []
-        for port in (settings.api_port, settings.postgres_port, settings.trigger_log_port):
-            assert not processes.port_in_use(port)
-        assert _healthy(cluster) and cluster.postgres.running()
-    finally:
-        if first.poll() is None:
-            first.send_signal(signal.SIGTERM)
-            first.wait(timeout=240)
-        components.purge(settings)
-        __import__("shutil").rmtree(root, ignore_errors=True)
-
-
-def _listeners_of(pids: set[int]) -> dict[int, set[str]]:
-    """Listening TCP sockets (IPv4 and IPv6) owned by ``pids``: port -> local addresses."""
-    inodes = set()
-    for pid in pids:
-        try:
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                target = os.readlink(fd)
-                if target.startswith("socket:["):
-                    inodes.add(target[8:-1])
-        except OSError:
-            continue
-    out: dict[int, set[str]] = {}
-    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] != "0A" or fields[9] not in inodes:
-                continue
-            address, port = fields[1].split(":")
-            if width == 8:
-                ip = ".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0))
-            else:
-                ip = "::1" if address == "00000000000000000000000001000000" else address
-            out.setdefault(int(port, 16), set()).add(ip)
-    return out
-
-
-def _group_pids(pgids: set[int]) -> set[int]:
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) in pgids:
-                pids.add(int(entry.name))
-    return pids
+        assert healthy(cluster), components.health(cluster)
 
 
 def test_every_listener_of_the_cluster_is_on_loopback(cluster):
-    pids = _group_pids(set(_snapshot(cluster).values()))
-    listening = _listeners_of(pids)
+    pids = group_pids(set(snapshot(cluster).values()))
+    listening = listeners_of(pids)
     expected = {
         cluster.api_port,
         cluster.redis_port,
@@ -382,7 +240,7 @@ def test_every_listener_of_the_cluster_is_on_loopback(cluster):
     assert not wrong, f"listeners not on 127.0.0.1 only: {wrong}"
     # PostgreSQL runs as another user: its port, from the kernel's table.
     server_pid = int(cluster.postgres.located.joinpath("postmaster.pid").read_text().split()[0])
-    assert _listeners_of({server_pid}) == {cluster.postgres_port: {"127.0.0.1"}}
+    assert listeners_of({server_pid}) == {cluster.postgres_port: {"127.0.0.1"}}
 
 
 def _publish_one(cluster, api) -> None:
@@ -441,7 +299,7 @@ def test_the_gallery_is_served_read_only_at_its_url(cluster, api):
         urllib.request.urlopen(f"{cluster.s3_endpoint}/landsat-cluster/index.html", timeout=30)
     assert unsigned.value.code == 403
     # make cluster-status prints the URL.
-    done = _cluster_command(cluster, "status")
+    done = cluster_command(cluster, "status")
     assert done.returncode == 0, done.stderr
     assert f"gallery: {cluster.gallery_url}" in done.stdout
 
@@ -462,65 +320,3 @@ def test_s3_credentials_are_random_and_nothing_else_is_masked(cluster, api):
     assert "landsat-cluster" in text  # the bucket's name, once masked as "landsat-***"
     assert "landsat-***" not in text
     assert secret not in text
-
-
-def test_pgserver_binaries_out_of_nobodys_reach_are_copied_and_run(tmp_path, monkeypatch):
-    """A virtual environment under a folder only its owner can enter (a clone under `mktemp
-    -d`, /root): as root the server's binaries are copied to the private root, with the
-    shared libraries their relative RPATH points at, and run there as nobody."""
-    import shutil as sh
-
-    from cluster import postgres
-    from cluster.processes import free_port
-
-    if os.geteuid() != 0:
-        pytest.skip("the server runs as this user: nothing to copy")
-    installed = postgres._pgserver_binaries()
-    if installed is None:
-        pytest.skip("no pgserver wheel here")
-    # The wheel's layout, in a folder of mode 700: <site-packages>/pgserver{,.libs}.
-    site = tmp_path / "venv-site-packages"
-    site.mkdir()
-    tmp_path.chmod(0o700)
-    sh.copytree(installed.parent.parent, site / "pgserver", symlinks=True)
-    if (installed.parent.parent.parent / "pgserver.libs").is_dir():
-        sh.copytree(installed.parent.parent.parent / "pgserver.libs", site / "pgserver.libs")
-    out_of_reach = site / "pgserver" / "pginstall"
-    assert not postgres.reachable(out_of_reach / "bin" / "pg_ctl", "nobody")
-
-    root = Path(tempfile.mkdtemp(prefix="landsat-pg-root-"))
-    root.chmod(0o711)
-    monkeypatch.setenv("LANDSAT_CLUSTER_POSTGRES_ROOT", str(root / "private"))
-    try:
-        copied = postgres._private_copy(out_of_reach)
-        assert copied.is_relative_to(root / "private")
-        assert postgres.reachable(copied / "bin" / "pg_ctl", "nobody")
-        assert postgres._private_copy(out_of_reach) == copied  # made once
-        data = root / "private" / "data"
-        data.mkdir(mode=0o700)
-        os.chown(data, *(lambda e: (e.pw_uid, e.pw_gid))(__import__("pwd").getpwnam("nobody")))
-
-        def run(*command):
-            return subprocess.run(
-                command, user="nobody", cwd="/", capture_output=True, text=True, timeout=120
-            )
-
-        done = run(str(copied / "bin" / "initdb"), "-D", str(data), "--auth=trust", "-U", "pg")
-        assert done.returncode == 0, done.stderr
-        port = free_port()
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories=''"
-        pg_ctl = str(copied / "bin" / "pg_ctl")
-        done = run(pg_ctl, "-D", str(data), "-w", "-l", str(data / "log"), "-o", options, "start")
-        assert done.returncode == 0, done.stdout + done.stderr
-        try:
-            import psycopg2
-
-            connection = psycopg2.connect(host="127.0.0.1", port=port, user="pg", dbname="postgres")
-            with connection, connection.cursor() as cursor:
-                cursor.execute("select 1")
-                assert cursor.fetchone() == (1,)
-            connection.close()
-        finally:
-            run(pg_ctl, "-D", str(data), "-w", "-m", "fast", "stop")
-    finally:
-        sh.rmtree(root, ignore_errors=True)
