@@ -145,7 +145,7 @@ def data(scene_folder):
 
 def _item(folder: Path, base_url: str) -> dict:
     """The scene's STAC item (as the demo catalog writes it), its hrefs on ``base_url``."""
-    from landsat_demo.synthetic import _scene_item
+    from landsat_demo.synthetic.catalog import scene_item as _scene_item
 
     item = _scene_item(folder).to_dict(include_self_link=False)
     for asset in item["assets"].values():

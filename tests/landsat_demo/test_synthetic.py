@@ -24,6 +24,8 @@ from landsat_demo.synthetic import (
     product_id_for,
     utm_epsg_for,
 )
+from landsat_demo.synthetic import scene as synthetic_scene_module
+from landsat_demo.synthetic.landscape import SceneModel
 from landsat_ops.errors import OptionError, StorageError
 from landsat_ops.overpass import overpass_datetime, overpass_datetimes, wrs2_centre
 from landsat_ops.scene import find_scene_files, read_mtl
@@ -412,7 +414,7 @@ def test_unwritable_target_raises_storage_error_and_leaves_nothing(tmp_path):
 
 def test_failure_while_writing_leaves_no_partial_scene(tmp_path, monkeypatch):
     calls = []
-    original = synthetic._SceneModel.strip
+    original = SceneModel.strip
 
     def failing_strip(self, row0, nrows):
         calls.append(row0)
@@ -420,7 +422,7 @@ def test_failure_while_writing_leaves_no_partial_scene(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         return original(self, row0, nrows)
 
-    monkeypatch.setattr(synthetic._SceneModel, "strip", failing_strip)
+    monkeypatch.setattr(SceneModel, "strip", failing_strip)
     with pytest.raises(StorageError, match="No space left"):
         make_scene(tmp_path, acquired=ACQUIRED, width=64, height=1100)
     assert len(calls) == 2
@@ -431,7 +433,7 @@ def test_a_bug_keeps_its_traceback_and_leaves_no_partial_scene(tmp_path, monkeyp
     def broken(**kwargs):
         raise RuntimeError("bug in the MTL writer")
 
-    monkeypatch.setattr(synthetic, "_mtl_text", broken)
+    monkeypatch.setattr(synthetic_scene_module, "mtl_text", broken)
     with pytest.raises(RuntimeError, match="bug in the MTL writer"):
         make_scene(tmp_path, acquired=ACQUIRED, width=64, height=64)
     assert list(tmp_path.iterdir()) == []
