@@ -34,10 +34,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from landsat_ops.storage import parse_multihash
 from landsat_pipeline.errors import LandingError
 from landsat_pipeline.keys import landing_prefix, landing_record_key
 from landsat_pipeline.sources import SourceOptions, fetch_asset
-from landsat_pipeline.sources.checks import VERIFIED, parse_multihash
+from landsat_pipeline.sources.checks import VERIFIED
 from landsat_pipeline.sources.errors import redact
 from landsat_pipeline.xcom import AssetSource, LandedBands, Scene
 

@@ -10,57 +10,24 @@
 * the size equals the source's ``Content-Length`` (a truncated transfer) and the catalog's
   ``file:size`` when it has one;
 * the digest equals the catalog's ``file:checksum`` when it has one: a multihash, sha2-256
-  (``1220`` + 64 hex, Earth Search style) or sha2-512 (``1340`` + 128 hex, LandsatLook).
+  (``1220`` + 64 hex, Earth Search style) or sha2-512 (``1340`` + 128 hex, LandsatLook), read
+  by :mod:`landsat_ops.storage.multihash`.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from landsat_ops.storage.multihash import file_digest, parse_multihash
 from landsat_pipeline.sources.errors import SourceError
 
-__all__ = [
-    "MULTIHASH_ALGORITHMS",
-    "VERIFIED",
-    "check_download",
-    "multihash_digest",
-    "parse_multihash",
-]
-
-MULTIHASH_ALGORITHMS = {"12": "sha256", "13": "sha512"}
-"""Multihash function code (hex) -> hashlib name."""
+__all__ = ["VERIFIED", "check_download"]
 
 VERIFIED = "tiff-structure+mtl-bounds/1"
 """What :func:`check_download` verifies, as the landing record notes it for each file: a file
 recorded without it (landed by an earlier, weaker check) is not trusted as intact."""
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-_CHUNK = 8 * 1024 * 1024
-
-
-def parse_multihash(value: object) -> tuple[str, str] | None:
-    """``(hashlib name, hex digest)`` of a sha2-256/512 multihash; None for anything else."""
-    if not isinstance(value, str) or len(value) < 4:
-        return None
-    value = value.lower()
-    algorithm = MULTIHASH_ALGORITHMS.get(value[:2])
-    if algorithm is None:
-        return None
-    length = int(value[2:4], 16)
-    digest = value[4:]
-    if len(digest) != 2 * length or length != hashlib.new(algorithm).digest_size:
-        return None
-    return algorithm, digest
-
-
-def multihash_digest(path: str | Path, algorithm: str) -> str:
-    """The hex digest of a file with ``algorithm`` (``"sha256"`` or ``"sha512"``)."""
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -118,7 +85,7 @@ def check_download(
                 "a sha2-256 or sha2-512 multihash",
             )
         algorithm, digest = parsed
-        got = multihash_digest(path, algorithm)
+        got = file_digest(path, algorithm)
         if got != digest:
             raise SourceError(
                 asset,

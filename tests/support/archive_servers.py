@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from landsat_pipeline.sources.checks import MULTIHASH_ALGORITHMS
+from landsat_ops.storage.multihash import MULTIHASH_ALGORITHMS
 from tests.support.stac_replay import load_json
 
 __all__ = [

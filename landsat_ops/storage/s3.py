@@ -1,19 +1,9 @@
-"""Local folders and ``s3://bucket/prefix`` behind one small interface.
+"""A bucket prefix on S3 or an S3-compatible endpoint, and the bounded boto3 client it uses.
 
-A :class:`Store` is rooted at a URI and addresses objects by keys relative to that root
-(``"landing/LC08_.../LC08_..._B4.TIF"``). Both implementations write atomically:
-
-* :class:`LocalStore` writes ``.<name>.partial`` next to the target and renames it into place.
-* :class:`S3Store` uploads with boto3's managed transfer (multipart and concurrent from
-  :data:`MULTIPART_THRESHOLD` up, ``LANDSAT_OPS_S3_MULTIPART_THRESHOLD``); an S3 object only
-  appears once its upload completed.
-
-Every object written through a store carries its SHA-256: S3 objects in the ``sha256`` user
-metadata, local files are hashed on demand. :meth:`Store.put_file` skips the upload when the
-target already holds the same bytes, which makes re-runs upload nothing.
-
-S3-compatible endpoints (MinIO, moto) work through boto3's standard ``AWS_ENDPOINT_URL``
-setting, or by passing a configured client.
+Uploads use boto3's managed transfer (multipart and concurrent from
+:data:`MULTIPART_THRESHOLD` up, ``LANDSAT_OPS_S3_MULTIPART_THRESHOLD``); an S3 object only
+appears once its upload completed. Each object carries its SHA-256 in the ``sha256`` user
+metadata.
 """
 
 from __future__ import annotations
@@ -22,17 +12,28 @@ import hashlib
 import os
 import random
 import re
-import shutil
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from landsat_ops.errors import ConflictError, Interrupted, StorageError
 from landsat_ops.interrupts import raise_if_pending, register_checkpoints
+from landsat_ops.storage.multihash import sha256_file
+from landsat_ops.storage.store import ObjectInfo, Store
+from landsat_ops.storage.uris import join, split_s3
 
-CHUNK = 8 * 1024 * 1024
+__all__ = [
+    "DOWNLOAD_ATTEMPTS",
+    "MIN_PART_SIZE",
+    "MULTIPART_THRESHOLD",
+    "S3_CONNECT_TIMEOUT",
+    "S3_MAX_ATTEMPTS",
+    "S3_READ_TIMEOUT",
+    "S3Store",
+    "s3_client",
+]
+
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 """Objects from this size (bytes) up are uploaded, copied and downloaded in parts, several at
 once (``LANDSAT_OPS_S3_MULTIPART_THRESHOLD``); parts are a quarter of it, at least 5 MiB."""
@@ -40,300 +41,6 @@ MIN_PART_SIZE = 5 * 1024 * 1024
 """S3's smallest part of a multipart upload (but the last)."""
 DOWNLOAD_ATTEMPTS = 2
 """Attempts at a download whose body breaks off, each with the client's own retries."""
-SHA256_MULTIHASH_PREFIX = "1220"
-"""Multihash prefix of a SHA-256 digest (code 0x12, length 0x20), as STAC ``file:checksum``."""
-
-
-def is_s3(uri: str | os.PathLike) -> bool:
-    """Return True for ``s3://`` URIs."""
-    return str(uri).startswith("s3://")
-
-
-def split_s3(uri: str) -> tuple[str, str]:
-    """Split ``s3://bucket/key`` into ``(bucket, key)``; the key may be empty."""
-    if not is_s3(uri):
-        raise StorageError(f"{uri}: not an s3:// URI")
-    rest = uri[len("s3://") :]
-    bucket, _, key = rest.partition("/")
-    if not bucket:
-        raise StorageError(f"{uri}: no bucket name (expected s3://bucket/prefix)")
-    return bucket, key
-
-
-def join(uri: str, *parts: str) -> str:
-    """Join URI parts with single slashes (works for local paths and s3:// URIs)."""
-    out = str(uri).rstrip("/")
-    for part in parts:
-        part = part.strip("/")
-        if part:
-            out = f"{out}/{part}"
-    return out
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a local file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def sha256_multihash(hex_digest: str) -> str:
-    """A hex SHA-256 as a multihash (STAC ``file:checksum``): ``"1220" + hex_digest``."""
-    return SHA256_MULTIHASH_PREFIX + hex_digest
-
-
-def sha256_from_multihash(value: object) -> str | None:
-    """The hex SHA-256 inside a multihash, or None when ``value`` is not a SHA-256 multihash."""
-    if isinstance(value, str) and value.startswith(SHA256_MULTIHASH_PREFIX):
-        return value[len(SHA256_MULTIHASH_PREFIX) :]
-    return None
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    """What a store knows about one object."""
-
-    key: str
-    size: int
-    sha256: str | None
-    etag: str | None = None
-    content_type: str | None = None
-
-
-class Store:
-    """A place holding objects under a root URI. Use :func:`open_store` to get one."""
-
-    root: str
-
-    def uri(self, key: str) -> str:
-        return join(self.root, key)
-
-    # The interface; implemented below.
-    def list(self, prefix: str = "") -> list[str]:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def info(self, key: str) -> ObjectInfo | None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def read_bytes(self, key: str) -> bytes:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def write_bytes(
-        self, key: str, data: bytes, content_type: str | None = None
-    ) -> ObjectInfo:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def put_file(
-        self,
-        path: str | os.PathLike,
-        key: str,
-        *,
-        sha256: str | None = None,
-        content_type: str | None = None,
-        new: bool = False,
-    ) -> tuple[ObjectInfo, bool]:  # pragma: no cover - interface
-        """Upload a file to ``key`` unless it already holds these bytes; ``new``: the caller
-        knows ``key`` is new (a fresh version folder), so nothing is looked up first."""
-        raise NotImplementedError
-
-    def get_file(self, key: str, path: str | os.PathLike) -> Path:  # pragma: no cover
-        raise NotImplementedError
-
-    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:  # pragma: no cover
-        raise NotImplementedError
-
-    def delete(self, key: str) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def exists(self, key: str) -> bool:
-        return self.info(key) is not None
-
-    def list_all(self, prefix: str = "") -> list[str]:
-        """Like :meth:`list`, including the store's hidden files (``.partial``, locks)."""
-        return self.list(prefix)
-
-    def version(self, key: str) -> str | None:
-        """A token that changes whenever ``key`` changes (S3: its ETag; local: its SHA-256)."""
-        info = self.info(key)
-        return None if info is None else (info.etag or info.sha256)
-
-    def write_if(
-        self, key: str, data: bytes, expected: str | None, content_type: str | None = None
-    ) -> ObjectInfo:  # pragma: no cover - interface
-        """Write ``key`` only when its :meth:`version` is still ``expected`` (None: absent).
-
-        Raises :class:`~landsat_ops.errors.ConflictError` when another writer changed it.
-        """
-        raise NotImplementedError
-
-    def snapshot(self, src_key: str, dst_key: str) -> None:  # pragma: no cover - interface
-        """Keep the current bytes of ``src_key`` under ``dst_key`` (local: a hard link)."""
-        raise NotImplementedError
-
-    def rename(self, src_key: str, dst_key: str) -> None:  # pragma: no cover - interface
-        """Move ``src_key`` to ``dst_key`` (local: an atomic rename; S3: copy, then delete)."""
-        raise NotImplementedError
-
-    def incomplete_uploads(self) -> list[tuple[str, str, float]]:
-        """Incomplete multipart uploads under the root: ``(key, upload id, started)``."""
-        return []
-
-    def abort_upload(self, key: str, upload_id: str) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    def update(
-        self,
-        key: str,
-        change: Callable[[bytes | None], bytes | None],
-        content_type: str | None = None,
-    ) -> bool:  # pragma: no cover - interface
-        """Read-modify-write ``key`` atomically against other writers of the same store.
-
-        ``change(current)`` gets the object's bytes (None when absent) and returns the new
-        bytes, or None (or the same bytes) to leave it alone; it may be called more than once
-        when another writer got there first. Returns whether the object was written. Two
-        updates of one key never lose each other's change (a lock on a local folder; S3's
-        conditional writes, ``If-Match``/``If-None-Match``, on a bucket).
-        """
-        raise NotImplementedError
-
-
-class LocalStore(Store):
-    """A local folder standing in for a bucket."""
-
-    def __init__(self, root: str | os.PathLike):
-        self.root = str(Path(root).expanduser().absolute())
-        self._root = Path(self.root)
-
-    def _path(self, key: str) -> Path:
-        path = (self._root / key).resolve() if key else self._root
-        if self._root.resolve() not in (path, *path.parents):
-            raise StorageError(f"{key}: key escapes the store root {self.root}")
-        return path
-
-    def list(self, prefix: str = "", *, hidden: bool = False) -> list[str]:
-        base = self._path(prefix) if prefix and self._path(prefix).is_dir() else self._root
-        if not base.exists():
-            return []
-        keys = []
-        for path in base.rglob("*"):
-            if path.is_file() and (hidden or not _hidden(path.name)):
-                key = path.relative_to(self._root).as_posix()
-                if key.startswith(prefix):
-                    keys.append(key)
-        return sorted(keys)
-
-    def info(self, key: str) -> ObjectInfo | None:
-        path = self._path(key)
-        if not path.is_file():
-            return None
-        return ObjectInfo(key=key, size=path.stat().st_size, sha256=sha256_file(path))
-
-    def read_bytes(self, key: str) -> bytes:
-        try:
-            return self._path(key).read_bytes()
-        except OSError as exc:
-            raise StorageError(f"{self.uri(key)}: cannot read ({exc.strerror or exc})") from exc
-
-    def _atomic(self, key: str, writer) -> Path:
-        target = self._path(key)
-        tmp = target.with_name(f".{target.name}.partial")
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            writer(tmp)
-            os.replace(tmp, target)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise StorageError(f"{self.uri(key)}: cannot write ({exc.strerror or exc})") from exc
-        return target
-
-    def write_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
-        path = self._atomic(key, lambda tmp: tmp.write_bytes(data))
-        return ObjectInfo(key, path.stat().st_size, hashlib.sha256(data).hexdigest())
-
-    def put_file(self, path, key, *, sha256=None, content_type=None, new=False):
-        sha256 = sha256 or sha256_file(path)
-        current = None if new else self.info(key)
-        if current is not None and current.sha256 == sha256:
-            return current, False
-        target = self._atomic(key, lambda tmp: shutil.copyfile(path, tmp))
-        return ObjectInfo(key, target.stat().st_size, sha256), True
-
-    def get_file(self, key: str, path) -> Path:
-        src = self._path(key)
-        if not src.is_file():
-            raise StorageError(f"{self.uri(key)}: no such file")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, path)
-        return path
-
-    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
-        src = self._path(src_key)
-        if not src.is_file():
-            raise StorageError(f"{self.uri(src_key)}: no such file")
-        info, _ = self.put_file(src, dst_key)
-        return info
-
-    def delete(self, key: str) -> None:
-        try:
-            self._path(key).unlink(missing_ok=True)
-        except OSError as exc:
-            raise StorageError(f"{self.uri(key)}: cannot delete ({exc.strerror or exc})") from exc
-
-    def list_all(self, prefix: str = "") -> list[str]:
-        return self.list(prefix, hidden=True)
-
-    def write_if(self, key, data, expected, content_type=None) -> ObjectInfo:
-        # The caller holds the destination's lock (render.destination): check, then rename.
-        if self.version(key) != expected:
-            raise ConflictError(f"{self.uri(key)}: changed by another writer meanwhile")
-        return self.write_bytes(key, data, content_type)
-
-    def snapshot(self, src_key: str, dst_key: str) -> None:
-        src, dst = self._path(src_key), self._path(dst_key)
-        try:
-            dst.unlink(missing_ok=True)
-            try:
-                os.link(src, dst)
-            except OSError:  # no hard links here: a copy
-                shutil.copyfile(src, dst)
-        except OSError as exc:
-            raise StorageError(f"{self.uri(src_key)}: cannot keep a copy ({exc.strerror})") from exc
-
-    def rename(self, src_key: str, dst_key: str) -> None:
-        src, dst = self._path(src_key), self._path(dst_key)
-        try:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if dst.exists() and os.path.samefile(src, dst):
-                # Hard links of one file (a backup of an untouched target): rename(2) would
-                # do nothing and leave the source behind.
-                src.unlink()
-                return
-            os.replace(src, dst)
-        except OSError as exc:
-            what = exc.strerror or exc
-            raise StorageError(f"{self.uri(dst_key)}: cannot write ({what})") from exc
-
-    def update(self, key, change, content_type=None) -> bool:
-        import fcntl
-
-        target = self._path(key)
-        lock_path = target.with_name(f".{target.name}.lock")
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(lock_path, "a") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                current = target.read_bytes() if target.is_file() else None
-                new = change(current)
-                if new is None or new == current:
-                    return False
-                self.write_bytes(key, new, content_type)
-                return True
-        except OSError as exc:
-            raise StorageError(f"{self.uri(key)}: cannot update ({exc.strerror or exc})") from exc
 
 
 class S3Store(Store):
@@ -673,11 +380,6 @@ def _sha256_of_checksum(value: str | None) -> str | None:
     return raw.hex() if len(raw) == 32 else None
 
 
-def _hidden(name: str) -> bool:
-    """A local store's own files: a write in progress, or the lock of :meth:`Store.update`."""
-    return name.endswith(".partial") or (name.startswith(".") and name.endswith(".lock"))
-
-
 def _short(exc: Exception) -> str:
     """One line of an exception's text (s3transfer's "Max Retries Exceeded": its cause's)."""
     last = getattr(exc, "last_exception", None)
@@ -685,10 +387,3 @@ def _short(exc: Exception) -> str:
         return f"{_short(last)}; gave up after retrying"
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-def open_store(uri: str | os.PathLike, client: Any | None = None) -> Store:
-    """Return the store for a local folder or an ``s3://bucket/prefix`` URI."""
-    if is_s3(uri):
-        return S3Store(str(uri), client)
-    return LocalStore(uri)
