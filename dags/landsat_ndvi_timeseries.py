@@ -26,10 +26,14 @@ Tasks (XCom holds scene IDs, URIs and the small sample rows, never rasters nor c
 4. `plot_table`: `ndvi_timeseries.png` (NDVI over time per point, cloudy samples hollow) and
    `ndvi_vs_cloud.png`, next to the table.
 5. `choose_report` branches on the `report_backend` Param:
-   * `local`: `report_local` (`AreaReportOperator`) runs the papermill provider's
-     PapermillOperator on `reports/area_report.ipynb` per area in the worker, and publishes
-     `report.ipynb` (outputs kept) and `report.html` next to the table. The provider (and
-     papermill's numpy/pyarrow/cloud handlers) is imported when the task runs, not on parse.
+   * `local`, three mapped tasks per area (`landsat_pipeline.report_jobs`):
+     `prepare_report` (the area's keys and notebook parameters, from the config) ->
+     `report_local` (papermill on `reports/area_report.ipynb` in the worker, on a copy of the
+     table; the executed notebook left under `staging/analytics/_executed/<run>/<area>/`) ->
+     `publish_report` (`report.ipynb`, outputs kept, and `report.html` next to the table). Only
+     `prepare_report` reads the config; the others take explicit, templated arguments.
+     papermill (and its numpy/pyarrow/cloud handlers) is imported when the task runs, not on
+     parse.
    * `ec2`: `prepare_report_ec2` -> `create_report_instance` -> `wait_report_instance`, with the
      teardown `terminate_report_instance` (runs whatever happened): one throwaway instance that
      runs papermill in the report image through `landsat-ops sync-run`, terminates itself
@@ -61,10 +65,16 @@ from landsat_pipeline.analytics import SAMPLE_RADIUS
 from landsat_pipeline.config import PipelineConfig, config_path, load_config
 from landsat_pipeline.errors import AnalyticsError, fail_on_config_error
 from landsat_pipeline.keys import published_asset_name, published_asset_uri
-from landsat_pipeline.operators.report import AreaReportOperator
 from landsat_pipeline.report_jobs import REPORT_BACKENDS
 from landsat_pipeline.sensors.ec2 import Ec2JobSensor
-from landsat_pipeline.xcom import AreaTable, AreaTablePlots, Ec2ReportJob, SceneToSample
+from landsat_pipeline.xcom import (
+    AreaReport,
+    AreaTable,
+    AreaTablePlots,
+    Ec2ReportJob,
+    LocalReportJob,
+    SceneToSample,
+)
 
 CONFIG_PATH = str(config_path(Path(__file__).parent / "config" / "areas.yaml"))
 REPORT_NOTEBOOK = str(Path(__file__).resolve().parent.parent / "reports" / "area_report.ipynb")
@@ -212,7 +222,7 @@ def landsat_ndvi_timeseries():
         """Follow the report task of the report_backend Param."""
         backend = params["report_backend"]
         if backend == "local":
-            return "report_local"
+            return "prepare_report"
         if backend == "ec2":
             if not _ec2_reports:
                 from airflow.sdk.exceptions import AirflowFailException
@@ -223,6 +233,37 @@ def landsat_ndvi_timeseries():
                 )
             return "prepare_report_ec2"
         raise ValueError(f"report_backend {backend!r}: expected one of {REPORT_BACKENDS}")
+
+    @task(map_index_template="{{ task.op_kwargs['area'] }}")
+    def prepare_report(area: str, run_id: str | None = None) -> LocalReportJob:
+        """The area's table, report keys and notebook parameters (the config's, at run time)."""
+        from landsat_pipeline.report_jobs import local_report_job
+
+        config = _config()
+        with fail_on_config_error():
+            return local_report_job(config, area, run_id=run_id)
+
+    @task(
+        execution_timeout=datetime.timedelta(minutes=30),
+        map_index_template="{{ task.op_kwargs['job']['area'] }}",
+    )
+    def report_local(
+        job: LocalReportJob,
+        notebook: str = REPORT_NOTEBOOK,
+        parameters: dict | None = None,
+        kernel_name: str = "python3",
+    ) -> LocalReportJob:
+        """Execute the report notebook with papermill in the worker; leave it for publishing."""
+        from landsat_pipeline.report_jobs import run_report_notebook
+
+        return run_report_notebook(job, notebook, parameters=parameters, kernel_name=kernel_name)
+
+    @task(map_index_template="{{ task.op_kwargs['job']['area'] }}")
+    def publish_report(job: LocalReportJob) -> AreaReport:
+        """Publish the executed notebook and its HTML next to the area's table."""
+        from landsat_pipeline.report_jobs import publish_local_report
+
+        return publish_local_report(job)
 
     @task(multiple_outputs=True)
     def prepare_report_ec2(areas: list, run_id: str | None = None) -> Ec2ReportJob:
@@ -241,14 +282,9 @@ def landsat_ndvi_timeseries():
     route = choose_report()
     plotted >> route
 
-    report_local = AreaReportOperator.partial(
-        task_id="report_local",
-        config_path=CONFIG_PATH,
-        notebook=REPORT_NOTEBOOK,
-        map_index_template="{{ task.area }}",
-    ).expand(area=areas)
-
-    route >> report_local
+    local_jobs = prepare_report.expand(area=areas)
+    route >> local_jobs
+    publish_report.expand(job=report_local.expand(job=local_jobs))
     if _ec2_reports:
         job = prepare_report_ec2(areas)
         create = EC2CreateInstanceOperator(

@@ -45,6 +45,7 @@ __all__ = [
     "collection_key",
     "ec2_render_status_key",
     "ec2_report_status_key",
+    "executed_report_key",
     "gaps_keys",
     "landing_prefix",
     "landing_record_key",
@@ -65,6 +66,7 @@ EC2_RENDER_STATUS_PREFIX = f"{STAGING_PREFIX}/_ec2-status"
 ANALYTICS_PREFIX = f"{PUBLISHED_PREFIX}/analytics"
 REPORT_TEMPLATE_KEY = f"{STAGING_PREFIX}/analytics/area_report.ipynb"
 EC2_REPORT_STATUS_PREFIX = f"{STAGING_PREFIX}/analytics/_ec2-status"
+EXECUTED_REPORTS_PREFIX = f"{STAGING_PREFIX}/analytics/_executed"
 
 ANALYTICS_FILES = {
     "table_csv": "ndvi_timeseries.csv",
@@ -158,7 +160,17 @@ def area_keys(area: str) -> dict[str, str]:
     return {name: f"{ANALYTICS_PREFIX}/{area}/{file}" for name, file in ANALYTICS_FILES.items()}
 
 
+def _safe_run_id(run_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("_") or "run"
+
+
 def ec2_report_status_key(run_id: str) -> str:
     """Where the ec2 report job of a DAG run records its exit code (derived from the run)."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("_") or "run"
-    return f"{EC2_REPORT_STATUS_PREFIX}/{safe}.json"
+    return f"{EC2_REPORT_STATUS_PREFIX}/{_safe_run_id(run_id)}.json"
+
+
+def executed_report_key(run_id: str, area: str) -> str:
+    """Where the local report of a DAG run leaves an area's executed notebook for publishing."""
+    return (
+        f"{EXECUTED_REPORTS_PREFIX}/{_safe_run_id(run_id)}/{area}/{ANALYTICS_FILES['report_ipynb']}"
+    )

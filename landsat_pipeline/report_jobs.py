@@ -3,8 +3,12 @@
 Beside :mod:`landsat_pipeline.render_jobs`; the tables the report reads are
 :mod:`landsat_pipeline.analytics`'.
 
-* :func:`notebook_html`: an executed report notebook as HTML (the ``local`` report backend
-  is :class:`landsat_pipeline.operators.report.AreaReportOperator`).
+* :func:`local_report_job`, :func:`run_report_notebook` and :func:`publish_local_report`: the
+  ``local`` report backend's three tasks (``prepare_report`` -> ``report_local`` ->
+  ``publish_report``): the area's keys and parameters from the config; papermill in the worker
+  on a downloaded copy of the table, the executed notebook left in the bucket; that notebook
+  and its HTML (:func:`notebook_html`) published. Only the first reads the config: the other
+  two take explicit (templated) arguments.
 * :func:`prepare_ec2_report`, :func:`ec2_report_command` and :func:`report_image`: the ``ec2``
   report backend, one throwaway instance (:mod:`landsat_pipeline.remote`) running papermill in
   a report image through ``landsat-ops sync-run``, with the settings of the ``ec2`` render
@@ -13,6 +17,7 @@ Beside :mod:`landsat_pipeline.render_jobs`; the tables the report reads are
 Bucket layout (keys derive from the area, never from the clock)::
 
     published/analytics/<area>/report.ipynb|.html             the executed report
+    staging/analytics/_executed/<run>/<area>/report.ipynb     local: executed, not yet published
     staging/analytics/area_report.ipynb                       the template, for the ec2 job
     staging/analytics/_ec2-status/<run>.json                  the ec2 job's exit code
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,19 +42,23 @@ from landsat_pipeline.keys import (
     REPORT_TEMPLATE_KEY,
     area_keys,
     ec2_report_status_key,
+    executed_report_key,
 )
 
 if TYPE_CHECKING:
     from landsat_pipeline.config import PipelineConfig
-    from landsat_pipeline.xcom import Ec2ReportJob
+    from landsat_pipeline.xcom import AreaReport, Ec2ReportJob, LocalReportJob
 
 __all__ = [
     "REPORT_BACKENDS",
     "REPORT_IMAGE_ENV",
     "ec2_report_command",
+    "local_report_job",
     "notebook_html",
     "prepare_ec2_report",
+    "publish_local_report",
     "report_image",
+    "run_report_notebook",
 ]
 
 REPORT_BACKENDS = ("local", "ec2")
@@ -68,6 +78,103 @@ def notebook_html(path: str | os.PathLike) -> bytes:
     )
     body, _ = exporter.from_filename(str(path))
     return body.encode()
+
+
+def local_report_job(config: PipelineConfig, area_name: str, *, run_id: str) -> LocalReportJob:
+    """``prepare_report``: the area's table, the report's keys and the notebook's parameters.
+
+    Reads nothing from the bucket: the table is copied by :func:`run_report_notebook`, in the
+    task that needs it. ``executed_key`` derives from the run, so a retry overwrites its own.
+    """
+    from landsat_ops.storage import join
+
+    area = config.area(area_name)
+    keys = area_keys(area.name)
+    return {
+        "area": area.name,
+        "bucket_uri": config.storage.root,
+        "bucket_conn_id": config.storage.aws_conn_id,
+        "table_key": keys["table_csv"],
+        "executed_key": executed_report_key(run_id, area.name),
+        "report_ipynb_key": keys["report_ipynb"],
+        "report_html_key": keys["report_html"],
+        "parameters": {
+            "area": area.name,
+            "title": area.title,
+            "source": join(config.storage.root, keys["table_csv"]),
+        },
+    }
+
+
+def run_report_notebook(
+    job: LocalReportJob,
+    notebook: str | os.PathLike,
+    *,
+    parameters: dict | None = None,
+    kernel_name: str = "python3",
+    log_output: bool = True,
+) -> LocalReportJob:
+    """``report_local``: execute the report notebook with papermill for one area, in the worker.
+
+    The area's table is downloaded into a work folder; the notebook is executed there with the
+    job's parameters plus ``table_uri`` (the local copy) and ``out_dir`` (its figures),
+    ``report_mode`` and the cells' output in the task log (what the papermill provider's
+    ``PapermillOperator`` runs: ``papermill.execute_notebook``); the executed notebook is left
+    at ``executed_key`` for :func:`publish_local_report`. papermill is imported here only: it
+    loads its azure/gcsfs/pyarrow I/O handlers and numpy, seconds the DAG processor would pay
+    on every parse.
+
+    :param parameters: more notebook parameters (the job's take precedence).
+    :param kernel_name: the Jupyter kernel; ``python3`` is the kernel of the Python running the
+        task when ipykernel is installed next to it (as in this project's venv).
+    :param log_output: log the cells' output in the task log.
+    :returns: the job, with ``executed_uri``.
+    """
+    import papermill
+
+    store, _ = open_bucket(job["bucket_uri"], job["bucket_conn_id"])
+    with tempfile.TemporaryDirectory(prefix="landsat-report-") as folder:
+        work = Path(folder)
+        table = store.get_file(job["table_key"], work / "in" / ANALYTICS_FILES["table_csv"])
+        output = work / "out" / ANALYTICS_FILES["report_ipynb"]
+        output.parent.mkdir(parents=True)
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters={
+                **(parameters or {}),
+                **job["parameters"],
+                "table_uri": str(table),
+                "out_dir": str(work / "figures"),
+            },
+            kernel_name=kernel_name,
+            log_output=log_output,
+            report_mode=True,
+            progress_bar=False,
+        )
+        store.write_bytes(
+            job["executed_key"], output.read_bytes(), content_type="application/x-ipynb+json"
+        )
+    return {**job, "executed_uri": store.uri(job["executed_key"])}
+
+
+def publish_local_report(job: LocalReportJob) -> AreaReport:
+    """``publish_report``: the executed notebook (outputs kept) and its HTML (outputs, no code)
+    written next to the area's table; the executed copy left by ``report_local`` is removed."""
+    store, _ = open_bucket(job["bucket_uri"], job["bucket_conn_id"])
+    with tempfile.TemporaryDirectory(prefix="landsat-report-") as folder:
+        executed = store.get_file(job["executed_key"], Path(folder) / "report.ipynb")
+        html = notebook_html(executed)
+        data = executed.read_bytes()
+    store.write_bytes(job["report_ipynb_key"], data, content_type="application/x-ipynb+json")
+    store.write_bytes(job["report_html_key"], html, content_type="text/html; charset=utf-8")
+    store.delete(job["executed_key"])
+    return {
+        "area": job["area"],
+        "backend": "local",
+        "report_ipynb": store.uri(job["report_ipynb_key"]),
+        "report_html": store.uri(job["report_html_key"]),
+    }
 
 
 REPORT_IMAGE_ENV = "LANDSAT_PIPELINE_REPORT_IMAGE"

@@ -20,6 +20,7 @@ __all__ = [
     "Ec2ReportResult",
     "EcsTaskArguments",
     "LandedBands",
+    "LocalReportJob",
     "PublishedAssetExtra",
     "PublishedScene",
     "RenderedSet",
@@ -257,8 +258,24 @@ class AreaTablePlots(TypedDict):
     plot_ndvi_vs_cloud: str
 
 
+class LocalReportJob(TypedDict):
+    """``prepare_report``: what the local report of one area reads and writes (then
+    ``report_local`` adds ``executed_uri``, the executed notebook left for ``publish_report``)."""
+
+    area: str
+    bucket_uri: str
+    bucket_conn_id: str
+    table_key: str
+    executed_key: str
+    report_ipynb_key: str
+    report_html_key: str
+    parameters: dict[str, Any]
+    """The notebook's parameters but the work folder's (``table_uri``, ``out_dir``)."""
+    executed_uri: NotRequired[str]
+
+
 class AreaReport(TypedDict):
-    """``report_local``: the executed notebook and its HTML, for one area."""
+    """``publish_report``: the executed notebook and its HTML, for one area."""
 
     area: str
     backend: Literal["local"]

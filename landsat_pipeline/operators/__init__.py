@@ -2,6 +2,7 @@
 
 * :mod:`~landsat_pipeline.operators.ecs`: ``RenderEcsTaskOperator``, a scene's render as one
   ECS Fargate task.
-* :mod:`~landsat_pipeline.operators.report`: ``AreaReportOperator``, an area's report notebook
-  run with papermill in the worker.
+
+The area report's ``local`` backend is three plain tasks of the ``landsat_ndvi_timeseries`` DAG
+(:mod:`landsat_pipeline.report_jobs`), not an operator.
 """

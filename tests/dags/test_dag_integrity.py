@@ -150,7 +150,8 @@ def test_report_dag_parse_imports_no_papermill_nor_data_stack():
     """The report DAG file imports neither the papermill provider nor what papermill loads.
 
     papermill (its azure/gcsfs/pyarrow I/O handlers and numpy) is only imported when the
-    report task runs (AreaReportOperator.execute); the DAG processor parses the file without.
+    report task runs (report_local, landsat_pipeline.report_jobs); the DAG processor parses the
+    file without.
     """
     heavy = ["papermill", "airflow.providers.papermill.operators.papermill", "nbconvert"]
     heavy += ["numpy", "pandas", "pyarrow", "gcsfs", "matplotlib"]

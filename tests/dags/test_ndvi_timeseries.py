@@ -23,7 +23,6 @@ from tests.support.dagenv import (
     BUCKET,
     CATALOG_END,
     CATALOG_START,
-    CONFIG_FILE,
     PATH,
     REPO,
     ROW,
@@ -209,7 +208,9 @@ def test_table_plots_and_report_then_a_rerun_changes_nothing(
         "merge_table": ["success"],
         "plot_table": ["success"],
         "choose_report": ["success"],
+        "prepare_report": ["success"],
         "report_local": ["success"],
+        "publish_report": ["success"],
     }  # the ec2 report chain exists only with remote.ec2 (test_ec2_report_chain_...)
 
     # The table: one row per scene x point inside the scene, NDVI as sampling computes it.
@@ -300,6 +301,7 @@ def test_no_published_scene_in_the_range_skips_the_rest(dag, published, s3, no_e
     states = run_states(dag_run)
     assert states["list_scenes"] == ["success"]
     assert states["merge_table"] == ["skipped"] and states["report_local"] == ["skipped"]
+    assert states["publish_report"] == ["skipped"]
     assert etags(client, PREFIX) == {}
 
 
@@ -400,10 +402,10 @@ def test_ec2_report_chain_only_with_remote_ec2(dag, ec2_dag):
     "Mark Dag Run as failed" fails a run (docs/airflow.md, "Stopping a run")."""
     from airflow.sdk import TriggerRule
 
-    assert dag.get_task("choose_report").downstream_task_ids == {"report_local"}
+    assert dag.get_task("choose_report").downstream_task_ids == {"prepare_report"}
     assert not [task for task in dag.tasks if task.is_teardown]
     assert ec2_dag.get_task("choose_report").downstream_task_ids == {
-        "report_local",
+        "prepare_report",
         "prepare_report_ec2",
     }
     terminate = ec2_dag.get_task("terminate_report_instance")
@@ -526,44 +528,30 @@ def test_schedule_params_pools_and_structure(dag):
     pools = json.loads((REPO / "dags" / "config" / "pools.json").read_text())
     assert {t.pool for t in dag.tasks} - {"default_pool"} <= set(pools)
     assert dag.get_task("merge_table").upstream_task_ids == {"list_areas", "sample_scene"}
-    assert dag.get_task("choose_report").downstream_task_ids == {"report_local"}
-    from airflow.providers.papermill.operators.papermill import PapermillOperator
-
-    from landsat_pipeline.operators.report import AreaReportOperator
-
-    report = dag.get_task("report_local")
-    assert report.operator_class is AreaReportOperator
-    # It runs a PapermillOperator (test_report_local_runs_the_notebook_through_the_provider)
-    # and templates what that one templates.
-    assert set(PapermillOperator.template_fields) <= set(AreaReportOperator.template_fields)
-    assert {"area", "config_path", "notebook"} <= set(AreaReportOperator.template_fields)
+    # The local report: explicit tasks, only the first reading the config.
+    assert dag.get_task("choose_report").downstream_task_ids == {"prepare_report"}
+    assert dag.get_task("prepare_report").downstream_task_ids == {"report_local"}
+    assert dag.get_task("report_local").downstream_task_ids == {"publish_report"}
+    assert dag.get_task("publish_report").downstream_task_ids == set()
 
 
-def test_report_local_runs_the_notebook_through_the_provider(
-    s3, pipeline_config, monkeypatch, capfd
+def test_the_local_report_tasks_run_papermill_then_publish(
+    dag, s3, pipeline_config, monkeypatch, capfd
 ):
-    """The report task executes the notebook with the papermill provider's PapermillOperator.
+    """prepare_report -> report_local -> publish_report, called as the DAG calls them.
 
     papermill's ``execute_notebook`` is replaced by a stub (the real notebook runs in
-    test_table_plots_and_report_then_a_rerun_changes_nothing); the provider's operator, created
-    at run time, is run without the SDK's "cannot be called outside of the Task Runner" warning.
+    test_table_plots_and_report_then_a_rerun_changes_nothing): the arguments it gets, the
+    executed notebook left in staging/ and then published with its HTML, staging emptied.
     """
     import nbformat
     import papermill
-    from airflow.providers.papermill.operators.papermill import PapermillOperator
-
-    from landsat_pipeline.operators.report import AreaReportOperator, _run_nested
 
     notebook = str(REPO / "reports" / "area_report.ipynb")
     client, _ = s3
     csv = b"scene_id,point_id,ndvi\nLC08_X,p1,0.5\n"
     client.put_object(Bucket=BUCKET, Key=f"{PREFIX}/ndvi_timeseries.csv", Body=csv)
-    operators, notebooks = [], []
-    real_execute = PapermillOperator.execute
-
-    def spy_execute(self, context):
-        operators.append(self)
-        return real_execute(self, context)
+    notebooks = []
 
     def fake_execute_notebook(input_path, output_path, **kwargs):
         notebooks.append((input_path, output_path, kwargs))
@@ -571,19 +559,27 @@ def test_report_local_runs_the_notebook_through_the_provider(
         stub = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# stub")])
         Path(output_path).write_text(nbformat.writes(stub))
 
-    monkeypatch.setattr(PapermillOperator, "execute", spy_execute)
     monkeypatch.setattr(papermill, "execute_notebook", fake_execute_notebook)
-    report = AreaReportOperator(
-        task_id="report_local",
-        area=AREA,
-        config_path=str(CONFIG_FILE),
-        notebook=notebook,
-        parameters={"cloud_threshold": 30},
-    )
-    result = _run_nested(report, {})  # as the task runner runs a task
+    task = {name: dag.get_task(name).python_callable for name in dag.task_ids}
+    job = task["prepare_report"](AREA, run_id="manual__2024-07-01")
+    staged = f"staging/analytics/_executed/manual__2024-07-01/{AREA}/report.ipynb"
+    assert job == {
+        "area": AREA,
+        "bucket_uri": f"s3://{BUCKET}",
+        "bucket_conn_id": "aws_default",
+        "table_key": f"{PREFIX}/ndvi_timeseries.csv",
+        "executed_key": staged,
+        "report_ipynb_key": f"{PREFIX}/report.ipynb",
+        "report_html_key": f"{PREFIX}/report.html",
+        "parameters": {
+            "area": AREA,
+            "title": "Scoresby Sund (test)",
+            "source": f"s3://{BUCKET}/{PREFIX}/ndvi_timeseries.csv",
+        },
+    }
 
-    (operator,) = operators
-    assert type(operator) is PapermillOperator and operator.task_id == "report_local"
+    executed = task["report_local"](job, notebook, parameters={"cloud_threshold": 30})
+    assert executed == {**job, "executed_uri": f"s3://{BUCKET}/{staged}"}
     ((input_path, output_path, kwargs),) = notebooks
     assert input_path == notebook
     assert kwargs["kernel_name"] == "python3" and kwargs["log_output"] is True
@@ -597,16 +593,17 @@ def test_report_local_runs_the_notebook_through_the_provider(
         "out_dir": kwargs["parameters"]["out_dir"],
     }
     assert not Path(output_path).exists()  # the work folder is gone
-    assert nbformat.reads(read(client, f"{PREFIX}/report.ipynb").decode(), as_version=4).cells
-    assert "<h1" in read(client, f"{PREFIX}/report.html").decode()
-    assert result == {
+    assert nbformat.reads(read(client, staged).decode(), as_version=4).cells
+
+    assert task["publish_report"](executed) == {
         "area": AREA,
         "backend": "local",
         "report_ipynb": f"s3://{BUCKET}/{PREFIX}/report.ipynb",
         "report_html": f"s3://{BUCKET}/{PREFIX}/report.html",
     }
-    out = capfd.readouterr()
-    assert "cannot be called outside of the Task Runner" not in out.out + out.err
+    assert nbformat.reads(read(client, f"{PREFIX}/report.ipynb").decode(), as_version=4).cells
+    assert "<h1" in read(client, f"{PREFIX}/report.html").decode()
+    assert etags(client, "staging/analytics/_executed/") == {}
 
 
 def test_dag_serializes(dag):
