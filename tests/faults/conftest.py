@@ -24,18 +24,23 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
+def _scene(folder: Path, width: int, height: int, seed: int) -> Path:
+    from landsat_demo.synthetic import make_scene
+
+    acquired = datetime.datetime(2024, 7, 14, 13, 40)
+    return make_scene(folder, acquired=acquired, width=width, height=height, seed=seed)
+
+
 @pytest.fixture(scope="session")
 def scene(tmp_path_factory) -> Path:
     """A small synthetic Collection 2 scene (400 x 360 px)."""
-    from landsat_demo.synthetic import make_scene
+    return _scene(tmp_path_factory.mktemp("scene"), 400, 360, 3)
 
-    return make_scene(
-        tmp_path_factory.mktemp("scene"),
-        acquired=datetime.datetime(2024, 7, 14, 13, 40),
-        width=400,
-        height=360,
-        seed=3,
-    )
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory) -> Path:
+    """A smaller one (160 x 144 px), for the tests that render it many times."""
+    return _scene(tmp_path_factory.mktemp("small"), 160, 144, 5)
 
 
 @pytest.fixture

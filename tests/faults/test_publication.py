@@ -35,22 +35,6 @@ from tests.support.faultlib import (
 ITEM_PUT = r"/faults/[^/]+/LC08[^/]*\.json$"
 
 
-@pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    """A small synthetic scene (160 x 144 px): these tests run many renders of it."""
-    import datetime
-
-    from landsat_demo.synthetic import make_scene
-
-    return make_scene(
-        tmp_path_factory.mktemp("small"),
-        acquired=datetime.datetime(2024, 7, 14, 13, 40),
-        width=160,
-        height=144,
-        seed=5,
-    )
-
-
 @pytest.fixture
 def direct(aws_env):
     """A boto3 client straight to moto, for the test's own reads (not counted by the proxy)."""
