@@ -522,6 +522,9 @@ def test_the_ecs_operator_overrides_no_private_method_of_the_provider():
     provider = {name for cls in EcsRunTaskOperator.__mro__ for name in vars(cls)}
     own = {name for name in vars(RenderEcsTaskOperator) if not name.startswith("__")}
     own -= {"_abc_impl"}  # abc bookkeeping, not a method
+    # BaseOperator.get_serialized_fields() caches its answer on the class it is called on
+    # (once a DAG was serialized in this process): Airflow's bookkeeping, not an override.
+    own -= {"_BaseOperator__serialized_fields"}
     overridden = own & provider
     assert overridden == {"execute", "execute_complete", "template_fields"}
     assert not [name for name in overridden if name.startswith("_")]
