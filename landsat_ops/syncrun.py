@@ -38,6 +38,7 @@ already (so stale results of an earlier run can never be uploaded).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -267,17 +268,37 @@ def _upload(store: Store, out_dir: Path, keys: list[str]) -> tuple[list[str], li
     """Upload ``keys`` in order, ``*.json`` last; objects already holding the same bytes are
     left alone. Returns the keys written and those unchanged.
 
-    Each object is replaced whole (an S3 PUT, a local rename), never seen half-written. A render's
-    output (``landsat-ops render ... --out out``) is a new immutable version folder plus the
-    scene's item (see :mod:`landsat_ops.render.destination`): its version files are new keys,
-    and the item, uploaded last, is the switch, so a failed upload leaves the published set as
-    it was.
+    A render's output (``landsat-ops render ... --out out``: a scene item ``<ID>.json`` naming
+    its version folder ``<ID>/<version>/``) is published as the render itself publishes
+    (:func:`landsat_ops.render.destination.publish_version`): into a version folder of its own,
+    checked, then the item switched with one conditional write, so a failed upload leaves the
+    published set as it was. Other files are each replaced whole (an S3 PUT, a local rename).
     """
+    from landsat_ops.render.destination import current_folder, publish_version
     from landsat_ops.storage import sha256_file
 
     written: list[str] = []
     unchanged: list[str] = []
+    published: set[str] = set()
     for key in keys:
+        if "/" in key or not key.endswith(".json") or not (out_dir / key[:-5]).is_dir():
+            continue
+        try:
+            folder = current_folder(out_dir, key[:-5])
+        except StorageError:
+            continue  # not a render's scene item: uploaded like any file
+        version_key = f"{folder.relative_to(out_dir).as_posix()}/{key}"
+        files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != key)
+        version_item = json.loads((folder / key).read_text())
+        publication, _ = publish_version(store, files, version_item, scene_id=key[:-5])
+        written += list(publication.written)
+        unchanged += list(publication.unchanged)
+        published |= {key, version_key} | {
+            f"{version_key.rpartition('/')[0]}/{p.name}" for p in files
+        }
+    for key in keys:
+        if key in published:
+            continue
         path = out_dir / key
         _, uploaded = store.put_file(path, key, sha256=sha256_file(path))
         (written if uploaded else unchanged).append(key)
