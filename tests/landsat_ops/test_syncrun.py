@@ -453,3 +453,35 @@ def test_store_is_used_for_s3_output_checksums(landed):
     )
     info = open_store(f"s3://{landed}/staging/ID").info("sub/total.txt")
     assert info.sha256 == hashlib.sha256(b"18").hexdigest()
+
+
+def test_a_render_through_sync_run_is_published_as_a_version(tmp_path):
+    """``sync-run -- landsat-ops render in --out out``: the output is published as the render
+    publishes it (a version folder, the item switched to it); the same render again writes
+    nothing, another one makes a new version beside the old one."""
+    import datetime
+    import shutil
+
+    from landsat_demo.synthetic import make_scene
+    from landsat_ops.render.destination import current_folder
+
+    scene = make_scene(
+        tmp_path / "scene", acquired=datetime.datetime(2024, 7, 14, 13, 40), width=96, height=80
+    )
+    cli = shutil.which("landsat-ops") or str(Path(sys.executable).with_name("landsat-ops"))
+    dest = tmp_path / "dest"
+
+    def render(percentiles: str) -> SyncRunResult:
+        command = [cli, "render", "in", "--out", "out", "--percentiles", percentiles]
+        return sync_run(command, [scene], dest, log=lambda m: None)
+
+    assert render("2,98").exit_code == 0
+    first = current_folder(dest, scene.name)
+    before = {p: p.read_bytes() for p in first.iterdir()}
+    again = render("2,98")
+    assert again.exit_code == 0 and not again.uploaded
+    assert current_folder(dest, scene.name) == first
+    assert render("1,99").exit_code == 0
+    second = current_folder(dest, scene.name)
+    assert second != first and second.parent == first.parent
+    assert {p: p.read_bytes() for p in first.iterdir()} == before  # the old version untouched
