@@ -38,7 +38,7 @@ from tests.cluster.clusterlib import (
     snapshot,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.cluster
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "landsat_p226_r010"
