@@ -141,10 +141,10 @@ def test_collection_describes_the_items_and_validates(rendered):
     """The path/row collection: item_assets for every asset (thumbnail too) as the items have
     them, the renders, the extensions its fields use, and no summary no item carries."""
     from landsat_ops.products import RENDERS
-    from landsat_pipeline.publishing import _collection_document, _item_link
+    from landsat_pipeline.publishing.catalogs import collection_document, item_link
 
     _, item, _ = rendered
-    collection = _collection_document(20, 39, "Test", [_item_link(item, "2015-08-04")])
+    collection = collection_document(20, 39, "Test", [item_link(item, "2015-08-04")])
     validate(collection)
     assert set(collection["item_assets"]) == set(item["assets"])
     for key, asset in item["assets"].items():

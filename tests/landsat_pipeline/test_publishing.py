@@ -1,4 +1,4 @@
-"""Publishing (landsat_pipeline/publishing.py) on a local bucket (landing: test_landing.py).
+"""Publishing (landsat_pipeline/publishing/) on a local bucket (landing: test_landing.py).
 
 Product sets are made by hand (a few bytes per "product" and a STAC item listing their
 checksums) and published as landsat_ops.render publishes them: a version folder
