@@ -51,16 +51,20 @@ airflow-init: install
 # Airflow in the foreground (scheduler, dag processor, triggerer, API server + UI) with the
 # landsat DAGs, on PostgreSQL (the pip-packaged server of the cluster extra, data in
 # .airflow/cluster/postgres, 127.0.0.1:54329): SQLite cannot take concurrent backfill creation.
-# Prints the real address (AIRFLOW__API__PORT or [api] port of airflow.cfg) and the login. Stop
-# it with Ctrl-C or SIGTERM: cluster/components.py passes either on as one SIGINT to `airflow
-# standalone` alone, which stops its components in order, then stops PostgreSQL.
-airflow: airflow-init
+# Prints the real address (AIRFLOW__API__PORT or [api] port of airflow.cfg) and the login.
+# A second start on this home (or with its ports taken) is refused in one line before anything
+# starts. Ctrl-C, SIGTERM or `make cluster-stop` stops what it started, PostgreSQL last.
+airflow: install
+	@$(BIN)/python -m cluster check-airflow
+	@$(MAKE) --no-print-directory airflow-init
 	$(BIN)/python -m cluster standalone
 
 # The distributed engine on this machine: PostgreSQL, Redis, a moto S3 bucket, the api-server
 # (127.0.0.1:8080), scheduler, dag-processor, triggerer and two Celery workers
 # (CeleryExecutor; renders on the `render` queue). Returns once healthy; make cluster-stop.
-cluster: airflow-init
+cluster: install
+	@$(BIN)/python -m cluster check
+	@$(MAKE) --no-print-directory airflow-init
 	@test -s demo-output/catalog/catalog.json || $(BIN)/python -c 'import landsat_demo.__main__ as d; \
 	  from landsat_demo.synthetic import make_catalog; \
 	  make_catalog("demo-output/catalog", start=d.START, end=d.END, width=d.SIZE, height=d.SIZE)'
@@ -113,5 +117,5 @@ bench-scale: install
 	$(BIN)/python bench/bench_scale.py $(BENCH_SCALE_ARGS)
 
 clean:
-	-test -d .airflow/cluster && $(BIN)/python -m cluster down
+	-test -d .airflow/cluster && $(BIN)/python -m cluster purge
 	rm -rf $(VENV) .airflow build *.egg-info
