@@ -63,6 +63,7 @@ from landsat_ops.storage import (
     sha256_file,
     sha256_from_multihash,
 )
+from landsat_ops.storage.s3 import env_number
 
 __all__ = [
     "RETENTION_SECONDS",
@@ -88,24 +89,13 @@ _VERSION_HREF = re.compile(
 )
 
 
-def _env_seconds(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    try:
-        number = float(value) if value else default
-    except ValueError:
-        number = -1.0
-    if number < 0:
-        raise StorageError(f"{name}: expected a number of seconds, got {value!r}")
-    return number
-
-
 def retention_seconds(value: float | None = None) -> float:
     """``value``, else ``LANDSAT_OPS_RETENTION_SECONDS``, else :data:`RETENTION_SECONDS`."""
     if value is not None:
         if value < 0:
             raise StorageError(f"retention: expected a number of seconds >= 0, got {value}")
         return float(value)
-    return _env_seconds("LANDSAT_OPS_RETENTION_SECONDS", RETENTION_SECONDS)
+    return env_number("LANDSAT_OPS_RETENTION_SECONDS", RETENTION_SECONDS)
 
 
 def check_destination(store: Store) -> None:
@@ -221,17 +211,40 @@ def set_problems(store: Store, item_key: str, item: Mapping | None = None) -> li
     return problems
 
 
-def _read_item(store: Store, item_key: str) -> tuple[dict | None, str | None, str | None]:
-    """The scene item's content (None: absent or unreadable), its version token and SHA-256."""
-    info = store.info(item_key)
-    if info is None:
-        return None, None, None
-    token = info.etag or info.sha256
+def read_item(store: Store, item_key: str) -> tuple[dict | None, str | None, str | None]:
+    """The scene item's content (None: absent or not a JSON object), its version token and its
+    SHA-256, all of one read (S3: one GetObject and its ETag), so they describe the same item
+    even while another writer switches it."""
+    if isinstance(store, S3Store):
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = store.client.get_object(Bucket=store.bucket, Key=store._key(item_key))
+            data, token = answer["Body"].read(), answer.get("ETag")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None, None, None
+            raise store._fail("read", item_key, exc) from exc
+        except Exception as exc:
+            raise store._fail("read", item_key, exc) from exc
+        sha = hashlib.sha256(data).hexdigest()
+    else:
+        try:
+            data = store._path(item_key).read_bytes()
+        except FileNotFoundError:
+            return None, None, None
+        except OSError as exc:
+            raise StorageError(f"{store.uri(item_key)}: cannot read ({exc.strerror})") from exc
+        sha = hashlib.sha256(data).hexdigest()
+        token = sha  # a folder's version token is the SHA-256 (Store.version)
     try:
-        item = json.loads(store.read_bytes(item_key))
+        item = json.loads(data)
     except ValueError:
-        return None, token, info.sha256
-    return (item if isinstance(item, dict) else None), token, info.sha256
+        return None, token, sha
+    return (item if isinstance(item, dict) else None), token, sha
+
+
+_read_item = read_item
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from landsat_ops.storage.store import ObjectInfo, Store
 from landsat_ops.storage.uris import join, split_s3
 
 __all__ = [
+    "env_number",
     "DOWNLOAD_ATTEMPTS",
     "MIN_PART_SIZE",
     "MULTIPART_THRESHOLD",
@@ -52,7 +53,7 @@ class S3Store(Store):
         self.root = join(f"s3://{self.bucket}", self.prefix)
         self.max_concurrency = max_concurrency
         self.multipart_threshold = int(
-            _env_number("LANDSAT_OPS_S3_MULTIPART_THRESHOLD", MULTIPART_THRESHOLD, "bytes")
+            env_number("LANDSAT_OPS_S3_MULTIPART_THRESHOLD", MULTIPART_THRESHOLD, "bytes")
         )
         self.client = client if client is not None else s3_client()
 
@@ -338,11 +339,11 @@ def s3_client():
     from botocore.config import Config
 
     config = Config(
-        connect_timeout=_env_number("LANDSAT_OPS_S3_CONNECT_TIMEOUT", S3_CONNECT_TIMEOUT),
-        read_timeout=_env_number("LANDSAT_OPS_S3_READ_TIMEOUT", S3_READ_TIMEOUT),
+        connect_timeout=env_number("LANDSAT_OPS_S3_CONNECT_TIMEOUT", S3_CONNECT_TIMEOUT),
+        read_timeout=env_number("LANDSAT_OPS_S3_READ_TIMEOUT", S3_READ_TIMEOUT),
         retries={
             "mode": "standard",
-            "max_attempts": int(_env_number("LANDSAT_OPS_S3_MAX_ATTEMPTS", S3_MAX_ATTEMPTS)),
+            "max_attempts": int(env_number("LANDSAT_OPS_S3_MAX_ATTEMPTS", S3_MAX_ATTEMPTS)),
         },
     )
     client = boto3.client("s3", config=config)
@@ -350,7 +351,9 @@ def s3_client():
     return client
 
 
-def _env_number(name: str, default: float, unit: str = "seconds") -> float:
+def env_number(name: str, default: float, unit: str = "seconds") -> float:
+    """A non-negative number from the environment variable ``name`` (else ``default``); a bad
+    value is one :class:`~landsat_ops.errors.StorageError` naming the variable."""
     value = os.environ.get(name)
     try:
         number = float(value) if value else default

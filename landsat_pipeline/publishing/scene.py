@@ -7,7 +7,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from landsat_ops.products import expected_asset_keys, item_name
-from landsat_ops.render.destination import asset_hrefs, item_folder, set_problems, switch_item
+from landsat_ops.render.destination import (
+    asset_hrefs,
+    item_folder,
+    read_item,
+    set_problems,
+    switch_item,
+)
 from landsat_pipeline.errors import PublishError
 from landsat_pipeline.keys import published_prefix
 from landsat_pipeline.publishing.catalogs import collection_id, published_item, update_catalogs
@@ -105,8 +111,7 @@ def publish_scene(store, scene: Scene | Mapping[str, Any], *, title: str) -> Pub
     scene_id, path, row = scene["scene_id"], scene["path"], scene["row"]
     prefix = published_prefix(path, row, scene["date"])
     item_key = f"{prefix}/{item_name(scene_id)}"
-    token = store.version(item_key)
-    item = read_json(store, item_key)
+    item, token, current_sha = read_item(store, item_key)  # one read: content and token agree
     if item is None:
         raise PublishError(f"{store.uri(item_key)} does not exist: the render published nothing")
     problem = product_set_problem(store, item_key, item=item)
@@ -114,7 +119,7 @@ def publish_scene(store, scene: Scene | Mapping[str, Any], *, title: str) -> Pub
         raise PublishError(f"the product set is incomplete: {problem} (run with force_render)")
     folder = item_folder(item, scene_id) or ""
     document = published_item(item, collection_id(path, row))
-    switched = switch_item(store, item_key, document, token)
+    switched = switch_item(store, item_key, document, token, current_sha=current_sha)
     names = [href.rpartition("/")[2] for href, _, _ in asset_hrefs(item).values()]
     log.info(
         "%s: %s names version %s, complete (%d products)%s",
