@@ -1,6 +1,6 @@
-"""Render one Landsat 8 scene: true colour, false colour, NDVI, histograms, COGs, PNGs, STAC item.
+"""The passes of a render over one scene: scan, stretch, products (:class:`SceneRenderer`).
 
-The pipeline streams the scene in full-width strips of 512 rows and never holds a whole band.
+The passes stream the scene in full-width strips of 512 rows and never hold a whole band.
 Strips are shared between worker threads (one per core, each with its own GDAL handles) that
 run compiled kernels (:mod:`landsat_ops.raster.kernels`, GIL released):
 
@@ -10,16 +10,19 @@ run compiled kernels (:mod:`landsat_ops.raster.kernels`, GIL released):
    computed (with its histogram) and written with its overviews as raw float32, and the raw
    strip is spooled to a scratch file (a plain copy: re-reading it costs no decoding).
 2. *Stretch*: the ``natural`` tone curve (white point and exposure) and the ``linear``
-   cut-offs come from the whole-scene histograms (:mod:`landsat_ops.raster.tone`), or manual
-   ranges are given; the spooled strips go through 8-bit lookup tables (for ``natural`` then a
-   saturation about each pixel's grey) into the composite's raw pixels and average overviews
-   (no-data aware; NaN-aware for NDVI), written strip by strip.
+   cut-offs come from the whole-scene histograms (:mod:`landsat_ops.render.stretch`,
+   :mod:`landsat_ops.raster.tone`), or manual ranges are given; the spooled strips go through
+   8-bit lookup tables (for ``natural`` then a saturation about each pixel's grey) into the
+   composite's raw pixels and average overviews (no-data aware; NaN-aware for NDVI), written
+   strip by strip.
 3. *Products*: GDAL encodes each product's raw pixels and overviews (described by a VRT) as a
    COG in its own threads, while the workers stretch the next composite; PNG previews are
    read from the COGs' overviews (the true colour's also gives the small STAC thumbnail); the
    histogram figure is drawn meanwhile.
-4. *Publish*: everything is complete in a private work folder before anything is copied to
-   the destination; the STAC item, which lists the products with their checksums, goes last.
+
+Publishing (everything complete in a private work folder before anything is copied to the
+destination; the STAC item, listing the products with their checksums, last) is
+:func:`landsat_ops.render.run.render_scene`'s.
 """
 
 from __future__ import annotations
@@ -28,19 +31,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from landsat_ops.errors import NoValidPixelsError, OptionError, StorageError
+from landsat_ops.errors import NoValidPixelsError
 from landsat_ops.products import (
     COMPOSITES,
-    DEFAULT_PERCENTILES,
-    DEFAULT_PREVIEW_SIZE,
-    DEFAULT_PRODUCTS,
     DEFAULT_STRETCH,
     NATURAL_PRODUCTS,
     NDVI_BINS,
@@ -50,37 +48,21 @@ from landsat_ops.products import (
     THUMBNAIL_FILE,
     THUMBNAIL_SIZE,
     file_product,
-    parse_products,
-    parse_ranges,
     product_bands,
-    validate_percentiles,
-    validate_preview_size,
-    validate_range,
-    validate_stretch,
 )
 from landsat_ops.raster import ops
 from landsat_ops.raster.bands import BLOCK, gdal_env, open_bands, read_window, strips
-from landsat_ops.raster.cog import COMPRESSIONS
 from landsat_ops.raster.png import preview_shape, read_preview, write_png
-from landsat_ops.raster.tone import NaturalPlan, plan_natural
 from landsat_ops.render.cog import RawRaster
-from landsat_ops.render.destination import check_destination, publish_version
-from landsat_ops.render.fetch import ProgressFn, fetch_scene, needed_bands
-from landsat_ops.render.scratch import (
-    clean_scratch,
-    pread,
-    pwrite,
-    scratch_folder,
-    scratch_root,
-)
-from landsat_ops.render.stac_item import build_item
-from landsat_ops.scene import Metadata, SceneFiles, read_mtl
-from landsat_ops.scene.mtl import check_mtl_belongs
+from landsat_ops.render.fetch import needed_bands
+from landsat_ops.render.scratch import pread, pwrite
+from landsat_ops.render.stretch import Stretch, plan_stretches
+from landsat_ops.scene import Metadata, SceneFiles
 from landsat_ops.scene.qa import clear_lut
-from landsat_ops.scene.rescaling import NDVI_BANDS, SR_ADD, SR_MULT, ndvi_coefficients
-from landsat_ops.storage import open_store, sha256_file, sha256_from_multihash
+from landsat_ops.scene.rescaling import NDVI_BANDS, ndvi_coefficients
+from landsat_ops.storage import sha256_file
 
-__all__ = ["WORKERS", "RenderResult", "SceneRenderer", "Stretch", "render_scene"]
+__all__ = ["WORKERS", "SceneRenderer", "Stretch"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,237 +70,6 @@ WORKERS = min(
     4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 )
 """Worker threads sharing a scene's strips: one per core this process may use, at most 4."""
-
-
-@dataclass
-class Stretch:
-    """How the three channels of a composite were mapped to 8 bits (``landsat_ops:stretch``).
-
-    ``mode`` is ``natural`` (reflectance through one tone curve, :attr:`plan`; see
-    :mod:`landsat_ops.raster.tone`), ``linear`` (percentiles of every valid pixel, linear) or
-    ``manual`` (given DN ranges, the tutorial's arithmetic); ``method`` says where the cut-offs
-    came from (``percentile``, ``white point`` or ``manual``). For ``natural`` the cut-offs are
-    each channel's DN of black (x = 0) and of the white point (x = 1), and ``pixels`` says what
-    the exposure was anchored on (``clear`` or ``valid``); for ``linear`` which pixels the
-    percentiles counted. ``clear_fraction`` is the share of clear pixels among the valid ones
-    (None without a QA band).
-    """
-
-    method: str  # "percentile" or "manual"
-    bands: tuple[int, int, int]
-    cutoffs: list[tuple[float, float]]
-    percentiles: tuple[float, float] | None = None
-    mode: str = "linear"
-    pixels: str | None = None
-    clear_fraction: float | None = None
-    curve: dict | None = None
-    plan: NaturalPlan | None = field(default=None, repr=False)
-
-    def luts(self) -> list[np.ndarray]:
-        """The 8-bit lookup table of each channel (for ``natural``: before the saturation)."""
-        if self.mode == "manual":
-            return [ops.tutorial_lut(lo, hi) for lo, hi in self.cutoffs]
-        if self.plan is not None:
-            return self.plan.luts()
-        return [ops.stretch_lut(lo, hi) for lo, hi in self.cutoffs]
-
-    def to_dict(self) -> dict:
-        out = {
-            "method": self.method,
-            "mode": self.mode,
-            "bands": [f"B{b}" for b in self.bands],
-            "cutoffs": [[round(lo, 3), round(hi, 3)] for lo, hi in self.cutoffs],
-        }
-        if self.percentiles is not None:
-            out["percentiles"] = list(self.percentiles)
-        if self.pixels is not None:
-            out["pixels"] = self.pixels
-        if self.clear_fraction is not None:
-            out["clear_fraction"] = round(self.clear_fraction, 4)
-        if self.curve is not None:
-            out["curve"] = dict(self.curve)
-        return out
-
-
-@dataclass
-class RenderResult:
-    """Where the products of one scene went."""
-
-    scene_id: str
-    item_uri: str
-    outputs: dict[str, str] = field(default_factory=dict)  # file name -> URI
-    stretch: dict[str, dict] = field(default_factory=dict)
-
-
-def render_scene(
-    scene: str | os.PathLike,
-    out: str | os.PathLike,
-    *,
-    products: Iterable[str] | str = DEFAULT_PRODUCTS,
-    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
-    ranges: Sequence[tuple[float, float]] | str | None = None,
-    preview_size: int = DEFAULT_PREVIEW_SIZE,
-    compression: str = "zstd",
-    progress: ProgressFn | None = None,
-    s3_client=None,
-    workdir: str | os.PathLike | None = None,
-    stretch: str = DEFAULT_STRETCH,
-) -> RenderResult:
-    """Render a scene folder (local or ``s3://``) into ``out`` (local or ``s3://``).
-
-    Parameters
-    ----------
-    scene, out
-        The scene folder holding ``<ID>_B<n>.TIF`` (or ``_SR_B<n>.TIF``) files and the MTL,
-        and the destination folder. Either may be an ``s3://bucket/prefix/`` URI.
-    products
-        Any of ``truecolor, falsecolor, ndvi, histograms``.
-    percentiles
-        ``(low, high)`` percentiles of every valid pixel of the whole scene that map to 1 and
-        255 in the linearly stretched composites (false colour, ``--stretch linear``); the
-        ``natural`` true colour has its own white point
-        (:data:`landsat_ops.products.NATURAL_CURVE`).
-    ranges
-        Manual ``[(r0, r1), (g0, g1), (b0, b1)]`` DN ranges; they replace the percentile
-        stretch for every composite (the tutorial's arithmetic, see
-        :func:`landsat_ops.raster.ops.tutorial_lut`).
-    stretch
-        ``natural`` (default: the true colour from reflectance through one tone curve anchored
-        on the scene's white point, see :mod:`landsat_ops.raster.tone`) or ``linear`` (every
-        valid pixel, linear: the stretch before issue 13); see
-        :data:`landsat_ops.products.STRETCHES`. False colour is always linear.
-    preview_size
-        Longest side of the PNG previews in pixels; smaller scenes are not upsampled.
-    compression
-        COG compression, ``zstd`` (default, fastest) or ``deflate`` (most widely readable).
-
-    Returns
-    -------
-    RenderResult
-        The scene ID, the STAC item's URI and every output's URI.
-    """
-    products = parse_products(products)
-    percentiles = validate_percentiles(percentiles)
-    stretch = validate_stretch(stretch)
-    if isinstance(ranges, str):
-        ranges = parse_ranges(ranges)
-    elif ranges is not None:
-        if len(ranges) != 3:
-            raise OptionError("ranges: expected three (low, high) DN ranges for R, G, B")
-        ranges = [
-            validate_range(lo, hi, f"ranges: {c} range")
-            for c, (lo, hi) in zip("RGB", ranges, strict=True)
-        ]
-    preview_size = validate_preview_size(preview_size)
-    if compression not in COMPRESSIONS:
-        raise OptionError(
-            f"compression must be one of {', '.join(COMPRESSIONS)}, got {compression!r}"
-        )
-    progress = progress or (lambda step, done, total: None)
-    out_store = open_store(out, s3_client)
-    check_destination(out_store)
-    root = scratch_root(workdir)
-    for path in clean_scratch(root):
-        logger.info("removed the scratch folder of a dead run: %s", path)
-    started = time.perf_counter()
-
-    with scratch_folder(root) as work:
-        try:
-            return _render_in(
-                work,
-                scene,
-                out_store,
-                products=products,
-                percentiles=percentiles,
-                ranges=ranges,
-                preview_size=preview_size,
-                compression=compression,
-                progress=progress,
-                s3_client=s3_client,
-                stretch=stretch,
-                started=started,
-            )
-        except OSError as exc:  # scratch space full, a folder gone: one line, not a traceback
-            where = exc.filename or work
-            raise StorageError(f"{where}: {exc.strerror or exc} (scratch folder {work})") from exc
-
-
-def _render_in(
-    work: Path,
-    scene,
-    out_store,
-    *,
-    products,
-    percentiles,
-    ranges,
-    preview_size,
-    compression,
-    progress,
-    s3_client,
-    stretch,
-    started: float,
-) -> RenderResult:
-    """The body of :func:`render_scene`, in the scratch folder ``work``."""
-    files = fetch_scene(scene, work / "input", products, s3_client, progress)
-    meta = read_mtl(files.mtl) if files.mtl else None
-    if meta is not None:
-        check_mtl_belongs(meta, files)
-    products_dir = work / "products"
-    products_dir.mkdir()
-    scene_id = files.scene_id.scene_id
-    # What a concurrent writer must not have changed when this render publishes.
-    item_before = out_store.version(f"{scene_id}.json")
-    renderer = SceneRenderer(
-        files,
-        meta,
-        products,
-        percentiles,
-        ranges,
-        preview_size,
-        work,
-        products_dir,
-        progress,
-        compression,
-        stretch,
-    )
-    written = renderer.run()
-    item = build_item(files, meta, renderer, written)
-    sizes = {path.name: path.stat().st_size for path in written}
-    digests = {
-        str(asset["href"]).removeprefix("./"): sha256_from_multihash(asset.get("file:checksum"))
-        for asset in item["assets"].values()
-    }
-    progress("publish", 0, 1)
-    publish_started = time.perf_counter()
-    publication, outputs = publish_version(
-        out_store,
-        written,
-        item,
-        scene_id=scene_id,
-        expected=item_before,
-        move=True,
-        digests={name: sha for name, sha in digests.items() if sha},
-    )
-    publish_seconds = time.perf_counter() - publish_started
-    progress("publish", 1, 1)
-    logger.info(
-        "%s: published %d files (%s bytes in total) to %s in %.2f s (version %s)",
-        scene_id,
-        len(publication.written),
-        f"{sum(sizes.values()):,}",
-        out_store.root,
-        publish_seconds,
-        publication.folder,
-    )
-    item_uri = outputs[f"{scene_id}.json"]
-    logger.info("%s: STAC item at %s", scene_id, item_uri)
-    logger.info("%s: rendered in %.2f s", scene_id, time.perf_counter() - started)
-    return RenderResult(
-        scene_id=scene_id,
-        item_uri=item_uri,
-        outputs=outputs,
-        stretch={k: v.to_dict() for k, v in renderer.stretches.items()},
-    )
 
 
 class SceneRenderer:
@@ -569,80 +320,19 @@ class SceneRenderer:
 
     # -- pass 2 ---------------------------------------------------------------------
     def _make_stretches(self) -> None:
-        for name, bands in COMPOSITES.items():
-            if name not in self.composites and "histograms" not in self.products:
-                continue
-            if self.ranges is not None:
-                self.stretches[name] = Stretch("manual", bands, list(self.ranges), mode="manual")
-            elif name in self.natural:
-                self.stretches[name] = self._natural_stretch(bands)
-            else:
-                self.stretches[name] = Stretch(
-                    "percentile",
-                    bands,
-                    self._cutoffs(self.histograms, bands),
-                    self.percentiles,
-                    pixels="valid",
-                )
-            stretch = self.stretches[name]
-            channels = zip(stretch.bands, stretch.cutoffs, strict=True)
-            logger.info(
-                "%s: %s stretch (%s%s%s): %s",
-                self.scene_id,
-                name,
-                stretch.mode,
-                "" if stretch.percentiles is None else " {:g}-{:g} %".format(*self.percentiles),
-                "" if stretch.pixels is None else f" of {stretch.pixels} pixels",
-                ", ".join(f"B{b} {lo:g}-{hi:g}" for b, (lo, hi) in channels),
+        """Every stretch the composites and the histogram figure need (:mod:`.stretch`)."""
+        self.stretches.update(
+            plan_stretches(
+                [n for n in COMPOSITES if n in self.composites or "histograms" in self.products],
+                scene_id=self.scene_id,
+                files=self.files,
+                meta=self.meta,
+                histograms=self.histograms,
+                clear_histograms=self.clear_histograms,
+                percentiles=self.percentiles,
+                ranges=self.ranges,
+                natural=self.natural,
             )
-
-    def _cutoffs(self, histograms: dict[int, np.ndarray], bands) -> list[tuple[float, float]]:
-        cutoffs = [ops.percentile_cutoffs(histograms[b], self.percentiles) for b in bands]
-        # A band with a single value has no spread: widen by one DN to keep it valid.
-        return [(lo, hi if hi > lo else lo + 1) for lo, hi in cutoffs]
-
-    def _natural_stretch(self, bands) -> Stretch:
-        """Reflectance, a white point and one tone curve (:func:`plan_natural`)."""
-        meta = self.meta
-        coefficients = {}
-        for b in bands:
-            if self.files.surface_reflectance:
-                mult = meta.sr_mult.get(b, SR_MULT) if meta else SR_MULT
-                add = meta.sr_add.get(b, SR_ADD) if meta else SR_ADD
-            elif meta is not None and b in meta.reflectance_mult and b in meta.reflectance_add:
-                mult, add = meta.reflectance_mult[b], meta.reflectance_add[b]
-            else:  # every OLI Level-1 product has these (no MTL: no sun elevation either)
-                mult, add = 2.0e-5, -0.1
-            coefficients[b] = (mult, add)
-        plan = plan_natural(
-            bands,
-            coefficients,
-            self.histograms,
-            self.clear_histograms or None,
-            surface_reflectance=self.files.surface_reflectance,
-            sun_elevation=meta.sun_elevation if meta is not None else None,
-        )
-        fraction = None
-        if self.clear_histograms:
-            clear = min(int(self.clear_histograms[b].sum()) for b in bands)
-            fraction = clear / max(1, min(int(self.histograms[b].sum()) for b in bands))
-        if plan.pixels == "valid":
-            logger.info(  # recorded in the item too: pixels "valid"
-                "%s: natural exposure anchored on every valid pixel: %s",
-                self.scene_id,
-                "no QA band"
-                if fraction is None
-                else f"only {fraction:.2%} of the pixels are clear (QA)",
-            )
-        return Stretch(
-            "white point",
-            bands,
-            plan.cutoffs(),
-            mode="natural",
-            pixels=plan.pixels,
-            clear_fraction=fraction,
-            curve=plan.curve(),
-            plan=plan,
         )
 
     def _composite_stretch(self, name: str, windows, pool) -> None:
