@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from landsat_ops.errors import OptionError
 
 __all__ = [
+    "NDVI_BANDS",
+    "needed_bands",
     "ASSET_TITLES",
     "COG_MEDIA_TYPE",
     "COMPOSITES",
@@ -111,6 +113,25 @@ COMPOSITES = {
     "falsecolor": (7, 5, 1),  # SWIR2, NIR, coastal: ice and snow show cyan
 }
 """Channels (R, G, B) of the two colour composites, as Landsat 8/9 OLI band numbers."""
+NDVI_BANDS = (4, 5)
+"""Red and NIR, the bands of the NDVI."""
+
+
+def needed_bands(products: Iterable[str]) -> set[int]:
+    """The OLI bands a render of ``products`` reads (the histogram sheet shows every composite
+    channel). The pipeline lands these bands, plus the QA band and the MTL."""
+    bands: set[int] = set()
+    for product in products:
+        if product in COMPOSITES:
+            bands.update(COMPOSITES[product])
+        elif product == "ndvi":
+            bands.update(NDVI_BANDS)
+        elif product == "histograms":
+            for composite in COMPOSITES.values():
+                bands.update(composite)
+    return bands
+
+
 NDVI_RANGE = (-1.0, 1.0)
 NDVI_COLORMAP = "RdYlGn"
 NDVI_BINS = 200

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from landsat_ops.products import PRODUCTS, needed_bands
 from landsat_ops.storage import parse_multihash
 from landsat_pipeline.errors import LandingError
 from landsat_pipeline.keys import landing_prefix, landing_record_key
@@ -46,7 +47,9 @@ __all__ = ["LANDED_ASSETS", "land_scene", "landed_name"]
 
 log = logging.getLogger(__name__)
 
-LANDED_ASSETS = ("B1", "B2", "B3", "B4", "B5", "B7", "QA", "MTL")
+LANDED_ASSETS = (*(f"B{band}" for band in sorted(needed_bands(PRODUCTS))), "QA", "MTL")
+"""What is landed: the bands every product needs (``landsat_ops.products.needed_bands``: B1-B5
+and B7), the QA band and the MTL."""
 """What the render needs (B6, the thermal bands and everything else stay at the source)."""
 
 

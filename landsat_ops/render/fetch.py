@@ -10,11 +10,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from landsat_ops.products import COMPOSITES
+from landsat_ops.products import COMPOSITES, needed_bands
 from landsat_ops.scene import SceneFiles, find_scene_files
 from landsat_ops.scene.archive import extract_scene, is_archive
 from landsat_ops.scene.locate import locate_scene
-from landsat_ops.scene.rescaling import NDVI_BANDS
 
 __all__ = ["ProgressFn", "fetch_scene", "needed_bands", "needs_qa"]
 
@@ -22,19 +21,6 @@ logger = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(step, done, total)``: called as a render advances (the CLI draws a bar)."""
-
-
-def needed_bands(products: Sequence[str]) -> set[int]:
-    bands: set[int] = set()
-    for product in products:
-        if product in COMPOSITES:
-            bands.update(COMPOSITES[product])
-        elif product == "ndvi":
-            bands.update(NDVI_BANDS)
-        elif product == "histograms":
-            for composite in COMPOSITES.values():
-                bands.update(composite)
-    return bands
 
 
 def needs_qa(bands: set[int]) -> bool:

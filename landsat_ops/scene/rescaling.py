@@ -15,12 +15,12 @@ Pure Python: no numpy, no rasterio.
 from __future__ import annotations
 
 from landsat_ops.errors import SceneError
+from landsat_ops.products import NDVI_BANDS
 from landsat_ops.scene.files import SceneFiles
 from landsat_ops.scene.mtl import Metadata
 
 __all__ = ["NDVI_BANDS", "SR_ADD", "SR_MULT", "ndvi_coefficients"]
 
-NDVI_BANDS = (4, 5)  # red, NIR
 SR_MULT, SR_ADD = 2.75e-05, -0.2  # Collection 2 Level-2 surface reflectance scaling
 
 
