@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,11 @@ def config_path(default: str | os.PathLike) -> Path:
 
 
 def load_config(path: str | os.PathLike) -> PipelineConfig:
-    """Read and validate a pipeline config file.
+    """Read and validate a pipeline config file, once per content.
+
+    A task reads the config in its templated fields' macros and in its body; the file is read
+    each time (a change takes effect at once), but parsed and validated only when its bytes
+    differ from the last ones seen (the result is immutable).
 
     Raises
     ------
@@ -33,13 +38,25 @@ def load_config(path: str | os.PathLike) -> PipelineConfig:
         If the file is missing, is not YAML, or a value is invalid; the message names the
         file, the key and what was expected.
     """
-    import yaml
-
     source = Path(path).expanduser().absolute()
     try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = source.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read the pipeline config ({exc.strerror})") from None
+    from landsat_pipeline.config.executors import configured_executors
+
+    # The executor takes part in the checks (a local folder under a distributed one is refused).
+    return _parse_bytes(source, data, tuple(configured_executors()))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_bytes(source: Path, data: bytes, executors: tuple[str, ...]) -> PipelineConfig:
+    import yaml
+
+    try:
+        raw = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text ({exc.reason})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML ({exc})") from None
     return parse_config(raw, source)
