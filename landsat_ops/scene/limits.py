@@ -5,7 +5,7 @@ product can be (each refusal one line naming the file, exit 2 in the CLI, nothin
 
 * **The MTL itself** (:mod:`landsat_ops.scene.mtl`): at most :data:`MTL_MAX_BYTES`; every
   number finite; calibration and geometry within physical bounds (``REFLECTANCE_MULT`` in
-  (0, 1e-3], sun elevation in [-90, 90], ...; see ``mtl._BOUNDS``); image sizes at most
+  (0, 1e-3], sun elevation in [-90, 90], ...; see ``mtl.bounds.MTL_BOUNDS``); image sizes at most
   :data:`MAX_SIDE` pixels a side.
 * **Archive members** (:mod:`landsat_ops.scene.archive`): a band or QA member may hold at most
   :func:`member_cap` bytes, from the size the MTL declares for it (``REFLECTIVE_SAMPLES x
