@@ -76,11 +76,13 @@ cluster-stop: install
 cluster-status: install
 	$(BIN)/python -m cluster status
 
-# The tests run on every core (pytest-xdist; PYTEST_WORKERS=0 runs them in this process), a file
+# The tests run in one worker per core plus one (pytest-xdist; many tests wait on purpose: stalled
+# endpoints, pokes, the cluster's scheduler; PYTEST_WORKERS=0 runs them in this process), a file
 # per worker at a time (--dist loadfile: module and session fixtures, the cluster above all, are
-# set up once per worker at most), each under pytest-timeout's limit (pyproject.toml).
-PYTEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+# set up once per worker at most) in the order of tests/conftest.py (the slow kinds first; xdist
+# would sort files by their number of tests), each test within its time limit (pyproject.toml).
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Every test. pytest exits 5 when it collected nothing: that fails here like any other error.
 test: install
