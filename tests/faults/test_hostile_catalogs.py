@@ -34,7 +34,6 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from faultlib import fault, hostile
 
 from landsat_pipeline.config import parse_config
 from landsat_pipeline.discovery import discover, scene_to_xcom
@@ -42,6 +41,7 @@ from landsat_pipeline.errors import DiscoveryError, LandingError
 from landsat_pipeline.landing import land_scene
 from landsat_pipeline.sources.errors import SourceRefused
 from tests.support.archive_servers import LocalServer, reply
+from tests.support.faultlib import fault, hostile
 from tests.support.stac_replay import StacReplayServer
 
 METADATA = "169.254.169.254"

@@ -19,7 +19,7 @@ Servers (each a :class:`LocalServer` counting its requests):
 * :func:`login_redirect_server`: LandsatLook paths redirecting to an HTML login page;
 * :func:`file_server`: plain https-like file paths (a mirror anyone can read).
 
-Tests import it as ``from tests.archive_servers import ...``.
+Tests import it as ``from tests.support.archive_servers import ...``.
 """
 
 from __future__ import annotations
