@@ -10,6 +10,7 @@
 * :mod:`~landsat_ops.render.figures`: the histogram figure.
 * :mod:`~landsat_ops.render.stac_item`: the STAC item and the scene's footprint.
 * :mod:`~landsat_ops.render.destination`: immutable versions behind one switched item.
+* :mod:`~landsat_ops.render.versions`: the version layout: names, item hrefs, the set check.
 * :mod:`~landsat_ops.render.garbage`: unreferenced versions removed after a retention.
 
 The pipeline logs its stages through :mod:`logging` (loggers ``landsat_ops.render.*``, INFO);

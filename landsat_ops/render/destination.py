@@ -47,7 +47,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,22 +54,40 @@ from pathlib import Path
 
 from landsat_ops.errors import ConflictError, Interrupted, StorageError
 from landsat_ops.products import COG_MEDIA_TYPE, PNG_MEDIA_TYPE
+from landsat_ops.render.versions import (
+    VERSION_NAME,
+    VERSION_PROPERTY,
+    asset_hrefs,
+    current_folder,
+    item_folder,
+    join_key,
+    scene_item,
+    set_problems,
+    version_digest,
+    version_of,
+)
 from landsat_ops.storage import (
     LocalStore,
     S3Store,
     Store,
     is_s3,
     sha256_file,
-    sha256_from_multihash,
 )
 from landsat_ops.storage.s3 import env_number
 
 __all__ = [
     "RETENTION_SECONDS",
+    "VERSION_NAME",
+    "VERSION_PROPERTY",
     "Publication",
+    "asset_hrefs",
     "check_destination",
+    "current_folder",
     "item_folder",
+    "join_key",
     "publish_version",
+    "read_item",
+    "retention_seconds",
     "set_problems",
     "switch_item",
     "version_of",
@@ -81,12 +98,6 @@ logger = logging.getLogger(__name__)
 RETENTION_SECONDS = 24 * 3600.0
 """How long an unreferenced version is kept (``LANDSAT_OPS_RETENTION_SECONDS``)."""
 ITEM_MEDIA_TYPE = "application/geo+json"
-VERSION_PROPERTY = "landsat_ops:product_version"
-"""The item property naming the version folder its assets are in."""
-VERSION_NAME = re.compile(r"^(?P<digest>[0-9a-f]{16})(?:-(?P<n>[1-9]\d{0,3}))?$")
-_VERSION_HREF = re.compile(
-    r"^\./(?P<id>(?!\.\.?/)[^/]+)/(?P<version>[^/]+)/(?P<name>(?!\.\.?$)[^/]+)$"
-)
 
 
 def retention_seconds(value: float | None = None) -> float:
@@ -118,97 +129,8 @@ def check_destination(store: Store) -> None:
         raise StorageError(f"{path}: destination is not a writable folder")
 
 
-# --------------------------------------------------------------------------------------------
-# Versions and items
-# --------------------------------------------------------------------------------------------
-
-
-def _canonical(document: Mapping) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-
-
-def version_of(version_item: Mapping) -> str:
-    """16 hex digits of the SHA-256 of a version item (its assets carry their checksums)."""
-    return hashlib.sha256(_canonical(version_item)).hexdigest()[:16]
-
-
-def item_folder(item: Mapping, scene_id: str | None = None) -> str | None:
-    """``<ID>/<version>`` when every asset of a scene item is in that one version folder."""
-    folders = set()
-    for asset in (item.get("assets") or {}).values() if isinstance(item, Mapping) else ():
-        href = asset.get("href") if isinstance(asset, Mapping) else None
-        match = _VERSION_HREF.match(str(href or ""))
-        if not match or not VERSION_NAME.match(match["version"]):
-            return None
-        folders.add(f"{match['id']}/{match['version']}")
-    if len(folders) != 1:
-        return None
-    (folder,) = folders
-    if scene_id is not None and not folder.startswith(f"{scene_id}/"):
-        return None
-    return folder
-
-
-def scene_item(version_item: Mapping, folder: str) -> dict:
-    """The scene's item: the version item with its hrefs ``./<folder>/<file>``."""
-    item = json.loads(json.dumps(version_item))
-    for asset in (item.get("assets") or {}).values():
-        name = str(asset["href"]).removeprefix("./")
-        asset["href"] = f"./{folder}/{name}"
-    item.setdefault("properties", {})[VERSION_PROPERTY] = folder.rpartition("/")[2]
-    return item
-
-
 def _dumps(document: Mapping) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode()
-
-
-def asset_hrefs(item: Mapping) -> dict[str, tuple[str, str | None, int | None]]:
-    """Asset key -> (href, sha256 or None, file:size or None)."""
-    out = {}
-    for key, asset in (item.get("assets") or {}).items():
-        out[key] = (
-            str(asset.get("href", "")),
-            sha256_from_multihash(asset.get("file:checksum")),
-            asset.get("file:size"),
-        )
-    return out
-
-
-def join_key(prefix: str, key: str) -> str:
-    return f"{prefix}/{key}" if prefix else key
-
-
-def set_problems(store: Store, item_key: str, item: Mapping | None = None) -> list[str]:
-    """What is wrong with the product set a scene item names (empty: complete and intact).
-
-    Every asset must be in the item's one version folder, exist, and match its
-    ``file:checksum`` (the store's recorded SHA-256) or, where the store records none, its
-    ``file:size``. ``item`` is the item's parsed content when the caller has read it already.
-    """
-    if item is None:
-        try:
-            item = json.loads(store.read_bytes(item_key))
-        except ValueError as exc:
-            return [f"{store.uri(item_key)} is not valid JSON ({exc})"]
-    if not isinstance(item, Mapping) or not item.get("assets"):
-        return [f"{store.uri(item_key)} lists no assets"]
-    base, _, name = item_key.rpartition("/")
-    if item_folder(item, name.removesuffix(".json")) is None:  # <ID>.json: in <ID>/<version>/
-        return [f"{store.uri(item_key)}: its assets are not in one version folder"]
-    problems = []
-    for key, (href, sha, size) in asset_hrefs(item).items():
-        object_key = join_key(base, href.removeprefix("./"))
-        info = store.info(object_key)
-        if info is None:
-            problems.append(f"{object_key.rpartition('/')[2]} is missing")
-        elif sha is None:
-            problems.append(f"asset {key} has no file:checksum")
-        elif info.sha256 is not None and info.sha256 != sha:
-            problems.append(f"{object_key.rpartition('/')[2]} does not match its checksum")
-        elif info.sha256 is None and size is not None and info.size != size:
-            problems.append(f"{object_key.rpartition('/')[2]} does not match its file:size")
-    return problems
 
 
 def read_item(store: Store, item_key: str) -> tuple[dict | None, str | None, str | None]:
@@ -314,14 +236,14 @@ def publish_version(
             f"{store.uri(item_key)}: changed by another writer during this run; nothing published"
         )
     folder = item_folder(current, scene_id) if current else None
-    if folder and _digest(folder) == digest and not set_problems(store, item_key, current):
+    if folder and version_digest(folder) == digest and not set_problems(store, item_key, current):
         # The same render twice: the item already names this version, intact. Write nothing.
         keys = [f"{folder}/{path.name}" for path in files]
         uris = {path.name: store.uri(f"{folder}/{path.name}") for path in files}
         uris[item_key] = store.uri(item_key)
         logger.info("%s: version %s is already published; nothing written", scene_id, folder)
         return Publication(item_key, folder, (), (*keys, item_key)), uris
-    repair = bool(folder) and _digest(folder) == digest
+    repair = bool(folder) and version_digest(folder) == digest
     # The item names this version but objects are missing: repair them. Else a new folder.
     target = folder if repair else _free_folder(store, scene_id, digest)
     written = _write_version(store, target, files, version_item, digests, move=move, new=not repair)
@@ -329,17 +251,12 @@ def publish_version(
     if not switch_item(store, item_key, document, token, current_sha=current_sha):
         now = _read_item(store, item_key)[0]
         named = item_folder(now, scene_id) if now else None
-        if named and _digest(named) == digest:
+        if named and version_digest(named) == digest:
             target = named  # an identical render switched first: report the set readers get
     uris = {path.name: store.uri(f"{target}/{path.name}") for path in files}
     uris[item_key] = store.uri(item_key)
     logger.info("%s: switched %s to version %s", scene_id, store.uri(item_key), target)
     return Publication(item_key, target, (*written, item_key), ()), uris
-
-
-def _digest(folder: str) -> str | None:
-    match = VERSION_NAME.match(folder.rpartition("/")[2])
-    return match["digest"] if match else None
 
 
 def _free_folder(store: Store, scene_id: str, digest: str) -> str:
@@ -441,7 +358,7 @@ def switch_item(
         now, _, _ = _read_item(store, item_key)
         mine = item_folder(document)
         theirs = item_folder(now) if now else None
-        if mine and theirs and _digest(mine) == _digest(theirs):
+        if mine and theirs and version_digest(mine) == version_digest(theirs):
             if not set_problems(store, item_key, now):
                 logger.info("%s: an identical render published %s first", item_key, theirs)
                 return False
@@ -491,26 +408,3 @@ def _folder_lock(store: LocalStore, key: str) -> Iterator[None]:
 
 def _content_type(path: Path) -> str:
     return {".tif": COG_MEDIA_TYPE, ".png": PNG_MEDIA_TYPE}.get(path.suffix, "application/json")
-
-
-def current_folder(dest: str | os.PathLike, scene_id: str | None = None) -> Path:
-    """The local folder of the version a scene's item names (``DEST/<ID>/<version>``).
-
-    ``scene_id`` may be left out when ``DEST`` holds one scene item. The folder holds the
-    products and the version's own item, with hrefs relative to it.
-    """
-    dest = Path(dest)
-    if scene_id is None:
-        items = sorted(p for p in dest.glob("*.json") if (dest / p.stem).is_dir())
-        if len(items) != 1:
-            raise StorageError(f"{dest}: expected one scene item, found {len(items)}")
-        scene_id = items[0].stem
-    item_path = dest / f"{scene_id}.json"
-    try:
-        item = json.loads(item_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise StorageError(f"{item_path}: cannot read the scene item ({exc})") from None
-    folder = item_folder(item, scene_id)
-    if folder is None:
-        raise StorageError(f"{item_path}: its assets are not in one version folder")
-    return dest / folder
