@@ -120,6 +120,27 @@ def pytest_runtest_protocol(item, nextitem):
         signal.signal(signal.SIGUSR2, previous)
 
 
+# Folders whose tests xdist hands out one by one instead of a file at a time (--dist loadfile):
+# their module fixtures are cheap and their files are long strings of waits (stalled endpoints,
+# signals, retries), which one worker would otherwise wait through alone.
+PER_TEST_FOLDERS = ("tests/faults/",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(PER_TEST_FOLDERS):
+                return nodeid
+            return super()._split_scope(nodeid)
+
+    return Scheduling(config, log)
+
+
 # The faults counts (tests/support/faultlib.py COUNTS) of each xdist worker are added up in the
 # controller, which prints them through tests/faults/conftest.py's pytest_terminal_summary.
 # The controller collects nothing, so that conftest is registered here when the command line
