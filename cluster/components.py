@@ -524,7 +524,7 @@ def up(settings: Settings, *, timeout: float = 240) -> list[str]:
 def up_isolated(settings: Settings, *, timeout: float = 300) -> list[str]:
     """:func:`up` for a throwaway cluster (tests, ``make bench-scale``): its processes inherit
     this environment without the caller's Airflow, AWS and landsat settings (the Makefile's,
-    tests/dags/dagenv.py's), which would point them at another home or endpoint."""
+    tests/support/dagenv.py's), which would point them at another home or endpoint."""
     saved = dict(os.environ)
     for name in list(os.environ):
         if name.startswith(("AIRFLOW", "AWS_", "LANDSAT_")):

@@ -16,25 +16,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.dagenv import BUCKET, PATH, REPO, ROW, task_instances, xcom
+from tests.support.dagenv import (
+    BUCKET,
+    DAG_ID,
+    LANDED,
+    REPO,
+    SCENE_DAY,
+    SCENE_ID,
+    expected_keys,
+    logical_date,
+    objects,
+    run_states,
+    xcom,
+)
 
-DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"
-SCENE_DAY = datetime.date(2024, 6, 28)  # an overpass of 226/010 in the test catalog
-SCENE_ID = "LC08_L1TP_226010_20240628_20240708_02_T1"
 EMPTY_DAY = datetime.date(2024, 7, 30)  # an overpass after the catalog ends
-LANDED = ["B1.TIF", "B2.TIF", "B3.TIF", "B4.TIF", "B5.TIF", "B7.TIF", "MTL.txt", "QA_PIXEL.TIF"]
 WRITES = {"PutObject", "CopyObject", "UploadPart", "CreateMultipartUpload", "DeleteObject"}
 # The ecs render backend (tests/dags/test_remote_backends.py): skipped by the branch here. The
 # ec2 chain exists only with the config's remote.ec2 section, which the default test config has not.
 REMOTE_SKIPPED = dict.fromkeys(("prepare_ecs", "render_ecs"), "skipped")
-
-
-def logical_date(day: datetime.date) -> datetime.datetime:
-    """The logical date of the run of overpass day ``day``: that day at 00:00 UTC, as scheduled.
-
-    WRS2OverpassTimetable gives a manual run the overpass day containing its logical date.
-    """
-    return datetime.datetime.combine(day, datetime.time(0, 0), datetime.UTC)
 
 
 @pytest.fixture
@@ -76,23 +76,6 @@ def dag(airflow_db, catalog, pipeline_config):
     return bag.get_dag(DAG_ID)
 
 
-def objects(client) -> dict[str, dict]:
-    """Key -> {etag, modified, sha256 (metadata), actual (sha256 of the body)}."""
-    out = {}
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
-        for obj in page.get("Contents", []):
-            head = client.head_object(Bucket=BUCKET, Key=obj["Key"])
-            body = client.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
-            out[obj["Key"]] = {
-                "etag": obj["ETag"],
-                "modified": obj["LastModified"],
-                "sha256": head.get("Metadata", {}).get("sha256"),
-                "actual": hashlib.sha256(body).hexdigest(),
-                "type": head.get("ContentType"),
-            }
-    return out
-
-
 def run_note(dag_run) -> str | None:
     """The run's note as the UI shows it (written by the plugin's listener when the run ended)."""
     from airflow.models.dagrun import DagRun
@@ -104,32 +87,6 @@ def run_note(dag_run) -> str | None:
             select(DagRun).where(DagRun.dag_id == dag_run.dag_id, DagRun.run_id == dag_run.run_id)
         ).one()
         return run.note
-
-
-def run_states(dag_run) -> dict[str, tuple[str, int]]:
-    return {task: (state, tries) for task, state, tries, _ in task_instances(dag_run)}
-
-
-def expected_keys(
-    date: datetime.date = SCENE_DAY, scene_id: str = SCENE_ID, *, version: str
-) -> set[str]:
-    """Every object after the scene is published; ``version``: the ``<ID>/<version>`` folder
-    its item names (publish's XCom), the only one of the scene."""
-    from landsat_ops.products import product_files
-    from landsat_pipeline.keys import landing_record_key
-
-    published = f"published/{PATH:03d}/{ROW:03d}/{date}"
-    path_row = f"published/{PATH:03d}/{ROW:03d}"
-    assert version.startswith(f"{scene_id}/")
-    return (
-        {f"landing/{scene_id}/{scene_id}_{suffix}" for suffix in LANDED}
-        | {landing_record_key(scene_id)}
-        | {f"{published}/{scene_id}.json"}
-        | {f"{published}/{version}/{name}" for name in product_files(scene_id)}
-        | {f"{path_row}/collection.json", "catalog.json", "index.html"}
-        # The path/row's gallery pages: its newest scenes, and one page per year.
-        | {f"{path_row}/index.html", f"{path_row}/{date.year}.html"}
-    )
 
 
 def test_whole_dag_on_s3_then_a_rerun_changes_nothing(dag, s3, catalog):

@@ -31,17 +31,19 @@ import time
 from pathlib import Path
 
 import pytest
-from test_landsat_dag_run import (
+
+from tests.support.dagenv import (
+    BUCKET,
     DAG_ID,
+    REPO,
     SCENE_DAY,
     SCENE_ID,
     expected_keys,
     logical_date,
     objects,
     run_states,
+    xcom,
 )
-
-from tests.support.dagenv import BUCKET, REPO, xcom
 
 REGION = "us-east-1"
 CLUSTER = "landsat-ops"

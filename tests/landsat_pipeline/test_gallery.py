@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_publishing import scene
 
 from landsat_demo.product_sets import publish_product_set
 from landsat_ops.products import product_files
@@ -29,6 +28,7 @@ from landsat_ops.raster.png import write_png
 from landsat_ops.storage import open_store
 from landsat_pipeline.publishing import publish_scene
 from tests.stac_schemas.validate import validate
+from tests.support.scenes import scene
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

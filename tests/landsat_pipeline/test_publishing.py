@@ -22,18 +22,9 @@ from landsat_ops.render.destination import current_folder
 from landsat_ops.storage import open_store
 from landsat_pipeline.errors import PublishError
 from landsat_pipeline.publishing import product_set_problem, publish_scene, published_status
+from tests.support.scenes import scene
 
 PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
-
-
-def scene(day: str = "2024-06-28", processed: str = "20240708") -> dict:
-    compact = day.replace("-", "")
-    return {
-        "scene_id": f"LC08_L1TP_226010_{compact}_{processed}_02_T1",
-        "date": day,
-        "path": 226,
-        "row": 10,
-    }
 
 
 PREFIX = "published/226/010/2024-06-28"

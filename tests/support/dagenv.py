@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import datetime
+import hashlib
 import json
 import logging
 import os
@@ -173,3 +174,61 @@ def xcom(dag_run, task_id: str):
         )
         row = session.scalars(query).first()
         return None if row is None else XComModel.deserialize_value(row)
+
+
+# --- the scenes DAG of the test area: its scene, its run's date, what it leaves in the bucket ---
+DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"
+SCENE_DAY = datetime.date(2024, 6, 28)  # an overpass of 226/010 in the test catalog
+SCENE_ID = "LC08_L1TP_226010_20240628_20240708_02_T1"
+LANDED = ["B1.TIF", "B2.TIF", "B3.TIF", "B4.TIF", "B5.TIF", "B7.TIF", "MTL.txt", "QA_PIXEL.TIF"]
+
+
+def logical_date(day: datetime.date) -> datetime.datetime:
+    """The logical date of the run of overpass day ``day``: that day at 00:00 UTC, as scheduled.
+
+    WRS2OverpassTimetable gives a manual run the overpass day containing its logical date.
+    """
+    return datetime.datetime.combine(day, datetime.time(0, 0), datetime.UTC)
+
+
+def objects(client) -> dict[str, dict]:
+    """Key -> {etag, modified, sha256 (metadata), actual (sha256 of the body)}."""
+    out = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for obj in page.get("Contents", []):
+            head = client.head_object(Bucket=BUCKET, Key=obj["Key"])
+            body = client.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
+            out[obj["Key"]] = {
+                "etag": obj["ETag"],
+                "modified": obj["LastModified"],
+                "sha256": head.get("Metadata", {}).get("sha256"),
+                "actual": hashlib.sha256(body).hexdigest(),
+                "type": head.get("ContentType"),
+            }
+    return out
+
+
+def run_states(dag_run) -> dict[str, tuple[str, int]]:
+    return {task: (state, tries) for task, state, tries, _ in task_instances(dag_run)}
+
+
+def expected_keys(
+    date: datetime.date = SCENE_DAY, scene_id: str = SCENE_ID, *, version: str
+) -> set[str]:
+    """Every object after the scene is published; ``version``: the ``<ID>/<version>`` folder
+    its item names (publish's XCom), the only one of the scene."""
+    from landsat_ops.products import product_files
+    from landsat_pipeline.keys import landing_record_key
+
+    published = f"published/{PATH:03d}/{ROW:03d}/{date}"
+    path_row = f"published/{PATH:03d}/{ROW:03d}"
+    assert version.startswith(f"{scene_id}/")
+    return (
+        {f"landing/{scene_id}/{scene_id}_{suffix}" for suffix in LANDED}
+        | {landing_record_key(scene_id)}
+        | {f"{published}/{scene_id}.json"}
+        | {f"{published}/{version}/{name}" for name in product_files(scene_id)}
+        | {f"{path_row}/collection.json", "catalog.json", "index.html"}
+        # The path/row's gallery pages: its newest scenes, and one page per year.
+        | {f"{path_row}/index.html", f"{path_row}/{date.year}.html"}
+    )
