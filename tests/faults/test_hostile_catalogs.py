@@ -22,12 +22,10 @@ nothing even tried. Each hostile input is counted with ``faultlib.hostile`` (``m
 
 from __future__ import annotations
 
-import builtins
 import copy
 import datetime
 import json
 import logging
-import shutil
 import socket
 import time
 from pathlib import Path
@@ -40,6 +38,7 @@ from landsat_pipeline.discovery import discover, scene_to_xcom
 from landsat_pipeline.errors import DiscoveryError, LandingError
 from landsat_pipeline.landing import land_scene
 from landsat_pipeline.sources.errors import SourceRefused
+from tests.support import guards
 from tests.support.archive_servers import LocalServer, reply
 from tests.support.faultlib import fault, hostile
 from tests.support.stac_replay import StacReplayServer
@@ -78,37 +77,13 @@ def loopback_only(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "hostile-test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    attempts: list[str] = []
-    real_connect = socket.socket.connect
-
-    def connect(self, address):
-        host = address[0] if isinstance(address, tuple) else str(address)
-        if self.family in (socket.AF_INET, socket.AF_INET6) and not host.startswith("127."):
-            attempts.append(host)
-            raise OSError(f"test guard: no connection to {host}")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    return attempts
+    return guards.loopback_only(monkeypatch)
 
 
 @pytest.fixture
 def opened(monkeypatch):
     """Every path opened or copied from while the test runs."""
-    paths: list[str] = []
-    real_open, real_copy = builtins.open, shutil.copyfile
-
-    def tracked_open(file, *args, **kwargs):
-        paths.append(str(file))
-        return real_open(file, *args, **kwargs)
-
-    def tracked_copy(src, dst, *args, **kwargs):
-        paths.append(str(src))
-        return real_copy(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", tracked_open)
-    monkeypatch.setattr(shutil, "copyfile", tracked_copy)
-    return paths
+    return guards.track_opened(monkeypatch)
 
 
 class DataServer:

@@ -8,10 +8,8 @@ address fail and records it, so a test also proves nothing was sent elsewhere.
 
 from __future__ import annotations
 
-import builtins
 import datetime
 import logging
-import shutil
 import socket
 import time
 from pathlib import Path
@@ -28,6 +26,7 @@ from landsat_pipeline.sources.options import (
     host_entry,
     redirect_refusal,
 )
+from tests.support import guards
 from tests.support.archive_servers import LocalServer, reply
 
 METADATA = "169.254.169.254"
@@ -54,18 +53,7 @@ SID = "LC08_L1TP_226010_20210516_20210526_02_T1"  # where no file is read
 @pytest.fixture
 def loopback_only(monkeypatch):
     """Connections to anything but 127.0.0.0/8 fail (and are recorded): nothing leaves."""
-    attempts: list[str] = []
-    real_connect = socket.socket.connect
-
-    def connect(self, address):
-        host = address[0] if isinstance(address, tuple) else str(address)
-        if self.family in (socket.AF_INET, socket.AF_INET6) and not host.startswith("127."):
-            attempts.append(host)
-            raise OSError(f"test guard: no connection to {host}")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    return attempts
+    return guards.loopback_only(monkeypatch)
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,20 +247,7 @@ def test_config_key_errors_name_the_key(tmp_path, key, value, message):
 @pytest.fixture
 def opened(monkeypatch):
     """Paths opened or copied from while fetching (nothing refused may be among them)."""
-    paths: list[str] = []
-    real_open, real_copy = builtins.open, shutil.copyfile
-
-    def tracked_open(file, *args, **kwargs):
-        paths.append(str(file))
-        return real_open(file, *args, **kwargs)
-
-    def tracked_copy(src, dst, *args, **kwargs):
-        paths.append(str(src))
-        return real_copy(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", tracked_open)
-    monkeypatch.setattr(shutil, "copyfile", tracked_copy)
-    return paths
+    return guards.track_opened(monkeypatch)
 
 
 def test_a_refused_local_file_is_never_opened(tmp_path, opened, caplog):
