@@ -129,27 +129,19 @@ class S3Store(Store):
             raise self._fail("read", key, exc) from exc
 
     def write_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
-        sha = hashlib.sha256(data).hexdigest()
-        extra = {"ContentType": content_type} if content_type else {}
-        try:
-            resp = self.client.put_object(
-                Bucket=self.bucket,
-                Key=self._key(key),
-                Body=data,
-                Metadata={"sha256": sha},
-                ChecksumAlgorithm="SHA256",
-                **extra,
-            )
-        except Exception as exc:
-            raise self._fail("write", key, exc) from exc
-        return ObjectInfo(key, len(data), sha, resp.get("ETag"))
+        return self._put_bytes(key, data, content_type)
 
     def write_if(self, key, data, expected, content_type=None) -> ObjectInfo:
+        condition = {"IfMatch": expected} if expected else {"IfNoneMatch": "*"}
+        return self._put_bytes(key, data, content_type, **condition)
+
+    def _put_bytes(self, key: str, data: bytes, content_type: str | None, **condition):
+        """One PUT with the bytes' SHA-256 (metadata and S3 checksum); a refused condition is
+        a :class:`~landsat_ops.errors.ConflictError`."""
         from botocore.exceptions import ClientError
 
         sha = hashlib.sha256(data).hexdigest()
         extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
-        extra.update({"IfMatch": expected} if expected else {"IfNoneMatch": "*"})
         try:
             resp = self.client.put_object(
                 Bucket=self.bucket,
@@ -158,9 +150,11 @@ class S3Store(Store):
                 Metadata={"sha256": sha},
                 ChecksumAlgorithm="SHA256",
                 **extra,
+                **condition,
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _CONFLICT_CODES:
+            code = exc.response.get("Error", {}).get("Code")
+            if condition and code in _CONFLICT_CODES:
                 message = f"{self.uri(key)}: changed by another writer meanwhile"
                 raise ConflictError(message) from exc
             raise self._fail("write", key, exc) from exc
