@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from landsat_ops.render.destination import current_folder
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / ".bench"
 CLI = str(Path(sys.executable).with_name("landsat-ops"))
@@ -60,7 +62,7 @@ def stretch_costs(scene: Path, repeat: int) -> dict:
                     stretch,
                 ]
             )
-            (cog,) = out.glob("*_truecolor.tif")
+            (cog,) = current_folder(out).glob("*_truecolor.tif")
             size = cog.stat().st_size
             if stretch not in best or wall < best[stretch]["seconds"]:
                 best[stretch] = {"seconds": wall, "cpu_seconds": cpu, "truecolor_bytes": size}
@@ -87,7 +89,7 @@ def overview_costs(scene: Path) -> dict:
         command = [CLI, "render", str(scene), "--out", str(tmp / "out"), "--no-progress"]
         command += ["--products", "truecolor"]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        (source,) = (tmp / "out").glob("*_truecolor.tif")
+        (source,) = current_folder(tmp / "out").glob("*_truecolor.tif")
         with rasterio.open(source) as ds:
             rgb = ds.read()
             crs, transform = ds.crs, ds.transform
