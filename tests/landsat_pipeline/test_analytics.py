@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-# Airflow reads AIRFLOW_HOME (and writes airflow.cfg there) when first imported; if another
-# test module imported it already, these are ignored and that module's settings hold.
-if "airflow" not in sys.modules:
-    _home = tempfile.mkdtemp(prefix="airflow-home-")
-    os.environ["AIRFLOW_HOME"] = _home
-    os.environ["AIRFLOW_CONFIG"] = os.path.join(_home, "airflow.cfg")
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+from tests.support.airflow_home import use_private_home  # noqa: E402
+
+use_private_home()  # before the first Airflow import
 
 
 import pytest  # noqa: E402

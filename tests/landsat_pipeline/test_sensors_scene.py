@@ -8,17 +8,9 @@ searched directly: no DAG run, no scheduler. The sensor is exercised as Airflow 
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
+from tests.support.airflow_home import use_private_home  # noqa: E402
 
-# Airflow reads AIRFLOW_HOME when first imported; if another module imported it already,
-# that module's settings hold.
-if "airflow" not in sys.modules:
-    _home = tempfile.mkdtemp(prefix="airflow-home-")
-    os.environ["AIRFLOW_HOME"] = _home
-    os.environ["AIRFLOW_CONFIG"] = os.path.join(_home, "airflow.cfg")
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+use_private_home()  # before the first Airflow import
 
 import asyncio  # noqa: E402
 import datetime  # noqa: E402
