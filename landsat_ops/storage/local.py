@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 from landsat_ops.errors import ConflictError, StorageError
@@ -15,7 +16,14 @@ __all__ = ["LocalStore"]
 
 
 class LocalStore(Store):
-    """A local folder standing in for a bucket."""
+    """A local folder standing in for a bucket.
+
+    A file is hashed about once per process: a digest is remembered under the file's identity
+    (device, inode, size, modification time), which every write here changes (writes are
+    atomic renames of new files), as does an edit in place by anything else. File times tick
+    coarsely (a few ms), so, as git does with "racily clean" files, a digest recorded within
+    :data:`_RACY_NS` of the file's modification time is not trusted: such a file is hashed again.
+    """
 
     def __init__(self, root: str | os.PathLike):
         self.root = str(Path(root).expanduser().absolute())
@@ -41,9 +49,20 @@ class LocalStore(Store):
 
     def info(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
         if not path.is_file():
             return None
-        return ObjectInfo(key=key, size=path.stat().st_size, sha256=sha256_file(path))
+        identity = _identity(stat)
+        digest, recorded = _DIGESTS.get(identity, (None, 0))
+        if digest is None or recorded - stat.st_mtime_ns < _RACY_NS:
+            digest = _remember(identity, sha256_file(path))
+        return ObjectInfo(key=key, size=stat.st_size, sha256=digest)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
 
     def read_bytes(self, key: str) -> bytes:
         try:
@@ -65,7 +84,9 @@ class LocalStore(Store):
 
     def write_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
         path = self._atomic(key, lambda tmp: tmp.write_bytes(data))
-        return ObjectInfo(key, path.stat().st_size, hashlib.sha256(data).hexdigest())
+        stat = path.stat()
+        digest = _remember(_identity(stat), hashlib.sha256(data).hexdigest())
+        return ObjectInfo(key, stat.st_size, digest)
 
     def put_file(self, path, key, *, sha256=None, content_type=None, new=False):
         sha256 = sha256 or sha256_file(path)
@@ -73,7 +94,8 @@ class LocalStore(Store):
         if current is not None and current.sha256 == sha256:
             return current, False
         target = self._atomic(key, lambda tmp: shutil.copyfile(path, tmp))
-        return ObjectInfo(key, target.stat().st_size, sha256), True
+        stat = target.stat()
+        return ObjectInfo(key, stat.st_size, _remember(_identity(stat), sha256)), True
 
     def get_file(self, key: str, path) -> Path:
         src = self._path(key)
@@ -148,6 +170,24 @@ class LocalStore(Store):
                 return True
         except OSError as exc:
             raise StorageError(f"{self.uri(key)}: cannot update ({exc.strerror or exc})") from exc
+
+
+_DIGESTS: dict[tuple[int, int, int, int], tuple[str, int]] = {}
+"""File identity -> (SHA-256, when it was recorded, ns)."""
+_MAX_DIGESTS = 65536
+_RACY_NS = 50_000_000
+"""A digest recorded less than this after the file's modification time is computed again."""
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _remember(identity: tuple[int, int, int, int], digest: str) -> str:
+    if len(_DIGESTS) >= _MAX_DIGESTS:
+        _DIGESTS.clear()
+    _DIGESTS[identity] = (digest, time.time_ns())
+    return digest
 
 
 def _hidden(name: str) -> bool:

@@ -147,3 +147,39 @@ def test_sha256_multihash_round_trip():
     assert SHA256_MULTIHASH_PREFIX == "1220"
     assert sha256_from_multihash("1114" + digest) is None  # sha1 or anything else
     assert sha256_from_multihash(None) is None
+
+
+def test_local_info_hashes_a_settled_file_once_and_sees_every_change(tmp_path, monkeypatch):
+    """LocalStore.info remembers a digest under the file's identity: an unchanged file is not
+    hashed again, a fresh one ("racily clean") is, and any change (same size, in place, right
+    after the write; a new file by rename) gives the new digest."""
+    import os
+
+    from landsat_ops.storage import local
+
+    store = LocalStore(tmp_path)
+    store.write_bytes("a.bin", b"x" * 1000)
+    path = tmp_path / "a.bin"
+    # An edit in place, same size, within the file system's time tick of the write.
+    with open(path, "r+b") as handle:
+        handle.write(b"y")
+    assert store.info("a.bin").sha256 == hashlib.sha256(b"y" + b"x" * 999).hexdigest()
+
+    old = path.stat().st_mtime_ns - 5_000_000_000
+    os.utime(path, ns=(old, old))  # settled: modified seconds before it is hashed
+    calls = []
+    real = local.sha256_file
+    monkeypatch.setattr(local, "sha256_file", lambda p: calls.append(p) or real(p))
+    first = store.info("a.bin")
+    assert store.info("a.bin") == first and store.exists("a.bin")
+    assert len(calls) == 1  # hashed once, then remembered
+
+    with open(path, "r+b") as handle:  # same size, new time: hashed again
+        handle.write(b"z")
+    assert store.info("a.bin").sha256 == hashlib.sha256(b"z" + b"x" * 999).hexdigest()
+    replacement = tmp_path / "b.bin"
+    replacement.write_bytes(b"w" * 1000)
+    os.utime(replacement, ns=(old, old))  # same size and time, another inode
+    os.replace(replacement, path)
+    assert store.info("a.bin").sha256 == hashlib.sha256(b"w" * 1000).hexdigest()
+    assert not store.exists("b.bin") and store.info("b.bin") is None
