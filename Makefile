@@ -10,7 +10,7 @@ export LANDSAT_OPS_ROOT := $(CURDIR)
 export UV_COMPILE_BYTECODE := 1
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo report test test-fast test-kind bench lint airflow airflow-init cluster cluster-stop \
+.PHONY: install demo report test test-fast test-cpu test-kind bench lint airflow airflow-init cluster cluster-stop \
 	cluster-status clean bench-scale faults
 
 install: $(VENV)/.installed
@@ -91,6 +91,13 @@ test: install
 # The unit tests only (no Airflow, no cluster, no fault injection, no browser): the edit-test loop.
 test-fast: install
 	$(PYTEST) -m unit tests
+
+# Every test, with the CPU seconds each one cost (tests/support/cputime.py): the totals per kind
+# and the costliest files, to find where the suite's time goes.
+test-cpu: install
+	rm -f .pytest-cpu.jsonl
+	LANDSAT_TESTS_CPU=$(CURDIR)/.pytest-cpu.jsonl $(PYTEST) tests; status=$$?; \
+	  $(BIN)/python -m tests.support.cputime .pytest-cpu.jsonl; exit $$status
 
 # One kind of test (pyproject.toml markers): make test-kind KIND=unit|dag|cluster|faults|browser
 KIND ?= unit

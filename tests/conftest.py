@@ -233,3 +233,7 @@ def s3_bucket(aws_env):
     name = "landsat-ops-test"
     boto3.client("s3").create_bucket(Bucket=name)
     return name
+
+
+if os.environ.get("LANDSAT_TESTS_CPU"):  # CPU seconds per test (tests/support/cputime.py)
+    pytest_plugins = ["tests.support.cputime"]
