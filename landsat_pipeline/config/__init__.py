@@ -16,6 +16,7 @@ Layout (every key of ``defaults`` may be overridden per area)::
                retry_delay_minutes, max_active_runs, render_queue}
     areas:
       <name>: {title, path_rows: [[path, row], ...], points: [{id, lon, lat}, ...],
+               composites: {periods, crs, resolution, stat, tile_size, products},
                <any defaults key>}
     remote:   {region, aws_conn_id, log_group, image,         (optional: the ecs/ec2 backends)
                ecs: {cluster, task_definition, container_name, subnets, security_groups,
@@ -27,6 +28,8 @@ Layout (every key of ``defaults`` may be overridden per area)::
 
 ``points`` are the area's points of interest (WGS84 degrees) whose NDVI the
 ``landsat_ndvi_timeseries`` DAG follows across every published scene of the area.
+``composites`` (:mod:`.composites`): the periods the ``landsat_composites`` DAG composites
+the area's scenes over, and the grid of its region mosaic.
 
 ``remote`` holds what the ``ecs`` and ``ec2`` render backends need, filled from the outputs of
 ``deploy/cloudformation.yaml`` (docs/remote-backends.md maps each key to its output). Without it

@@ -15,6 +15,7 @@ from landsat_ops.products import (
     validate_percentiles,
 )
 from landsat_pipeline.config.checker import Checker
+from landsat_pipeline.config.composites import parse_composites
 from landsat_pipeline.config.model import RENDER_BACKENDS, Area, Watch
 
 __all__ = ["AVAILABILITY_HOURS", "default_wait_hours", "parse_areas"]
@@ -38,7 +39,7 @@ _DEFAULTS: dict[str, Any] = {
     "max_active_runs": 2,
     "render_queue": "render",
 }
-_AREA_KEYS = {"title", "path_rows", "points"} | set(_DEFAULTS)
+_AREA_KEYS = {"title", "path_rows", "points", "composites"} | set(_DEFAULTS)
 AVAILABILITY_HOURS = {"L1": 72.0, "L2": 24 * 24.0}
 """Default ``wait_for_scene_hours`` by processing level, from the measured latency: Level-1
 scenes appear within hours (RT) to days; Level-2 4 to 21+ days after acquisition (median 9,
@@ -77,7 +78,10 @@ def parse_areas(
             raise check.error(f"{key}.title", f"is {title!r}", "a string")
         path_rows = _path_rows(check, area["path_rows"], key)
         points = _points(check, area.get("points", []), key)
-        area_list.append(Area(name, title, tuple(path_rows), points))
+        composites = area.get("composites")
+        if composites is not None:
+            composites = parse_composites(check, composites, f"{key}.composites")
+        area_list.append(Area(name, title, tuple(path_rows), points, composites))
         for index, (path, row) in enumerate(path_rows):
             if (path, row) in seen:
                 raise check.error(

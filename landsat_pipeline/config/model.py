@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from landsat_ops.points import Point
+from landsat_pipeline.config.composites import CompositeSettings
 from landsat_pipeline.errors import ConfigError
 
 __all__ = [
@@ -150,6 +151,8 @@ class Area:
     title: str
     path_rows: tuple[tuple[int, int], ...]
     points: tuple[Point, ...]
+    composites: CompositeSettings | None = None
+    """Its composites and region mosaic (``composites``); None: the area has none."""
 
 
 @dataclass(frozen=True)
