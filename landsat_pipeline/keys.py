@@ -19,13 +19,23 @@ Nothing here reads the clock: a re-run of a logical date addresses the same obje
     published/analytics/<area>/report.ipynb|.html                          its executed report
     staging/analytics/area_report.ipynb                                    the report template
     staging/analytics/_ec2-status/<run>.json                               an EC2 report's exit code
+    published/composites/<PPP>/<RRR>/<label>/p<PPP>r<RRR>_<label>.json     a path/row's composite
+    published/composites/<area>/<label>/<area>_<label>.json                an area's region mosaic
+        (each a switched item; its products in <id>/<version>/ beside it)
+    published/composites/<PPP>/<RRR>/collection.json, <area>/collection.json   their STAC
+    published/composites/catalog.json, index.html              the composites' catalog, gallery
+    staging/composites/<id>/<inputs digest>/<tile>.tif         tiles until their composite is out
 
 A render writes a new ``<version>`` folder and switches the scene's item to it with one
 conditional write; nothing under a version is ever overwritten, and versions no item names are
 deleted after a retention (:mod:`landsat_ops.render.destination`, docs/architecture.md).
 
 Assets: ``landsat://published/pPPP_rRRR`` (name ``landsat_pPPP_rRRR``) is updated each time a
-scene of that path/row is published.
+scene of that path/row is published; ``landsat://composites/<area>`` each time a composite of
+the area is.
+
+Composite periods are labelled ``2024-summer`` (a season) or ``2024-07`` (a month):
+:mod:`landsat_pipeline.composites.periods`.
 """
 
 from __future__ import annotations
@@ -43,12 +53,15 @@ __all__ = [
     "area_keys",
     "checked_id",
     "collection_key",
+    "composite_keys",
+    "composites_asset_uri",
     "ec2_render_status_key",
     "ec2_report_status_key",
     "executed_report_key",
     "gaps_keys",
     "landing_prefix",
     "landing_record_key",
+    "mosaic_keys",
     "path_row_of_asset",
     "path_row_prefix",
     "published_asset_name",
@@ -174,3 +187,43 @@ def executed_report_key(run_id: str, area: str) -> str:
     return (
         f"{EXECUTED_REPORTS_PREFIX}/{_safe_run_id(run_id)}/{area}/{ANALYTICS_FILES['report_ipynb']}"
     )
+
+
+# -- composites -------------------------------------------------------------------------------
+COMPOSITES_PREFIX = f"{PUBLISHED_PREFIX}/composites"
+COMPOSITES_CATALOG_KEY = f"{COMPOSITES_PREFIX}/catalog.json"
+COMPOSITES_GALLERY_KEY = f"{COMPOSITES_PREFIX}/index.html"
+COMPOSITES_STAGING_PREFIX = f"{STAGING_PREFIX}/composites"
+
+
+def _composite(base: str, composite_id: str, label: str, digest: str | None) -> dict[str, str]:
+    out = {
+        "id": composite_id,
+        "dest": f"{base}/{label}",
+        "item": f"{base}/{label}/{composite_id}.json",
+        "collection": f"{base}/collection.json",
+        "staging": f"{COMPOSITES_STAGING_PREFIX}/{composite_id}",
+    }
+    if digest is not None:
+        out["tiles"] = f"{out['staging']}/{checked_id(digest)}"
+    return out
+
+
+def composite_keys(path: int, row: int, label: str, digest: str | None = None) -> dict[str, str]:
+    """A path/row's composite of the period ``label``: its ``id`` (``p226r010_2024-summer``),
+    ``dest`` (the folder its item is switched in), ``item``, ``collection``, ``staging`` (its
+    tiles' folder) and, with the digest of its inputs, ``tiles`` (this set of inputs' tiles)."""
+    composite_id = checked_id(f"p{path:03d}r{row:03d}_{label}")
+    return _composite(f"{COMPOSITES_PREFIX}/{path:03d}/{row:03d}", composite_id, label, digest)
+
+
+def mosaic_keys(area: str, label: str, digest: str | None = None) -> dict[str, str]:
+    """An area's region mosaic of the period ``label`` (``scoresby_sund_2024-summer``): the
+    same roles as :func:`composite_keys`."""
+    composite_id = checked_id(f"{area}_{label}")
+    return _composite(f"{COMPOSITES_PREFIX}/{checked_id(area)}", composite_id, label, digest)
+
+
+def composites_asset_uri(area: str) -> str:
+    """URI of the Asset updated each time a composite or mosaic of ``area`` is published."""
+    return f"landsat://composites/{area}"
