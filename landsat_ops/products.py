@@ -6,7 +6,9 @@ pipeline's config, its publishing and its remote-render contract all import from
 For scene ``<ID>`` and product ``<p>`` the files are ``<ID>_<p>.tif`` (a COG) and/or
 ``<ID>_<p>.png`` (a preview or figure); the STAC item ``<ID>.json`` lists them as assets keyed
 ``<p>_tif`` / ``<p>_png``. The true colour product also makes the item's small thumbnail,
-``<ID>_thumbnail.png`` (asset ``thumbnail``, role ``thumbnail``). The stretch modes of the
+``<ID>_thumbnail.png`` (asset ``thumbnail``, role ``thumbnail``), and the NDVI product an 8-bit
+paletted COG that opens coloured without parameters, ``<ID>_ndvi_visual.tif`` (asset
+``ndvi_visual_tif``, role ``visual``; :data:`PRODUCT_FILES`). The stretch modes of the
 colour composites (``natural``, ``linear``, manual ranges) are named and parametrised here
 too. This module is pure Python (no numpy, no GDAL), so the DAG files may import it at parse
 time.
@@ -14,6 +16,7 @@ time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from landsat_ops.errors import OptionError
@@ -49,7 +52,9 @@ __all__ = [
     "product_bands",
     "PNG_MEDIA_TYPE",
     "PRODUCTS",
-    "PRODUCT_SUFFIXES",
+    "PRODUCT_FILES",
+    "NDVI_VISUAL_FILE",
+    "ndvi_level",
     "asset_key",
     "expected_asset_keys",
     "file_product",
@@ -136,13 +141,33 @@ NDVI_RANGE = (-1.0, 1.0)
 NDVI_COLORMAP = "RdYlGn"
 NDVI_BINS = 200
 
-PRODUCT_SUFFIXES = {
-    "truecolor": (".tif", ".png"),
-    "falsecolor": (".tif", ".png"),
-    "ndvi": (".tif", ".png"),
-    "histograms": (".png",),
+NDVI_VISUAL_FILE = "ndvi_visual.tif"
+"""``<ID>_ndvi_visual.tif``: the NDVI as an 8-bit paletted COG (level 0 = no data, levels
+1..255 = NDVI -1..1 by :func:`ndvi_level`, the :data:`NDVI_COLORMAP` table as its palette, entry 0
+transparent). A float32 TIFF cannot carry a colour table, so the ``data`` COG opens grey (QGIS)
+or transparent (titiler ``/cog`` without parameters); this one opens coloured in both."""
+THUMBNAIL_FILE = "thumbnail.png"
+THUMBNAIL_KEY = "thumbnail"
+"""``<ID>_thumbnail.png``, the STAC asset ``thumbnail``: made with the ``truecolor`` product."""
+
+PRODUCT_FILES = {
+    "truecolor": ("truecolor.tif", "truecolor.png", THUMBNAIL_FILE),
+    "falsecolor": ("falsecolor.tif", "falsecolor.png"),
+    "ndvi": ("ndvi.tif", NDVI_VISUAL_FILE, "ndvi.png"),
+    "histograms": ("histograms.png",),
 }
-"""The files written per product, as ``<ID>_<product><suffix>``."""
+"""The files written per product, as ``<ID>_<tail>``, in the order they are listed."""
+
+
+def ndvi_level(ndvi: float) -> int:
+    """The palette level of an NDVI value in ``<ID>_ndvi_visual.tif``: ``128 + round(127 ndvi)``.
+
+    -1 -> 1, 0 -> 128, 1 -> 255 (0 is no data); a level ``L`` stands for ``(L - 128) / 127``,
+    within half a step (0.004) of the value. Rounding is half up, as in the kernel
+    :func:`landsat_ops.raster.kernels.ndvi_levels`.
+    """
+    return min(255, max(1, math.floor(128.5 + 127.0 * ndvi)))
+
 
 OLI_BANDS = {
     1: ("coastal", 0.44, 0.02),
@@ -155,19 +180,17 @@ OLI_BANDS = {
 """OLI band -> (STAC eo common name, centre wavelength and full width at half maximum in um)."""
 THUMBNAIL_SIZE = 256
 """Longest side of the STAC ``thumbnail`` asset (a small PNG of the true colour preview)."""
-THUMBNAIL_FILE = "thumbnail.png"
-THUMBNAIL_KEY = "thumbnail"
-"""``<ID>_thumbnail.png``, the STAC asset ``thumbnail``: made with the ``truecolor`` product."""
-
 ASSET_ROLES = {
     "tif": ["visual"],
     "ndvi_tif": ["data"],
+    "ndvi_visual_tif": ["visual"],
     "png": ["overview"],
     "histograms_png": ["graphic"],
 }
-"""STAC best-practices roles: the 8-bit COGs are the display products (``visual``), the NDVI
-COG holds values (``data``), previews are ``overview``, the histogram sheet is a chart
-(``graphic``: not the scene's picture); the small PNG is ``thumbnail``."""
+"""STAC best-practices roles: the 8-bit COGs are the display products (``visual``: the colour
+composites and the paletted NDVI), the float32 NDVI COG holds values (``data``), previews are
+``overview``, the histogram sheet is a chart (``graphic``: not the scene's picture); the small
+PNG is ``thumbnail``."""
 GRAPHIC_KEYS = ("histograms_png",)
 """Assets that are charts, not pictures of the scene: no projection fields."""
 
@@ -211,6 +234,7 @@ ASSET_TITLES = {
     "falsecolor_tif": "False colour (B7/B5/B1: SWIR2/NIR/coastal), 8-bit stretched COG",
     "falsecolor_png": "False colour preview",
     "ndvi_tif": "NDVI (float32 COG, -1..1, NaN = no data)",
+    "ndvi_visual_tif": "NDVI (8-bit paletted COG, RdYlGn: opens coloured, 0 = no data)",
     "ndvi_png": "NDVI preview (RdYlGn, -1..1)",
     "histograms_png": "Per-channel histograms with the stretch curve applied and its cut-offs",
     "thumbnail": "True colour thumbnail",
@@ -226,7 +250,18 @@ def asset_roles(key: str) -> list[str]:
 
 
 def product_bands(product: str) -> list[dict]:
-    """STAC 1.1 ``bands`` of a product's COG: name, description, eo common name, data type."""
+    """STAC 1.1 ``bands`` of a COG (``<ID>_<product>.tif``): name, description, eo common name,
+    data type; ``product`` is ``truecolor``, ``falsecolor``, ``ndvi`` or ``ndvi_visual``."""
+    if product == "ndvi_visual":
+        return [
+            {
+                "name": "ndvi",
+                "description": "NDVI as palette levels (RdYlGn colour table): level L stands "
+                "for NDVI (L - 128) / 127, 1..255 = -1..1, 0 = no data",
+                "data_type": "uint8",
+                "nodata": 0,
+            }
+        ]
     if product == "ndvi":
         return [
             {
@@ -332,10 +367,9 @@ def item_name(scene_id: str) -> str:
     return f"{scene_id}.json"
 
 
-def _file_tails(product: str) -> list[str]:
+def _file_tails(product: str) -> tuple[str, ...]:
     """What follows ``<ID>_`` in the names of a product's files, in the order they are listed."""
-    tails = [f"{product}{suffix}" for suffix in PRODUCT_SUFFIXES[product]]
-    return [*tails, THUMBNAIL_FILE] if product == "truecolor" else tails
+    return PRODUCT_FILES[product]
 
 
 def product_files(scene_id: str, products: Iterable[str] | str | None = None) -> list[str]:

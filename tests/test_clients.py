@@ -52,6 +52,7 @@ def test_roles_follow_best_practices(rendered):
     roles = {key: asset["roles"] for key, asset in item["assets"].items()}
     assert roles["truecolor_tif"] == roles["falsecolor_tif"] == ["visual"]
     assert roles["ndvi_tif"] == ["data"]
+    assert roles["ndvi_visual_tif"] == ["visual"]  # the paletted NDVI, for display
     for key in ("truecolor_png", "falsecolor_png", "ndvi_png"):
         assert roles[key] == ["overview"]
     assert roles["histograms_png"] == ["graphic"]  # a chart, never the scene's preview
@@ -100,6 +101,41 @@ def test_rio_tiler_serves_each_render_opaque_over_data(rendered, render):
     assert (rgba[..., 3][has_data] == 255).all(), "transparent where the scene has data"
     assert (rgba[..., 3][~has_data] == 0).all()
     assert rgba[..., :3][has_data].std() > 5, "a flat tile"
+
+
+def test_paletted_ndvi_opens_coloured_without_parameters(rendered):
+    """The paletted NDVI COG as titiler's ``/cog`` tile endpoint serves it with no query
+    parameter: rio-tiler reads the tile, the COG's own colour table is applied
+    (``colormap or dst_colormap``). Vegetation comes out green, bare or wet ground red or
+    orange, and outside the scene is transparent."""
+    from io import BytesIO
+
+    from PIL import Image
+    from rio_tiler.io import Reader
+
+    out, item, _ = rendered
+    with Reader(str(out / item["assets"]["ndvi_visual_tif"]["href"])) as cog:
+        assert cog.colormap and cog.colormap[0][3] == 0  # the COG's own palette
+        img = cog.preview(max_size=256)
+        png = img.render(img_format="PNG", colormap=cog.colormap)  # no render parameters
+    with Reader(str(out / item["assets"]["ndvi_tif"]["href"])) as data:
+        ndvi = data.preview(max_size=256, nodata=float("nan")).array
+    rgba = np.asarray(Image.open(BytesIO(png)).convert("RGBA")).astype(int)
+    assert rgba.shape[:2] == ndvi.shape[1:]
+    has_data = ~ndvi.mask[0]
+    assert (rgba[..., 3][has_data] == 255).all() and (rgba[..., 3][~has_data] == 0).all()
+    values = ndvi.data[0]
+    red, green, blue = (rgba[..., c] for c in range(3))
+    green_class = has_data & (values > 0.45)
+    red_class = has_data & (values < -0.05)
+    assert green_class.sum() > 20, "the scene has vegetation"
+    assert (green[green_class] > red[green_class]).all()
+    assert (green[green_class] > blue[green_class]).all()
+    if red_class.sum():
+        assert (red[red_class] > green[red_class]).all()
+    # Not a grey picture: the channels differ wherever NDVI is far from 0.
+    far = has_data & (np.abs(values) > 0.2)
+    assert (np.abs(red - green)[far] > 20).all()
 
 
 def test_projection_fields_describe_each_assets_own_grid(rendered):

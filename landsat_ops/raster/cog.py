@@ -47,6 +47,7 @@ def raw_vrt(
     overviews: Sequence[Path] = (),
     descriptions: Sequence[str] | None = None,
     metadata: Sequence[dict] | None = None,
+    colortable: np.ndarray | None = None,
 ) -> Path:
     """Write a VRT that presents a raw band-sequential file as a georeferenced raster.
 
@@ -56,7 +57,9 @@ def raw_vrt(
     without holding the scene in memory or writing an intermediate GeoTIFF. ``overviews``
     are VRTs of the same kind, largest first, that GDAL uses as this raster's overviews.
     ``descriptions`` and ``metadata`` (per band: key -> value, e.g. ``STATISTICS_MEAN``) are
-    copied by GDAL into the COG's band descriptions and tags.
+    copied by GDAL into the COG's band descriptions and tags. ``colortable`` (``(n, 4)``
+    RGBA, 8-bit data) is every band's palette: GDAL copies it into the COG, whose band then
+    opens coloured (colour interpretation ``Palette``).
     """
     size = np.dtype(dtype).itemsize
     gdal_type = _VRT_TYPES[dtype]
@@ -74,6 +77,11 @@ def raw_vrt(
             extra += f"<NoDataValue>{'nan' if math.isnan(nodata) else repr(nodata)}</NoDataValue>"
         if colorinterp:
             extra += f"<ColorInterp>{colorinterp[i]}</ColorInterp>"
+        if colortable is not None:
+            entries = "".join(
+                f'<Entry c1="{r}" c2="{g}" c3="{b}" c4="{a}"/>' for r, g, b, a in colortable
+            )
+            extra += f"<ColorTable>{entries}</ColorTable>"
         for overview in overviews:
             extra += (
                 f'<Overview><SourceFilename relativeToVRT="1">{escape(overview.name)}'

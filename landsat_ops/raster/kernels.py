@@ -7,7 +7,8 @@ minimum over channels and a multiply) into one loop over the strip, and releases
 
 Their results are bit-identical to the numpy reference functions in :mod:`landsat_ops.raster.ops`
 (``dn_histogram``, ``clear_dn_histogram``, ``stretch_lut`` / ``tutorial_lut`` + ``apply_lut``,
-``ndvi_from_dn``) and :func:`landsat_ops.raster.tone.natural_pixels`; the tests check that.
+``ndvi_from_dn``, ``ndvi_levels``) and :func:`landsat_ops.raster.tone.natural_pixels`; the
+tests check that.
 Each kernel is compiled for one signature (C-contiguous arrays) when this module is imported,
 and cached on disk (numba's ``cache=True``: ``__pycache__`` next to this file, or
 ``NUMBA_CACHE_DIR``; the container image ships a warm cache), so only the first import on a
@@ -169,6 +170,22 @@ def ndvi_u16(
             else:
                 out[y, x] = nan
     return valid
+
+
+@_compiled("void(float32[:, ::1], uint8[:, ::1])")
+def ndvi_levels(values, out):  # pragma: no cover - compiled
+    """NDVI (float32, NaN = no data) -> the palette levels of ``<ID>_ndvi_visual.tif`` in
+    ``out``: ``128 + round(127 ndvi)`` (half up) within 1..255, 0 where not finite;
+    :func:`landsat_ops.raster.ops.ndvi_levels` is the reference."""
+    rows, cols = values.shape
+    for y in range(rows):
+        for x in range(cols):
+            value = values[y, x]
+            if np.isfinite(value):
+                level = np.floor(128.5 + 127.0 * np.float64(value))
+                out[y, x] = np.uint8(min(255.0, max(1.0, level)))
+            else:
+                out[y, x] = 0
 
 
 @_compiled("void(float32[:, :, ::1], int64, float64[:, :, ::1], int32[:, :, ::1])")

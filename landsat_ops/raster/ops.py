@@ -245,6 +245,27 @@ def _colorize(values: np.ndarray, vmin: float, vmax: float, lut: np.ndarray) -> 
     return rgba
 
 
+def ndvi_levels(values: np.ndarray) -> np.ndarray:
+    """NDVI (NaN = no data) -> uint8 palette levels: ``128 + round(127 ndvi)``, rounded half
+    up and kept within 1..255 (:func:`landsat_ops.products.ndvi_level`), 0 where not finite.
+
+    The numpy reference of :func:`landsat_ops.raster.kernels.ndvi_levels`.
+    """
+    finite = np.isfinite(values)
+    levels = np.floor(128.5 + 127.0 * np.where(finite, values, 0).astype(np.float64))
+    np.clip(levels, 1, 255, out=levels)
+    return np.where(finite, levels, 0).astype(np.uint8)
+
+
+def ndvi_palette(name: str = "RdYlGn") -> np.ndarray:
+    """The ``(256, 4)`` RGBA colour table of the paletted NDVI: entry 0 (no data) transparent,
+    level ``L`` the colour :func:`colorize` gives NDVI ``(L - 128) / 127`` over -1..1 (so the
+    paletted COG and the NDVI PNG preview agree)."""
+    table = np.zeros((256, 4), np.uint8)
+    table[1:] = _colorize((np.arange(1, 256) - 128) / 127.0, -1.0, 1.0, colormap_lut(name))
+    return table
+
+
 def cell_sums(data: np.ndarray, step: int, nodata: float) -> tuple[np.ndarray, np.ndarray]:
     """Sums (float64) and counts (int32) of the valid pixels of every ``step x step`` cell.
 

@@ -49,17 +49,29 @@ class RawRaster:
     def _raw(self, factor: int) -> Path:
         return self.base.with_name(f"{self.base.name}_{factor}.raw")
 
-    def write_strip(self, data: np.ndarray, row_off: int) -> None:
+    def write_strip(self, data: np.ndarray, row_off: int) -> list[np.ndarray]:
         """Write ``data`` (count, rows, width) whose first row is ``row_off`` of the raster.
 
         ``row_off`` must be a multiple of the largest overview factor (the strips of the
-        renderer start on multiples of 512).
+        renderer start on multiples of 512). Returns the strip at every level: ``data``, then
+        its average overviews.
         """
         factors = [factor for factor, *_ in self.levels[1:]]
         if factors and row_off % factors[-1]:
             raise ValueError(f"strip at row {row_off} is not aligned on {factors[-1]} rows")
         blocks = [data, *average_overviews(data, factors, self.nodata)]
+        self.write_levels(blocks, row_off)
+        return blocks
+
+    def write_levels(self, blocks: list[np.ndarray], row_off: int) -> None:
+        """Write a strip given at every level (full resolution first, then each overview).
+
+        For a raster derived pixel by pixel from another one (the paletted NDVI from the
+        NDVI): its levels are the other's levels (:meth:`write_strip` returns them) mapped.
+        """
         for (factor, w, h, fd), block in zip(self.levels, blocks, strict=True):
+            if block.dtype != self.dtype:
+                raise ValueError(f"{self.base.name}: {block.dtype} data for a {self.dtype} raster")
             first = row_off // factor
             for c in range(self.count):
                 offset = (c * h + first) * w * self.dtype.itemsize
@@ -93,7 +105,9 @@ class RawRaster:
             )
         return out
 
-    def vrt(self, crs, transform, nodata, colorinterp=None, descriptions=None) -> Path:
+    def vrt(
+        self, crs, transform, nodata, colorinterp=None, descriptions=None, colortable=None
+    ) -> Path:
         """VRTs of every level; returns the full-resolution one (with the others as overviews)."""
         overviews = []
         statistics = self.statistics()
@@ -113,6 +127,7 @@ class RawRaster:
                 overviews=[] if factor > 1 else overviews[::-1],
                 descriptions=descriptions if factor == 1 else None,
                 metadata=statistics if factor == 1 else None,
+                colortable=colortable if factor == 1 else None,
             )
             overviews.append(path)
         return overviews[-1]
@@ -127,13 +142,20 @@ class RawRaster:
         colorinterp: list[str] | None,
         compression: str,
         descriptions: list[str] | None = None,
+        colortable: np.ndarray | None = None,
     ) -> Path:
         """Encode the raster and its overviews (described by VRTs) as the COG ``target``.
 
-        Each band gets its description and statistics tags (:meth:`statistics`).
+        Each band gets its description, statistics tags (:meth:`statistics`) and, when given,
+        the colour table ``colortable`` (``(256, 4)`` RGBA; 8-bit rasters).
         """
         vrt = self.vrt(
-            crs, transform, nodata=nodata, colorinterp=colorinterp, descriptions=descriptions
+            crs,
+            transform,
+            nodata=nodata,
+            colorinterp=colorinterp,
+            descriptions=descriptions,
+            colortable=colortable,
         )
         return to_cog(vrt, target, compression=compression)
 

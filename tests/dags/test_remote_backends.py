@@ -466,7 +466,7 @@ def test_ecs_skips_the_launch_when_a_previous_try_published_the_set(
     assert aws["ecs"].list_tasks(cluster=CLUSTER)["taskArns"] == []
     assert set(objects(aws["s3"])) == expected_keys(version=xcom(dag_run, "publish")["version"])
     log = capfd.readouterr().out
-    assert f"s3://{BUCKET}/{ITEM_KEY} and its 8 products are complete" in log
+    assert f"s3://{BUCKET}/{ITEM_KEY} and its 9 products are complete" in log
     assert "(published by a previous try): not launching a render again" in log
 
 

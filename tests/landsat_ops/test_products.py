@@ -39,7 +39,7 @@ def test_product_files_include_the_thumbnail_with_true_colour():
         product_files,
     )
 
-    assert len(product_files("X")) == 9
+    assert len(product_files("X")) == 10  # with the thumbnail and the paletted NDVI
     assert product_files("X", "truecolor") == [
         "X_truecolor.tif",
         "X_truecolor.png",
@@ -51,6 +51,38 @@ def test_product_files_include_the_thumbnail_with_true_colour():
     assert asset_roles("thumbnail") == ["thumbnail"]
     assert file_product("X_thumbnail.png", "X") == "truecolor"
     assert expected_asset_keys(["truecolor"]) == {"truecolor_tif", "truecolor_png", "thumbnail"}
+
+
+def test_the_ndvi_product_includes_its_paletted_cog():
+    from landsat_ops.products import (
+        asset_key,
+        asset_roles,
+        expected_asset_keys,
+        file_product,
+        product_bands,
+        product_files,
+    )
+
+    assert product_files("X", "ndvi") == ["X_ndvi.tif", "X_ndvi_visual.tif", "X_ndvi.png", "X.json"]
+    assert asset_key("X_ndvi_visual.tif", "X") == "ndvi_visual_tif"
+    assert file_product("X_ndvi_visual.tif", "X") == "ndvi"
+    assert asset_roles("ndvi_visual_tif") == ["visual"] and asset_roles("ndvi_tif") == ["data"]
+    assert expected_asset_keys(["ndvi"]) == {"ndvi_tif", "ndvi_visual_tif", "ndvi_png"}
+    (band,) = product_bands("ndvi_visual")
+    assert band["data_type"] == "uint8" and band["nodata"] == 0
+
+
+@pytest.mark.parametrize(
+    "ndvi, level",
+    [(-1.0, 1), (-0.5, 65), (0.0, 128), (0.5, 192), (1.0, 255), (-2.0, 1), (3.0, 255)],
+)
+def test_ndvi_level(ndvi, level):
+    """128 + round(127 NDVI), half up (-0.5 -> 64.5 -> 65), kept within 1..255."""
+    from landsat_ops.products import ndvi_level
+
+    assert ndvi_level(ndvi) == level
+    if -1 <= ndvi <= 1:
+        assert abs((level - 128) / 127 - ndvi) <= 0.5 / 127
 
 
 def test_validate_stretch():

@@ -50,6 +50,18 @@ def test_ndvi_is_bit_identical_and_counts(strips):
     np.testing.assert_array_equal(hist, ops.value_histogram(expected, -1.0, 1.0, 200))
 
 
+def test_ndvi_levels_match_the_reference():
+    rng = np.random.default_rng(3)
+    values = rng.uniform(-1.0, 1.0, (37, 53)).astype(np.float32)
+    values[0, :7] = [-1.0, 1.0, 0.0, np.nan, np.inf, -0.5 / 127, 0.5 / 127]  # ends, ties
+    values[5::7, 3::11] = np.nan
+    out = np.full(values.shape, 99, np.uint8)
+    kernels.ndvi_levels(values, out)
+    np.testing.assert_array_equal(out, ops.ndvi_levels(values))
+    assert list(out[0, :5]) == [1, 255, 128, 0, 0]
+    assert out[np.isnan(values)].max() == 0 and out[np.isfinite(values)].min() >= 1
+
+
 def test_kernels_compile_without_a_writable_cache():
     """Where numba finds no cache folder it can write, the kernels still load (uncached)."""
     import subprocess

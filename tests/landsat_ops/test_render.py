@@ -81,6 +81,7 @@ def test_all_products_written(crop_render):
         f"{sid}_falsecolor.tif",
         f"{sid}_falsecolor.png",
         f"{sid}_ndvi.tif",
+        f"{sid}_ndvi_visual.tif",
         f"{sid}_ndvi.png",
         f"{sid}_histograms.png",
         f"{sid}.json",
@@ -132,7 +133,12 @@ def test_ndvi_is_toa_reflectance_ratio(crop_render):
 
 @pytest.mark.parametrize(
     "name, count, dtype",
-    [("truecolor", 3, "uint8"), ("falsecolor", 3, "uint8"), ("ndvi", 1, "float32")],
+    [
+        ("truecolor", 3, "uint8"),
+        ("falsecolor", 3, "uint8"),
+        ("ndvi", 1, "float32"),
+        ("ndvi_visual", 1, "uint8"),
+    ],
 )
 def test_cogs_are_valid(crop_render, name, count, dtype):
     folder, out, _ = crop_render
@@ -160,7 +166,7 @@ def test_stac_item_lists_products_with_checksums(crop_render):
     assert item["properties"]["grid:code"] == "WRS2-020039"
     assert not [k for k in item["properties"] if k.startswith("landsat:")]
     assert item["properties"]["landsat_ops:stretch"] == result.stretch
-    assert len(item["assets"]) == 8  # 7 products and the thumbnail
+    assert len(item["assets"]) == 9  # 8 products and the thumbnail
     for asset in item["assets"].values():
         path = out / asset["href"]
         assert asset["file:checksum"] == "1220" + hashlib.sha256(path.read_bytes()).hexdigest()
@@ -385,6 +391,43 @@ def test_overviews_are_nodata_aware_averages_of_full_resolution(multi_strip_rend
                         assert data[band, r, c] == np.rint(values.mean())
 
 
+def test_paletted_ndvi_is_the_ndvi_quantised_at_every_level(multi_strip_render):
+    """<ID>_ndvi_visual.tif: each level (full resolution and every overview) is the NDVI
+    COG's same level mapped to 128 + round(127 NDVI), 0 where NDVI is NaN; its palette is
+    the RdYlGn of the NDVI preview, entry 0 transparent."""
+    from landsat_ops.products import ndvi_level
+    from landsat_ops.raster.ops import colorize, colormap_lut
+
+    _, out, result = multi_strip_render
+    folder = current_folder(out)
+    visual = folder / f"{result.scene_id}_ndvi_visual.tif"
+    assert_valid_cog(visual, 1, "uint8")
+    with rasterio.open(folder / f"{result.scene_id}_ndvi.tif") as ds:
+        levels = [None, *range(len(ds.overviews(1)))]
+    for level in levels:
+        extra = {} if level is None else {"overview_level": level}
+        with rasterio.open(folder / f"{result.scene_id}_ndvi.tif", **extra) as ds:
+            ndvi = ds.read(1).astype(np.float64)
+        with rasterio.open(visual, **extra) as ds:
+            palette_levels = ds.read(1)
+        finite = np.isfinite(ndvi)
+        assert finite.any() and (~finite).any(), "the scene has data and fill"
+        assert (palette_levels[~finite] == 0).all()
+        expected = np.clip(np.floor(128.5 + 127 * ndvi[finite]), 1, 255)
+        np.testing.assert_array_equal(palette_levels[finite], expected, err_msg=f"level {level}")
+        for i in np.flatnonzero(finite)[:: max(1, finite.sum() // 50)]:  # the scalar rule
+            assert ndvi_level(ndvi.flat[i]) == palette_levels.flat[i]
+    with rasterio.open(visual) as ds:
+        assert ds.nodata == 0 and [c.name for c in ds.colorinterp] == ["palette"]
+        palette = ds.colormap(1)
+        assert ds.descriptions[0].startswith("NDVI as palette levels")
+    assert palette[0][3] == 0 and all(palette[i][3] == 255 for i in range(1, 256))
+    lut = colormap_lut("RdYlGn")
+    for level in (1, 64, 128, 200, 255):
+        expected_colour = colorize(np.array([(level - 128) / 127]), -1, 1, lut)[0]
+        assert palette[level] == tuple(int(v) for v in expected_colour)
+
+
 def test_cog_band_descriptions_and_statistics(multi_strip_render):
     _, out, result = multi_strip_render
     with rasterio.open(current_folder(out) / f"{result.scene_id}_truecolor.tif") as ds:
@@ -425,6 +468,7 @@ def test_product_subsets(multi_strip_render, tmp_path, products):
         suffixes = (".png",) if name == "histograms" else (".tif", ".png")
         expected |= {f"{sid}_{name}{suffix}" for suffix in suffixes}
         expected |= {f"{sid}_thumbnail.png"} if name == "truecolor" else set()
+        expected |= {f"{sid}_ndvi_visual.tif"} if name == "ndvi" else set()
     assert {p.name for p in current_folder(out).iterdir()} == expected
     assert not list(work.iterdir()), "scratch files left behind"
     # The same stretch as the full render: the cut-offs do not depend on what is written.

@@ -503,11 +503,12 @@ def _item(store) -> dict:
 def test_product_files():
     assert product_files("X", ["histograms", "ndvi"]) == [
         "X_ndvi.tif",
+        "X_ndvi_visual.tif",
         "X_ndvi.png",
         "X_histograms.png",
         "X.json",
     ]
-    assert len(product_files("X")) == 9  # with the thumbnail (issue 13)
+    assert len(product_files("X")) == 10  # with the thumbnail and the paletted NDVI (issue 18)
 
 
 def test_product_set_problem_on_a_local_store(tmp_path):
