@@ -7,8 +7,9 @@ run compiled kernels (:mod:`landsat_ops.raster.kernels`, GIL released):
 1. *Scan*: every band a product needs is decoded once. Each strip adds to the band's exact
    uint16 histogram (fill excluded) and, for the ``natural`` true colour, to the histogram
    of its clear pixels (the QA band's strip looked up in a clear/not-clear table); NDVI is
-   computed (with its histogram) and written with its overviews as raw float32, and the raw
-   strip is spooled to a scratch file (a plain copy: re-reading it costs no decoding).
+   computed (with its histogram) and written with its overviews as raw float32, each level
+   also as the palette levels of the paletted NDVI, and the raw strip is spooled to a
+   scratch file (a plain copy: re-reading it costs no decoding).
 2. *Stretch*: the ``natural`` tone curve (white point and exposure) and the ``linear``
    cut-offs come from the whole-scene histograms (:mod:`landsat_ops.render.stretch`,
    :mod:`landsat_ops.raster.tone`), or manual ranges are given; the spooled strips go through
@@ -44,6 +45,7 @@ from landsat_ops.products import (
     NDVI_BINS,
     NDVI_COLORMAP,
     NDVI_RANGE,
+    NDVI_VISUAL_FILE,
     PRODUCTS,
     THUMBNAIL_FILE,
     THUMBNAIL_SIZE,
@@ -65,6 +67,11 @@ from landsat_ops.storage import sha256_file
 __all__ = ["WORKERS", "SceneRenderer", "Stretch"]
 
 logger = logging.getLogger(__name__)
+
+NDVI_VISUAL = NDVI_VISUAL_FILE.removesuffix(".tif")
+"""The paletted NDVI's name among the rasters of a render (``<ID>_ndvi_visual.tif``)."""
+_COLOR_INTERP = {"ndvi": ["Gray"], NDVI_VISUAL: ["Palette"]}
+"""GDAL colour interpretation of the single-band COGs (the composites: red, green, blue)."""
 
 WORKERS = min(
     4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -185,6 +192,7 @@ class SceneRenderer:
                 finishing, finishing_pngs = [], []
                 if "ndvi" in self.products:  # the scan spooled NDVI already
                     finishing.append(encoder.submit(self._finish, "ndvi", self._ndvi_png))
+                    finishing.append(encoder.submit(self._finish, NDVI_VISUAL, None))
                 for name in self.composites:
                     started = time.perf_counter()
                     self._composite_stretch(name, windows, pool)
@@ -198,7 +206,8 @@ class SceneRenderer:
                 for future in finishing:
                     cog, png = future.result()
                     written.append(cog)
-                    finishing_pngs.append(png)
+                    if png is not None:
+                        finishing_pngs.append(png)
                 for png in finishing_pngs:
                     written += png.result()
                 if sheet is not None:
@@ -261,6 +270,9 @@ class SceneRenderer:
             self._rasters["ndvi"] = ndvi_raster = RawRaster(
                 self.work / "ndvi", 1, "float32", width, self.grid["height"], nodata=np.nan
             )
+            self._rasters[NDVI_VISUAL] = visual_raster = RawRaster(
+                self.work / NDVI_VISUAL, 1, "uint8", width, self.grid["height"]
+            )
 
         def worker(k: int):
             hists = {b: np.zeros(ops.DN_LEVELS, np.int64) for b in self.hist_bands}
@@ -293,7 +305,14 @@ class SceneRenderer:
                         out = ndvi_out[:h]
                         red, nir = (data[b] for b in NDVI_BANDS)
                         valid += kernels.ndvi_u16(red, nir, *ndvi, out, ndvi_counts, *NDVI_RANGE)
-                        ndvi_raster.write_strip(out[np.newaxis], window.row_off)
+                        levels = ndvi_raster.write_strip(out[np.newaxis], window.row_off)
+                        # The paletted NDVI's levels: each level of the NDVI, quantised.
+                        palette_levels = []
+                        for level in levels:
+                            quantised = np.empty(level.shape, np.uint8)
+                            kernels.ndvi_levels(level[0], quantised[0])
+                            palette_levels.append(quantised)
+                        visual_raster.write_levels(palette_levels, window.row_off)
                     self._tick("scan", len(windows))
             return hists, valid, ndvi_counts, clear_hists
 
@@ -366,10 +385,12 @@ class SceneRenderer:
 
         _gather(pool, worker, self._stop)
 
-    def _finish(self, name: str, make_png) -> tuple[Path, Future]:
-        """COG of a product's raw pixels and overviews, its checksum, and its PNG preview."""
+    def _finish(self, name: str, make_png) -> tuple[Path, Future | None]:
+        """COG of a product's raw pixels and overviews, its checksum, and its PNG preview
+        (none when ``make_png`` is None: the paletted NDVI)."""
         raster = self._rasters.pop(name)
         is_ndvi = name == "ndvi"
+        is_visual = name == NDVI_VISUAL
         started = time.perf_counter()
         try:
             cog = raster.write_cog(
@@ -377,14 +398,18 @@ class SceneRenderer:
                 self.grid["crs"],
                 self.grid["transform"],
                 nodata=float("nan") if is_ndvi else 0,
-                colorinterp=["Gray"] if is_ndvi else ["Red", "Green", "Blue"],
+                colorinterp=_COLOR_INTERP.get(name, ["Red", "Green", "Blue"]),
                 compression=self.compression,
                 descriptions=[band["description"] for band in product_bands(name)],
+                colortable=ops.ndvi_palette(NDVI_COLORMAP) if is_visual else None,
             )
-            self._tick("write", len(self.composites) + ("ndvi" in self.products))
+            self._tick("write", len(self.composites) + 2 * ("ndvi" in self.products))
         finally:
             raster.close()
         self._wrote(cog, started)
+        if make_png is None:
+            self._figure.submit(self._checksum, cog)
+            return cog, None
         started = time.perf_counter()
         preview = read_preview(cog, self.preview_size)
         read_seconds = time.perf_counter() - started
