@@ -27,7 +27,7 @@ import sys
 import click
 
 from landsat_ops import __version__
-from landsat_ops.cli import analytics, cleanup, extent, overpass, render, syncrun
+from landsat_ops.cli import analytics, cleanup, extent, overpass, render, syncrun, timelapse
 from landsat_ops.cli.options import configure_logging, log_level, verbosity_options
 from landsat_ops.errors import Interrupted, LandsatOpsError
 from landsat_ops.interrupts import pending, signals_as_errors
@@ -53,6 +53,7 @@ for _command in (
     analytics.sample,
     analytics.timeseries,
     extent.extent,
+    timelapse.timelapse,
     syncrun.sync_run_command,
     cleanup.cleanup,
 ):
