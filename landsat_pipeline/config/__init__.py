@@ -17,7 +17,7 @@ Layout (every key of ``defaults`` may be overridden per area)::
     areas:
       <name>: {title, path_rows: [[path, row], ...], points: [{id, lon, lat}, ...],
                composites: {periods, crs, resolution, stat, tile_size, products},
-               <any defaults key>}
+               polygons: <GeoJSON file>, <any defaults key>}
     remote:   {region, aws_conn_id, log_group, image,         (optional: the ecs/ec2 backends)
                ecs: {cluster, task_definition, container_name, subnets, security_groups,
                      assign_public_ip, log_stream_prefix, deferrable, poll_seconds,
@@ -29,18 +29,20 @@ Layout (every key of ``defaults`` may be overridden per area)::
 ``points`` are the area's points of interest (WGS84 degrees) whose NDVI the
 ``landsat_ndvi_timeseries`` DAG follows across every published scene of the area.
 ``composites`` (:mod:`.composites`): the periods the ``landsat_composites`` DAG composites
-the area's scenes over, and the grid of its region mosaic.
+the area's scenes over, and the grid of its region mosaic. ``polygons``: a GeoJSON
+FeatureCollection of named polygons (WGS84) whose snow/ice and water extent the analytics DAG
+measures (:mod:`landsat_ops.extent.polygons`, checked on load; docs/extent.md).
 
 ``remote`` holds what the ``ecs`` and ``ec2`` render backends need, filled from the outputs of
 ``deploy/cloudformation.yaml`` (docs/remote-backends.md maps each key to its output). Without it
 the DAGs still load and the ``local`` backend works; a run asking for ``ecs``/``ec2`` then fails
 naming the missing key (:meth:`PipelineConfig.remote_settings`).
 
-Relative local paths (``catalog.url``, ``storage.root``) are relative to the folder of the
+Relative local paths (``catalog.url``, ``storage.root``, ``polygons``) are relative to the folder of the
 YAML file. ``LANDSAT_PIPELINE_CONFIG`` names another file (tests and deployments use it).
 
 Only the standard library, PyYAML, :mod:`landsat_pipeline.remote` and light modules of
-``landsat_ops`` (overpass, products, points) are imported: DAG files load this at parse time.
+``landsat_ops`` (overpass, products, points, extent.polygons) are imported: DAG files load this at parse time.
 
 Modules: :mod:`.model` (the validated sections), :mod:`.loader` (reading the file),
 :mod:`.checker` (typed checks naming the key), one parser per section (:mod:`.catalog`,

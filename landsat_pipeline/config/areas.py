@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from landsat_ops.errors import OptionError
+from landsat_ops.extent.polygons import NamedPolygon, PolygonError, parse_polygons
 from landsat_ops.overpass import LANDSAT8_START, SATELLITE_START, validate_path_row
 from landsat_ops.points import Point
 from landsat_ops.products import (
@@ -39,7 +40,7 @@ _DEFAULTS: dict[str, Any] = {
     "max_active_runs": 2,
     "render_queue": "render",
 }
-_AREA_KEYS = {"title", "path_rows", "points", "composites"} | set(_DEFAULTS)
+_AREA_KEYS = {"title", "path_rows", "points", "composites", "polygons"} | set(_DEFAULTS)
 AVAILABILITY_HOURS = {"L1": 72.0, "L2": 24 * 24.0}
 """Default ``wait_for_scene_hours`` by processing level, from the measured latency: Level-1
 scenes appear within hours (RT) to days; Level-2 4 to 21+ days after acquisition (median 9,
@@ -81,7 +82,8 @@ def parse_areas(
         composites = area.get("composites")
         if composites is not None:
             composites = parse_composites(check, composites, f"{key}.composites")
-        area_list.append(Area(name, title, tuple(path_rows), points, composites))
+        polygons = _polygons(check, area.get("polygons"), key)
+        area_list.append(Area(name, title, tuple(path_rows), points, composites, polygons))
         for index, (path, row) in enumerate(path_rows):
             if (path, row) in seen:
                 raise check.error(
@@ -147,6 +149,24 @@ def _points(check: Checker, raw: Any, key: str) -> tuple[Point, ...]:
             )
         )
     return tuple(out)
+
+
+def _polygons(check: Checker, raw: Any, key: str) -> tuple[NamedPolygon, ...]:
+    """The area's extent polygons: a local GeoJSON file (relative to the config), checked now."""
+    if raw is None:
+        return ()
+    path = check.local_or_url(raw, f"{key}.polygons")
+    if "://" in path:
+        raise check.error(f"{key}.polygons", f"is {raw!r}", "a local GeoJSON file")
+    try:
+        with open(path, "rb") as stream:
+            return tuple(parse_polygons(stream.read(), path))
+    except OSError as exc:
+        raise check.error(f"{key}.polygons", f"{path}: {exc.strerror}", "a GeoJSON file") from None
+    except PolygonError as exc:
+        raise check.error(
+            f"{key}.polygons", str(exc), "a FeatureCollection of named (Multi)Polygons"
+        ) from None
 
 
 def _watch(check: Checker, s: dict, key: str, area: str, title: str, path: int, row: int) -> Watch:

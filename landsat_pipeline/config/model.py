@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
+from landsat_ops.extent.polygons import NamedPolygon
 from landsat_ops.points import Point
 from landsat_pipeline.config.composites import CompositeSettings
 from landsat_pipeline.errors import ConfigError
@@ -153,6 +154,9 @@ class Area:
     points: tuple[Point, ...]
     composites: CompositeSettings | None = None
     """Its composites and region mosaic (``composites``); None: the area has none."""
+    polygons: tuple[NamedPolygon, ...] = ()
+    """Its named polygons of interest for the snow/ice and water extent (``polygons``: a
+    GeoJSON file, :mod:`landsat_ops.extent.polygons`); empty: the whole path/rows only."""
 
 
 @dataclass(frozen=True)
