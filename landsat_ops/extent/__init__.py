@@ -11,16 +11,29 @@
 docs/extent.md documents the tests, their references, the fields and the table.
 """
 
-from landsat_ops.extent.classify import CLASSES, EXTENT_BANDS, classify_strip, extent_coefficients
-from landsat_ops.extent.measure import PATH_ROW, ExtentCounter, SceneExtent, measure_scene
-from landsat_ops.extent.polygons import (
-    NamedPolygon,
-    PolygonError,
-    PolygonMask,
-    parse_polygons,
-    polygon_masks,
-    read_polygons,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Loaded on first use: the pipeline's config imports .polygons at DAG parse time, which must
+# not load numpy and numba.
+_EXPORTS = {
+    "CLASSES": "classify",
+    "EXTENT_BANDS": "classify",
+    "classify_strip": "classify",
+    "extent_coefficients": "classify",
+    "PATH_ROW": "measure",
+    "ExtentCounter": "measure",
+    "SceneExtent": "measure",
+    "measure_scene": "measure",
+    "NamedPolygon": "polygons",
+    "PolygonError": "polygons",
+    "PolygonMask": "polygons",
+    "parse_polygons": "polygons",
+    "polygon_masks": "polygons",
+    "read_polygons": "polygons",
+}
 
 __all__ = [
     "CLASSES",
@@ -38,3 +51,9 @@ __all__ = [
     "polygon_masks",
     "read_polygons",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -6,6 +6,9 @@ the grid's CRS, then ``rasterio.features.rasterize`` of the pixels whose centre 
 within the polygon's bounding window only) and gives its planar area in that CRS, so a
 polygon partly outside the grid still reports how much of it was seen. A polygon with no
 pixel on the grid is an error (:class:`PolygonError`), or skipped when asked.
+
+Parsing needs only the standard library: the pipeline's config checks an area's polygons file
+when it is loaded (at DAG parse time).
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from landsat_ops.errors import OptionError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "NamedPolygon",
@@ -37,10 +41,18 @@ class PolygonError(OptionError):
 
 @dataclass(frozen=True)
 class NamedPolygon:
-    """One feature of the polygons file: its ``name`` property and WGS84 geometry."""
+    """One feature of the polygons file: its ``name`` property and WGS84 geometry.
+
+    The geometry is kept as canonical GeoJSON text (hashable, so a frozen config holding
+    polygons stays hashable); :attr:`geometry` parses it.
+    """
 
     name: str
-    geometry: dict[str, Any]
+    geometry_json: str
+
+    @property
+    def geometry(self) -> dict[str, Any]:
+        return json.loads(self.geometry_json)
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,7 @@ class PolygonMask:
 
     @property
     def pixels(self) -> int:
-        return int(np.count_nonzero(self.mask))
+        return int(self.mask.sum())
 
 
 def _fail(source: str, where: str, what: str) -> PolygonError:
@@ -146,7 +158,8 @@ def parse_polygons(data: bytes | str, source: str = "<polygons>") -> list[NamedP
         if name in seen:
             raise _fail(source, where, "the name is used twice (names must be unique)")
         seen.add(name)
-        out.append(NamedPolygon(name, _check_geometry(feature.get("geometry"), source, where)))
+        geometry = _check_geometry(feature.get("geometry"), source, where)
+        out.append(NamedPolygon(name, json.dumps(geometry, separators=(",", ":"))))
     return out
 
 
@@ -161,6 +174,8 @@ def read_polygons(path: str | os.PathLike, *, s3_client=None) -> list[NamedPolyg
 
 
 def _ring_area(ring: Sequence[Sequence[float]]) -> float:
+    import numpy as np
+
     x = np.array([p[0] for p in ring], np.float64)
     y = np.array([p[1] for p in ring], np.float64)
     return abs(float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]))) / 2
@@ -191,6 +206,7 @@ def polygon_masks(
     ``outside="error"`` (default): a polygon with no pixel centre on the grid raises
     :class:`PolygonError` naming it, ``where`` and the grid's bounds; ``"skip"`` leaves it out.
     """
+    import numpy as np
     from affine import Affine
     from rasterio.features import rasterize
     from rasterio.warp import transform_geom
