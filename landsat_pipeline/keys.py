@@ -25,6 +25,8 @@ Nothing here reads the clock: a re-run of a logical date addresses the same obje
     published/composites/<PPP>/<RRR>/collection.json, <area>/collection.json   their STAC
     published/composites/catalog.json, index.html              the composites' catalog, gallery
     staging/composites/<id>/<inputs digest>/<tile>.tif         tiles until their composite is out
+    published/timelapse/<PPP>/<RRR>/, published/timelapse/<area>/      time-lapse folders: each
+        <name>.json (switched), <name>/<version>/<name>_truecolor.mp4|.webp ..., index.html
 
 A render writes a new ``<version>`` folder and switches the scene's item to it with one
 conditional write; nothing under a version is ever overwritten, and versions no item names are
@@ -51,6 +53,7 @@ __all__ = [
     "PUBLISHED_PREFIX",
     "REPORT_TEMPLATE_KEY",
     "area_keys",
+    "area_timelapse_prefix",
     "checked_id",
     "collection_key",
     "composite_keys",
@@ -67,6 +70,7 @@ __all__ = [
     "published_asset_name",
     "published_asset_uri",
     "published_prefix",
+    "timelapse_prefix",
 ]
 
 LANDING_PREFIX = "landing"
@@ -227,3 +231,17 @@ def mosaic_keys(area: str, label: str, digest: str | None = None) -> dict[str, s
 def composites_asset_uri(area: str) -> str:
     """URI of the Asset updated each time a composite or mosaic of ``area`` is published."""
     return f"landsat://composites/{area}"
+
+
+# -- time-lapses ------------------------------------------------------------------------------
+TIMELAPSE_PREFIX = f"{PUBLISHED_PREFIX}/timelapse"
+
+
+def timelapse_prefix(path: int, row: int) -> str:
+    """The time-lapse folder of a path/row (its items, versions and ``index.html``)."""
+    return f"{TIMELAPSE_PREFIX}/{path:03d}/{row:03d}"
+
+
+def area_timelapse_prefix(area: str) -> str:
+    """The time-lapse folder of an area."""
+    return f"{TIMELAPSE_PREFIX}/{checked_id(area)}"
