@@ -4,8 +4,11 @@ Sources are published STAC items, read from folders of a store (local or ``s3://
 
 * composite items (``published/composites/<PPP>/<RRR>/<label>/<id>.json``, a region's mosaics
   ``published/composites/<area>/<label>/...``): the period's clear-sky composite. Matched to a
-  period by the ``<label>`` at the end of the item ID (``p226r010_2024-summer``), else by its
-  ``start_datetime``..``end_datetime`` lying in the period;
+  period by its ``landsat_ops:period`` label, else the label at the end of its ID
+  (``p226r010_2024-summer``), else by its ``start_datetime``..``end_datetime`` lying in the
+  period. Its clear observations are the median of ``landsat_ops:clear_count`` (else the mean
+  or max), its scenes those listed in ``landsat_ops:composite.scenes`` (else its
+  ``derived_from`` links);
 * scene items (``published/<PPP>/<RRR>/<date>/<ID>.json``): matched by their ``datetime``. The
   clearest scene of a period is the one with the highest clear fraction: the render's own
   measure over the scene's valid pixels (``landsat_ops:stretch.truecolor.clear_fraction``, from
@@ -72,6 +75,8 @@ class SourceItem:
     """A composite: how many scenes it was made from (its ``derived_from`` links)."""
     path_row: str | None = None
     """``PPP/RRR`` of a scene (from ``landsat:wrs_path``/``landsat:wrs_row``), else None."""
+    period: str | None = None
+    """A composite's period label (``landsat_ops:period``), when it names one."""
 
     def to_dict(self) -> dict:
         """A JSON-able summary (the time-lapse item lists its frames' sources)."""
@@ -179,7 +184,10 @@ def _parse_item(store: Store, key: str, kind: str) -> SourceItem | None:
         start = _date(props.get("start_datetime") or props.get("datetime"), f"{uri} start")
         end = _date(props.get("end_datetime") or props.get("datetime"), f"{uri} end")
         count, stat = _clear_count(props)
-        derived = [link for link in item.get("links") or [] if link.get("rel") == "derived_from"]
+        used = (props.get("landsat_ops:composite") or {}).get("scenes")
+        if not isinstance(used, list):
+            used = [link for link in item.get("links") or [] if link.get("rel") == "derived_from"]
+        period = props.get("landsat_ops:period")
         return SourceItem(
             kind,
             str(item.get("id")),
@@ -189,7 +197,8 @@ def _parse_item(store: Store, key: str, kind: str) -> SourceItem | None:
             found,
             clear_observations=count,
             clear_statistic=stat,
-            scenes=len(derived) or None,
+            scenes=len(used) or None,
+            period=period if isinstance(period, str) else None,
         )
     day = _date(props.get("datetime") or props.get("start_datetime"), f"{uri} datetime")
     path, row = props.get("landsat:wrs_path"), props.get("landsat:wrs_row")
@@ -220,7 +229,11 @@ def read_items(store: Store, prefixes: Iterable[str], kind: str) -> list[SourceI
 
 
 def _composite_for(period: Period, composites: Sequence[SourceItem]) -> SourceItem | None:
-    labelled = [c for c in composites if c.item_id.endswith(f"_{period.label}")]
+    labelled = [
+        c
+        for c in composites
+        if c.period == period.label or (c.period is None and c.item_id.endswith(f"_{period.label}"))
+    ]
     if labelled:
         return labelled[-1]
     inside = [c for c in composites if period.holds(c.start) and period.holds(c.end)]
