@@ -27,7 +27,16 @@ import sys
 import click
 
 from landsat_ops import __version__
-from landsat_ops.cli import analytics, cleanup, extent, overpass, render, syncrun, timelapse
+from landsat_ops.cli import (
+    analytics,
+    cleanup,
+    composite,
+    extent,
+    overpass,
+    render,
+    syncrun,
+    timelapse,
+)
 from landsat_ops.cli.options import configure_logging, log_level, verbosity_options
 from landsat_ops.errors import Interrupted, LandsatOpsError
 from landsat_ops.interrupts import pending, signals_as_errors
@@ -56,6 +65,7 @@ for _command in (
     timelapse.timelapse,
     syncrun.sync_run_command,
     cleanup.cleanup,
+    composite.composite,
 ):
     cli.add_command(_command)
 
