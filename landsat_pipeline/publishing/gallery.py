@@ -25,7 +25,8 @@ _RECENT = 24
 """Scenes on a path/row's front page; older ones are on its pages per year."""
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str) -> str:
+    """A gallery page: the common head and style, ``title`` and ``body``."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
@@ -40,7 +41,11 @@ def _scenes(count: int) -> str:
 def gallery_html(catalog: Mapping) -> str:
     """The root gallery page: one card per path/row (its latest scene), from catalog.json."""
     cards = []
-    for child in links_of(catalog, "child"):
+    children = links_of(catalog, "child")
+    # The composites' catalog (landsat_pipeline.publishing.composites): a line, not a card.
+    composites = [c for c in children if "landsat_ops:composites" in c]
+    children = [c for c in children if "landsat_ops:composites" not in c]
+    for child in children:
         base = child["href"].removeprefix("./").rsplit("/", 1)[0]
         count = child.get("landsat_ops:scenes", 0)
         latest = str(child.get("landsat_ops:latest") or "")[:10]
@@ -63,13 +68,18 @@ def gallery_html(catalog: Mapping) -> str:
             )
             + "</figcaption></figure>"
         )
-    total = sum(child.get("landsat_ops:scenes", 0) for child in links_of(catalog, "child"))
+    total = sum(child.get("landsat_ops:scenes", 0) for child in children)
     body = (
         f'<p>{_scenes(total)} in {len(cards)} path/rows. STAC: <a href="catalog.json">'
         "catalog.json</a>.</p>\n"
+        + "".join(
+            f'<p><a href="{html.escape(c["href"].removeprefix("./").rsplit("/", 1)[0])}/'
+            f'index.html">{html.escape(c["title"])}</a> ({c["landsat_ops:composites"]})</p>\n'
+            for c in composites
+        )
         + ('<div class="grid">\n' + "\n".join(cards) + "\n</div>" if cards else "")
     )
-    return _page("Landsat scenes", body if cards else "<p>No scenes published yet.</p>")
+    return page("Landsat scenes", body if cards else "<p>No scenes published yet.</p>")
 
 
 def _card(link: Mapping, prefix: str = "") -> str:
@@ -128,7 +138,7 @@ def path_row_pages(
         + f"</p>\n<p>By year: {nav}</p>\n<h2>Newest</h2>\n"
         '<div class="grid">\n' + "\n".join(_card(link) for link in items[:_RECENT]) + "\n</div>"
     )
-    pages = {f"{base}/index.html": _page(title, front)}
+    pages = {f"{base}/index.html": page(title, front)}
     for year, links in by_year.items():
         if years is not None and year not in years:
             continue
@@ -136,5 +146,5 @@ def path_row_pages(
             f'<p><a href="index.html">newest</a> · {year}: {_scenes(len(links))}</p>\n'
             '<div class="grid">\n' + "\n".join(_card(link) for link in links) + "\n</div>"
         )
-        pages[f"{base}/{year}.html"] = _page(f"{title}, {year}", body)
+        pages[f"{base}/{year}.html"] = page(f"{title}, {year}", body)
     return pages
