@@ -223,14 +223,14 @@ def polygon_masks(
             else projected["coordinates"]
         )
         xy = np.array([p[:2] for rings_ in rings for ring in rings_ for p in ring], np.float64)
-        cols, rows = ~transform * (xy[:, 0], xy[:, 1])
+        cols, rows = ~transform @ (xy[:, 0], xy[:, 1])
         col0 = max(0, int(math.floor(np.min(cols))))
         row0 = max(0, int(math.floor(np.min(rows))))
         col1 = min(width, int(math.ceil(np.max(cols))))
         row1 = min(height, int(math.ceil(np.max(rows))))
         mask = np.zeros((0, 0), bool)
         if col1 > col0 and row1 > row0:
-            window_transform = transform * Affine.translation(col0, row0)
+            window_transform = transform @ Affine.translation(col0, row0)
             mask = rasterize(
                 [projected],
                 out_shape=(row1 - row0, col1 - col0),
@@ -242,8 +242,8 @@ def polygon_masks(
         if not mask.any():
             if outside == "skip":
                 continue
-            left, top = transform * (0, 0)
-            right, bottom = transform * (width, height)
+            left, top = transform @ (0, 0)
+            right, bottom = transform @ (width, height)
             raise PolygonError(
                 f"polygon {polygon.name!r} lies outside {where} (no pixel of the "
                 f"{width}x{height} grid, {crs}, x {min(left, right):.0f}..{max(left, right):.0f}, "
