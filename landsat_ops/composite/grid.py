@@ -68,7 +68,7 @@ class Grid:
 
     def window_transform(self, col_off: int, row_off: int):
         """The affine transform of the pixel at ``(col_off, row_off)`` as a window's origin."""
-        return self.affine * _translation(col_off, row_off)
+        return self.affine @ _translation(col_off, row_off)
 
     def to_dict(self) -> dict:
         return {

@@ -4,9 +4,9 @@ A tile is computed from windowed reads of every scene that touches it
 (:class:`~landsat_ops.composite.reading.SceneReaders`), in chunks of rows chosen so that the
 stack of N observations of a chunk stays within :data:`CHUNK_BYTES` whatever N is:
 
-1. the QA band of each scene -> its clear mask (:func:`landsat_ops.scene.qa.clear_lut`: not
-   fill, cloud, dilated cloud, cirrus or cloud shadow); a scene with no clear pixel in the
-   chunk is not read further;
+1. the QA band of each scene -> its clear mask
+   (:func:`landsat_ops.composite.clear.composite_clear_lut`: not fill, cloud, dilated cloud,
+   cirrus or cloud shadow); a scene with no clear pixel in the chunk is not read further;
 2. ``median``: one band at a time, each clear scene's DN -> reflectance (NaN where not clear)
    into an ``(n, rows, cols)`` stack, whose per-pixel median a compiled kernel takes
    (:func:`landsat_ops.composite.kernels.masked_median`); ``medoid``: the six bands of every
@@ -121,7 +121,7 @@ def write_composite_tile(
     the number of scenes.
     """
     from landsat_ops.composite import kernels
-    from landsat_ops.scene.qa import clear_lut
+    from landsat_ops.composite.clear import composite_clear_lut
 
     stat = validate_stat(stat)
     inputs = list(inputs)
@@ -141,7 +141,7 @@ def write_composite_tile(
         out = np.full((len(TILE_BANDS), tile.height, tile.width), np.nan, np.float32)
         count = np.zeros((tile.height, tile.width), np.uint16)
         observations = {inputs[k].scene_id: 0 for k in touching}
-        luts = {kind: clear_lut(kind) for kind in {inputs[k].qa_kind for k in touching}}
+        luts = {kind: composite_clear_lut(kind) for kind in {inputs[k].qa_kind for k in touching}}
         rows = chunk_rows(len(touching), tile.width, tile.height, stat)
         qa = np.empty((rows, tile.width), np.uint16)
         dn = np.empty((rows, tile.width), np.uint16)
