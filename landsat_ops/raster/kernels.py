@@ -205,6 +205,30 @@ def cell_sums_f32(data, step, sums, counts):  # pragma: no cover - compiled
                     counts[k, cy, cx] += 1
 
 
+@_compiled(
+    "void(float64[:, :, ::1], int32[:, :, ::1], int64, float64[:, :, ::1], int32[:, :, ::1])"
+)
+def block_sums_f64(sums, counts, step, out_sums, out_counts):  # pragma: no cover - compiled
+    """Sums and counts over ``step x step`` cells of float64 cell sums and int32 counts
+    (adding into the out arrays, ``(count, ceil(rows/step), ceil(cols/step))``, zeroed by
+    the caller): the next level of an NDVI pyramid. Each cell adds its values row by row,
+    left to right, the order of :func:`cell_sums_f32` and of the numpy reference
+    (:func:`landsat_ops.raster.ops.pyramid_from_sums`), so the float sums are the same."""
+    bands, rows, cols = sums.shape
+    cell_cols = out_sums.shape[2]
+    for k in range(bands):
+        for y in range(rows):
+            cy = y // step
+            for cx in range(cell_cols):
+                total = out_sums[k, cy, cx]
+                count = out_counts[k, cy, cx]
+                for x in range(cx * step, min(cx * step + step, cols)):
+                    total += sums[k, y, x]
+                    count += counts[k, y, x]
+                out_sums[k, cy, cx] = total
+                out_counts[k, cy, cx] = count
+
+
 # -- average overviews of the 8-bit composites in integers ----------------------------------
 # The sums of 8-bit values are integers, so they are kept as int32 (exact in any order, like
 # the float64 sums of the reference) and a strip's overviews need no float64 temporaries.

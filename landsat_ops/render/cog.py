@@ -17,7 +17,7 @@ from affine import Affine
 
 from landsat_ops.raster import kernels
 from landsat_ops.raster.cog import overview_factors, raw_vrt, to_cog
-from landsat_ops.raster.ops import mean_pyramid, pyramid_from_sums
+from landsat_ops.raster.ops import mean_pyramid
 from landsat_ops.render.scratch import pwrite
 
 __all__ = ["RawRaster"]
@@ -177,9 +177,9 @@ def average_overviews(data: np.ndarray, factors: list[int], nodata: float) -> li
     * 8-bit data (no data 0) is summed one band at a time in int32 (exact, like the
       reference's float64 sums of integers), the levels cascade from the sums in int32 and
       each level's means are rounded by a kernel: a few MB per strip;
-    * float32 data (no data NaN) is summed by a kernel in float64, the first level's means
-      are taken by a kernel and the smaller levels cascade in numpy, in the reference's order
-      of summation (float sums depend on it).
+    * float32 data (no data NaN) is summed by a kernel in float64 and the smaller levels
+      cascade from the sums by kernels, in the reference's order of summation (float sums
+      depend on it); a kernel takes each level's means.
     """
     if not factors:
         return []
@@ -191,9 +191,18 @@ def average_overviews(data: np.ndarray, factors: list[int], nodata: float) -> li
     if data.dtype == np.float32 and isinstance(nodata, float) and np.isnan(nodata):
         sums, counts = np.zeros(shape, np.float64), np.zeros(shape, np.int32)
         kernels.cell_sums_f32(np.ascontiguousarray(data), step, sums, counts)
-        first = np.empty(shape, np.float32)
-        kernels.cell_means_f32(sums, counts, first)
-        return [first, *pyramid_from_sums(sums, counts, step, factors[1:], nodata, data.dtype)]
+        levels = [np.empty(shape, np.float32)]
+        kernels.cell_means_f32(sums, counts, levels[0])
+        for factor in factors[1:]:  # in cascade from the sums and counts, by kernels
+            cell = factor // step
+            step = factor
+            shape = (bands, -(-sums.shape[1] // cell), -(-sums.shape[2] // cell))
+            level_sums, level_counts = np.zeros(shape, np.float64), np.zeros(shape, np.int32)
+            kernels.block_sums_f64(sums, counts, cell, level_sums, level_counts)
+            sums, counts = level_sums, level_counts
+            levels.append(np.empty(shape, np.float32))
+            kernels.cell_means_f32(sums, counts, levels[-1])
+        return levels
     return mean_pyramid(data, factors, nodata)
 
 
