@@ -268,12 +268,8 @@ def target_grid(
     if resolution is not None and (not float(resolution) > 0 or not math.isfinite(resolution)):
         raise CompositeError(f"resolution: expected a positive number of metres, got {resolution}")
     native = all(_aligned(first, g) for g in grids) and target_crs == first.crs
-    if (
-        native
-        and resolution in (None, first.resolution[0])
-        and first.resolution[0] == first.resolution[1]
-    ):
-        return _union(grids)
+    if native and (resolution is None or resolution == first.resolution[0] == first.resolution[1]):
+        return _union(grids)  # the scenes' own pixels (even when not square)
     if resolution is None:
         from rasterio.crs import CRS
 
