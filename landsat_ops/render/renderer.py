@@ -384,6 +384,12 @@ class SceneRenderer:
                 self._tick(name, len(windows))
 
         _gather(pool, worker, self._stop)
+        # Spooled bands no later composite reads are deleted now: less scratch space, and
+        # the next raw files reuse their pages.
+        later = self.composites[self.composites.index(name) + 1 :]
+        for band in set(stretch.bands) - {b for n in later for b in COMPOSITES[n]}:
+            os.close(self._fds.pop(f"B{band}"))
+            (self.work / f"B{band}.raw").unlink()
 
     def _finish(self, name: str, make_png) -> tuple[Path, Future | None]:
         """COG of a product's raw pixels and overviews, its checksum, and its PNG preview
