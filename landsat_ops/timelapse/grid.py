@@ -50,15 +50,15 @@ class FrameGrid:
 
     def centre(self) -> tuple[float, float]:
         """The centre in grid coordinates."""
-        return self.affine * (self.width / 2, self.height / 2)
+        return self.affine @ (self.width / 2, self.height / 2)
 
     def bounds_lonlat(self) -> tuple[float, float, float, float]:
         """West, south, east, north in WGS84 degrees (densified edges)."""
         from rasterio.warp import transform_bounds
 
         a = self.affine
-        left, top = a * (0, 0)
-        right, bottom = a * (self.width, self.height)
+        left, top = a @ (0, 0)
+        right, bottom = a @ (self.width, self.height)
         box = (min(left, right), min(top, bottom), max(left, right), max(top, bottom))
         return transform_bounds(self.crs, "EPSG:4326", *box, densify_pts=21)
 
@@ -140,7 +140,7 @@ def ground_metres_per_pixel(grid: FrameGrid) -> float:
     a = grid.affine
     cx, cy = grid.width / 2, grid.height / 2
     step = max(1.0, grid.width / 10)
-    (x0, y0), (x1, y1) = a * (cx - step / 2, cy), a * (cx + step / 2, cy)
+    (x0, y0), (x1, y1) = a @ (cx - step / 2, cy), a @ (cx + step / 2, cy)
     lons, lats = _to_lonlat(grid, (x0, x1), (y0, y1))
     _, _, metres = Geod(ellps="WGS84").inv(lons[0], lats[0], lons[1], lats[1])
     return metres / step
@@ -155,8 +155,8 @@ def north_angle(grid: FrameGrid) -> float:
     step = 0.01 if lat < 89.9 else -0.01  # within 0.1 deg of the pole: look back from it
     xs, ys = transform("EPSG:4326", grid.crs, [lon], [lat + step])
     inverse = ~grid.affine
-    col0, row0 = inverse * (x, y)
-    col1, row1 = inverse * (xs[0], ys[0])
+    col0, row0 = inverse @ (x, y)
+    col1, row1 = inverse @ (xs[0], ys[0])
     dx, dy = (col1 - col0), (row1 - row0)  # pixels: +x right, +y down
     if step < 0:
         dx, dy = -dx, -dy

@@ -80,7 +80,7 @@ def _section(item: Mapping) -> str:
         for variant, href in webps:
             if href:
                 parts.append(
-                    f'<figure><img class="anim" src="{_esc(href)}" loading="lazy" '
+                    f'<figure><img class="anim" src="{_esc(href)}" '
                     f'alt="{_esc(_VARIANT_TITLES[variant])} time-lapse (animated WebP)">'
                     f"<figcaption>{_esc(_VARIANT_TITLES[variant])}, animated WebP</figcaption>"
                     "</figure>"
