@@ -111,6 +111,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_composite.py
 
 # The fault-injection suite (docs/faults.md): S3 faults through a proxy in front of moto, real
 # landsat-ops processes killed, racing, out of scratch space. Prints the counts: faults
