@@ -153,13 +153,9 @@ def build_composite_item(
     )
     for inp in used:
         item.add_link(pystac.Link("derived_from", inp.ref, title=inp.scene_id))
-    keys = {asset_key(path.name, composite_id) for path in written}
-    renders = {
-        name: render
-        for name, render in RENDERS.items()
-        if all(asset in keys for asset in render["assets"])
-    }
-    if renders:
+    made = {path.name[len(composite_id) + 1 :] for path in written}
+    renders = {name: RENDERS[name] for name in RENDERS if f"{name}.tif" in made}
+    if renders:  # every product's render names its one COG
         properties["renders"] = renders
     extensions = ["file", "projection", "eo"]
     extensions += ["grid"] if "grid:code" in properties else []
