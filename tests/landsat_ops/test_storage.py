@@ -106,6 +106,7 @@ def test_render_s3_to_s3(landsat_data, s3_bucket):
             "_truecolor.png",
             "_thumbnail.png",
             "_ndvi.tif",
+            "_ndvi_visual.tif",
             "_ndvi.png",
         )
     }
