@@ -189,3 +189,45 @@ def test_publishing_twice_writes_nothing(stack, tmp_path):
     before = {p: p.stat().st_mtime_ns for p in dest.rglob("*")}
     compose(list(reversed(folders[:3])), dest, products="truecolor", workdir=tmp_path)
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*")} == before
+
+
+def test_archives_are_inputs_like_folders(tmp_path):
+    import tarfile
+
+    from landsat_demo.synthetic import make_scene
+
+    folders = [
+        make_scene(tmp_path / "l1", acquired=day, width=64, height=64, seed=i, cloud_cover=40)
+        for i, day in enumerate([dt.date(2024, 7, 14), dt.date(2024, 7, 30)])
+    ]
+    archive = tmp_path / f"{folders[0].name}.tar"
+    with tarfile.open(archive, "w") as tar:
+        for path in sorted(folders[0].iterdir()):
+            tar.add(path, arcname=path.name)
+    compose([archive, folders[1]], tmp_path / "a", products="ndvi", workdir=tmp_path)
+    compose(folders, tmp_path / "f", products="ndvi", workdir=tmp_path)
+    got = read_cog(_published(tmp_path / "a")["reflectance.tif"])
+    np.testing.assert_array_equal(got, read_cog(_published(tmp_path / "f")["reflectance.tif"]))
+    assert np.isfinite(got).mean() > 0.3
+
+
+def test_level1_reflectance_is_sun_corrected_toa(tmp_path):
+    import math
+
+    from landsat_demo.synthetic import make_scene
+    from landsat_ops.scene import read_mtl
+
+    folder = make_scene(tmp_path, acquired=dt.date(2024, 7, 14), width=64, height=64, seed=3)
+    inputs = open_inputs([folder], tmp_path / "w")
+    grid = target_grid(inputs)
+    data = read_cog(write_composite_tile(inputs, grid, Tile(0, 0, 64, 64), tmp_path / "t.tif").path)
+    meta = read_mtl(next(folder.glob("*_MTL.txt")))
+    qa = read_cog(next(folder.glob("*_QA_PIXEL.TIF")))[0]
+    clear = (qa & 0b11111) == 0
+    mu = math.sin(math.radians(meta.sun_elevation))
+    for i, b in enumerate((1, 2, 3, 4, 5, 7)):
+        dn = read_cog(next(folder.glob(f"*_B{b}.TIF")))[0].astype(np.float64)
+        toa = (dn * meta.reflectance_mult[b] / mu + meta.reflectance_add[b] / mu).astype(np.float32)
+        np.testing.assert_array_equal(data[i][clear], toa[clear])
+        assert np.isnan(data[i][~clear]).all()
+    assert inputs[0].level == "L1" and clear.any() and not clear.all()
