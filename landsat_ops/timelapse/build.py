@@ -18,6 +18,7 @@ folder, which ``landsat-ops cleanup`` collects); the same inputs twice publish n
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import re
@@ -256,8 +257,6 @@ def write_page(out: Store, title: str) -> bool:
                 items.append(item)
     data = timelapse_page(title, items).encode()
     current = out.info(PAGE_NAME)
-    import hashlib
-
     if current is not None and current.sha256 == hashlib.sha256(data).hexdigest():
         return False
     out.write_bytes(PAGE_NAME, data, "text/html; charset=utf-8")
