@@ -36,7 +36,7 @@ import numpy as np
 from landsat_ops.composite.errors import CompositeError
 from landsat_ops.composite.grid import Grid, Tile
 from landsat_ops.composite.inputs import BANDS, CompositeInput
-from landsat_ops.composite.tile import TILE_BANDS, TILE_TAG, TileSummary, validate_stat
+from landsat_ops.composite.tile import TILE_BANDS, TILE_BLOCK, TILE_TAG, TileSummary, validate_stat
 from landsat_ops.products import (
     COMPOSITES,
     DEFAULT_PERCENTILES,
@@ -58,6 +58,10 @@ COMPOSITE_PRODUCTS = ("truecolor", "falsecolor", "ndvi")
 """What ``--products`` may name; the reflectance and count COGs are always made."""
 STRIP_BYTES = 64 * 1024 * 1024
 """Bound of one strip of the 7 tile bands (float32) while assembling."""
+WORKERS = min(
+    4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
+"""Threads sharing the strips of the assembly (as the renderer's)."""
 COUNT_NODATA_FOR_OVERVIEWS = 65535  # never a count: every pixel enters the count's overviews
 
 
@@ -233,20 +237,46 @@ class _Products:
         factors = overview_factors(self.grid.width, self.grid.height)
         step = factors[-1] if factors else 1
         rows = STRIP_BYTES // (self.grid.width * 4 * len(TILE_BANDS))
+        if rows >= TILE_BLOCK and TILE_BLOCK % step == 0:
+            step = TILE_BLOCK  # whole blocks of the tile files: each decoded once
         return max(step, rows // step * step)
 
     def strips(self, summaries: list[TileSummary]) -> None:
-        """Pass 1: tiles -> reflectance, count, NDVI rasters; histograms and DN spools."""
+        """Pass 1: tiles -> reflectance, count, NDVI rasters; histograms and DN spools.
+
+        The strips are shared by :data:`WORKERS` threads (the raw rasters are written with
+        ``pwrite`` at computed offsets; each thread counts into its own histograms)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        starts = list(range(0, self.grid.height, self.strip_rows()))
+        workers = min(WORKERS, len(starts))
+        with ThreadPoolExecutor(workers, thread_name_prefix="assemble") as pool:
+            futures = [
+                pool.submit(self._strip_worker, summaries, starts[k::workers])
+                for k in range(workers)
+            ]
+            results = [future.result() for future in futures]
+        for b in self.dn_bands:
+            self.histograms[b] = sum(hists[b] for hists, _ in results)
+            self.histograms[b][0] = 0
+        counts = sum(count for _, count in results)
+        self.count_histogram = counts[: int(np.flatnonzero(counts).max()) + 1]
+
+    def _strip_worker(self, summaries, starts) -> tuple[dict, np.ndarray]:
+        """The strips starting at ``starts``: their histograms and count histogram."""
         import rasterio
         from rasterio.windows import Window
 
         from landsat_ops.raster import kernels
+        from landsat_ops.raster.bands import gdal_env
         from landsat_ops.render.scratch import pwrite
 
         width = self.grid.width
         rows = self.strip_rows()
         dn = np.empty((rows, width), np.uint16)
-        for r0 in range(0, self.grid.height, rows):
+        histograms = {b: np.zeros(DN_LEVELS, np.int64) for b in self.dn_bands}
+        count_histogram = np.zeros(DN_LEVELS, np.int64)
+        for r0 in starts:
             h = min(rows, self.grid.height - r0)
             data = np.full((len(TILE_BANDS), h, width), np.nan, np.float32)
             for s in summaries:
@@ -254,7 +284,7 @@ class _Products:
                 top, bottom = max(r0, t.row_off), min(r0 + h, t.row_off + t.height)
                 if top >= bottom:
                     continue
-                with rasterio.open(s.path) as ds:
+                with gdal_env(GDAL_NUM_THREADS=1), rasterio.open(s.path) as ds:
                     window = Window(0, top - t.row_off, t.width, bottom - top)
                     data[:, top - r0 : bottom - r0, t.col_off : t.col_off + t.width] = ds.read(
                         window=window
@@ -262,12 +292,7 @@ class _Products:
             self.rasters["reflectance"].write_strip(data[: len(BANDS)], r0)
             count = np.nan_to_num(data[len(BANDS)]).astype(np.uint16)
             self.rasters["count"].write_strip(count[np.newaxis], r0)
-            counts = np.bincount(count.ravel())
-            if counts.size > self.count_histogram.size:
-                counts[: self.count_histogram.size] += self.count_histogram
-                self.count_histogram = counts
-            else:
-                self.count_histogram[: counts.size] += counts
+            kernels.histogram_u16(count, count_histogram)
             if "ndvi" in self.rasters:
                 red, nir = data[BANDS.index(4)], data[BANDS.index(5)]
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -275,10 +300,9 @@ class _Products:
                 self.rasters["ndvi"].write_strip(ndvi.astype(np.float32)[np.newaxis], r0)
             for b in self.dn_bands:
                 band = encode_dn(data[BANDS.index(b)], dn[:h])
-                kernels.histogram_u16(band, self.histograms[b])
+                kernels.histogram_u16(band, histograms[b])
                 pwrite(self.spools[b], band, r0 * width * 2)
-        for hist in self.histograms.values():
-            hist[0] = 0
+        return histograms, count_histogram
 
     def plan(self, level: str, sun_elevation: float | None) -> None:
         """The stretch of each colour composite (see the module docstring)."""

@@ -81,9 +81,11 @@ def compute_tiles(
     folder: Path,
     stat: str = "median",
     workers: int = WORKERS,
+    compress: str | None = None,
 ) -> list[TileSummary]:
     """Every tile of ``tiles`` into ``folder/<tile name>.tif``, ``workers`` at a time (each
-    thread keeps its own open datasets); the summaries in the order of ``tiles``."""
+    thread keeps its own open datasets); the summaries in the order of ``tiles``. The tile
+    files are not compressed by default: they are read back on this machine."""
     from landsat_ops.raster.bands import gdal_env
 
     inputs = list(inputs)
@@ -104,7 +106,13 @@ def compute_tiles(
         try:
             with gdal_env():
                 return write_composite_tile(
-                    inputs, grid, tile, folder / f"{tile.name}.tif", stat, readers=readers
+                    inputs,
+                    grid,
+                    tile,
+                    folder / f"{tile.name}.tif",
+                    stat,
+                    readers=readers,
+                    compress=compress,
                 )
         except BaseException:
             stop.set()

@@ -15,7 +15,8 @@ stack of N observations of a chunk stays within :data:`CHUNK_BYTES` whatever N i
 3. ``count``: the number of clear observations of each pixel.
 
 The tile file is a GeoTIFF of 7 float32 bands, B1, B2, B3, B4, B5, B7 (reflectance, NaN =
-no clear observation) and ``count`` (a whole number stored as float32), ZSTD-compressed; its
+no clear observation) and ``count`` (a whole number stored as float32), ZSTD-compressed
+(or not, for a tile read back on the same machine); its
 tag ``LANDSAT_OPS_TILE`` holds the :class:`TileSummary` (what
 :func:`~landsat_ops.composite.assemble.assemble` reports per scene).
 """
@@ -39,6 +40,7 @@ __all__ = [
     "CHUNK_BYTES",
     "STATS",
     "TILE_BANDS",
+    "TILE_BLOCK",
     "TILE_TAG",
     "TileSummary",
     "chunk_rows",
@@ -51,6 +53,8 @@ STATS = ("median", "medoid")
 dates); ``medoid``: the one clear observation closest to all others (its bands together)."""
 TILE_BANDS = (*(f"B{b}" for b in BANDS), "count")
 TILE_TAG = "LANDSAT_OPS_TILE"
+TILE_BLOCK = 256
+"""Block side of the tile files."""
 CHUNK_BYTES = 64 * 1024 * 1024
 """Bound of a chunk's stack of observations and masks, whatever the number of scenes."""
 
@@ -113,10 +117,13 @@ def write_composite_tile(
     stat: str = "median",
     *,
     readers: SceneReaders | None = None,
+    compress: str | None = "zstd",
 ) -> TileSummary:
     """Compute one tile of the composite and write it to ``out_path`` (see the module doc).
 
     ``readers``: open datasets to reuse (one per thread); by default opened and closed here.
+    ``compress``: the tile file's compression, ZSTD level 1 (a tile that travels to another
+    worker) or None (a tile read back on the same machine: cheaper to write and read).
     Memory: the tile's output (7 float32 bands) plus at most :data:`CHUNK_BYTES`, whatever
     the number of scenes.
     """
@@ -124,6 +131,8 @@ def write_composite_tile(
     from landsat_ops.composite.clear import composite_clear_lut
 
     stat = validate_stat(stat)
+    if compress not in ("zstd", None):
+        raise CompositeError(f"tile compression: expected 'zstd' or None, got {compress!r}")
     inputs = list(inputs)
     if tile.col_off + tile.width > grid.width or tile.row_off + tile.height > grid.height:
         raise CompositeError(
@@ -191,12 +200,18 @@ def write_composite_tile(
         int(np.count_nonzero(count)),
         {sid: n for sid, n in observations.items() if n},
     )
-    _write_tile(Path(out_path), out, grid, tile, summary, stat)
+    _write_tile(Path(out_path), out, grid, tile, summary, stat, compress)
     return summary
 
 
 def _write_tile(
-    path: Path, data: np.ndarray, grid: Grid, tile: Tile, summary: TileSummary, stat: str
+    path: Path,
+    data: np.ndarray,
+    grid: Grid,
+    tile: Tile,
+    summary: TileSummary,
+    stat: str,
+    compress: str | None,
 ) -> None:
     """The tile GeoTIFF, written under a temporary name and renamed into place."""
     import rasterio
@@ -214,11 +229,10 @@ def _write_tile(
         "crs": grid.rasterio_crs(),
         "transform": grid.window_transform(tile.col_off, tile.row_off),
         "nodata": float("nan"),
-        "compress": "zstd",
-        "zstd_level": 1,
+        **({"compress": "zstd", "zstd_level": 1} if compress == "zstd" else {}),
         "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
+        "blockxsize": TILE_BLOCK,
+        "blockysize": TILE_BLOCK,
         "interleave": "band",
     }
     record = summary.to_dict()
