@@ -53,6 +53,7 @@ __all__ = [
     "PNG_MEDIA_TYPE",
     "PRODUCTS",
     "PRODUCT_FILES",
+    "NDVI_VISUAL",
     "NDVI_VISUAL_FILE",
     "ndvi_level",
     "asset_key",
@@ -141,7 +142,8 @@ NDVI_RANGE = (-1.0, 1.0)
 NDVI_COLORMAP = "RdYlGn"
 NDVI_BINS = 200
 
-NDVI_VISUAL_FILE = "ndvi_visual.tif"
+NDVI_VISUAL = "ndvi_visual"
+NDVI_VISUAL_FILE = f"{NDVI_VISUAL}.tif"
 """``<ID>_ndvi_visual.tif``: the NDVI as an 8-bit paletted COG (level 0 = no data, levels
 1..255 = NDVI -1..1 by :func:`ndvi_level`, the :data:`NDVI_COLORMAP` table as its palette, entry 0
 transparent). A float32 TIFF cannot carry a colour table, so the ``data`` COG opens grey (QGIS)
@@ -252,7 +254,7 @@ def asset_roles(key: str) -> list[str]:
 def product_bands(product: str) -> list[dict]:
     """STAC 1.1 ``bands`` of a COG (``<ID>_<product>.tif``): name, description, eo common name,
     data type; ``product`` is ``truecolor``, ``falsecolor``, ``ndvi`` or ``ndvi_visual``."""
-    if product == "ndvi_visual":
+    if product == NDVI_VISUAL:
         return [
             {
                 "name": "ndvi",
