@@ -45,7 +45,7 @@ from landsat_ops.products import (
     NDVI_BINS,
     NDVI_COLORMAP,
     NDVI_RANGE,
-    NDVI_VISUAL_FILE,
+    NDVI_VISUAL,
     PRODUCTS,
     THUMBNAIL_FILE,
     THUMBNAIL_SIZE,
@@ -68,8 +68,6 @@ __all__ = ["WORKERS", "SceneRenderer", "Stretch"]
 
 logger = logging.getLogger(__name__)
 
-NDVI_VISUAL = NDVI_VISUAL_FILE.removesuffix(".tif")
-"""The paletted NDVI's name among the rasters of a render (``<ID>_ndvi_visual.tif``)."""
 _COLOR_INTERP = {"ndvi": ["Gray"], NDVI_VISUAL: ["Palette"]}
 """GDAL colour interpretation of the single-band COGs (the composites: red, green, blue)."""
 
