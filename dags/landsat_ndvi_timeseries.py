@@ -25,7 +25,15 @@ Tasks (XCom holds scene IDs, URIs and the small sample rows, never rasters nor c
    its rows, never duplicates them; rows of points no longer configured are dropped.
 4. `plot_table`: `ndvi_timeseries.png` (NDVI over time per point, cloudy samples hollow) and
    `ndvi_vs_cloud.png`, next to the table.
-5. `choose_report` branches on the `report_backend` Param:
+5. The snow/ice and water extent (docs/extent.md), beside 1-4 on the same published scenes:
+   `list_extent_scenes` (every chosen area, with or without points; scenes whose green, NIR,
+   SWIR1 and QA bands are not all under `landing/<ID>/` are logged and left out) ->
+   `measure_extent`, one mapped task per scene (pool `landsat_sampling`: the path/row and the
+   area's `polygons`, `landsat_ops.extent.measure_scene`, strips read in place) ->
+   `merge_extent`, one per area (`published/analytics/<area>/extent.csv` and `.parquet`) ->
+   `plot_extent` (`extent.png`, area over time per region, and the gallery page `extent.html`).
+6. `choose_report` (after the NDVI plots and the extent pages, whichever ran) branches on the
+   `report_backend` Param:
    * `local`, three mapped tasks per area (`landsat_pipeline.report_jobs`):
      `prepare_report` (the area's keys and notebook parameters, from the config) ->
      `report_local` (papermill on `reports/area_report.ipynb` in the worker, on a copy of the
@@ -45,7 +53,7 @@ Tasks (XCom holds scene IDs, URIs and the small sample rows, never rasters nor c
      (docs/airflow.md, "Stopping a run").
 
 Tables, plots and the template are rewritten only when their bytes change. Points of interest
-are `areas.<name>.points` in `dags/config/areas.yaml`.
+are `areas.<name>.points` in `dags/config/areas.yaml`, extent polygons `areas.<name>.polygons`.
 """
 
 from __future__ import annotations
@@ -217,7 +225,78 @@ def landsat_ndvi_timeseries():
         with fail_on_config_error():
             return plot_area_table(config, table["area"])
 
-    @task.branch
+    @task
+    def list_extent_scenes(
+        params: dict | None = None, triggering_asset_events=None
+    ) -> list[SceneToSample]:
+        """The scenes whose snow/ice and water extent to measure (every area)."""
+        from landsat_pipeline.analytics_extent import EXTENT_LANDED, scenes_to_measure
+        from landsat_pipeline.hooks.bucket import open_bucket
+
+        events = [
+            {**(event.extra or {}), "asset_uri": event.asset.uri}
+            for asset_events in (triggering_asset_events or {}).values()
+            for event in asset_events
+        ]
+        config = _config()
+        store, _ = open_bucket(config.storage.root, config.storage.aws_conn_id)
+        with fail_on_config_error(AnalyticsError):
+            chosen = scenes_to_measure(
+                config,
+                store,
+                area=params.get("area"),
+                start=params.get("start"),
+                end=params.get("end"),
+                events=events,
+            )
+        log.info(
+            "%d scenes to measure in areas %s; published without %s landed: %s",
+            len(chosen["scenes"]),
+            chosen["areas"],
+            "/".join(EXTENT_LANDED),
+            chosen["not_landed"] or "none",
+        )
+        return chosen["scenes"]
+
+    @task
+    def list_extent_areas(scenes: list[SceneToSample]) -> list[str]:
+        """The areas whose extent tables this run updates."""
+        return sorted({scene["area"] for scene in scenes})
+
+    @task(
+        pool=SAMPLING_POOL,
+        execution_timeout=datetime.timedelta(minutes=30),
+        map_index_template="{{ task.op_kwargs['scene']['scene_id'] }}",
+    )
+    def measure_extent(scene: SceneToSample) -> list[dict]:
+        """Snow/ice and water areas of one scene over its path/row and the area's polygons."""
+        from landsat_ops.extent import PolygonError
+        from landsat_pipeline.analytics_extent import measure_landed_scene
+
+        config = _config()
+        with fail_on_config_error(PolygonError):  # a polygon off the path/row: fix the config
+            return measure_landed_scene(scene, config)
+
+    @task(map_index_template="{{ task.op_kwargs['area'] }}")
+    def merge_extent(area: str, measured) -> dict:
+        """Merge the measured rows into the area's extent table (CSV + Parquet)."""
+        from landsat_pipeline.analytics_extent import merge_extent_table
+
+        config = _config()
+        with fail_on_config_error():
+            return merge_extent_table(config, area, measured)
+
+    @task(map_index_template="{{ task.op_kwargs['table']['area'] }}")
+    def plot_extent(table: dict) -> dict:
+        """The area's extent over time (extent.png) and its gallery page (extent.html)."""
+        from landsat_pipeline.analytics_extent import publish_extent_page
+
+        config = _config()
+        with fail_on_config_error():
+            return publish_extent_page(config, table["area"])
+
+    # After the NDVI plots and the extent pages, whichever ran (an area may have only one).
+    @task.branch(trigger_rule="none_failed_min_one_success")
     def choose_report(params: dict | None = None) -> str:
         """Follow the report task of the report_backend Param."""
         backend = params["report_backend"]
@@ -279,8 +358,14 @@ def landsat_ndvi_timeseries():
     sampled = sample_scene.expand(scene=scenes)
     merged = merge_table.partial(samples=sampled).expand(area=areas)
     plotted = plot_table.expand(table=merged)
+    extent_scenes = list_extent_scenes()
+    measured = measure_extent.expand(scene=extent_scenes)
+    merged_extent = merge_extent.partial(measured=measured).expand(
+        area=list_extent_areas(extent_scenes)
+    )
+    pages = plot_extent.expand(table=merged_extent)
     route = choose_report()
-    plotted >> route
+    [plotted, pages] >> route
 
     local_jobs = prepare_report.expand(area=areas)
     route >> local_jobs

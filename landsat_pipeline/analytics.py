@@ -118,18 +118,25 @@ def published_scenes(store: Store, path: int, row: int) -> list[dict[str, Any]]:
     return sorted(scenes, key=lambda s: (s["date"], s["scene_id"]))
 
 
-def landed_scene_ids(store: Store) -> set[str]:
-    """IDs of the scenes whose red and NIR bands are under ``landing/<ID>/`` (one listing)."""
-    bands: dict[str, set[str]] = {}
+def landed_scene_ids(store: Store, bands: Sequence[str] = ("B4", "B5")) -> set[str]:
+    """IDs of the scenes whose ``bands`` are all under ``landing/<ID>/`` (one listing).
+
+    Bands are ``B<n>`` (``_B<n>.TIF`` or ``_SR_B<n>.TIF``) or ``QA`` (``_QA_PIXEL.TIF`` or
+    ``_BQA.TIF``); default: red and NIR, what the NDVI samples read.
+    """
+    suffixes = {
+        band: ("_QA_PIXEL.TIF", "_BQA.TIF") if band == "QA" else (f"_{band}.TIF",) for band in bands
+    }
+    found: dict[str, set[str]] = {}
     for key in store.list(LANDING_PREFIX + "/"):
         parts = key.split("/")
         if len(parts) != 3:
             continue
         name = parts[2].upper()
-        for band in ("B4", "B5"):
-            if name.endswith(f"_{band}.TIF"):
-                bands.setdefault(parts[1], set()).add(band)
-    return {scene_id for scene_id, found in bands.items() if found == {"B4", "B5"}}
+        for band, ends in suffixes.items():
+            if name.endswith(ends):
+                found.setdefault(parts[1], set()).add(band)
+    return {scene_id for scene_id, seen in found.items() if seen == set(bands)}
 
 
 def scenes_to_sample(
@@ -140,6 +147,8 @@ def scenes_to_sample(
     start: Any = None,
     end: Any = None,
     events: Sequence[Mapping[str, Any]] = (),
+    require_points: bool = True,
+    bands: Sequence[str] = ("B4", "B5"),
 ) -> ScenesToSample:
     """The scenes a run samples, and the areas whose tables it updates.
 
@@ -155,6 +164,10 @@ def scenes_to_sample(
         The ``extra`` of the run's triggering asset events, each with ``asset_uri`` added.
         When given, only the scenes they name are sampled (``start``/``end`` still apply);
         an event without a ``scene_id`` stands for every published scene of its path/row.
+    require_points
+        Leave out the areas without points (the NDVI samples); False: every area (the extent).
+    bands
+        The landed bands a scene needs (:func:`landed_scene_ids`); others are ``not_landed``.
 
     Returns
     -------
@@ -168,10 +181,12 @@ def scenes_to_sample(
     if first and last and first > last:
         raise AnalyticsError(f"start {first} is after end {last} (expected start <= end)")
     chosen = [config.area(area)] if area else list(config.areas)
-    without_points = sorted(a.name for a in chosen if not a.points)
+    without_points = sorted(a.name for a in chosen if not a.points) if require_points else []
     for name in without_points:
         log.warning("area %s has no points of interest in %s: not sampled", name, config.source)
-    by_path_row = {pr: a.name for a in chosen if a.points for pr in a.path_rows}
+    by_path_row = {
+        pr: a.name for a in chosen if a.points or not require_points for pr in a.path_rows
+    }
 
     wanted: dict[str, dict[str, Any]] = {}
 
@@ -207,12 +222,13 @@ def scenes_to_sample(
             for scene in published_scenes(store, path, row):
                 add(scene)
 
-    landed = landed_scene_ids(store) if wanted else set()
+    landed = landed_scene_ids(store, bands) if wanted else set()
     not_landed = sorted(s for s in wanted if s not in landed)
     for scene_id in not_landed:
         log.warning(
-            "%s is published but its bands are not under %s: not sampled",
+            "%s is published but its bands %s are not all under %s: left out",
             scene_id,
+            ", ".join(bands),
             store.uri(landing_prefix(scene_id)),
         )
     scenes = [

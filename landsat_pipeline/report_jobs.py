@@ -27,6 +27,7 @@ The template is only written when its bytes change.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shlex
 import tempfile
@@ -34,6 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from landsat_pipeline.analytics_extent import EXTENT_FILES
 from landsat_pipeline.errors import AnalyticsError, ConfigError
 from landsat_pipeline.hooks.bucket import open_bucket
 from landsat_pipeline.keys import (
@@ -61,6 +63,7 @@ __all__ = [
     "run_report_notebook",
 ]
 
+EXTENT_CSV = EXTENT_FILES["extent_csv"]
 REPORT_BACKENDS = ("local", "ec2")
 """Where the report notebook runs: in the Airflow worker, or on a throwaway EC2 instance."""
 REPORT_LOG_STREAM_PREFIX = "report"
@@ -116,8 +119,10 @@ def run_report_notebook(
 ) -> LocalReportJob:
     """``report_local``: execute the report notebook with papermill for one area, in the worker.
 
-    The area's table is downloaded into a work folder; the notebook is executed there with the
-    job's parameters plus ``table_uri`` (the local copy) and ``out_dir`` (its figures),
+    The area's table (and its extent table, when there is one, next to it: the notebook reads
+    ``extent.csv`` beside ``table_uri``) is downloaded into a work folder; the notebook is
+    executed there with the job's parameters plus ``table_uri`` (the local copy) and
+    ``out_dir`` (its figures),
     ``report_mode`` and the cells' output in the task log (what the papermill provider's
     ``PapermillOperator`` runs: ``papermill.execute_notebook``); the executed notebook is left
     at ``executed_key`` for :func:`publish_local_report`. papermill is imported here only: it
@@ -136,6 +141,10 @@ def run_report_notebook(
     with tempfile.TemporaryDirectory(prefix="landsat-report-") as folder:
         work = Path(folder)
         table = store.get_file(job["table_key"], work / "in" / ANALYTICS_FILES["table_csv"])
+        # The area's extent table, when there is one, beside it: the notebook looks there.
+        extent_key = posixpath.join(posixpath.dirname(job["table_key"]), EXTENT_CSV)
+        if store.exists(extent_key):
+            store.get_file(extent_key, work / "in" / EXTENT_CSV)
         output = work / "out" / ANALYTICS_FILES["report_ipynb"]
         output.parent.mkdir(parents=True)
         papermill.execute_notebook(

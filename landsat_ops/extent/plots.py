@@ -128,7 +128,11 @@ def plot_extent(
                     ls="--",
                     lw=1.1,
                 )
-                text = f", trend {slope:+,.1f} km²/yr"
+                span_days = (ends[1] - ends[0]) / 86400
+                if span_days >= 365:
+                    text = f", trend {slope:+,.2f} km²/yr"
+                else:  # within a season: per 30 days, not extrapolated to a year
+                    text = f", trend {slope * 30 / 365.2425:+,.2f} km²/30 d"
             handles.append(Line2D([], [], color=colour, marker=marker, label=f"{label}{text}"))
         handles += [
             Line2D(
@@ -140,8 +144,9 @@ def plot_extent(
                 mec="0.3",
                 label=f"clear < {clear_threshold:.0%} (lower bound)",
             ),
-            Line2D([], [], ls="--", color="0.3", label="trend (clear points)"),
         ]
+        if any("trend" in h.get_label() for h in handles):
+            handles.append(Line2D([], [], ls="--", color="0.3", label="trend (clear points)"))
         region_km2 = series[-1]["region_km2"] if series else 0
         name = "whole path/row (footprint)" if region == "path_row" else region.replace("_", " ")
         axes.set_title(f"{name}: {region_km2:,.0f} km²", loc="left", fontsize="medium")

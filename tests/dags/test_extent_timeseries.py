@@ -1,0 +1,213 @@
+"""The extent half of the landsat_ndvi_timeseries DAG, with `dag.test()` against moto S3.
+
+A season of the demo region (226/010, June to August 2024, one every 16 days, 300 x 300 synthetic
+scenes) is landed and published into the moto bucket the way the scenes DAG leaves it, with
+the repository's polygons (dags/config/polygons/scoresby_sund.geojson). Landing today lands
+B1-B5 and B7 (landsat_pipeline.landing.LANDED_ASSETS); the extent also reads SWIR1 (B6), so
+the season is landed with B6 added to that list, as it must be for the extent to run in the
+pipeline. Without B6 the extent leaves the scenes out and the rest of the run goes on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.dagenv import BUCKET, PATH, REPO, ROW, task_instances
+
+DAG_ID = "landsat_ndvi_timeseries"
+AREA = "scoresby_sund"
+PREFIX = f"published/analytics/{AREA}"
+POLYGONS = REPO / "dags" / "config" / "polygons" / "scoresby_sund.geojson"
+SEASON = (datetime.date(2024, 6, 1), datetime.date(2024, 8, 31))
+WRITES = {"PutObject", "CopyObject", "UploadPart", "CreateMultipartUpload", "DeleteObject"}
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory) -> Path:
+    """A static catalog of a summer of synthetic 226/010 scenes (300 x 300)."""
+    from landsat_demo.synthetic import make_catalog
+
+    root = tmp_path_factory.mktemp("season")
+    return make_catalog(
+        root, path=PATH, row=ROW, start=SEASON[0], end=SEASON[1], width=300, height=300
+    )
+
+
+@pytest.fixture
+def s3(aws_connection, s3_bucket, monkeypatch):
+    """The moto bucket through the Airflow connection only; a client and the tasks' S3 calls."""
+    import boto3
+
+    import landsat_pipeline.hooks.bucket as bucket_module
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "testing",
+                "password": "testing",
+                "extra": {"endpoint_url": aws_connection, "region_name": "us-east-1"},
+            }
+        ),
+    )
+    calls: list[tuple[str, str]] = []
+    real = bucket_module.s3_client
+
+    def recording_client(aws_conn_id):
+        client = real(aws_conn_id)
+        client.meta.events.register(
+            "before-send.s3",
+            lambda request, **kw: calls.append((kw["event_name"].rsplit(".", 1)[-1], request.url)),
+        )
+        return client
+
+    monkeypatch.setattr(bucket_module, "s3_client", recording_client)
+    client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
+    return client, calls
+
+
+def publish_season(client, catalog: Path, *, with_swir1: bool, monkeypatch) -> list[dict]:
+    """Land (with or without B6) and publish every scene of ``catalog``; their XComs."""
+    import landsat_pipeline.landing as landing
+    from landsat_ops.storage import open_store
+    from landsat_pipeline.discovery import discover, scene_to_xcom
+    from landsat_pipeline.keys import published_prefix
+    from landsat_pipeline.publishing import update_catalogs
+
+    if with_swir1:
+        monkeypatch.setattr(landing, "LANDED_ASSETS", tuple(sorted({*landing.LANDED_ASSETS, "B6"})))
+    store = open_store(f"s3://{BUCKET}", client)
+    end = SEASON[1] + datetime.timedelta(days=1)
+    scenes = [
+        scene_to_xcom(s)
+        for s in discover(str(catalog), path=PATH, row=ROW, start=SEASON[0], end=end)
+    ]
+    for scene in scenes:
+        landing.land_scene(scene, store)
+        item = {
+            "type": "Feature",
+            "stac_version": "1.1.0",
+            "id": scene["scene_id"],
+            "properties": {"datetime": scene["acquired"]},
+            "assets": {},
+            "links": [],
+        }
+        key = f"{published_prefix(PATH, ROW, scene['date'])}/{scene['scene_id']}.json"
+        store.write_bytes(key, json.dumps(item).encode(), "application/geo+json")
+    update_catalogs(store, PATH, ROW, title="test")
+    return scenes
+
+
+@pytest.fixture
+def dag(airflow_db, pipeline_config):
+    from airflow.dag_processing.dagbag import DagBag
+
+    points = [{"id": "hurry_inlet_w", "lon": -22.74, "lat": 70.80}]
+    pipeline_config(area={"points": points, "polygons": str(POLYGONS)})
+    bag = DagBag(dag_folder=str(REPO / "dags" / "landsat_ndvi_timeseries.py"))
+    assert bag.import_errors == {}
+    return bag.get_dag(DAG_ID)
+
+
+def states(dag_run) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for task, state, _, _ in task_instances(dag_run):
+        out.setdefault(task, []).append(state)
+    return out
+
+
+def read(client, key: str) -> bytes:
+    return client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+
+@pytest.mark.timeout(420)
+def test_a_season_gives_the_extent_table_plot_page_and_report(dag, s3, season, monkeypatch):
+    from PIL import Image
+
+    from landsat_ops.extent import measure_scene, read_polygons
+    from landsat_ops.extent.table import extent_from_csv, extent_from_parquet
+
+    client, calls = s3
+    scenes = publish_season(client, season, with_swir1=True, monkeypatch=monkeypatch)
+    assert len(scenes) == 6  # June to August: the catalog has an overpass every 16 days
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)  # the tasks get them from the connection only
+
+    dag_run = dag.test()
+    assert dag_run.state == "success"
+    ran = states(dag_run)
+    assert ran["measure_extent"] == ["success"] * len(scenes)
+    assert ran["merge_extent"] == ran["plot_extent"] == ["success"]
+    assert ran["publish_report"] == ["success"]
+
+    # The table: what landsat_ops.extent measures in the catalog's own scene folders.
+    polygons = read_polygons(POLYGONS)
+    table = extent_from_csv(read(client, f"{PREFIX}/extent.csv"))
+    regions = ["path_row", *(p.name for p in polygons)]
+    assert len(table) == len(scenes) * len(regions)
+    expected = {}
+    for scene in scenes:
+        folder = season.parent / "scenes" / scene["scene_id"]
+        for row in measure_scene(folder, polygons).rows():
+            expected[row["scene_id"], row["region"]] = row
+    for row in table:
+        assert row == expected[row["scene_id"], row["region"]]
+    assert extent_from_parquet(read(client, f"{PREFIX}/extent.parquet")) == table
+    # A season of the demo: ice and water in every scene, regions seen clear and cloudy ones.
+    whole = [r for r in table if r["region"] == "path_row"]
+    assert all(r["snow_ice_km2"] > 0 and r["water_km2"] > 0 for r in whole)
+    assert min(r["clear_fraction"] for r in table) < 0.8 < max(r["clear_fraction"] for r in table)
+
+    # The plot: one panel per region; the page links it and the table files.
+    png = read(client, f"{PREFIX}/extent.png")
+    with Image.open(io.BytesIO(png)) as image:
+        image.verify()
+        assert image.size == (1100, 220 + 260 * len(regions))
+    page = read(client, f"{PREFIX}/extent.html").decode()
+    assert page.startswith("<!doctype html>") and 'src="extent.png"' in page
+    assert 'href="extent.csv"' in page and 'href="extent.parquet"' in page
+    for polygon in polygons:
+        assert f"<td>{polygon.name}</td>" in page
+
+    # The report shows the extent section with its figure and per-region summary.
+    html = read(client, f"{PREFIX}/report.html").decode()
+    assert "Snow/ice and water extent" in html
+    assert f"{len(scenes)} scenes measured" in html
+    assert html.count("data:image/png;base64,") >= 3
+    for polygon in polygons:
+        assert polygon.name in html
+
+    # The same rows merged again, the page drawn again (as a rerun does): nothing is written.
+    from landsat_pipeline.analytics_extent import merge_extent_table, publish_extent_page
+    from landsat_pipeline.config import load_config
+    from tests.support.dagenv import CONFIG_FILE
+
+    config = load_config(CONFIG_FILE)
+    calls.clear()
+    merged = merge_extent_table(config, AREA, [table[: len(regions)], table[len(regions) :]])
+    assert merged["changed"] is False and merged["rows"] == len(table)
+    publish_extent_page(config, AREA)
+    writes = [url for name, url in calls if name in WRITES and f"{PREFIX}/extent." in url]
+    assert writes == []
+
+
+def test_without_swir1_landed_the_extent_leaves_the_scenes_out(
+    dag, s3, season, monkeypatch, caplog
+):
+    client, _ = s3
+    publish_season(client, season, with_swir1=False, monkeypatch=monkeypatch)
+    dag_run = dag.test(run_conf={"start": "2024-06-01", "end": "2024-06-20"})
+    assert dag_run.state == "success"
+    ran = states(dag_run)
+    assert ran["list_extent_scenes"] == ["success"]
+    assert ran["measure_extent"] == ran["merge_extent"] == ["skipped"]
+    assert ran["publish_report"] == ["success"]  # the NDVI report goes on
+    assert "published without B3/B5/B6/QA landed: ['LC0" in caplog.text
+    html = read(client, f"{PREFIX}/report.html").decode()
+    assert "No extent table yet" in html
