@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from landsat_ops.errors import OptionError
 
 __all__ = [
+    "COMPRESSIONS",
+    "DEFAULT_COMPRESSION",
+    "RenderOptions",
     "NDVI_BANDS",
     "needed_bands",
     "ASSET_TITLES",
@@ -108,6 +112,10 @@ reflectance; then ``saturation`` (a fraction: 6/5) about each pixel's grey."""
 MIN_CLEAR_FRACTION = 0.01
 """Below this share of clear pixels among the valid ones (an overcast scene, or no QA band)
 the ``natural`` exposure is anchored on every valid pixel."""
+COMPRESSIONS = ("zstd", "deflate")
+"""COG compressions: ``zstd`` (default: 2-4x less CPU than DEFLATE at a similar size; GDAL
+>= 2.3, QGIS, rio-tiler and geotiff.js read it) or ``deflate`` (the most widely readable)."""
+DEFAULT_COMPRESSION = "zstd"
 DEFAULT_PREVIEW_SIZE = 2048
 """Longest side of a PNG preview, in pixels (never upsampled)."""
 MIN_PREVIEW_SIZE = 16
@@ -400,3 +408,52 @@ def asset_key(file_name: str, scene_id: str) -> str:
 def expected_asset_keys(products: Iterable[str]) -> set[str]:
     """STAC asset keys a render of ``products`` writes (``truecolor_tif``, ..., ``thumbnail``)."""
     return {asset_key(f"X_{tail}", "X") for product in products for tail in _file_tails(product)}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """The choices of one render, validated once (``landsat-ops render``'s options).
+
+    Built from user input (the CLI's options, the render API's keywords); the values are
+    checked and normalised here: ``products`` a tuple in :data:`PRODUCTS` order (a
+    comma-separated string is accepted), ``percentiles`` two floats
+    (:func:`validate_percentiles`), ``ranges`` ``None`` or three ``(low, high)`` DN ranges
+    for R, G, B (``R0:R1,G0:G1,B0:B1`` accepted; they replace every stretch), ``stretch``
+    one of :data:`STRETCHES`, ``preview_size`` at least :data:`MIN_PREVIEW_SIZE`,
+    ``compression`` one of :data:`COMPRESSIONS`. A bad value raises :class:`OptionError`
+    naming it. The renderer and its item take the options as they are.
+    """
+
+    products: tuple[str, ...] = DEFAULT_PRODUCTS
+    stretch: str = DEFAULT_STRETCH
+    percentiles: tuple[float, float] = DEFAULT_PERCENTILES
+    ranges: tuple[tuple[float, float], ...] | None = None
+    preview_size: int = DEFAULT_PREVIEW_SIZE
+    compression: str = DEFAULT_COMPRESSION
+
+    def __post_init__(self) -> None:
+        def normalise(name: str, value) -> None:
+            object.__setattr__(self, name, value)  # frozen: set once, here
+
+        normalise("products", parse_products(self.products))
+        normalise("stretch", validate_stretch(self.stretch))
+        normalise("percentiles", validate_percentiles(self.percentiles))
+        if self.ranges is not None:
+            normalise("ranges", tuple(_manual_ranges(self.ranges)))
+        normalise("preview_size", validate_preview_size(self.preview_size))
+        if self.compression not in COMPRESSIONS:
+            raise OptionError(
+                f"compression must be one of {', '.join(COMPRESSIONS)}, got {self.compression!r}"
+            )
+
+
+def _manual_ranges(ranges) -> list[tuple[float, float]]:
+    """Three validated DN ranges from ``R0:R1,G0:G1,B0:B1`` or three ``(low, high)`` pairs."""
+    if isinstance(ranges, str):
+        return parse_ranges(ranges)
+    if len(ranges) != 3:
+        raise OptionError("ranges: expected three (low, high) DN ranges for R, G, B")
+    return [
+        validate_range(low, high, f"ranges: {channel} range")
+        for channel, (low, high) in zip("RGB", ranges, strict=True)
+    ]

@@ -16,7 +16,10 @@ import numpy as np
 import rasterio
 from rasterio.shutil import copy as rio_copy
 
+from landsat_ops.products import COMPRESSIONS
 from landsat_ops.raster.bands import BLOCK, gdal_env
+
+__all__ = ["COMPRESSIONS", "overview_factors", "raw_vrt", "to_cog"]
 
 
 def overview_factors(width: int, height: int, smallest: int = BLOCK) -> list[int]:
@@ -104,9 +107,6 @@ def raw_vrt(
     return target
 
 
-COMPRESSIONS = ("zstd", "deflate")
-"""COG compressions: ``zstd`` (default: 2-4x less CPU than DEFLATE at a similar size; GDAL
->= 2.3, QGIS, rio-tiler and geotiff.js read it) or ``deflate`` (the most widely readable)."""
 
 _COG_OPTIONS = {
     # (compression, float data?) -> GDAL COG creation options

@@ -61,3 +61,13 @@ def write_png(rgba: np.ndarray, target: Path, level: int = 1) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def composite_rgba(data: np.ndarray) -> np.ndarray:
+    """A (3, rows, cols) 8-bit composite as (rows, cols, 4) RGBA, no data (0) transparent."""
+    rgba = np.empty((*data.shape[1:], 4), np.uint8)
+    for c in range(3):
+        rgba[..., c] = data[c]
+    rgba[..., 3] = data[0] != 0
+    rgba[..., 3] *= 255
+    return rgba

@@ -1,10 +1,12 @@
 """``render_scene``: one scene from its folder to a published version of its products.
 
-The options are validated, a private scratch folder is made (those of dead runs removed), the
-bands the products need are fetched, :class:`~landsat_ops.render.renderer.SceneRenderer` runs
-its passes, and the STAC item is built. Everything is complete in the scratch folder before
-anything reaches the destination: :func:`~landsat_ops.render.destination.publish_version`
-writes the products under a version folder of their own and switches the item last.
+The options are validated once (:class:`~landsat_ops.products.RenderOptions`), a private
+scratch folder is made (those of dead runs removed), the bands the products need are fetched,
+:class:`~landsat_ops.render.renderer.SceneRenderer` runs its passes, and the STAC item is built
+from what they found (:class:`~landsat_ops.render.stac_item.RenderOutcome`). Everything is
+complete in the scratch folder before anything reaches the destination:
+:func:`~landsat_ops.render.destination.publish_version` writes the products under a version
+folder of their own and switches the item last.
 """
 
 from __future__ import annotations
@@ -12,24 +14,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from landsat_ops.errors import OptionError, StorageError
-from landsat_ops.products import (
-    DEFAULT_PERCENTILES,
-    DEFAULT_PREVIEW_SIZE,
-    DEFAULT_PRODUCTS,
-    DEFAULT_STRETCH,
-    parse_products,
-    parse_ranges,
-    validate_percentiles,
-    validate_preview_size,
-    validate_range,
-    validate_stretch,
-)
-from landsat_ops.raster.cog import COMPRESSIONS
+from landsat_ops.errors import StorageError
+from landsat_ops.products import RenderOptions
 from landsat_ops.render.destination import check_destination, publish_version
 from landsat_ops.render.fetch import ProgressFn, fetch_scene
 from landsat_ops.render.renderer import SceneRenderer
@@ -57,16 +46,12 @@ class RenderResult:
 def render_scene(
     scene: str | os.PathLike,
     out: str | os.PathLike,
+    options: RenderOptions | None = None,
     *,
-    products: Iterable[str] | str = DEFAULT_PRODUCTS,
-    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
-    ranges: Sequence[tuple[float, float]] | str | None = None,
-    preview_size: int = DEFAULT_PREVIEW_SIZE,
-    compression: str = "zstd",
     progress: ProgressFn | None = None,
     s3_client=None,
     workdir: str | os.PathLike | None = None,
-    stretch: str = DEFAULT_STRETCH,
+    **choices,
 ) -> RenderResult:
     """Render a scene folder (local or ``s3://``) into ``out`` (local or ``s3://``).
 
@@ -75,49 +60,31 @@ def render_scene(
     scene, out
         The scene folder holding ``<ID>_B<n>.TIF`` (or ``_SR_B<n>.TIF``) files and the MTL,
         and the destination folder. Either may be an ``s3://bucket/prefix/`` URI.
-    products
-        Any of ``truecolor, falsecolor, ndvi, histograms``.
-    percentiles
-        ``(low, high)`` percentiles of every valid pixel of the whole scene that map to 1 and
-        255 in the linearly stretched composites (false colour, ``--stretch linear``); the
-        ``natural`` true colour has its own white point
-        (:data:`landsat_ops.products.NATURAL_CURVE`).
-    ranges
-        Manual ``[(r0, r1), (g0, g1), (b0, b1)]`` DN ranges; they replace the percentile
-        stretch for every composite (the tutorial's arithmetic, see
-        :func:`landsat_ops.raster.ops.tutorial_lut`).
-    stretch
-        ``natural`` (default: the true colour from reflectance through one tone curve anchored
-        on the scene's white point, see :mod:`landsat_ops.raster.tone`) or ``linear`` (every
-        valid pixel, linear: the stretch before issue 13); see
-        :data:`landsat_ops.products.STRETCHES`. False colour is always linear.
-    preview_size
-        Longest side of the PNG previews in pixels; smaller scenes are not upsampled.
-    compression
-        COG compression, ``zstd`` (default, fastest) or ``deflate`` (most widely readable).
+    options
+        What to make and how (:class:`landsat_ops.products.RenderOptions`: products, stretch,
+        percentiles, manual ranges, preview size, compression), already validated.
+    **choices
+        Instead of ``options``: its fields as keywords (``products="truecolor,ndvi"``,
+        ``stretch="linear"``, ``percentiles=(1, 99)``, ``ranges="5900:11000,..."``,
+        ``preview_size=512``, ``compression="deflate"``), validated into one
+        :class:`~landsat_ops.products.RenderOptions` here; the rest keep their defaults.
+        ``percentiles`` are those of every valid pixel that map to 1 and 255 in the
+        linearly stretched composites (false colour, ``stretch="linear"``); the ``natural``
+        true colour has its own white point (:data:`landsat_ops.products.NATURAL_CURVE`).
+    progress
+        ``progress(step, done, total)``, called as the render advances.
+    workdir
+        The folder of the scratch folder (default: the system's temporary folder).
 
     Returns
     -------
     RenderResult
         The scene ID, the STAC item's URI and every output's URI.
     """
-    products = parse_products(products)
-    percentiles = validate_percentiles(percentiles)
-    stretch = validate_stretch(stretch)
-    if isinstance(ranges, str):
-        ranges = parse_ranges(ranges)
-    elif ranges is not None:
-        if len(ranges) != 3:
-            raise OptionError("ranges: expected three (low, high) DN ranges for R, G, B")
-        ranges = [
-            validate_range(lo, hi, f"ranges: {c} range")
-            for c, (lo, hi) in zip("RGB", ranges, strict=True)
-        ]
-    preview_size = validate_preview_size(preview_size)
-    if compression not in COMPRESSIONS:
-        raise OptionError(
-            f"compression must be one of {', '.join(COMPRESSIONS)}, got {compression!r}"
-        )
+    if options is None:
+        options = RenderOptions(**choices)
+    elif choices:
+        raise TypeError(f"render_scene: give options or {', '.join(choices)}, not both")
     progress = progress or (lambda step, done, total: None)
     out_store = open_store(out, s3_client)
     check_destination(out_store)
@@ -132,14 +99,9 @@ def render_scene(
                 work,
                 scene,
                 out_store,
-                products=products,
-                percentiles=percentiles,
-                ranges=ranges,
-                preview_size=preview_size,
-                compression=compression,
+                options=options,
                 progress=progress,
                 s3_client=s3_client,
-                stretch=stretch,
                 started=started,
             )
         except OSError as exc:  # scratch space full, a folder gone: one line, not a traceback
@@ -152,18 +114,13 @@ def _render_in(
     scene,
     out_store,
     *,
-    products,
-    percentiles,
-    ranges,
-    preview_size,
-    compression,
+    options: RenderOptions,
     progress,
     s3_client,
-    stretch,
     started: float,
 ) -> RenderResult:
     """The body of :func:`render_scene`, in the scratch folder ``work``."""
-    files = fetch_scene(scene, work / "input", products, s3_client, progress)
+    files = fetch_scene(scene, work / "input", options.products, s3_client, progress)
     meta = read_mtl(files.mtl) if files.mtl else None
     if meta is not None:
         check_mtl_belongs(meta, files)
@@ -172,21 +129,9 @@ def _render_in(
     scene_id = files.scene_id.scene_id
     # What a concurrent writer must not have changed when this render publishes.
     item_before = out_store.version(f"{scene_id}.json")
-    renderer = SceneRenderer(
-        files,
-        meta,
-        products,
-        percentiles,
-        ranges,
-        preview_size,
-        work,
-        products_dir,
-        progress,
-        compression,
-        stretch,
-    )
-    written = renderer.run()
-    item = build_item(files, meta, renderer, written)
+    renderer = SceneRenderer(files, meta, options, work, products_dir, progress)
+    written, outcome = renderer.run()
+    item = build_item(files, meta, outcome, written)
     sizes = {path.name: path.stat().st_size for path in written}
     digests = {
         str(asset["href"]).removeprefix("./"): sha256_from_multihash(asset.get("file:checksum"))
@@ -221,5 +166,5 @@ def _render_in(
         scene_id=scene_id,
         item_uri=item_uri,
         outputs=outputs,
-        stretch={k: v.to_dict() for k, v in renderer.stretches.items()},
+        stretch={k: v.to_dict() for k, v in outcome.stretches.items()},
     )

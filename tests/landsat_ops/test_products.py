@@ -91,3 +91,58 @@ def test_validate_stretch():
     assert DEFAULT_STRETCH == "natural" and validate_stretch("linear") == "linear"
     with pytest.raises(OptionError, match="natural, linear"):
         validate_stretch("gamma")
+
+
+def test_render_options_are_validated_and_normalised_once():
+    import dataclasses
+
+    from landsat_ops.products import PRODUCTS, RenderOptions
+
+    default = RenderOptions()
+    assert default.products == PRODUCTS and default.stretch == "natural"
+    assert default.percentiles == (2.0, 98.0) and default.ranges is None
+    assert (default.preview_size, default.compression) == (2048, "zstd")
+    options = RenderOptions(
+        products="ndvi,truecolor",
+        percentiles=[1, 99],
+        ranges="5900:11000,6200:11000,7600:11000",
+        preview_size=256,
+    )
+    assert options.products == ("truecolor", "ndvi")  # PRODUCTS order
+    assert options.percentiles == (1.0, 99.0)
+    assert options.ranges == ((5900.0, 11000.0), (6200.0, 11000.0), (7600.0, 11000.0))
+    assert RenderOptions(ranges=[(1, 2), (3, 4), (5, 6)]).ranges == ((1, 2), (3, 4), (5, 6))
+    assert options == RenderOptions(**dataclasses.asdict(options))  # normalised: a fixpoint
+    hash(options)  # frozen and hashable: one value for the whole render
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.stretch = "linear"
+
+
+@pytest.mark.parametrize(
+    "choices, message",
+    [
+        pytest.param({"products": "truecolor,cloud"}, "products: unknown cloud", id="products"),
+        pytest.param({"stretch": "log"}, "stretch: expected one of", id="stretch"),
+        pytest.param({"percentiles": (98, 2)}, "0 <= LOW < HIGH <= 100", id="percentiles"),
+        pytest.param({"ranges": [(1, 2)]}, "three", id="ranges-count"),
+        pytest.param({"ranges": "1:2,3:4,9:5"}, "B range", id="ranges-text"),
+        pytest.param({"preview_size": 8}, "at least 16", id="preview-size"),
+        pytest.param({"compression": "lzw"}, "zstd, deflate", id="compression"),
+    ],
+)
+def test_bad_render_options_name_what_was_wrong(choices, message):
+    from landsat_ops.products import RenderOptions
+
+    with pytest.raises(OptionError, match=message):
+        RenderOptions(**choices)
+
+
+def test_render_scene_takes_options_or_their_keywords_not_both(tmp_path):
+    from landsat_ops.products import RenderOptions
+    from landsat_ops.render import render_scene
+
+    with pytest.raises(TypeError, match="options or stretch, not both"):
+        render_scene(tmp_path, tmp_path / "out", RenderOptions(), stretch="linear")
+    with pytest.raises(OptionError, match="preview-size"):
+        render_scene(tmp_path, tmp_path / "out", preview_size=4)
+    assert not (tmp_path / "out").exists()
