@@ -40,7 +40,6 @@ import numpy as np
 from landsat_ops.errors import NoValidPixelsError
 from landsat_ops.products import (
     COMPOSITES,
-    DEFAULT_STRETCH,
     NATURAL_PRODUCTS,
     NDVI_BINS,
     NDVI_COLORMAP,
@@ -49,15 +48,17 @@ from landsat_ops.products import (
     PRODUCTS,
     THUMBNAIL_FILE,
     THUMBNAIL_SIZE,
+    RenderOptions,
     file_product,
     product_bands,
 )
 from landsat_ops.raster import ops
 from landsat_ops.raster.bands import BLOCK, gdal_env, open_bands, read_window, strips
-from landsat_ops.raster.png import preview_shape, read_preview, write_png
+from landsat_ops.raster.png import composite_rgba, preview_shape, read_preview, write_png
 from landsat_ops.render.cog import RawRaster
-from landsat_ops.render.fetch import needed_bands
+from landsat_ops.render.fetch import ProgressFn, needed_bands
 from landsat_ops.render.scratch import pread, pwrite
+from landsat_ops.render.stac_item import RenderOutcome
 from landsat_ops.render.stretch import Stretch, plan_stretches
 from landsat_ops.scene import Metadata, SceneFiles
 from landsat_ops.scene.qa import clear_lut
@@ -88,24 +89,19 @@ class SceneRenderer:
 
     def __init__(
         self,
-        files,
-        meta,
-        products,
-        percentiles,
-        ranges,
-        preview_size,
-        work,
-        products_dir,
-        progress,
-        compression,
-        stretch=DEFAULT_STRETCH,
+        files: SceneFiles,
+        meta: Metadata | None,
+        options: RenderOptions,
+        work: Path,
+        products_dir: Path,
+        progress: ProgressFn,
     ):
-        self.files: SceneFiles = files
-        self.meta: Metadata | None = meta
-        self.products = products
-        self.percentiles = percentiles
-        self.ranges = ranges
-        self.preview_size = preview_size
+        self.files = files
+        self.meta = meta
+        self.products = products = options.products
+        self.percentiles = options.percentiles
+        self.ranges = ranges = options.ranges
+        self.preview_size = options.preview_size
         self.work: Path = work
         self.out: Path = products_dir
         self.progress = progress
@@ -124,7 +120,7 @@ class SceneRenderer:
         self.natural = [
             p
             for p in NATURAL_PRODUCTS
-            if stretch == "natural"
+            if options.stretch == "natural"
             and ranges is None
             and (p in products or "histograms" in products)
         ]
@@ -136,15 +132,16 @@ class SceneRenderer:
         self.grid: dict = {}
         self.valid_preview: np.ndarray | None = None  # where a preview has data (footprint)
         self.checksums: dict[str, str] = {}  # product file name -> sha256, computed as written
-        self.compression = compression
+        self.compression = options.compression
         self._lock = threading.Lock()  # the progress counts of the worker threads
         self._stop = threading.Event()  # set when a worker failed: the others stop early
         self._done: dict[str, int] = {}
         self._fds: dict[str, int] = {}  # spool name -> file descriptor
         self._rasters: dict[str, RawRaster] = {}  # product -> its raw pixels and overviews
 
-    def run(self) -> list[Path]:
-        """Run all passes and return the product files (in ``self.out``)."""
+    def run(self) -> tuple[list[Path], RenderOutcome]:
+        """Run all passes; return the product files (in ``self.out``) and what the passes
+        found (:class:`RenderOutcome`: the grid, the footprint, the stretches, checksums)."""
         needed = needed_bands(self.products)
         band_files: dict[int | str, Path] = {b: self.files.bands[b] for b in needed}
         if self.clear_bands and self.files.qa is not None:
@@ -221,10 +218,14 @@ class SceneRenderer:
             if path.name not in self.checksums:
                 self.checksums[path.name] = sha256_file(path)
         order = {name: i for i, name in enumerate(PRODUCTS)}
-        return sorted(
-            written,
-            key=lambda p: (order[file_product(p.name, self.scene_id)], p.suffix, p.name),
+        written.sort(key=lambda p: (order[file_product(p.name, self.scene_id)], p.suffix, p.name))
+        outcome = RenderOutcome(
+            grid=dict(self.grid),
+            footprint=self.valid_preview,
+            stretches=dict(self.stretches),
+            checksums={path.name: self.checksums[path.name] for path in written},
         )
+        return written, outcome
 
     def _wrote(self, path: Path, started: float) -> None:
         """Log one product file: its size and how long it took."""
@@ -427,7 +428,7 @@ class SceneRenderer:
         """The composite's PNG preview; for true colour also the small STAC thumbnail."""
         started = time.perf_counter() - read_seconds  # the preview's read and its encoding
         self.valid_preview = data[0] != 0  # no data is 0 in every channel
-        png = write_png(_rgba(data), self.out / f"{self.scene_id}_{name}.png")
+        png = write_png(composite_rgba(data), self.out / f"{self.scene_id}_{name}.png")
         self._wrote(png, started)
         self._checksum(png)
         if name != "truecolor":
@@ -438,7 +439,9 @@ class SceneRenderer:
         y = (np.arange(rows) * data.shape[1]) // rows
         x = (np.arange(cols) * data.shape[2]) // cols
         thumb = write_png(
-            _rgba(data[:, y][:, :, x]), self.out / f"{self.scene_id}_{THUMBNAIL_FILE}", level=9
+            composite_rgba(data[:, y][:, :, x]),
+            self.out / f"{self.scene_id}_{THUMBNAIL_FILE}",
+            level=9,
         )
         self._wrote(thumb, started)
         self._checksum(thumb)
@@ -487,13 +490,3 @@ def _gather(pool: ThreadPoolExecutor, worker, stop: threading.Event) -> list:
         wait(futures)
         raise
     return results
-
-
-def _rgba(data: np.ndarray) -> np.ndarray:
-    """A (3, rows, cols) 8-bit composite as (rows, cols, 4) RGBA, no data (0) transparent."""
-    rgba = np.empty((*data.shape[1:], 4), np.uint8)
-    for c in range(3):
-        rgba[..., c] = data[c]
-    rgba[..., 3] = data[0] != 0
-    rgba[..., 3] *= 255
-    return rgba
