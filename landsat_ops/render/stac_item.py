@@ -12,8 +12,8 @@ have no collection category or number, so their items do not declare it).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,13 +29,12 @@ from landsat_ops.products import (
     asset_roles,
     product_bands,
 )
+from landsat_ops.render.stretch import Stretch
 from landsat_ops.scene import Metadata, SceneFiles
 from landsat_ops.storage import sha256_file, sha256_multihash
 
-if TYPE_CHECKING:
-    from landsat_ops.render.renderer import SceneRenderer
-
 __all__ = [
+    "RenderOutcome",
     "STAC_EXTENSIONS",
     "asset_projection",
     "build_item",
@@ -45,17 +44,34 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class RenderOutcome:
+    """What a render's passes found, as its STAC item needs it (:func:`build_item`).
+
+    ``grid``: the scene's ``width``, ``height``, ``crs``, ``transform`` and ``bounds``;
+    ``footprint``: where a preview has data (True), at preview size, or None when no preview
+    was made; ``stretches``: each composite's :class:`~landsat_ops.render.stretch.Stretch`;
+    ``checksums``: the SHA-256 (hex) of product files, by name, computed as they were
+    written (a file without one is read again).
+    """
+
+    grid: dict
+    footprint: np.ndarray | None
+    stretches: dict[str, Stretch]
+    checksums: dict[str, str]
+
+
 def build_item(
-    files: SceneFiles, meta: Metadata | None, renderer: SceneRenderer, written: list[Path]
+    files: SceneFiles, meta: Metadata | None, outcome: RenderOutcome, written: list[Path]
 ) -> dict:
     """The scene's STAC item (a dict) listing every product with its checksum."""
     import pystac
     from rasterio.warp import transform_geom
 
     sid = files.scene_id
-    grid = renderer.grid
+    grid = outcome.grid
     geometry = transform_geom(
-        grid["crs"], "EPSG:4326", footprint(grid, renderer.valid_preview), precision=6
+        grid["crs"], "EPSG:4326", footprint(grid, outcome.footprint), precision=6
     )
     xs = [x for x, _ in geometry["coordinates"][0]]
     ys = [y for _, y in geometry["coordinates"][0]]
@@ -68,7 +84,7 @@ def build_item(
         "grid:code": f"WRS2-{sid.path:03d}{sid.row:03d}",
         **landsat_fields(sid, meta),
         "proj:code": grid["crs"].to_string(),
-        "landsat_ops:stretch": {k: v.to_dict() for k, v in renderer.stretches.items()},
+        "landsat_ops:stretch": {k: v.to_dict() for k, v in outcome.stretches.items()},
         "landsat_ops:version": landsat_ops.__version__,
     }
     if meta is not None:
@@ -113,7 +129,7 @@ def build_item(
                 extra_fields={
                     **extra,
                     "file:checksum": sha256_multihash(
-                        renderer.checksums.get(path.name) or sha256_file(path)
+                        outcome.checksums.get(path.name) or sha256_file(path)
                     ),
                     "file:size": path.stat().st_size,
                 },
