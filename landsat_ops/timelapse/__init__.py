@@ -8,9 +8,10 @@ immutable version behind a switched STAC item, with the folder's ``index.html`` 
 (docs/timelapse.md).
 
 Modules: :mod:`.periods` (the periods and their labels), :mod:`.sources` (the items and the
-plan of each frame), :mod:`.grid` (the common grid, ground scale and true north),
-:mod:`.frames` (warping the COGs), :mod:`.annotate` (the overlays), :mod:`.encode` (MP4, WebP),
-:mod:`.page` (the gallery page), :mod:`.build` (all of it: :func:`make_timelapse`).
+plan of each frame), :mod:`.grid` (the common grid, a :class:`landsat_ops.composite.Grid`;
+ground scale and true north), :mod:`.frames` (warping the COGs), :mod:`.annotate` (the
+overlays), :mod:`.encode` (MP4, WebP), :mod:`.page` (the gallery page), :mod:`.build` (all
+of it: :func:`make_timelapse`).
 """
 
 from landsat_ops.timelapse.annotate import Overlay, annotate, label_box, nice_length
@@ -25,7 +26,7 @@ from landsat_ops.timelapse.encode import write_mp4, write_webp
 from landsat_ops.timelapse.errors import TimelapseError
 from landsat_ops.timelapse.frames import GAP_COLOUR, footprint, gap_frame, warp_sources
 from landsat_ops.timelapse.grid import (
-    FrameGrid,
+    bounds_lonlat,
     frame_grid,
     ground_metres_per_pixel,
     north_angle,
@@ -54,7 +55,6 @@ __all__ = [
     "MONTHS",
     "PAGE_NAME",
     "VARIANTS",
-    "FrameGrid",
     "FramePlan",
     "Overlay",
     "Period",
@@ -63,6 +63,7 @@ __all__ = [
     "TimelapseError",
     "TimelapseResult",
     "annotate",
+    "bounds_lonlat",
     "footprint",
     "frame_detail",
     "frame_grid",

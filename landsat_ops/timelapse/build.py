@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from landsat_ops import __version__
+from landsat_ops.composite.grid import Grid
 from landsat_ops.storage import Store, is_s3, open_store, sha256_file, sha256_multihash
 from landsat_ops.timelapse.annotate import Overlay, annotate
 from landsat_ops.timelapse.errors import TimelapseError
 from landsat_ops.timelapse.frames import footprint, gap_frame, warp_sources
 from landsat_ops.timelapse.grid import (
-    FrameGrid,
+    bounds_lonlat,
     frame_grid,
     ground_metres_per_pixel,
     north_angle,
@@ -69,7 +70,7 @@ class TimelapseResult:
     files: dict[str, str]
     frames: int
     gaps: int
-    grid: FrameGrid
+    grid: Grid
     seconds: float
 
 
@@ -95,9 +96,7 @@ def frame_detail(plan: FramePlan) -> str:
     return f"{len(plan.sources)} scenes {days[0].isoformat()}..{days[-1]:%m-%d}{clear}"
 
 
-def render_frames(
-    plans: Sequence[FramePlan], grid: FrameGrid, variant: str
-) -> list:  # list[np.ndarray]
+def render_frames(plans: Sequence[FramePlan], grid: Grid, variant: str) -> list:  # list[np.ndarray]
     """The annotated frames of one variant, one per plan (height x width x 3 uint8)."""
     metres, north = ground_metres_per_pixel(grid), north_angle(grid)
     frames = []
@@ -146,7 +145,7 @@ def _asset_title(key: str) -> str:
 
 
 def _version_item(name, title, spec, seconds, plans, grid, files, variants) -> dict:
-    west, south, east, north = grid.bounds_lonlat()
+    west, south, east, north = bounds_lonlat(grid)
     frames = []
     for plan in plans:
         frames.append(

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from landsat_ops.composite.grid import Grid
 from landsat_ops.timelapse.errors import TimelapseError
-from landsat_ops.timelapse.grid import FrameGrid
 
 __all__ = ["GAP_COLOUR", "footprint", "gap_frame", "warp_sources"]
 
@@ -61,7 +61,7 @@ def _overview_level(uri: str, target_resolution: float) -> tuple[int | None, flo
     return level, resolution
 
 
-def _warp_one(uri: str, grid: FrameGrid) -> np.ndarray:
+def _warp_one(uri: str, grid: Grid) -> np.ndarray:
     from rasterio.enums import Resampling
     from rasterio.errors import RasterioError
     from rasterio.warp import reproject
@@ -99,7 +99,7 @@ def _warp_one(uri: str, grid: FrameGrid) -> np.ndarray:
     return out
 
 
-def warp_sources(uris: Sequence[str], grid: FrameGrid) -> np.ndarray:
+def warp_sources(uris: Sequence[str], grid: Grid) -> np.ndarray:
     """The sources mosaicked onto ``grid`` (first first): an RGB array, height x width x 3."""
     frame = np.zeros((3, grid.height, grid.width), np.uint8)
     empty = np.ones((grid.height, grid.width), bool)
@@ -113,7 +113,7 @@ def warp_sources(uris: Sequence[str], grid: FrameGrid) -> np.ndarray:
     return np.ascontiguousarray(frame.transpose(1, 2, 0))
 
 
-def gap_frame(grid: FrameGrid) -> np.ndarray:
+def gap_frame(grid: Grid) -> np.ndarray:
     """A frame with no data: :data:`GAP_COLOUR` all over (the overlays say why)."""
     frame = np.empty((grid.height, grid.width, 3), np.uint8)
     frame[...] = GAP_COLOUR

@@ -1,8 +1,9 @@
 """The one grid every frame of a time-lapse is warped onto, and its geometry for the overlays.
 
-The grid covers the union of every source's footprint, in the CRS asked for (the area's, e.g.
-EPSG:3413) or else the first source's (a path/row's UTM zone), with square pixels sized so the
-longer side has ``size`` pixels; both sides are even (H.264 in yuv420p needs it).
+The grid (a :class:`landsat_ops.composite.Grid`, the composites' own) covers the union of
+every source's footprint, in the CRS asked for (the area's, e.g. EPSG:3413) or else the first
+source's (a path/row's UTM zone), with square pixels sized so the longer side has ``size``
+pixels; both sides are even (H.264 in yuv420p needs it).
 
 For the overlays: :func:`ground_metres_per_pixel` measures the ground (the WGS84 ellipsoid,
 pyproj's geodesic) a pixel spans at the frame centre, and :func:`north_angle` the direction of
@@ -14,53 +15,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from landsat_ops.composite.grid import Grid, canonical_crs
 from landsat_ops.timelapse.errors import TimelapseError
 
-__all__ = ["FrameGrid", "frame_grid", "ground_metres_per_pixel", "north_angle", "parse_crs"]
+__all__ = ["bounds_lonlat", "frame_grid", "ground_metres_per_pixel", "north_angle", "parse_crs"]
 
 
-@dataclass(frozen=True)
-class FrameGrid:
-    """A raster grid: CRS (WKT or ``EPSG:n``), affine coefficients (a, b, c, d, e, f), size."""
+def bounds_lonlat(grid: Grid) -> tuple[float, float, float, float]:
+    """West, south, east, north of ``grid`` in WGS84 degrees (densified edges)."""
+    from rasterio.warp import transform_bounds
 
-    crs: str
-    transform: tuple[float, ...]
-    width: int
-    height: int
-
-    @property
-    def affine(self):
-        from affine import Affine
-
-        return Affine(*self.transform[:6])
-
-    def to_dict(self) -> dict:
-        return {
-            "crs": self.crs,
-            "transform": list(self.transform),
-            "width": self.width,
-            "height": self.height,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> FrameGrid:
-        return cls(str(data["crs"]), tuple(data["transform"]), data["width"], data["height"])
-
-    def centre(self) -> tuple[float, float]:
-        """The centre in grid coordinates."""
-        return self.affine @ (self.width / 2, self.height / 2)
-
-    def bounds_lonlat(self) -> tuple[float, float, float, float]:
-        """West, south, east, north in WGS84 degrees (densified edges)."""
-        from rasterio.warp import transform_bounds
-
-        a = self.affine
-        left, top = a @ (0, 0)
-        right, bottom = a @ (self.width, self.height)
-        box = (min(left, right), min(top, bottom), max(left, right), max(top, bottom))
-        return transform_bounds(self.crs, "EPSG:4326", *box, densify_pts=21)
+    return transform_bounds(grid.crs, "EPSG:4326", *grid.bounds, densify_pts=21)
 
 
 def parse_crs(text: str):
@@ -90,7 +56,7 @@ def frame_grid(
     *,
     crs: str | None = None,
     size: int = 1024,
-) -> FrameGrid:
+) -> Grid:
     """The grid covering every ``(crs, bounds, resolution)`` footprint, longer side ``size``
     pixels, but never finer than the finest source (a small footprint is not upsampled).
 
@@ -123,17 +89,18 @@ def frame_grid(
     # Centre the (slightly larger, even-sided) grid on the footprint.
     left -= (width * resolution - (right - left)) / 2
     top += (height * resolution - (top - bottom)) / 2
-    name = target.to_string() if target.to_epsg() is None else f"EPSG:{target.to_epsg()}"
-    return FrameGrid(name, (resolution, 0.0, left, 0.0, -resolution, top), width, height)
+    return Grid(
+        canonical_crs(target), (resolution, 0.0, left, 0.0, -resolution, top), width, height
+    )
 
 
-def _to_lonlat(grid: FrameGrid, xs, ys):
+def _to_lonlat(grid: Grid, xs, ys):
     from rasterio.warp import transform
 
     return transform(grid.crs, "EPSG:4326", list(xs), list(ys))
 
 
-def ground_metres_per_pixel(grid: FrameGrid) -> float:
+def ground_metres_per_pixel(grid: Grid) -> float:
     """Metres on the ground per pixel along the frame's x axis, at its centre."""
     from pyproj import Geod
 
@@ -146,11 +113,11 @@ def ground_metres_per_pixel(grid: FrameGrid) -> float:
     return metres / step
 
 
-def north_angle(grid: FrameGrid) -> float:
+def north_angle(grid: Grid) -> float:
     """True north at the frame centre: degrees clockwise from the frame's up (-180..180)."""
     from rasterio.warp import transform
 
-    x, y = grid.centre()
+    x, y = grid.affine @ (grid.width / 2, grid.height / 2)
     (lon,), (lat,) = _to_lonlat(grid, (x,), (y,))
     step = 0.01 if lat < 89.9 else -0.01  # within 0.1 deg of the pole: look back from it
     xs, ys = transform("EPSG:4326", grid.crs, [lon], [lat + step])

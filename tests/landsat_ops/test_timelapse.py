@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from landsat_ops.composite.grid import Grid
 from landsat_ops.render.versions import set_problems
 from landsat_ops.storage import open_store
 from landsat_ops.timelapse import (
     GAP_COLOUR,
-    FrameGrid,
     Overlay,
     TimelapseError,
     annotate,
@@ -159,12 +159,12 @@ def test_north_arrow_points_to_the_pole_in_polar_stereographic():
     # EPSG:3413 (central meridian -45): true north at any point is the direction of the pole,
     # the origin of the projection; Scoresby Sund lies east of -45, so north leans left.
     x, y = 793_000.0, -1_943_000.0
-    grid = FrameGrid("EPSG:3413", (60.0, 0, x - 60 * 256, 0, -60.0, y + 60 * 256), 512, 512)
+    grid = Grid("EPSG:3413", (60.0, 0, x - 60 * 256, 0, -60.0, y + 60 * 256), 512, 512)
     to_pole = math.degrees(math.atan2(-x, -y))  # clockwise from up (+y) to (0 - x, 0 - y)
     assert north_angle(grid) == pytest.approx(to_pole, abs=0.05)
     assert north_angle(grid) == pytest.approx(-22.2, abs=0.3)
     # On a UTM zone's central meridian, grid north is true north.
-    utm = FrameGrid("EPSG:32627", (30.0, 0, 500_000 - 30 * 50, 0, -30.0, 7_860_000), 100, 100)
+    utm = Grid("EPSG:32627", (30.0, 0, 500_000 - 30 * 50, 0, -30.0, 7_860_000), 100, 100)
     assert north_angle(utm) == pytest.approx(0.0, abs=0.01)
     # A pixel's ground size: UTM's scale factor at the central meridian is 0.9996.
     assert ground_metres_per_pixel(utm) == pytest.approx(30 / 0.9996, rel=2e-4)
