@@ -65,7 +65,8 @@ def render(
     archive .tar/.tar.gz/.tgz, local or s3://) into --out.
 
     Writes <ID>_truecolor.tif/.png, <ID>_thumbnail.png, <ID>_falsecolor.tif/.png,
-    <ID>_ndvi.tif/.png, <ID>_histograms.png and <ID>.json (a STAC item with checksums), then
+    <ID>_ndvi.tif/.png, <ID>_ndvi_visual.tif (the NDVI as a paletted COG that opens coloured),
+    <ID>_histograms.png and <ID>.json (a STAC item with checksums), then
     prints a JSON summary. Nothing appears in --out until every product is complete. From an
     archive (as EarthExplorer delivers it) only the bands the products need, the QA band and
     the MTL are extracted, into the scratch folder; an s3:// archive is streamed, not copied.
@@ -80,7 +81,17 @@ def render(
     """
     import gc
 
+    from landsat_ops.products import RenderOptions
     from landsat_ops.render import render_scene
+
+    options = RenderOptions(
+        products=products,
+        stretch=stretch,
+        percentiles=percentiles,
+        ranges=ranges,
+        preview_size=preview_size,
+        compression=compression,
+    )
 
     # The objects of the imports live as long as the process: keep them out of the
     # garbage collector's scans (several tenths of a second over a render).
@@ -88,18 +99,7 @@ def render(
     show = progress if progress is not None else sys.stderr.isatty()
     bar = Progress(show)
     try:
-        result = render_scene(
-            scene,
-            out,
-            products=products,
-            percentiles=percentiles,
-            ranges=ranges,
-            stretch=stretch,
-            preview_size=preview_size,
-            compression=compression,
-            progress=bar,
-            workdir=workdir,
-        )
+        result = render_scene(scene, out, options, progress=bar, workdir=workdir)
     finally:
         bar.close()
     click.echo(
