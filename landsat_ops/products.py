@@ -446,13 +446,39 @@ class RenderOptions:
                 f"compression must be one of {', '.join(COMPRESSIONS)}, got {self.compression!r}"
             )
 
+    def cli_args(self, fields: Iterable[str] | None = None) -> list[str]:
+        """The ``landsat-ops render`` options that make these choices: of ``fields`` (names
+        of this class's fields; default: all), in the order of the fields, ``--ranges`` only
+        when ranges are set. The CLI parses them back into equal options."""
+        chosen = set(fields) if fields is not None else set(self.__dataclass_fields__)
+        if unknown := chosen - set(self.__dataclass_fields__):
+            raise ValueError(f"RenderOptions has no field {', '.join(sorted(unknown))}")
+        values = {
+            "products": ",".join(self.products),
+            "stretch": self.stretch,
+            "percentiles": "{:g},{:g}".format(*self.percentiles),
+            "ranges": None
+            if self.ranges is None
+            else ",".join(f"{low:g}:{high:g}" for low, high in self.ranges),
+            "preview_size": str(self.preview_size),
+            "compression": self.compression,
+        }
+        return [
+            part
+            for name, value in values.items()
+            if name in chosen and value is not None
+            for part in (f"--{name.replace('_', '-')}", value)
+        ]
+
 
 def _manual_ranges(ranges) -> list[tuple[float, float]]:
     """Three validated DN ranges from ``R0:R1,G0:G1,B0:B1`` or three ``(low, high)`` pairs."""
     if isinstance(ranges, str):
         return parse_ranges(ranges)
     if len(ranges) != 3:
-        raise OptionError("ranges: expected three (low, high) DN ranges for R, G, B")
+        raise OptionError(
+            f"ranges: expected three ranges (R, G, B) of (low, high) DN, got {len(ranges)}"
+        )
     return [
         validate_range(low, high, f"ranges: {channel} range")
         for channel, (low, high) in zip("RGB", ranges, strict=True)

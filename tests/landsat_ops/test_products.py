@@ -146,3 +146,26 @@ def test_render_scene_takes_options_or_their_keywords_not_both(tmp_path):
     with pytest.raises(OptionError, match="preview-size"):
         render_scene(tmp_path, tmp_path / "out", preview_size=4)
     assert not (tmp_path / "out").exists()
+
+
+def test_render_options_as_cli_arguments_parse_back_to_equal_options():
+    from landsat_ops.cli.render import render
+    from landsat_ops.products import RenderOptions
+
+    options = RenderOptions(
+        products="histograms,ndvi",
+        stretch="linear",
+        percentiles=(1, 99.5),
+        ranges="5900:11000,6200:11000,7600:11000",
+        preview_size=512,
+        compression="deflate",
+    )
+    args = options.cli_args()
+    assert args[:4] == ["--products", "ndvi,histograms", "--stretch", "linear"]
+    params = render.make_context("render", ["scene/", "--out", "out/", *args]).params
+    fields = ("products", "stretch", "percentiles", "ranges", "preview_size", "compression")
+    assert RenderOptions(**{name: params[name] for name in fields}) == options
+    assert options.cli_args(["preview_size"]) == ["--preview-size", "512"]
+    assert RenderOptions().cli_args(["ranges"]) == []  # no ranges: no option
+    with pytest.raises(ValueError, match="no field preview"):
+        options.cli_args(["preview"])
