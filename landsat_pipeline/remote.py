@@ -110,30 +110,23 @@ def render_command(
         "s3://b/published/226/010/2024-07-14/", "--percentiles", "1,99"]``.
     """
     from landsat_ops.errors import OptionError
-    from landsat_ops.products import (
-        parse_products,
-        parse_ranges,
-        validate_percentiles,
-        validate_preview_size,
-    )
+    from landsat_ops.products import RenderOptions
 
     for name, uri in (("scene", scene_uri), ("out", out_uri)):
         if not isinstance(uri, str) or not uri.strip():
             raise OptionError(f"{name}: expected a folder or s3:// URI, got {uri!r}")
-    command = [ENTRYPOINT, "render", scene_uri, "--out", out_uri]
-    if products is not None:
-        command += ["--products", ",".join(parse_products(products))]
-    if percentiles is not None:
-        low, high = validate_percentiles(percentiles)
-        command += ["--percentiles", f"{low:g},{high:g}"]
-    if ranges is not None:
-        if not isinstance(ranges, str):
-            ranges = ",".join(f"{float(lo):g}:{float(hi):g}" for lo, hi in ranges)
-        parse_ranges(ranges)
-        command += ["--ranges", ranges]
-    if preview_size is not None:
-        command += ["--preview-size", str(validate_preview_size(preview_size))]
-    return command
+    given = {
+        name: value
+        for name, value in (
+            ("products", products),
+            ("percentiles", percentiles),
+            ("ranges", ranges),
+            ("preview_size", preview_size),
+        )
+        if value is not None
+    }
+    options = RenderOptions(**given)  # validated once, by the render's own rules
+    return [ENTRYPOINT, "render", scene_uri, "--out", out_uri, *options.cli_args(given)]
 
 
 def container_args(command: Sequence[str]) -> list[str]:
