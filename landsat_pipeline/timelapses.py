@@ -6,9 +6,9 @@ area (``published/timelapse/<area>/``), built by :func:`landsat_ops.timelapse.ma
 from the published scene items (``published/<PPP>/<RRR>/``) and the composites
 (``published/composites/<PPP>/<RRR>/``, the area's mosaics ``published/composites/<area>/``).
 
-The period rules and the CRS are the area's ``composites`` settings (``periods``, ``crs``) when
-the config has them, so a frame and its composite cover the same days; otherwise one frame per
-summer (:data:`DEFAULT_PERIODS`) on the first source's grid. The years are those of the
+The period rules and the CRS are the area's ``composites`` settings (``periods``, ``crs``), so
+a frame and its composite cover the same days; an area without them gets one frame per summer
+(:data:`DEFAULT_PERIODS`) on the first source's grid. The years are those of the
 published items. A job is a small JSON-able :class:`TimelapseJob` (XCom); credentials never
 travel in it.
 """
@@ -70,13 +70,12 @@ class TimelapseMade(TypedDict):
 
 
 def area_settings(area: Area) -> tuple[dict[str, str], str | None]:
-    """The area's period rules (name -> rule) and CRS: its ``composites`` settings if any."""
-    composites = getattr(area, "composites", None)
-    periods = getattr(composites, "periods", None) if composites is not None else None
-    crs = getattr(composites, "crs", None) if composites is not None else None
-    if isinstance(periods, Mapping) and periods:
-        return {str(name): str(rule) for name, rule in periods.items()}, crs
-    return dict(DEFAULT_PERIODS), crs
+    """The area's period rules (name -> rule) and CRS: those of its ``composites`` section
+    (:class:`~landsat_pipeline.config.composites.CompositeSettings`), else
+    :data:`DEFAULT_PERIODS` and no CRS of its own."""
+    if area.composites is None:
+        return dict(DEFAULT_PERIODS), None
+    return {spec.name: spec.describe() for spec in area.composites.periods}, area.composites.crs
 
 
 def _folder(key: str) -> str:

@@ -74,6 +74,29 @@ def no_env_credentials(monkeypatch):
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
 
 
+def test_the_jobs_of_the_repository_config_and_of_asset_events():
+    from landsat_pipeline.config import load_config
+    from landsat_pipeline.timelapses import timelapse_jobs
+
+    config = load_config(REPO / "dags" / "config" / "areas.yaml")
+    area = config.area("scoresby_sund")
+    rules = {f"{s.name}={s.describe()}" for s in area.composites.periods}
+    jobs = timelapse_jobs(config)
+    assert {job["period"] for job in jobs} == rules
+    by_name = {job["name"]: job for job in jobs}
+    summer = by_name["p226r010_summer"]
+    assert summer["scene_prefixes"] == ["published/226/010"]
+    assert summer["composite_prefixes"] == ["published/composites/226/010"]
+    assert summer["out_prefix"] == "published/timelapse/226/010" and summer["crs"] is None
+    mosaic = by_name["scoresby_sund_summer"]  # the area has a CRS of its own: its mosaics
+    assert mosaic["composite_prefixes"] == ["published/composites/scoresby_sund"]
+    assert mosaic["crs"] == area.composites.crs
+    assert mosaic["out_prefix"] == "published/timelapse/scoresby_sund"
+    # An event of the path/row or of the area's composites selects the area.
+    for uri in ("landsat://published/p226_r010", "landsat://composites/scoresby_sund"):
+        assert timelapse_jobs(config, events=[{"asset_uri": uri}]) == jobs
+
+
 def _read(client, key: str) -> bytes:
     return client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
 
