@@ -349,7 +349,6 @@ class _Products:
 
         self.plan(level, sun_elevation)
         grid, width = self.grid, self.grid.width
-        crs, transform = grid.rasterio_crs(), grid.affine
         written = []
         reflectance = self._cog(
             "reflectance", nodata=float("nan"), descriptions=[f"B{b}" for b in BANDS]
@@ -392,7 +391,6 @@ class _Products:
             values = read_preview(cog, preview_size)[0]
             rgba = ops.colorize(values, *NDVI_RANGE, ops.colormap_lut(NDVI_COLORMAP))
             written += [cog, write_png(rgba, self.out / f"{self.id}_ndvi.png")]
-        del crs, transform
         return written
 
     def _cog(self, name, *, nodata, colorinterp=None, descriptions=None) -> Path:
