@@ -262,8 +262,9 @@ def landsat_composites():
         config = _config()
         with fail_on_config_error():
             areas = [a.name for a in composite_areas(config, (params or {}).get("area"))]
-        published = context["ti"].xcom_pull(task_ids="assemble_composite", default=None) or []
-        published = [p for p in published if p]
+        pulled = context["ti"].xcom_pull(task_ids="assemble_composite", default=None) or []
+        # One mapped instance gives its value, several a list of them.
+        published = [p for p in ([pulled] if isinstance(pulled, dict) else pulled) if p]
         store, _ = open_bucket(config.storage.root, config.storage.aws_conn_id)
         result = update_composite_catalogs(store, config, areas)
         if not published and not result["written"]:

@@ -162,9 +162,8 @@ def update_composite_catalogs(store, config, areas: Iterable[str]) -> dict[str, 
     """Rebuild the composites' collections of ``areas``, their catalog and gallery, and link
     them from the root catalog. Returns the URIs and whether anything was written."""
     written = False
-    children = {
-        link["href"]: link for link in links_of(read_json(store, COMPOSITES_CATALOG_KEY), "child")
-    }
+    existing = read_json(store, COMPOSITES_CATALOG_KEY)
+    children = {link["href"]: link for link in links_of(existing, "child")}
     collections = {}
     for key, collection_id, title, description in _collections(config, areas):
         items = _items(store, key.rsplit("/", 1)[0])
@@ -182,6 +181,9 @@ def update_composite_catalogs(store, config, areas: Iterable[str]) -> dict[str, 
             "title": title,
             COMPOSITES_CHILD: len(items),
         }
+    if existing is None and not children:
+        log.info("no composite published yet: no catalog written")
+        return {"catalog_uri": None, "gallery_uri": None, "composites": 0, "written": False}
     catalog = {
         "type": "Catalog",
         "stac_version": STAC_VERSION,

@@ -1,0 +1,192 @@
+"""The landsat_composites DAG with `dag.test()` against a moto S3 bucket.
+
+The three scenes of the test catalog (226/010, 2024-06-12, 06-28, 07-14; 300 x 300 px) are
+landed and published into the bucket as the scenes DAG leaves them. A run for the period
+`2024-summer` makes the path/row's composite from 2 x 2 tiles mapped over the scenes,
+publishes it with its STAC collection, catalog and gallery; the same run again writes
+nothing. (The region mosaic of two overlapping path/rows: tests/landsat_pipeline/
+test_composites_plan.py, without Airflow: each task instance of `dag.test()` costs seconds.)
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from tests.support.composite_scenes import COMPOSITES, catalog_scenes, publish_scenes
+from tests.support.dagenv import (
+    BUCKET,
+    CATALOG_END,
+    CATALOG_START,
+    PATH,
+    REPO,
+    ROW,
+    task_instances,
+    xcom,
+)
+
+DAG_ID = "landsat_composites"
+AREA = "scoresby_sund"
+COMPOSITE = f"p{PATH:03d}r{ROW:03d}_2024-summer"
+ITEM = f"published/composites/{PATH:03d}/{ROW:03d}/2024-summer/{COMPOSITE}.json"
+NO_MOSAIC = {k: v for k, v in COMPOSITES.items() if k != "crs"}
+
+
+def objects(client) -> dict[str, tuple[str, object]]:
+    """Key -> (ETag, LastModified) of every object of the bucket (one listing)."""
+    listing = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    return {obj["Key"]: (obj["ETag"], obj["LastModified"]) for obj in listing}
+
+
+@pytest.fixture
+def published(aws_connection, s3_bucket, catalog, pipeline_config, monkeypatch):
+    """The catalog's scenes landed and published; the config has the area's composites."""
+    import boto3
+
+    from landsat_ops.storage import open_store
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "testing",
+                "password": "testing",
+                "extra": {"endpoint_url": aws_connection, "region_name": "us-east-1"},
+            }
+        ),
+    )
+    pipeline_config(area={"composites": NO_MOSAIC})
+    client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
+    scenes = catalog_scenes(catalog, PATH, ROW, CATALOG_START, CATALOG_END)
+    assert len(scenes) == 3
+    publish_scenes(open_store(f"s3://{BUCKET}", client), scenes)
+    return client, scenes
+
+
+@pytest.fixture
+def dag(airflow_db, published):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags" / "landsat_composites.py"))
+    assert bag.import_errors == {}
+    return bag.get_dag(DAG_ID)
+
+
+def states(dag_run) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for task, state, _, _ in task_instances(dag_run):
+        out.setdefault(task, []).append(state)
+    return out
+
+
+def run(dag, day: datetime.date, **conf):
+    logical = datetime.datetime.combine(day, datetime.time(), datetime.UTC)
+    return dag.test(logical_date=logical, run_conf=conf)
+
+
+def test_a_season_is_composited_from_mapped_tiles_and_a_rerun_writes_nothing(dag, published):
+    import numpy as np
+    import rasterio
+
+    client, scenes = published
+    before = set(objects(client))
+    dag_run = run(dag, datetime.date(2024, 10, 1), period="2024-summer")
+    assert dag_run.state == "success", task_instances(dag_run)
+    got = states(dag_run)
+    assert got["composite_tile"] == ["success"] * 4  # 2 x 2 tiles
+    assert got["assemble_composite"] == ["success"]
+    assert got["publish_catalog"] == ["success"]
+
+    after = objects(client)
+    assert not any(key.startswith("staging/") for key in after), "staged tiles left behind"
+    scene_ids = sorted(s["scene_id"] for s in scenes)
+    item = json.loads(client.get_object(Bucket=BUCKET, Key=ITEM)["Body"].read())
+    derived = sorted(link["title"] for link in item["links"] if link["rel"] == "derived_from")
+    assert derived == scene_ids
+    assert item["properties"]["landsat_ops:period"] == "2024-summer"
+    assert (
+        item["properties"]["landsat_ops:inputs_digest"]
+        == xcom(dag_run, "plan")["jobs"][0]["digest"]
+    )
+    catalog = json.loads(client.get_object(Bucket=BUCKET, Key="catalog.json")["Body"].read())
+    child = [link for link in catalog["links"] if "composites" in link["href"]]
+    assert child == [
+        {
+            "rel": "child",
+            "href": "./published/composites/catalog.json",
+            "type": "application/json",
+            "title": "Composites and region mosaics",
+            "landsat_ops:composites": 1,
+        }
+    ]
+    gallery = client.get_object(Bucket=BUCKET, Key="published/composites/index.html")
+    page = gallery["Body"].read().decode()
+    assert COMPOSITE in page
+    assert f"published/composites/{PATH:03d}/{ROW:03d}/collection.json" in set(after) - before
+
+    # The distributed composite equals the engine's own single-process composite.
+    plan = xcom(dag_run, "plan")
+    job = next(j for j in plan["jobs"] if j["id"] == COMPOSITE)
+    assert job["scenes"] == scene_ids and job["tiles"] == 4
+    reflectance = next(
+        k for k in after if k.endswith(f"{COMPOSITE}_reflectance.tif") and COMPOSITE in k
+    )
+    with rasterio.MemoryFile(client.get_object(Bucket=BUCKET, Key=reflectance)["Body"].read()) as f:
+        with f.open() as src:
+            distributed = src.read()
+    single = single_process_composite(scenes)
+    np.testing.assert_array_equal(distributed, single)
+
+    # The same run again: the plan finds both composites current; nothing is written.
+    again = run(dag, datetime.date(2024, 10, 1), period="2024-summer")
+    assert again.state == "success"
+    got = states(again)
+    assert got["plan"] == ["skipped"]
+    assert got["publish_catalog"] == ["skipped"]
+    assert objects(client) == after
+
+
+def single_process_composite(scenes):
+    """The reflectance of ``landsat-ops composite`` (one process) over the catalog's scenes."""
+    import tempfile
+    from pathlib import Path
+
+    import rasterio
+
+    from landsat_ops.composite import compose
+    from tests.support.dagenv import CATALOG_DIR
+
+    with tempfile.TemporaryDirectory() as out:
+        refs = [CATALOG_DIR / "scenes" / s["scene_id"] for s in scenes]
+        compose(refs, out, composite_id="single", tile_size=256)
+        cog = next(Path(out).rglob("single_reflectance.tif"))
+        with rasterio.open(cog) as src:
+            return src.read()
+
+
+def test_a_period_without_scenes_is_skipped_and_writes_nothing(dag, published):
+    client, _ = published
+    before = objects(client)
+    dag_run = run(dag, datetime.date(2023, 10, 1), period="2023-summer")
+    assert dag_run.state == "success"
+    got = states(dag_run)
+    assert got["plan"] == ["skipped"]
+    assert set(got) == {"plan", "list_tiles", "list_jobs", "composite_tile"} | {
+        "assemble_composite",
+        "publish_catalog",
+    }
+    assert objects(client) == before
+
+
+def test_an_unknown_run_conf_key_or_period_fails_the_plan_at_once(dag, published):
+    client, _ = published
+    before = objects(client)
+    bad = run(dag, datetime.date(2024, 10, 1), period="2024-autumn")
+    assert bad.state == "failed"
+    assert [(t, s, tries) for t, s, tries, _ in task_instances(bad) if t == "plan"] == [
+        ("plan", "failed", 1)
+    ]
+    assert objects(client) == before
