@@ -28,8 +28,15 @@ def dag(dagbag):
 
 def test_no_import_errors_and_one_dag_per_path_row(dagbag):
     assert dagbag.import_errors == {}
-    # One scenes DAG per watched path/row, the NDVI analytics and the reconcile (issue 11).
-    assert sorted(dagbag.dag_ids) == ["landsat_ndvi_timeseries", DAG_ID, "landsat_reconcile"]
+    # One scenes DAG per watched path/row, the NDVI analytics and the reconcile (issue 11),
+    # the composites (issue 19) and the time-lapses.
+    assert sorted(dagbag.dag_ids) == [
+        "landsat_composites",
+        "landsat_ndvi_timeseries",
+        DAG_ID,
+        "landsat_reconcile",
+        "landsat_timelapses",
+    ]
 
 
 def test_default_config_has_the_scoresby_sund_dag():
