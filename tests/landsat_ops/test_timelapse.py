@@ -75,11 +75,8 @@ def make_bucket(root: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """The bucket and its time-lapse, made once: (root, result, item)."""
-    root = make_bucket(tmp_path_factory.mktemp("timelapse") / "bucket")
-    result = make_timelapse(
+def _make(root: Path):
+    return make_timelapse(
         open_store(root),
         name=NAME,
         spec=SUMMER,
@@ -88,6 +85,13 @@ def built(tmp_path_factory):
         composite_prefixes=["published/composites/226/010"],
         size=SIZE,
     )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The bucket and its time-lapse, made once: (root, result, item)."""
+    root = make_bucket(tmp_path_factory.mktemp("timelapse") / "bucket")
+    result = _make(root)
     item = json.loads(Path(result.item_uri).read_text())
     return root, result, item
 
@@ -272,15 +276,7 @@ def test_the_frames_carry_their_labels(built):
 def test_the_same_inputs_publish_nothing_new(built, tmp_path):
     root, result, _ = built
     before = sorted(p.relative_to(root) for p in (root / OUT).rglob("*") if p.is_file())
-    again = make_timelapse(
-        open_store(root),
-        name=NAME,
-        spec=SUMMER,
-        out_prefix=OUT,
-        scene_prefixes=["published/226/010"],
-        composite_prefixes=["published/composites/226/010"],
-        size=SIZE,
-    )
+    again = _make(root)
     after = sorted(p.relative_to(root) for p in (root / OUT).rglob("*") if p.is_file())
     assert after == before and again.files == result.files
 

@@ -100,8 +100,17 @@ def write_source_cog(
     return path
 
 
-def _asset(href: str) -> dict:
-    return {"href": href, "type": "image/tiff; application=geotiff; profile=cloud-optimized"}
+def _write_assets(folder: Path, item_id: str, year: int, variants, **grid) -> dict:
+    """Each variant's COG in ``<item_id>/<VERSION>/`` under ``folder``; the item's assets."""
+    assets = {}
+    for variant in variants:
+        name = f"{item_id}/{VERSION}/{item_id}_{variant}.tif"
+        write_source_cog(folder / name, year, variant, **grid)
+        assets[f"{variant}_tif"] = {
+            "href": f"./{name}",
+            "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+        }
+    return assets
 
 
 def publish_scene(
@@ -120,11 +129,7 @@ def publish_scene(
     scene_id = f"LC08_L1TP_{path:03d}{row:03d}_{date:%Y%m%d}_{date:%Y%m%d}_02_T1"
     folder = f"published/{path:03d}/{row:03d}/{day}"
     stretch = {} if clear_fraction is None else {"truecolor": {"clear_fraction": clear_fraction}}
-    assets = {}
-    for variant in variants:
-        name = f"{scene_id}/{VERSION}/{scene_id}_{variant}.tif"
-        write_source_cog(root / folder / name, date.year, variant, **grid)
-        assets[f"{variant}_tif"] = _asset(f"./{name}")
+    assets = _write_assets(root / folder, scene_id, date.year, variants, **grid)
     item = {
         "type": "Feature",
         "stac_version": "1.1.0",
@@ -162,11 +167,9 @@ def publish_composite(
     composite_id = f"p{path:03d}r{row:03d}_{label}"
     folder = f"published/composites/{path:03d}/{row:03d}/{label}"
     year = int(label[:4])
-    assets = {}
-    for variant in ("truecolor", "falsecolor"):
-        name = f"{composite_id}/{VERSION}/{composite_id}_{variant}.tif"
-        write_source_cog(root / folder / name, year, variant, colour=colour)
-        assets[f"{variant}_tif"] = _asset(f"./{name}")
+    assets = _write_assets(
+        root / folder, composite_id, year, ("truecolor", "falsecolor"), colour=colour
+    )
     item = {
         "type": "Feature",
         "stac_version": "1.1.0",
