@@ -339,3 +339,46 @@ def test_the_command_prints_the_item(tmp_path, capsys):
     assert code == 0, err
     assert out.strip() == str(tmp_path / OUT / f"{NAME}.json")
     assert "2 frames (1 gaps)" in err
+
+
+def test_an_area_mosaics_the_clearest_scene_of_each_path_row_in_its_crs(tmp_path):
+    """Two path/rows side by side, each with its clearest scene of the summer, one frame in
+    EPSG:3413: both scenes' ground is in it, the label names both."""
+    publish_scene(tmp_path, "2020-07-01", clear_fraction=0.9)
+    publish_scene(tmp_path, "2020-07-20", clear_fraction=0.4)
+    publish_scene(
+        tmp_path,
+        "2020-07-09",
+        clear_fraction=0.7,
+        path=227,
+        origin=(ORIGIN[0] + 400 * 30, ORIGIN[1]),
+    )
+    result = make_timelapse(
+        open_store(tmp_path),
+        name="area_summer",
+        spec=SUMMER,
+        out_prefix="published/timelapse/area",
+        scene_prefixes=["published/226/010", "published/227/010"],
+        crs="EPSG:3413",
+        size=SIZE,
+    )
+    item = json.loads(Path(result.item_uri).read_text())
+    (frame,) = item["properties"]["landsat_ops:timelapse"]["frames"]
+    assert frame["detail"] == "2 scenes 2020-07-01..07-09, 80% clear"
+    assert [s["start"] for s in frame["sources"]] == ["2020-07-01", "2020-07-09"]
+    assert result.grid.crs == "EPSG:3413"
+    _, (pixels,) = decode_mp4(
+        next(Path(u) for u in result.files.values() if u.endswith("or.mp4") and "truecolor" in u)
+    )
+    # Ground of the first path/row only, of the second only, and of neither.
+    from rasterio.warp import transform
+
+    xs = [ORIGIN[0] + 100 * 30, ORIGIN[0] + 800 * 30, ORIGIN[0] + 800 * 30]
+    ys = [ORIGIN[1] - 250 * 30, ORIGIN[1] - 250 * 30, ORIGIN[1] + 100 * 30]
+    px, py = transform("EPSG:32627", "EPSG:3413", xs, ys)
+    seen = []
+    for x, y in zip(px, py, strict=True):
+        col, row = ~result.grid.affine @ (x, y)
+        seen.append(int(pixels[int(row), int(col)].max()))
+    assert seen[0] > 30 and seen[1] > 30 and seen[2] < 15, seen
+    assert mark_centroid(pixels) is not None
