@@ -190,3 +190,52 @@ def test_an_unknown_run_conf_key_or_period_fails_the_plan_at_once(dag, published
         ("plan", "failed", 1)
     ]
     assert objects(client) == before
+
+
+# -- the DAG's shape (loaded with the default config of the repository) -----------------------
+def test_the_dag_is_scheduled_on_the_areas_assets_or_monthly_and_maps_tiles_on_the_render_queue(
+    dag,
+):
+    from airflow.sdk import AssetOrTimeSchedule, TriggerRule
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    assert "landsat://published/p226_r010" in str(dag.timetable.asset_condition)
+    assert dag.catchup is False and dag.max_active_runs == 1
+    assert {"landsat", "composites", "area:scoresby_sund"} <= set(dag.tags)
+    assert dag.params.dump() == {"period": None, "area": None, "force": False}
+    for task in dag.tasks:
+        assert task.retries >= 2, task.task_id
+    order = [t.task_id for t in dag.topological_sort()]
+    assert order[0] == "plan" and order[-1] == "publish_catalog"
+    for task_id in ("composite_tile", "assemble_composite"):
+        task = dag.get_task(task_id)
+        assert task.queue == "render" and task.pool == "landsat_render", task_id
+    catalog = dag.get_task("publish_catalog")
+    assert catalog.trigger_rule == TriggerRule.NONE_FAILED
+    assert catalog.pool == "landsat_publish"
+    assert [a.uri for a in catalog.outlets] == ["landsat://composites/scoresby_sund"]
+    restored = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+    assert restored.timetable.periodic  # what `airflow backfill create` requires
+
+
+def test_parsing_the_dag_file_imports_no_heavy_module():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time\n"
+        f"sys.path[:0] = [{str(REPO / 'plugins')!r}, {str(REPO / 'dags')!r}]\n"
+        "import airflow.sdk\n"
+        "start = time.perf_counter()\n"
+        "import landsat_composites\n"
+        "elapsed = time.perf_counter() - start\n"
+        "heavy = ['numpy', 'rasterio', 'landsat_ops.composite', 'pystac', 'numba']\n"
+        "print(repr(([m for m in heavy if m in sys.modules], elapsed)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded, elapsed = eval(done.stdout.strip().splitlines()[-1])
+    assert loaded == []
+    assert elapsed < 5, f"the DAG file took {elapsed:.1f} s to import"
