@@ -107,7 +107,6 @@ def raw_vrt(
     return target
 
 
-
 _COG_OPTIONS = {
     # (compression, float data?) -> GDAL COG creation options
     ("zstd", False): {"COMPRESS": "ZSTD", "LEVEL": 1, "PREDICTOR": "YES"},
