@@ -406,5 +406,18 @@ def _folder_lock(store: LocalStore, key: str) -> Iterator[None]:
         os.close(fd)
 
 
+_MEDIA_TYPES = {
+    ".tif": COG_MEDIA_TYPE,
+    ".png": PNG_MEDIA_TYPE,
+    ".json": "application/json",
+    ".mp4": "video/mp4",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".csv": "text/csv",
+    ".html": "text/html; charset=utf-8",
+}
+
+
 def _content_type(path: Path) -> str:
-    return {".tif": COG_MEDIA_TYPE, ".png": PNG_MEDIA_TYPE}.get(path.suffix, "application/json")
+    """The Content-Type an object is stored with (S3 serves it back to browsers as is)."""
+    return _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")

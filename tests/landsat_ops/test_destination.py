@@ -602,3 +602,26 @@ def test_gc_keeps_a_version_with_an_upload_in_progress(s3_bucket, render, monkey
     assert store.incomplete_uploads() == []
     assert item_folder(read_item(store), SID) == second.folder
     assert set_problems(store, ITEM) == []
+
+
+def test_objects_are_stored_with_their_media_type(s3_bucket, render):
+    """A browser gets what S3 stores: videos, WebP and the items keep their own Content-Type."""
+    import boto3
+
+    store = open_store(f"s3://{s3_bucket}/published/timelapse/226/010")
+    names = (f"{SID}_truecolor.mp4", f"{SID}_truecolor.webp", f"{SID}_truecolor.png")
+    files, item = render("v1", names=names)
+    publication, _ = publish_version(store, files, item, scene_id=SID)
+    s3 = boto3.client("s3")
+    folder = publication.folder
+    types = {
+        key: s3.head_object(Bucket=s3_bucket, Key=f"{store.prefix}/{key}")["ContentType"]
+        for key in publication.written
+    }
+    assert types == {
+        f"{folder}/{SID}_truecolor.mp4": "video/mp4",
+        f"{folder}/{SID}_truecolor.webp": "image/webp",
+        f"{folder}/{SID}_truecolor.png": "image/png",
+        f"{folder}/{SID}.json": "application/geo+json",  # the version's item
+        f"{SID}.json": "application/geo+json",  # the switched item
+    }
