@@ -109,25 +109,22 @@ def parse_period(name: object, value: object) -> PeriodSpec:
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(
-            f"period name {name!r} is not valid (expected lowercase letters, digits or _, "
-            "starting with a letter)"
+            f"the name {name!r} is not lowercase letters, digits or _ starting with a letter"
         )
     if value == MONTHS:
         return PeriodSpec(name)
     match = _RANGE.match(value) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f'{value!r} is not a period (expected "MM-DD..MM-DD" or {MONTHS})')
+        raise ValueError(f"not MM-DD..MM-DD nor {MONTHS}")
     start = (int(match[1]), int(match[2]))
     end = (int(match[3]), int(match[4]))
     for month, day in (start, end):
         try:
             datetime.date(_LEAP, month, day)
         except ValueError:
-            raise ValueError(
-                f"{value!r}: {month:02d}-{day:02d} is not a day of the year (expected MM-DD)"
-            ) from None
+            raise ValueError(f"{month:02d}-{day:02d} is not a day of the year") from None
     if start == end:
-        raise ValueError(f"{value!r} is a single day (expected a range of days)")
+        raise ValueError("a single day, not a range of days")
     return PeriodSpec(name, start, end)
 
 

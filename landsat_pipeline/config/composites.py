@@ -75,7 +75,9 @@ def parse_composites(check: Checker, raw: Any, key: str) -> CompositeSettings:
         try:
             specs.append(parse_period(name, value))
         except ValueError as exc:
-            raise check.error(f"{key}.periods.{name}", f"is {value!r}: {exc}", "a period") from None
+            raise check.error(
+                f"{key}.periods.{name}", f"is {value!r}: {exc}", '"MM-DD..MM-DD" or months'
+            ) from None
     try:
         check_specs(specs)
     except ValueError as exc:

@@ -82,13 +82,13 @@ def test_a_label_names_its_period_or_says_what_labels_exist():
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [
-        pytest.param("summer", "06-01-09-30", "not a period", id="no-dots"),
+        pytest.param("summer", "06-01-09-30", "not MM-DD..MM-DD", id="no-dots"),
         pytest.param("summer", "06-31..09-30", "06-31 is not a day", id="bad-day"),
         pytest.param("summer", "13-01..09-30", "13-01 is not a day", id="bad-month"),
         pytest.param("summer", "06-01..06-01", "single day", id="one-day"),
-        pytest.param("2024", "06-01..09-30", "period name", id="digit-name"),
-        pytest.param("Summer", "06-01..09-30", "period name", id="upper-case"),
-        pytest.param("summer", 601, "not a period", id="number"),
+        pytest.param("2024", "06-01..09-30", "the name", id="digit-name"),
+        pytest.param("Summer", "06-01..09-30", "the name", id="upper-case"),
+        pytest.param("summer", 601, "not MM-DD..MM-DD", id="number"),
     ],
 )
 def test_bad_periods_are_refused_saying_why(name, value, says):
