@@ -38,11 +38,13 @@ measures (:mod:`landsat_ops.extent.polygons`, checked on load; docs/extent.md).
 the DAGs still load and the ``local`` backend works; a run asking for ``ecs``/``ec2`` then fails
 naming the missing key (:meth:`PipelineConfig.remote_settings`).
 
-Relative local paths (``catalog.url``, ``storage.root``, ``polygons``) are relative to the folder of the
-YAML file. ``LANDSAT_PIPELINE_CONFIG`` names another file (tests and deployments use it).
+Relative local paths (``catalog.url``, ``storage.root``, ``polygons``) are relative to the
+folder of the YAML file. ``LANDSAT_PIPELINE_CONFIG`` names another file (tests and deployments
+use it).
 
 Only the standard library, PyYAML, :mod:`landsat_pipeline.remote` and light modules of
-``landsat_ops`` (overpass, products, points, extent.polygons) are imported: DAG files load this at parse time.
+``landsat_ops`` (overpass, products, points, extent.polygons) are imported: DAG files load this
+at parse time.
 
 Modules: :mod:`.model` (the validated sections), :mod:`.loader` (reading the file),
 :mod:`.checker` (typed checks naming the key), one parser per section (:mod:`.catalog`,
