@@ -97,6 +97,15 @@ def _config() -> PipelineConfig:
         return load_config(CONFIG_PATH)
 
 
+def _events(triggering_asset_events) -> list[dict]:
+    """The ``extra`` of a run's triggering asset events, each with its ``asset_uri``."""
+    return [
+        {**(event.extra or {}), "asset_uri": event.asset.uri}
+        for asset_events in (triggering_asset_events or {}).values()
+        for event in asset_events
+    ]
+
+
 _parsed = load_config(CONFIG_PATH)
 _assets = [
     Asset(
@@ -164,11 +173,7 @@ def landsat_ndvi_timeseries():
         from landsat_pipeline.analytics import scenes_to_sample
         from landsat_pipeline.hooks.bucket import open_bucket
 
-        events = [
-            {**(event.extra or {}), "asset_uri": event.asset.uri}
-            for asset_events in (triggering_asset_events or {}).values()
-            for event in asset_events
-        ]
+        events = _events(triggering_asset_events)
         config = _config()
         store, _ = open_bucket(config.storage.root, config.storage.aws_conn_id)
         with fail_on_config_error(AnalyticsError):  # bad Params: a retry cannot help
@@ -233,11 +238,7 @@ def landsat_ndvi_timeseries():
         from landsat_pipeline.analytics_extent import EXTENT_LANDED, scenes_to_measure
         from landsat_pipeline.hooks.bucket import open_bucket
 
-        events = [
-            {**(event.extra or {}), "asset_uri": event.asset.uri}
-            for asset_events in (triggering_asset_events or {}).values()
-            for event in asset_events
-        ]
+        events = _events(triggering_asset_events)
         config = _config()
         store, _ = open_bucket(config.storage.root, config.storage.aws_conn_id)
         with fail_on_config_error(AnalyticsError):
