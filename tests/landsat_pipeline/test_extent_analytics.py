@@ -96,6 +96,8 @@ def test_scenes_measure_merge_and_page(tmp_path, bucket, scene):
     assert [s["scene_id"] for s in chosen["scenes"]] == [scene.name]  # an area without points
     rows = measure_landed_scene(chosen["scenes"][0], config)
     assert rows == measure_scene(scene, read_polygons(POLYGONS)).rows()
+    for row in rows[1:]:  # the demo polygons lie wholly inside the scene's footprint
+        assert row["observed_km2"] == pytest.approx(row["region_km2"], rel=2e-3), row["region"]
 
     keys = extent_keys("scoresby_sund")
     merged = merge_extent_table(config, "scoresby_sund", [rows])
