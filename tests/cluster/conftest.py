@@ -50,6 +50,8 @@ def _catalog_and_config(root: Path) -> Path:
         "poke_interval_minutes": 1 / 60,
         "retry_delay_minutes": 1 / 60,
         "max_active_runs": 4,
+        # test_cluster.py: a season composited from 3 x 3 tiles mapped over both workers.
+        "composites": {"periods": {"summer": "06-01..09-30"}, "tile_size": 128},
     }
     document = {
         "catalog": {"url": str(catalog), "collection": "landsat-c2-l1"},

@@ -104,6 +104,71 @@ def test_a_year_of_backfill_through_the_rest_api_drains_on_both_workers(cluster,
     assert {"worker1", "worker2"} <= hosts
 
 
+def test_a_season_composites_with_its_tiles_on_both_workers_and_a_rerun_writes_nothing(
+    cluster, api
+):
+    """Issue 19: landsat_composites for 2024-summer on the published scenes (the backfill's
+    three; one of its own otherwise): 3 x 3 tiles mapped on the render queue of both
+    workers, one composite published; the same run again writes nothing."""
+    from cluster import components
+
+    _publish_one(cluster, api)
+    dag_id = "landsat_composites"
+    client = components.s3_client(cluster)
+    item = "published/composites/226/010/2024-summer/p226r010_2024-summer.json"
+    runs_path = f"/api/v2/dags/{dag_id}/dagRuns"
+
+    def trigger() -> str:
+        run = api.call("POST", runs_path, {"logical_date": None, "conf": {"period": "2024-summer"}})
+        path = f"{runs_path}/{run['dag_run_id']}"
+        state = wait(
+            "the composites run",
+            lambda: (
+                api.call("GET", path)["state"] in ("success", "failed")
+                and api.call("GET", path)["state"]
+            ),
+            timeout=400,
+        )
+        assert state == "success", api.pages(f"{path}/taskInstances", "task_instances")
+        return run["dag_run_id"]
+
+    api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+    try:
+        first = trigger()
+        # The run that made the composite: this one, or an asset-triggered one before it.
+        tis = api.pages(f"{runs_path}/~/taskInstances", "task_instances")
+        made = {
+            ti["dag_run_id"]
+            for ti in tis
+            if ti["task_id"] == "assemble_composite" and ti["state"] == "success"
+        }
+        assert len(made) == 1, made
+        tiles = [ti for ti in tis if ti["dag_run_id"] in made and ti["task_id"] == "composite_tile"]
+        assert len(tiles) == 9 and {ti["state"] for ti in tiles} == {"success"}
+        assert {ti["queue"] for ti in tiles} == {"render"}
+        assert {ti["hostname"].split("@")[0] for ti in tiles} == {"worker1", "worker2"}
+        assert client.head_object(Bucket=components.BUCKET, Key=item)
+        assert not client.list_objects_v2(Bucket=components.BUCKET, Prefix="staging/composites/")[
+            "KeyCount"
+        ]
+
+        def objects() -> dict[str, tuple]:
+            pages = client.get_paginator("list_objects_v2").paginate(Bucket=components.BUCKET)
+            return {
+                o["Key"]: (o["ETag"], o["LastModified"])
+                for page in pages
+                for o in page.get("Contents", [])
+            }
+
+        before = objects()
+        second = trigger()
+        plan = api.call("GET", f"{runs_path}/{second}/taskInstances/plan")
+        assert plan["state"] == "skipped" and first != second
+        assert objects() == before
+    finally:
+        api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": True})
+
+
 def _listening_addresses() -> dict[int, set[str]]:
     """Listening TCP sockets of this machine: port -> local addresses (from /proc/net/tcp)."""
     out: dict[int, set[str]] = {}
