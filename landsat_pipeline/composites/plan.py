@@ -17,7 +17,10 @@ region mosaic of all of them on the area's grid (``composites.crs``). A job whos
 item already comes from the same scenes, grid and settings is current and left out: a re-run
 plans nothing and writes nothing. Each remaining job is cut into tiles; its description
 (inputs, grid, tiles) is written to ``staging/composites/<id>/<digest>/job.json``, and only
-keys and tile dicts travel through XCom.
+keys and tile dicts travel through XCom. The plan opens the period's scenes once (for an
+``s3://`` bucket :func:`landsat_ops.composite.open_inputs` downloads their bands); the inputs
+it records point at the landed files in the bucket (:func:`readable_record`), so a tile task
+on any worker reads only its windows of them and the assemble task reads none.
 """
 
 from __future__ import annotations
@@ -50,7 +53,14 @@ if TYPE_CHECKING:
     from landsat_pipeline.composites.jobs import CompositeJob, CompositePlan
     from landsat_pipeline.config import Area, PipelineConfig
 
-__all__ = ["JOB_FILE", "choose_periods", "composite_areas", "inputs_digest", "plan_jobs"]
+__all__ = [
+    "JOB_FILE",
+    "choose_periods",
+    "composite_areas",
+    "inputs_digest",
+    "plan_jobs",
+    "readable_record",
+]
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +170,27 @@ def period_scenes(store: Store, area: Area, period: Period) -> dict[tuple[int, i
     return out
 
 
+def readable_record(store: Store, inp, scene: Mapping[str, Any]) -> dict:
+    """An input's record (:meth:`~landsat_ops.composite.CompositeInput.to_dict`) that any
+    worker can read: its band and QA paths are the landed files in the bucket (``/vsis3/``
+    for S3: a tile reads only its windows), its ``ref`` the scene's published STAC item
+    (what the composite's ``derived_from`` links name)."""
+    from landsat_pipeline.keys import published_prefix
+
+    record = inp.to_dict()
+    item = f"{published_prefix(scene['path'], scene['row'], scene['date'])}/{inp.scene_id}.json"
+    record["ref"] = store.uri(item)
+    if store.root.startswith("s3://"):
+        base = landing_prefix(inp.scene_id)
+
+        def landed(path: str) -> str:
+            return "/vsis3/" + store.uri(f"{base}/{Path(path).name}").removeprefix("s3://")
+
+        record["bands"] = {band: landed(path) for band, path in record["bands"].items()}
+        record["qa"] = landed(record["qa"])
+    return record
+
+
 def inputs_digest(scene_ids: Iterable[str], grid: Mapping, settings: Mapping) -> str:
     """A short digest of what a composite is made of: its scenes, grid and settings (and the
     landsat_ops version, whose engine makes it)."""
@@ -228,6 +259,8 @@ def plan_jobs(
             list(refs.values()), workdir / area.name / period.label, s3_client=s3_client
         )
         by_id = {inp.scene_id: inp for inp in opened}
+        scene_of = {s["scene_id"]: s for scenes in by_path_row.values() for s in scenes}
+        records = {sid: readable_record(store, inp, scene_of[sid]) for sid, inp in by_id.items()}
         common = {
             "stat": settings.stat,
             "products": list(settings.products),
@@ -266,7 +299,7 @@ def plan_jobs(
                 "area": area.name,
                 **common,
                 "digest": digest,
-                "refs": [refs[sid] for sid in sorted(scene_ids)],
+                "inputs": [records[sid] for sid in sorted(scene_ids) if sid in records],
                 "grid": grid,
                 "tiles": [t.to_dict() for t in job_tiles],
             }

@@ -1,8 +1,9 @@
 """The bodies of the composites DAG's tile and assemble tasks (no Airflow operator here).
 
 * :func:`run_tile`: one tile of one job (:func:`landsat_ops.composite.write_composite_tile`),
-  from the scenes' landed bands in the bucket (``landing/<ID>/``: a tile task may run on any
-  worker), staged at ``staging/composites/<id>/<digest>/<tile>.tif``.
+  from the windows it needs of the scenes' landed bands in the bucket (``landing/<ID>/``,
+  ``/vsis3/`` for S3: a tile task may run on any worker and downloads no whole band), staged at
+  ``staging/composites/<id>/<digest>/<tile>.tif``.
 * :func:`assemble_job`: a job's staged tiles into its COGs, previews and STAC item
   (:func:`landsat_ops.composite.assemble`), published as a new immutable version behind the
   switched item (:func:`landsat_ops.composite.publish_composite`); then its staged tiles are
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     )
     from landsat_pipeline.config import PipelineConfig
 
-__all__ = ["assemble_job", "job_spec", "run_tile"]
+__all__ = ["assemble_job", "bucket_reads", "job_spec", "read_inputs", "run_tile"]
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,45 @@ def job_spec(store, key: str) -> dict:
     return spec
 
 
+def read_inputs(spec: Mapping) -> list:
+    """The job's inputs as the plan recorded them (:func:`~.plan.readable_record`)."""
+    from landsat_ops.composite import CompositeInput
+
+    return [CompositeInput.from_dict(record) for record in spec["inputs"]]
+
+
+def bucket_reads(config: PipelineConfig, client):
+    """A rasterio environment in which the bucket's landed bands can be read in place: for
+    S3, ``/vsis3/`` with the Airflow connection's credentials and endpoint (never logged)."""
+    import rasterio
+
+    if not config.storage.is_s3:
+        return rasterio.Env()
+    from landsat_ops.sampling.location import gdal_s3_options
+    from landsat_pipeline.analytics import gdal_session
+
+    return rasterio.Env(
+        session=gdal_session(config.storage.aws_conn_id),
+        **gdal_s3_options(s3_client=client),
+        GDAL_HTTP_MAX_RETRY="3",
+        GDAL_HTTP_RETRY_DELAY="1",
+        # Within one open only: a scene landed again under the same keys is read anew.
+        CPL_VSIL_CURL_NON_CACHED="/vsis3/" + config.storage.root.removeprefix("s3://") + "/",
+    )
+
+
 def run_tile(config: PipelineConfig, task: TileTask) -> StagedTile:
-    """Compute one tile from the landed bands and stage it in the bucket."""
-    from landsat_ops.composite import Grid, Tile, open_inputs, write_composite_tile
+    """Compute one tile from the windows of the landed bands; stage it in the bucket."""
+    from landsat_ops.composite import Grid, Tile, write_composite_tile
     from landsat_ops.raster.bands import gdal_env
 
     store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
     spec = job_spec(store, task["spec"])
     grid, tile = Grid.from_dict(spec["grid"]), Tile.from_dict(task["tile"])
+    inputs = read_inputs(spec)
     with tempfile.TemporaryDirectory(prefix="landsat-tile-") as work:
-        inputs = open_inputs(spec["refs"], Path(work) / "inputs", s3_client=client)
         out = Path(work) / Path(task["key"]).name
-        with gdal_env():
+        with bucket_reads(config, client), gdal_env():
             summary = write_composite_tile(inputs, grid, tile, out, stat=spec["stat"])
         store.put_file(out, task["key"], content_type="image/tiff")
     record = summary.to_dict()
@@ -107,7 +135,7 @@ def assemble_job(
     config: PipelineConfig, job: CompositeJob, staged: Iterable[StagedTile | None]
 ) -> PublishedComposite:
     """Assemble a job's tiles, publish the composite, delete its staged tiles."""
-    from landsat_ops.composite import Grid, assemble, open_inputs, publish_composite
+    from landsat_ops.composite import Grid, assemble, publish_composite
 
     store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
     spec = job_spec(store, job["spec"])
@@ -118,7 +146,7 @@ def assemble_job(
         paths = []
         for key in tile_keys:
             paths.append(store.get_file(key, root / "tiles" / Path(key).name))
-        inputs = open_inputs(spec["refs"], root / "inputs", s3_client=client)
+        inputs = read_inputs(spec)  # their metadata only: nothing is read from the bands
         out_dir = root / "out"
         item_path = assemble(
             paths,

@@ -105,7 +105,7 @@ def test_a_season_of_two_overlapping_path_rows_and_its_region_mosaic(bucket, tmp
     assert len(plan["tiles"]) == 12
     assert all(set(t) == {"job", "spec", "tile", "key"} for t in plan["tiles"])  # small XCom
     spec = json.loads(store.read_bytes(plan["jobs"][2]["spec"]))
-    assert spec["grid"]["crs"] == "EPSG:3413" and len(spec["refs"]) == 6
+    assert spec["grid"]["crs"] == "EPSG:3413" and len(spec["inputs"]) == 6
 
     staged = [run_tile(config, tile) for tile in plan["tiles"]]
     published = [assemble_job(config, job, staged) for job in plan["jobs"]]
