@@ -22,9 +22,11 @@ Time limits: ``timeout`` in pyproject.toml for every test, :data:`TIMEOUTS` per 
 for the DAG tests (Airflow cancels that alarm), which a timer thread here fails with SIGUSR2.
 """
 
+import faulthandler
 import importlib.util
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -39,6 +41,7 @@ TIMEOUTS = {"cluster": 900}  # seconds; the others have the default of pyproject
 # Airflow's own SIGALRM timers (DagBag imports, execution_timeout) cancel pytest-timeout's alarm
 # and leave their handler in place, so the DAG tests are timed by pytest_runtest_protocol below.
 SIGUSR2_KINDS = {"dag"}
+HARD_STOP_AFTER = 60  # seconds past the limit: then the worker is ended (tests stuck in a retry)
 _FOLDER_KINDS = {TESTS / "dags": "dag", TESTS / "cluster": "cluster", TESTS / "faults": "faults"}
 _FILE_KINDS = {TESTS / "test_container_contract.py": "dag"}
 _FIXTURE_KINDS = {"airflow_db": "dag"}
@@ -109,14 +112,28 @@ def pytest_runtest_protocol(item, nextitem):
     def expire(signum, frame):
         pytest.fail(f"Timeout (>{limit:g}s; tests/conftest.py, SIGUSR2)")
 
+    def hard_stop():
+        # The failure raised at the limit was caught inside the code under test (a task
+        # runner that retries on any exception): dump every thread's stack and end this
+        # process, as pytest-timeout's thread method does (xdist reports the test, and
+        # replaces the worker).
+        late = f"{item.nodeid}: still running {HARD_STOP_AFTER} s after its time limit"
+        sys.stderr.write(f"\n{late}\n")
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        sys.stderr.flush()
+        os._exit(1)
+
     previous = signal.signal(signal.SIGUSR2, expire)
     timer = threading.Timer(limit, os.kill, (os.getpid(), signal.SIGUSR2))
-    timer.daemon = True
-    timer.start()
+    last_resort = threading.Timer(limit + HARD_STOP_AFTER, hard_stop)
+    for each in (timer, last_resort):
+        each.daemon = True
+        each.start()
     try:
         return (yield)
     finally:
         timer.cancel()
+        last_resort.cancel()
         signal.signal(signal.SIGUSR2, previous)
 
 
