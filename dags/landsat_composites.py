@@ -58,6 +58,13 @@ from airflow.sdk import (
     task,
 )
 
+from landsat_pipeline.composites.jobs import (
+    CompositeJob,
+    CompositePlan,
+    PublishedComposite,
+    StagedTile,
+    TileTask,
+)
 from landsat_pipeline.config import PipelineConfig, config_path, load_config
 from landsat_pipeline.errors import fail_on_config_error
 from landsat_pipeline.keys import (
@@ -145,8 +152,8 @@ _retry_delay = min((w.retry_delay for w in _watched), default=datetime.timedelta
     },
 )
 def landsat_composites():
-    @task
-    def plan(params: dict | None = None, triggering_asset_events=None, **context):
+    @task(multiple_outputs=False)  # one value (its keys are read by list_tiles, list_jobs)
+    def plan(params: dict | None = None, triggering_asset_events=None, **context) -> CompositePlan:
         """The run's periods, their scenes, the jobs and tiles (written to staging)."""
         import tempfile
 
@@ -219,13 +226,14 @@ def landsat_composites():
         return planned
 
     @task(
+        multiple_outputs=False,
         queue=_queue,
         pool=RENDER_POOL,
         execution_timeout=datetime.timedelta(hours=1),
         map_index_template="{{ task.op_kwargs['tile']['key'].split('/')[-1] }}"
         " {{ task.op_kwargs['tile']['job'] }}",
     )
-    def composite_tile(tile: dict) -> dict:
+    def composite_tile(tile: TileTask) -> StagedTile:
         """One tile of one composite, from the landed bands; staged in the bucket."""
         from landsat_ops.composite import CompositeError
         from landsat_pipeline.composites.tasks import run_tile
@@ -235,12 +243,13 @@ def landsat_composites():
             return run_tile(config, tile)
 
     @task(
+        multiple_outputs=False,
         queue=_queue,
         pool=RENDER_POOL,
         execution_timeout=datetime.timedelta(hours=2),
         map_index_template="{{ task.op_kwargs['job']['id'] }}",
     )
-    def assemble_composite(job: dict, staged=None) -> dict:
+    def assemble_composite(job: CompositeJob, staged=None) -> PublishedComposite:
         """A composite's tiles into its COGs, previews and item; published, tiles deleted."""
         from landsat_ops.composite import CompositeError
         from landsat_pipeline.composites.tasks import assemble_job
@@ -250,7 +259,12 @@ def landsat_composites():
         with fail_on_config_error(CompositeError, PublishError):
             return assemble_job(config, job, list(staged or []))
 
-    @task(pool=PUBLISH_POOL, outlets=_outlets, trigger_rule=TriggerRule.NONE_FAILED)
+    @task(
+        multiple_outputs=False,
+        pool=PUBLISH_POOL,
+        outlets=_outlets,
+        trigger_rule=TriggerRule.NONE_FAILED,
+    )
     def publish_catalog(params: dict | None = None, **context) -> dict:
         """The composites' collections, catalog and gallery; the composites Asset events."""
         from airflow.sdk.exceptions import AirflowSkipException
@@ -282,12 +296,12 @@ def landsat_composites():
         return {**result, "published": [p["id"] for p in published]}
 
     @task
-    def list_tiles(planned: dict) -> list[dict]:
+    def list_tiles(planned: CompositePlan) -> list[TileTask]:
         """The tiles of every job (what composite_tile is mapped over)."""
         return planned["tiles"]
 
     @task
-    def list_jobs(planned: dict) -> list[dict]:
+    def list_jobs(planned: CompositePlan) -> list[CompositeJob]:
         """The jobs (what assemble_composite is mapped over)."""
         return planned["jobs"]
 

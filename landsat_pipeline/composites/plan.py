@@ -39,7 +39,7 @@ from landsat_pipeline.composites.periods import (
     periods_containing,
     periods_ending_within,
 )
-from landsat_pipeline.errors import AnalyticsError, ConfigError
+from landsat_pipeline.errors import AnalyticsError, ConfigError, PublishError
 from landsat_pipeline.keys import (
     composite_keys,
     landing_prefix,
@@ -213,7 +213,7 @@ def _current_digest(store: Store, item_key: str) -> str | None:
 
     try:
         item = read_json(store, item_key)
-    except Exception as exc:  # a damaged item is replaced, not trusted
+    except PublishError as exc:  # a damaged item is replaced, not trusted
         log.warning("%s: %s; the composite is made again", store.uri(item_key), exc)
         return None
     return ((item or {}).get("properties") or {}).get(DIGEST_PROPERTY)
@@ -235,7 +235,7 @@ def plan_jobs(
     landsat_ops.composite.CompositeError
         Bad inputs: a scene that cannot be read, Level-1 and Level-2 scenes in one period.
     """
-    from landsat_ops.composite import open_inputs, plan_tiles, target_grid
+    from landsat_ops.composite import Grid, open_inputs, plan_tiles, target_grid
     from landsat_pipeline.publishing.documents import dumps
 
     jobs: list[CompositeJob] = []
@@ -289,8 +289,6 @@ def plan_jobs(
                     "%s is current (published from the same %d scenes)", keys["id"], len(scene_ids)
                 )
                 continue
-            from landsat_ops.composite import Grid
-
             job_tiles = plan_tiles(Grid.from_dict(grid), settings.tile_size)
             spec_key = f"{keys['tiles']}/{JOB_FILE}"
             spec = {
