@@ -9,6 +9,7 @@ of the demo data would only fail inside the container, at run time.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import re
 import sys
@@ -25,13 +26,21 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def locked_distributions() -> set[str]:
+@functools.cache
+def locked_distributions() -> frozenset[str]:
     names = set()
     for line in RENDER_LOCK.read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", line.strip())
         if match:
             names.add(_canonical(match[1]))
-    return names
+    return frozenset(names)
+
+
+@functools.cache
+def providers() -> dict[str, list[str]]:
+    """Top-level module -> the installed distributions providing it (read once: it scans every
+    installed distribution's file list)."""
+    return importlib.metadata.packages_distributions()
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -56,12 +65,11 @@ def test_the_package_has_sources():
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_import_is_in_the_render_image(path):
     locked = locked_distributions()
-    providers = importlib.metadata.packages_distributions()
     stray = {}
     for module in imported_modules(path):
         if module == "landsat_ops" or module in sys.stdlib_module_names or module == "__future__":
             continue
-        distributions = {_canonical(d) for d in providers.get(module, [])}
+        distributions = {_canonical(d) for d in providers().get(module, [])}
         if not distributions & locked:
             stray[module] = sorted(distributions) or ["(no installed distribution)"]
     assert stray == {}, f"{path.name} imports what requirements/render.lock does not hold"
@@ -74,5 +82,4 @@ def test_a_stray_import_is_caught(tmp_path):
         "def f():\n    from airflow.sdk import dag\n    import landsat_pipeline.keys\n"
     )
     assert imported_modules(probe) == {"airflow", "landsat_pipeline"}
-    providers = importlib.metadata.packages_distributions()
-    assert not {_canonical(d) for d in providers.get("airflow", [])} & locked_distributions()
+    assert not {_canonical(d) for d in providers().get("airflow", [])} & locked_distributions()
