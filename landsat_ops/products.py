@@ -17,16 +17,32 @@ time.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from landsat_ops.errors import OptionError
+from landsat_ops.extent.legend import EXTENT_CLASSES, extent_classes
+from landsat_ops.extent.polygons import as_polygons, polygons_geojson
+from landsat_ops.option_checks import (
+    DN_LEVELS,
+    MIN_PREVIEW_SIZE,
+    STRETCH_MODES,
+    manual_ranges,
+    parse_ranges,
+    validate_percentiles,
+    validate_preview_size,
+    validate_range,
+    validate_stretch,
+)
 
 __all__ = [
     "COMPRESSIONS",
     "DEFAULT_COMPRESSION",
     "RenderOptions",
     "NDVI_BANDS",
+    "EXTENT_BANDS",
+    "EXTENT_CLASSES",
+    "extent_classes",
     "needed_bands",
     "ASSET_TITLES",
     "COG_MEDIA_TYPE",
@@ -73,12 +89,12 @@ __all__ = [
     "validate_stretch",
 ]
 
-PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
+PRODUCTS = ("truecolor", "falsecolor", "ndvi", "extent", "histograms")
 """Every product, in the order they are rendered and listed."""
 DEFAULT_PRODUCTS = PRODUCTS
 DEFAULT_PERCENTILES = (2.0, 98.0)
 """Each channel's stretch maps these percentiles of its valid pixels to 1..255."""
-STRETCHES = ("natural", "linear")
+STRETCHES = STRETCH_MODES
 """Stretch modes of the colour composites (``--stretch``); ``--ranges`` replaces either.
 
 ``natural``: reflectance (top of atmosphere with the sun-elevation correction and a Rayleigh
@@ -118,9 +134,6 @@ COMPRESSIONS = ("zstd", "deflate")
 DEFAULT_COMPRESSION = "zstd"
 DEFAULT_PREVIEW_SIZE = 2048
 """Longest side of a PNG preview, in pixels (never upsampled)."""
-MIN_PREVIEW_SIZE = 16
-DN_LEVELS = 65536
-"""Values of a uint16 band's DN (0 is fill); a manual range lies within 0..DN_LEVELS - 1."""
 
 COMPOSITES = {
     "truecolor": (4, 3, 2),  # red, green, blue
@@ -129,17 +142,23 @@ COMPOSITES = {
 """Channels (R, G, B) of the two colour composites, as Landsat 8/9 OLI band numbers."""
 NDVI_BANDS = (4, 5)
 """Red and NIR, the bands of the NDVI."""
+EXTENT_BANDS = (3, 5, 6)
+"""Green, NIR and SWIR1: the bands of the snow/ice and water classes (with the QA band; the
+same tuple as :data:`landsat_ops.extent.classify.EXTENT_BANDS`)."""
 
 
 def needed_bands(products: Iterable[str]) -> set[int]:
     """The OLI bands a render of ``products`` reads (the histogram sheet shows every composite
-    channel). The pipeline lands these bands, plus the QA band and the MTL."""
+    channel; the extent's SWIR1 is B6). The pipeline lands these bands, plus the QA band and
+    the MTL."""
     bands: set[int] = set()
     for product in products:
         if product in COMPOSITES:
             bands.update(COMPOSITES[product])
         elif product == "ndvi":
             bands.update(NDVI_BANDS)
+        elif product == "extent":
+            bands.update(EXTENT_BANDS)
         elif product == "histograms":
             for composite in COMPOSITES.values():
                 bands.update(composite)
@@ -164,6 +183,7 @@ PRODUCT_FILES = {
     "truecolor": ("truecolor.tif", "truecolor.png", THUMBNAIL_FILE),
     "falsecolor": ("falsecolor.tif", "falsecolor.png"),
     "ndvi": ("ndvi.tif", NDVI_VISUAL_FILE, "ndvi.png"),
+    "extent": ("extent.tif", "extent.png"),
     "histograms": ("histograms.png",),
 }
 """The files written per product, as ``<ID>_<tail>``, in the order they are listed."""
@@ -194,11 +214,13 @@ ASSET_ROLES = {
     "tif": ["visual"],
     "ndvi_tif": ["data"],
     "ndvi_visual_tif": ["visual"],
+    "extent_tif": ["data"],
     "png": ["overview"],
     "histograms_png": ["graphic"],
 }
 """STAC best-practices roles: the 8-bit COGs are the display products (``visual``: the colour
-composites and the paletted NDVI), the float32 NDVI COG holds values (``data``), previews are
+composites and the paletted NDVI), the float32 NDVI COG and the extent's classes hold values
+(``data``; the classes' palette also shows them coloured), previews are
 ``overview``, the histogram sheet is a chart (``graphic``: not the scene's picture); the small
 PNG is ``thumbnail``."""
 GRAPHIC_KEYS = ("histograms_png",)
@@ -212,6 +234,7 @@ STAC_EXTENSIONS = {
     "render": "https://stac-extensions.github.io/render/v2.0.0/schema.json",
     "grid": "https://stac-extensions.github.io/grid/v1.1.0/schema.json",
     "landsat": "https://stac-extensions.github.io/landsat/v2.0.0/schema.json",
+    "classification": "https://stac-extensions.github.io/classification/v1.1.0/schema.json",
 }
 """Every extension an item or a collection may declare (tests/stac_schemas holds each schema)."""
 
@@ -246,6 +269,8 @@ ASSET_TITLES = {
     "ndvi_tif": "NDVI (float32 COG, -1..1, NaN = no data)",
     "ndvi_visual_tif": "NDVI (8-bit paletted COG, RdYlGn: opens coloured, 0 = no data)",
     "ndvi_png": "NDVI preview (RdYlGn, -1..1)",
+    "extent_tif": "Snow/ice, water, other clear and not clear (8-bit paletted COG of classes)",
+    "extent_png": "Snow/ice and water classes preview",
     "histograms_png": "Per-channel histograms with the stretch curve applied and its cut-offs",
     "thumbnail": "True colour thumbnail",
 }
@@ -261,7 +286,19 @@ def asset_roles(key: str) -> list[str]:
 
 def product_bands(product: str) -> list[dict]:
     """STAC 1.1 ``bands`` of a COG (``<ID>_<product>.tif``): name, description, eo common name,
-    data type; ``product`` is ``truecolor``, ``falsecolor``, ``ndvi`` or ``ndvi_visual``."""
+    data type; ``product`` is ``truecolor``, ``falsecolor``, ``ndvi``, ``ndvi_visual`` or
+    ``extent`` (its classes are the asset's ``classification:classes``,
+    :func:`extent_classes`)."""
+    if product == "extent":
+        return [
+            {
+                "name": "extent",
+                "description": "snow/ice and water classes of the clear pixels (palette): "
+                + ", ".join(f"{value} = {name}" for value, name, *_ in EXTENT_CLASSES),
+                "data_type": "uint8",
+                "nodata": 0,
+            }
+        ]
     if product == NDVI_VISUAL:
         return [
             {
@@ -313,65 +350,6 @@ def parse_products(products: Iterable[str] | str) -> tuple[str, ...]:
     return tuple(p for p in PRODUCTS if p in names)
 
 
-def validate_percentiles(percentiles: Sequence[float]) -> tuple[float, float]:
-    """Check a ``(low, high)`` percentile pair: 0 <= low < high <= 100.
-
-    The one rule for the CLI option, the render API, the remote command and the pipeline's
-    config; each caller names where the value came from.
-    """
-    if isinstance(percentiles, str | bytes) or len(percentiles) != 2:
-        raise OptionError(f"percentiles must be two numbers LOW,HIGH, got {percentiles!r}")
-    try:
-        low, high = (float(p) for p in percentiles)
-    except (TypeError, ValueError):
-        raise OptionError(
-            f"percentiles must be two numbers LOW,HIGH, got {list(percentiles)}"
-        ) from None
-    if not (0.0 <= low < high <= 100.0):
-        raise OptionError(f"percentiles must satisfy 0 <= LOW < HIGH <= 100, got {low:g},{high:g}")
-    return low, high
-
-
-def validate_range(low: float, high: float, name: str = "range") -> tuple[float, float]:
-    """Check a manual DN range: 0 <= low < high <= 65535."""
-    if not (0 <= low < high <= DN_LEVELS - 1):
-        raise OptionError(f"{name} must satisfy 0 <= LOW < HIGH <= 65535, got {low:g}:{high:g}")
-    return float(low), float(high)
-
-
-def parse_ranges(text: str) -> list[tuple[float, float]]:
-    """Parse ``R0:R1,G0:G1,B0:B1`` into three validated DN ranges."""
-    parts = [p for p in text.split(",") if p.strip()]
-    if len(parts) != 3:
-        raise OptionError(f"ranges: expected R0:R1,G0:G1,B0:B1 (three ranges), got {text!r}")
-    out = []
-    for channel, part in zip("RGB", parts, strict=True):
-        try:
-            low, high = (float(v) for v in part.split(":"))
-        except ValueError:
-            raise OptionError(
-                f"ranges: {channel} range {part!r} is not LOW:HIGH in DN (e.g. 5900:11000)"
-            ) from None
-        out.append(validate_range(low, high, name=f"ranges: {channel} range"))
-    return out
-
-
-def validate_stretch(stretch: object) -> str:
-    """Check a stretch mode: one of :data:`STRETCHES`."""
-    if stretch not in STRETCHES:
-        raise OptionError(f"stretch: expected one of {', '.join(STRETCHES)}, got {stretch!r}")
-    return str(stretch)
-
-
-def validate_preview_size(size: object) -> int:
-    """Check a preview size: an integer of at least :data:`MIN_PREVIEW_SIZE` pixels."""
-    if isinstance(size, bool) or not isinstance(size, int):
-        raise OptionError(f"preview-size: expected an integer, got {size!r}")
-    if size < MIN_PREVIEW_SIZE:
-        raise OptionError(f"preview-size: expected at least {MIN_PREVIEW_SIZE} pixels, got {size}")
-    return size
-
-
 def item_name(scene_id: str) -> str:
     """File name of a scene's STAC item (the manifest of its product set)."""
     return f"{scene_id}.json"
@@ -420,8 +398,12 @@ class RenderOptions:
     (:func:`validate_percentiles`), ``ranges`` ``None`` or three ``(low, high)`` DN ranges
     for R, G, B (``R0:R1,G0:G1,B0:B1`` accepted; they replace every stretch), ``stretch``
     one of :data:`STRETCHES`, ``preview_size`` at least :data:`MIN_PREVIEW_SIZE`,
-    ``compression`` one of :data:`COMPRESSIONS`. A bad value raises :class:`OptionError`
-    naming it. The renderer and its item take the options as they are.
+    ``compression`` one of :data:`COMPRESSIONS`. ``polygons``: the named polygons whose
+    snow/ice and water extent the ``extent`` product also reports (a GeoJSON
+    FeatureCollection's text, or :class:`~landsat_ops.extent.polygons.NamedPolygon` s; a
+    tuple of them), ``skip_outside``: a polygon with no pixel on the scene is left out
+    instead of failing the render (an area of several path/rows). A bad value raises
+    :class:`OptionError` naming it. The renderer and its item take the options as they are.
     """
 
     products: tuple[str, ...] = DEFAULT_PRODUCTS
@@ -430,6 +412,8 @@ class RenderOptions:
     ranges: tuple[tuple[float, float], ...] | None = None
     preview_size: int = DEFAULT_PREVIEW_SIZE
     compression: str = DEFAULT_COMPRESSION
+    polygons: tuple = ()
+    skip_outside: bool = False
 
     def __post_init__(self) -> None:
         def normalise(name: str, value) -> None:
@@ -439,12 +423,15 @@ class RenderOptions:
         normalise("stretch", validate_stretch(self.stretch))
         normalise("percentiles", validate_percentiles(self.percentiles))
         if self.ranges is not None:
-            normalise("ranges", tuple(_manual_ranges(self.ranges)))
+            normalise("ranges", tuple(manual_ranges(self.ranges)))
         normalise("preview_size", validate_preview_size(self.preview_size))
         if self.compression not in COMPRESSIONS:
             raise OptionError(
                 f"compression must be one of {', '.join(COMPRESSIONS)}, got {self.compression!r}"
             )
+        normalise("polygons", as_polygons(self.polygons))
+        if not isinstance(self.skip_outside, bool):
+            raise OptionError(f"skip_outside: expected true or false, got {self.skip_outside!r}")
 
     def cli_args(self, fields: Iterable[str] | None = None) -> list[str]:
         """The ``landsat-ops render`` options that make these choices: of ``fields`` (names
@@ -462,24 +449,12 @@ class RenderOptions:
             else ",".join(f"{low:g}:{high:g}" for low, high in self.ranges),
             "preview_size": str(self.preview_size),
             "compression": self.compression,
+            "polygons": polygons_geojson(self.polygons) if self.polygons else None,
         }
-        return [
+        args = [
             part
             for name, value in values.items()
             if name in chosen and value is not None
             for part in (f"--{name.replace('_', '-')}", value)
         ]
-
-
-def _manual_ranges(ranges) -> list[tuple[float, float]]:
-    """Three validated DN ranges from ``R0:R1,G0:G1,B0:B1`` or three ``(low, high)`` pairs."""
-    if isinstance(ranges, str):
-        return parse_ranges(ranges)
-    if len(ranges) != 3:
-        raise OptionError(
-            f"ranges: expected three ranges (R, G, B) of (low, high) DN, got {len(ranges)}"
-        )
-    return [
-        validate_range(low, high, f"ranges: {channel} range")
-        for channel, (low, high) in zip("RGB", ranges, strict=True)
-    ]
+        return args + (["--skip-outside"] if "skip_outside" in chosen and self.skip_outside else [])

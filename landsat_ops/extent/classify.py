@@ -36,6 +36,7 @@ __all__ = [
     "GREEN_MIN",
     "NDSI_MIN",
     "NIR_MIN",
+    "THRESHOLDS",
     "WATER_MNDWI_MIN",
     "classify_strip",
     "extent_coefficients",
@@ -47,10 +48,18 @@ NDSI_MIN = 0.4
 NIR_MIN = 0.11
 GREEN_MIN = 0.10
 WATER_MNDWI_MIN = 0.0
+THRESHOLDS = {
+    "ndsi_min": NDSI_MIN,
+    "nir_min": NIR_MIN,
+    "green_min": GREEN_MIN,
+    "water_mndwi_min": WATER_MNDWI_MIN,
+}
+"""The tests' thresholds, as the ``landsat_ops:extent`` STAC fields record them."""
 
-CLASSES = ("fill", "not_clear", "clear_other", "snow_ice", "water")
-"""The code of each pixel in :func:`classify_strip`'s output is its index here."""
-FILL, NOT_CLEAR, OTHER, SNOW_ICE, WATER = range(len(CLASSES))
+CLASSES = ("fill", "clear_other", "snow_ice", "water", "not_clear")
+"""The code of each pixel in :func:`classify_strip`'s output is its index here; the render's
+``<ID>_extent.tif`` holds these codes (0 = no data)."""
+FILL, OTHER, SNOW_ICE, WATER, NOT_CLEAR = range(len(CLASSES))
 
 
 def extent_coefficients(
@@ -126,21 +135,21 @@ def _classify(green, nir, swir, qa, clear, k, out, counts):  # pragma: no cover 
             ds = swir[y, x]
             q = qa[y, x]
             if dg == 0 or dn == 0 or ds == 0 or (q & 1) == 1:
-                code = 0
+                code = 0  # FILL
             elif clear[q] == 0:
-                code = 1
+                code = 4  # NOT_CLEAR
             else:
                 g = (dg * k[0] + k[1]) / k[2]
                 n = (dn * k[3] + k[4]) / k[5]
                 s = (ds * k[6] + k[7]) / k[8]
-                code = 2
+                code = 1  # OTHER
                 total = g + s
                 if total > 0:
                     ratio = (g - s) / total
                     if ratio > k[9] and n > k[10] and g > k[11]:
-                        code = 3
+                        code = 2  # SNOW_ICE
                     elif ratio > k[12] and n <= k[10]:
-                        code = 4
+                        code = 3  # WATER
             out[y, x] = code
             counts[code] += 1
 

@@ -37,13 +37,22 @@ from landsat_ops.extent.classify import (
     FILL,
     NOT_CLEAR,
     SNOW_ICE,
+    THRESHOLDS,
     WATER,
     classify_strip,
     extent_coefficients,
 )
 from landsat_ops.extent.polygons import NamedPolygon, PolygonMask, polygon_masks
 
-__all__ = ["PATH_ROW", "ExtentCounter", "SceneExtent", "measure_scene"]
+__all__ = [
+    "PATH_ROW",
+    "ExtentCounter",
+    "SceneExtent",
+    "count_strip",
+    "grid_counter",
+    "measure_scene",
+    "scene_extent",
+]
 
 PATH_ROW = "path_row"
 """The region name of the whole grid (the scene's path/row) in results and tables."""
@@ -85,6 +94,17 @@ class ExtentCounter:
             cols = slice(polygon.col_off, polygon.col_off + mask.shape[1])
             inside = codes[top - row_off : bottom - row_off, cols][mask]
             self.polygon_counts[polygon.name] += np.bincount(inside, minlength=len(CLASSES))
+
+    def partial(self) -> ExtentCounter:
+        """An empty counter of the same grid and polygons (one per worker thread; see
+        :meth:`merge`)."""
+        return ExtentCounter(self.shape, self.pixel_m2, self.polygons)
+
+    def merge(self, other: ExtentCounter) -> None:
+        """Add the counts of another counter of the same grid and polygons."""
+        self.grid_counts += other.grid_counts
+        for name, counts in other.polygon_counts.items():
+            self.polygon_counts[name] += counts
 
     def _region(self, counts: np.ndarray, region_m2: float | None) -> dict[str, Any]:
         observed = int(counts.sum() - counts[FILL])
@@ -128,6 +148,7 @@ class SceneExtent:
         whole = self.regions[PATH_ROW]
         fields = {k: v for k, v in whole.items() if k != "pixels"}
         fields["reflectance"] = self.reflectance
+        fields["thresholds"] = dict(THRESHOLDS)
         fields["polygons"] = {
             name: {k: v for k, v in region.items() if k != "pixels"}
             for name, region in self.regions.items()
@@ -221,25 +242,61 @@ def measure_scene(
         qa = bands["QA"]
         if not qa.dtypes[0].startswith("uint"):
             raise SceneError(f"{qa.name}: the QA band is {qa.dtypes[0]} (expected unsigned)")
-        transform = ref.transform
-        pixel_m2 = abs(transform.a * transform.e - transform.b * transform.d)
-        sid = files.scene_id
-        masks = polygon_masks(
-            polygons,
+        counter = grid_counter(
+            files,
             ref.crs,
-            transform,
+            ref.transform,
             ref.width,
             ref.height,
-            where=f"scene {sid.scene_id} ({where})",
+            polygons,
+            where=f"scene {files.scene_id.scene_id} ({where})",
             outside=outside,
         )
-        counter = ExtentCounter((ref.height, ref.width), pixel_m2, masks)
         codes = np.empty((BLOCK, ref.width), np.uint8)
         for window in strips(ref.width, ref.height):
             data = [read_window(bands[b], window) for b in (*EXTENT_BANDS, "QA")]
-            out = codes[: window.height]
-            classify_strip(*data, table, coefficients, out=out, counts=counter.grid_counts)
-            counter.add(out, window.row_off, counted=True)
+            count_strip(*data, table, coefficients, counter, window.row_off, codes[: window.height])
+    return scene_extent(files, meta, counter)
+
+
+def grid_counter(
+    files,
+    crs,
+    transform,
+    width: int,
+    height: int,
+    polygons: Sequence[NamedPolygon] = (),
+    *,
+    where: str,
+    outside: str = "error",
+) -> ExtentCounter:
+    """An empty :class:`ExtentCounter` of a scene's grid and its polygons' masks.
+
+    Raises :class:`~landsat_ops.extent.polygons.PolygonError` for a polygon with no pixel on
+    the grid (``outside="error"``; ``"skip"`` leaves it out); ``where`` names the scene.
+    """
+    pixel_m2 = abs(transform.a * transform.e - transform.b * transform.d)
+    masks = polygon_masks(polygons, crs, transform, width, height, where=where, outside=outside)
+    return ExtentCounter((height, width), pixel_m2, masks)
+
+
+def count_strip(green, nir, swir1, qa, clear_table, coefficients, counter, row_off, out):
+    """Classify one strip (:func:`~.classify.classify_strip`) into ``out`` (uint8, the strip's
+    shape) and add its codes to ``counter``, over the grid and the polygons; returns ``out``.
+
+    The one step of both :func:`measure_scene` and the render's extent product
+    (:mod:`landsat_ops.render.extent_pass`), so the two count alike.
+    """
+    classify_strip(
+        green, nir, swir1, qa, clear_table, coefficients, out=out, counts=counter.grid_counts
+    )
+    counter.add(out, row_off, counted=True)
+    return out
+
+
+def scene_extent(files, meta, counter: ExtentCounter) -> SceneExtent:
+    """The :class:`SceneExtent` of a scene (its files and MTL, or None) from its counts."""
+    sid = files.scene_id
     if meta is not None:
         acquired = meta.acquired.astimezone(dt.UTC).strftime(ACQUIRED_FORMAT)
     else:
@@ -251,6 +308,6 @@ def measure_scene(
         row=sid.row,
         scene_cloud_cover=meta.cloud_cover if meta is not None else None,
         reflectance="surface" if files.surface_reflectance else "toa",
-        pixel_m2=pixel_m2,
+        pixel_m2=counter.pixel_m2,
         regions=counter.regions(),
     )

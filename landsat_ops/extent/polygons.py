@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "as_polygons",
+    "polygons_geojson",
     "NamedPolygon",
     "PolygonError",
     "PolygonMask",
@@ -161,6 +163,33 @@ def parse_polygons(data: bytes | str, source: str = "<polygons>") -> list[NamedP
         geometry = _check_geometry(feature.get("geometry"), source, where)
         out.append(NamedPolygon(name, json.dumps(geometry, separators=(",", ":"))))
     return out
+
+
+def as_polygons(value) -> tuple[NamedPolygon, ...]:
+    """Named polygons from GeoJSON text (checked by :func:`parse_polygons`) or from
+    :class:`NamedPolygon` s (their names unique); a tuple."""
+    if isinstance(value, str | bytes):
+        return tuple(parse_polygons(value, "polygons"))
+    out = tuple(value or ())
+    if not all(isinstance(p, NamedPolygon) for p in out):
+        raise PolygonError(
+            "polygons: expected a GeoJSON FeatureCollection or named polygons, got "
+            f"{[type(p).__name__ for p in out]}"
+        )
+    names = [p.name for p in out]
+    if len(set(names)) != len(names):
+        raise PolygonError(f"polygons: names used twice in {names}")
+    return out
+
+
+def polygons_geojson(polygons: Sequence[NamedPolygon]) -> str:
+    """The compact GeoJSON FeatureCollection of named polygons (:func:`parse_polygons` reads
+    it back into equal polygons)."""
+    features = [
+        {"type": "Feature", "properties": {"name": p.name}, "geometry": p.geometry}
+        for p in polygons
+    ]
+    return json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"))
 
 
 def read_polygons(path: str | os.PathLike, *, s3_client=None) -> list[NamedPolygon]:

@@ -20,7 +20,7 @@ from landsat_ops.raster.cog import overview_factors, raw_vrt, to_cog
 from landsat_ops.raster.ops import mean_pyramid
 from landsat_ops.render.scratch import pwrite
 
-__all__ = ["RawRaster"]
+__all__ = ["RawRaster", "ndvi_palette_levels"]
 
 
 class RawRaster:
@@ -165,6 +165,18 @@ class RawRaster:
             os.close(fd)
             self._raw(factor).unlink(missing_ok=True)
         self.levels = []
+
+
+def ndvi_palette_levels(levels: list[np.ndarray]) -> list[np.ndarray]:
+    """The paletted NDVI's levels of a strip: each level of the NDVI strip (``(1, rows,
+    cols)`` float32, as :meth:`RawRaster.write_strip` returns them) quantised by
+    :func:`landsat_ops.raster.kernels.ndvi_levels`."""
+    out = []
+    for level in levels:
+        quantised = np.empty(level.shape, np.uint8)
+        kernels.ndvi_levels(level[0], quantised[0])
+        out.append(quantised)
+    return out
 
 
 def average_overviews(data: np.ndarray, factors: list[int], nodata: float) -> list[np.ndarray]:

@@ -23,10 +23,10 @@ ProgressFn = Callable[[str, int, int], None]
 """``progress(step, done, total)``: called as a render advances (the CLI draws a bar)."""
 
 
-def needs_qa(bands: set[int]) -> bool:
-    """Whether a render of ``bands`` takes the QA band: the natural true colour's cut-offs come
-    from its clear pixels."""
-    return bool(bands & set(COMPOSITES["truecolor"]))
+def needs_qa(bands: set[int], products: Sequence[str] = ()) -> bool:
+    """Whether a render of ``bands`` (of ``products``) takes the QA band: the natural true
+    colour's cut-offs come from its clear pixels, the extent's classes from clear pixels only."""
+    return bool(bands & set(COMPOSITES["truecolor"])) or "extent" in products
 
 
 def fetch_scene(
@@ -37,7 +37,8 @@ def fetch_scene(
     progress: ProgressFn,
 ) -> SceneFiles:
     """Find the scene's files; for ``s3://`` scenes download only the needed bands and MTL
-    (and the QA band, whose clear pixels set the natural true colour's cut-offs); from an
+    (and the QA band, whose clear pixels set the natural true colour's cut-offs and the
+    extent's classes); from an
     archive extract only those into ``local_dir``, in one pass (S3 archives are streamed)."""
     needed = needed_bands(products)
     if is_archive(scene):
@@ -46,7 +47,7 @@ def fetch_scene(
             scene,
             local_dir,
             needed,
-            qa=needs_qa(needed),
+            qa=needs_qa(needed, products),
             s3_client=s3_client,
             progress=progress,
         )
@@ -61,11 +62,15 @@ def fetch_scene(
         )
         return files
     store, remote = locate_scene(scene, s3_client)
+    if "extent" in products:
+        from landsat_ops.render.extent_pass import check_extent_inputs
+
+        check_extent_inputs(remote)
     remote.require(needed)
     if store is None:
         return remote
     wanted = [remote.bands[b].name for b in sorted(needed)]
-    if remote.qa is not None and needs_qa(needed):
+    if remote.qa is not None and needs_qa(needed, products):
         wanted.append(remote.qa.name)  # the natural true colour's clear pixels
     if remote.mtl is not None:
         wanted.append(remote.mtl.name)

@@ -9,7 +9,8 @@ run compiled kernels (:mod:`landsat_ops.raster.kernels`, GIL released):
    of its clear pixels (the QA band's strip looked up in a clear/not-clear table); NDVI is
    computed (with its histogram) and written with its overviews as raw float32, each level
    also as the palette levels of the paletted NDVI, and the raw strip is spooled to a
-   scratch file (a plain copy: re-reading it costs no decoding).
+   scratch file (a plain copy: re-reading it costs no decoding). With ``extent`` the strips of
+   B3, B5, B6 and the QA band are classed and counted too (:mod:`.extent_pass`).
 2. *Stretch*: the ``natural`` tone curve (white point and exposure) and the ``linear``
    cut-offs come from the whole-scene histograms (:mod:`landsat_ops.render.stretch`,
    :mod:`landsat_ops.raster.tone`), or manual ranges are given; the spooled strips go through
@@ -21,9 +22,7 @@ run compiled kernels (:mod:`landsat_ops.raster.kernels`, GIL released):
    read from the COGs' overviews (the true colour's also gives the small STAC thumbnail); the
    histogram figure is drawn meanwhile.
 
-Publishing (everything complete in a private work folder before anything is copied to the
-destination; the STAC item, listing the products with their checksums, last) is
-:func:`landsat_ops.render.run.render_scene`'s.
+Publishing is :func:`landsat_ops.render.run.render_scene`'s (complete first, the item last).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -55,11 +54,13 @@ from landsat_ops.products import (
 from landsat_ops.raster import ops
 from landsat_ops.raster.bands import BLOCK, gdal_env, open_bands, read_window, strips
 from landsat_ops.raster.png import composite_rgba, preview_shape, read_preview, write_png
-from landsat_ops.render.cog import RawRaster
+from landsat_ops.render.cog import RawRaster, ndvi_palette_levels
+from landsat_ops.render.extent_pass import EXTENT_PALETTE, ExtentPass
 from landsat_ops.render.fetch import ProgressFn, needed_bands
 from landsat_ops.render.scratch import pread, pwrite
 from landsat_ops.render.stac_item import RenderOutcome
 from landsat_ops.render.stretch import Stretch, plan_stretches
+from landsat_ops.render.workers import WORKERS, gather
 from landsat_ops.scene import Metadata, SceneFiles
 from landsat_ops.scene.qa import clear_lut
 from landsat_ops.scene.rescaling import NDVI_BANDS, ndvi_coefficients
@@ -69,13 +70,10 @@ __all__ = ["WORKERS", "SceneRenderer", "Stretch"]
 
 logger = logging.getLogger(__name__)
 
-_COLOR_INTERP = {"ndvi": ["Gray"], NDVI_VISUAL: ["Palette"]}
+_COLOR_INTERP = {"ndvi": ["Gray"], NDVI_VISUAL: ["Palette"], "extent": ["Palette"]}
 """GDAL colour interpretation of the single-band COGs (the composites: red, green, blue)."""
 
-WORKERS = min(
-    4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-)
-"""Worker threads sharing a scene's strips: one per core this process may use, at most 4."""
+_PALETTES = {"extent": EXTENT_PALETTE}  # the NDVI's: its colour map's
 
 
 class SceneRenderer:
@@ -133,6 +131,9 @@ class SceneRenderer:
         self.valid_preview: np.ndarray | None = None  # where a preview has data (footprint)
         self.checksums: dict[str, str] = {}  # product file name -> sha256, computed as written
         self.compression = options.compression
+        self.options = options
+        self.extent: ExtentPass | None = None
+        self.properties: dict = {}  # more item properties (the extent's)
         self._lock = threading.Lock()  # the progress counts of the worker threads
         self._stop = threading.Event()  # set when a worker failed: the others stop early
         self._done: dict[str, int] = {}
@@ -144,7 +145,7 @@ class SceneRenderer:
         found (:class:`RenderOutcome`: the grid, the footprint, the stretches, checksums)."""
         needed = needed_bands(self.products)
         band_files: dict[int | str, Path] = {b: self.files.bands[b] for b in needed}
-        if self.clear_bands and self.files.qa is not None:
+        if (self.clear_bands or "extent" in self.products) and self.files.qa is not None:
             band_files["QA"] = self.files.qa
         with gdal_env(), open_bands(band_files) as bands:  # checks the grid once
             ref = bands[min(needed)]
@@ -167,6 +168,16 @@ class SceneRenderer:
         ):
             try:
                 self._figure = figure
+                if "extent" in self.products:
+                    self.extent = ExtentPass(
+                        self.files,
+                        self.meta,
+                        self.grid,
+                        self.options.polygons,
+                        skip_outside=self.options.skip_outside,
+                        work=self.work,
+                    )
+                    self._rasters["extent"] = self.extent.raster
                 started = time.perf_counter()
                 self._scan(band_files, windows, pool)
                 logger.info(
@@ -188,6 +199,8 @@ class SceneRenderer:
                 if "ndvi" in self.products:  # the scan spooled NDVI already
                     finishing.append(encoder.submit(self._finish, "ndvi", self._ndvi_png))
                     finishing.append(encoder.submit(self._finish, NDVI_VISUAL, None))
+                if self.extent is not None:  # so did the extent
+                    finishing.append(encoder.submit(self._finish, "extent", self._extent_png))
                 for name in self.composites:
                     started = time.perf_counter()
                     self._composite_stretch(name, windows, pool)
@@ -224,6 +237,7 @@ class SceneRenderer:
             footprint=self.valid_preview,
             stretches=dict(self.stretches),
             checksums={path.name: self.checksums[path.name] for path in written},
+            properties=dict(self.properties),
         )
         return written, outcome
 
@@ -274,6 +288,7 @@ class SceneRenderer:
             )
 
         def worker(k: int):
+            extent = self.extent.worker_state() if self.extent is not None else None
             hists = {b: np.zeros(ops.DN_LEVELS, np.int64) for b in self.hist_bands}
             clear_hists = {b: np.zeros(ops.DN_LEVELS, np.int64) for b in self.clear_bands}
             ndvi_counts = np.zeros(NDVI_BINS, np.int64)
@@ -306,29 +321,29 @@ class SceneRenderer:
                         valid += kernels.ndvi_u16(red, nir, *ndvi, out, ndvi_counts, *NDVI_RANGE)
                         levels = ndvi_raster.write_strip(out[np.newaxis], window.row_off)
                         # The paletted NDVI's levels: each level of the NDVI, quantised.
-                        palette_levels = []
-                        for level in levels:
-                            quantised = np.empty(level.shape, np.uint8)
-                            kernels.ndvi_levels(level[0], quantised[0])
-                            palette_levels.append(quantised)
-                        visual_raster.write_levels(palette_levels, window.row_off)
+                        visual_raster.write_levels(ndvi_palette_levels(levels), window.row_off)
+                    if extent is not None:
+                        self.extent.strip(data, window.row_off, extent)
                     self._tick("scan", len(windows))
-            return hists, valid, ndvi_counts, clear_hists
+            return hists, valid, ndvi_counts, clear_hists, extent
 
-        results = _gather(pool, worker, self._stop)
+        results = gather(pool, worker, self._stop)
+        if self.extent is not None:
+            self.extent.merge([r[4] for r in results])
+            self.properties.update(self.extent.properties())
         for b in self.hist_bands:
-            self.histograms[b] = sum(hists[b] for hists, _, _, _ in results)
+            self.histograms[b] = sum(hists[b] for hists, *_ in results)
             self.histograms[b][0] = 0  # fill is not a value
         if clear is not None:
             for b in self.clear_bands:
-                self.clear_histograms[b] = sum(c[b] for _, _, _, c in results)
+                self.clear_histograms[b] = sum(c[b] for _, _, _, c, _ in results)
                 self.clear_histograms[b][0] = 0
         if ndvi is not None:
-            if sum(valid for _, valid, _, _ in results) == 0:
+            if sum(valid for _, valid, *_ in results) == 0:
                 raise NoValidPixelsError(
                     f"{self.files.bands[4]}: no valid pixels for NDVI (red and NIR are all fill)"
                 )
-            counts = sum(c for _, _, c, _ in results)
+            counts = sum(c for _, _, c, *_ in results)
             self.ndvi_hist = (counts, np.linspace(*NDVI_RANGE, NDVI_BINS + 1))
         for b, hist in self.histograms.items():
             if hist.sum() == 0:
@@ -382,7 +397,7 @@ class SceneRenderer:
                 raster.write_strip(rgb, window.row_off)
                 self._tick(name, len(windows))
 
-        _gather(pool, worker, self._stop)
+        gather(pool, worker, self._stop)
         # Spooled bands no later composite reads are deleted now: less scratch space, and
         # the next raw files reuse their pages.
         later = self.composites[self.composites.index(name) + 1 :]
@@ -395,7 +410,6 @@ class SceneRenderer:
         (none when ``make_png`` is None: the paletted NDVI)."""
         raster = self._rasters.pop(name)
         is_ndvi = name == "ndvi"
-        is_visual = name == NDVI_VISUAL
         started = time.perf_counter()
         try:
             cog = raster.write_cog(
@@ -406,9 +420,12 @@ class SceneRenderer:
                 colorinterp=_COLOR_INTERP.get(name, ["Red", "Green", "Blue"]),
                 compression=self.compression,
                 descriptions=[band["description"] for band in product_bands(name)],
-                colortable=ops.ndvi_palette(NDVI_COLORMAP) if is_visual else None,
+                colortable=ops.ndvi_palette(NDVI_COLORMAP)
+                if name == NDVI_VISUAL
+                else _PALETTES.get(name),
             )
-            self._tick("write", len(self.composites) + 2 * ("ndvi" in self.products))
+            total = len(self.composites) + 2 * ("ndvi" in self.products)
+            self._tick("write", total + ("extent" in self.products))
         finally:
             raster.close()
         self._wrote(cog, started)
@@ -457,6 +474,13 @@ class SceneRenderer:
         self._checksum(png)
         return [png]
 
+    def _extent_png(self, name: str, data: np.ndarray, read_seconds: float) -> list[Path]:
+        started = time.perf_counter() - read_seconds
+        png = ExtentPass.write_preview(data[0], self.out / f"{self.scene_id}_extent.png")
+        self._wrote(png, started)
+        self._checksum(png)
+        return [png]
+
     def _draw_histograms(self) -> Path:
         from landsat_ops.render.figures import histogram_figure
 
@@ -474,19 +498,3 @@ class SceneRenderer:
 
     def _checksum(self, path: Path) -> None:
         self.checksums[path.name] = sha256_file(path)
-
-
-def _gather(pool: ThreadPoolExecutor, worker, stop: threading.Event) -> list:
-    """Run ``worker(k)`` for every k < WORKERS on ``pool``; on an error stop the others."""
-    futures = [pool.submit(worker, k) for k in range(WORKERS)]
-    results = []
-    try:
-        for future in futures:
-            results.append(future.result())
-    except BaseException:
-        stop.set()
-        for future in futures:
-            future.cancel()
-        wait(futures)
-        raise
-    return results

@@ -12,7 +12,7 @@ have no collection category or number, so their items do not declare it).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from landsat_ops.products import (
     STAC_EXTENSIONS,
     asset_key,
     asset_roles,
+    extent_classes,
     product_bands,
 )
 from landsat_ops.render.stretch import Stretch
@@ -52,13 +53,15 @@ class RenderOutcome:
     ``footprint``: where a preview has data (True), at preview size, or None when no preview
     was made; ``stretches``: each composite's :class:`~landsat_ops.render.stretch.Stretch`;
     ``checksums``: the SHA-256 (hex) of product files, by name, computed as they were
-    written (a file without one is read again).
+    written (a file without one is read again); ``properties``: more item properties (the
+    ``extent`` product's ``landsat_ops:extent``).
     """
 
     grid: dict
     footprint: np.ndarray | None
     stretches: dict[str, Stretch]
     checksums: dict[str, str]
+    properties: dict = field(default_factory=dict)
 
 
 def build_item(
@@ -86,6 +89,7 @@ def build_item(
         "proj:code": grid["crs"].to_string(),
         "landsat_ops:stretch": {k: v.to_dict() for k, v in outcome.stretches.items()},
         "landsat_ops:version": landsat_ops.__version__,
+        **outcome.properties,
     }
     if meta is not None:
         if meta.cloud_cover is not None:
@@ -113,12 +117,15 @@ def build_item(
     used += ["view"] if "view:sun_elevation" in properties else []
     used += ["render"] if renders else []
     used += ["landsat"] if "landsat:correction" in properties else []
+    used += ["classification"] if "extent_tif" in keys else []
     item.stac_extensions = [STAC_EXTENSIONS[name] for name in used]
     for path in written:
         key = asset_key(path.name, sid.scene_id)
         is_cog = path.suffix == ".tif"
         extra = {"bands": product_bands(path.stem[len(sid.scene_id) + 1 :])} if is_cog else {}
         extra.update(asset_projection(path, grid, key))
+        if key == "extent_tif":
+            extra["classification:classes"] = extent_classes()
         item.add_asset(
             key,
             pystac.Asset(
