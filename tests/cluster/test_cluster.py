@@ -107,9 +107,10 @@ def test_a_year_of_backfill_through_the_rest_api_drains_on_both_workers(cluster,
 def test_a_season_composites_with_its_tiles_on_both_workers_and_a_rerun_writes_nothing(
     cluster, api
 ):
-    """Issue 19: landsat_composites for 2024-summer on the published scenes (the backfill's
-    three; one of its own otherwise): 3 x 3 tiles mapped on the render queue of both
-    workers, one composite published; the same run again writes nothing."""
+    """Issue 19: a backfill of landsat_composites over September 2024 (the month 2024-summer
+    ends in) on the published scenes (the backfill's three; one of its own otherwise): 3 x 3
+    tiles mapped on the render queue of both workers, one composite published; the period
+    run again (the period Param) writes nothing."""
     from cluster import components
 
     _publish_one(cluster, api)
@@ -118,24 +119,35 @@ def test_a_season_composites_with_its_tiles_on_both_workers_and_a_rerun_writes_n
     item = "published/composites/226/010/2024-summer/p226r010_2024-summer.json"
     runs_path = f"/api/v2/dags/{dag_id}/dagRuns"
 
-    def trigger() -> str:
-        run = api.call("POST", runs_path, {"logical_date": None, "conf": {"period": "2024-summer"}})
-        path = f"{runs_path}/{run['dag_run_id']}"
-        state = wait(
-            "the composites run",
-            lambda: (
-                api.call("GET", path)["state"] in ("success", "failed")
-                and api.call("GET", path)["state"]
-            ),
-            timeout=400,
-        )
-        assert state == "success", api.pages(f"{path}/taskInstances", "task_instances")
-        return run["dag_run_id"]
+    def objects() -> dict[str, tuple]:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=components.BUCKET)
+        return {
+            o["Key"]: (o["ETag"], o["LastModified"])
+            for page in pages
+            for o in page.get("Contents", [])
+        }
 
     api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
     try:
-        first = trigger()
-        # The run that made the composite: this one, or an asset-triggered one before it.
+        body = {
+            "dag_id": dag_id,
+            "from_date": "2024-09-01T00:00:00Z",
+            "to_date": "2024-09-01T00:00:00Z",
+            "max_active_runs": 1,
+            "reprocess_behavior": "none",
+            "run_backwards": False,
+            "dag_run_conf": {},
+        }
+        assert api.call("POST", "/api/v2/backfills/dry_run", body)["total_entries"] == 1
+        backfill = api.call("POST", "/api/v2/backfills", body)
+        wait(
+            "the composites backfill",
+            lambda: api.call("GET", f"/api/v2/backfills/{backfill['id']}")["completed_at"],
+            timeout=400,
+        )
+        runs = [r for r in api.pages(runs_path, "dag_runs") if r["run_type"] == "backfill"]
+        assert [r["state"] for r in runs] == ["success"], runs
+        # The run that made the composite: the backfill's, or an asset-triggered one before it.
         tis = api.pages(f"{runs_path}/~/taskInstances", "task_instances")
         made = {
             ti["dag_run_id"]
@@ -148,22 +160,22 @@ def test_a_season_composites_with_its_tiles_on_both_workers_and_a_rerun_writes_n
         assert {ti["queue"] for ti in tiles} == {"render"}
         assert {ti["hostname"].split("@")[0] for ti in tiles} == {"worker1", "worker2"}
         assert client.head_object(Bucket=components.BUCKET, Key=item)
-        assert not client.list_objects_v2(Bucket=components.BUCKET, Prefix="staging/composites/")[
-            "KeyCount"
-        ]
-
-        def objects() -> dict[str, tuple]:
-            pages = client.get_paginator("list_objects_v2").paginate(Bucket=components.BUCKET)
-            return {
-                o["Key"]: (o["ETag"], o["LastModified"])
-                for page in pages
-                for o in page.get("Contents", [])
-            }
+        staged = client.list_objects_v2(Bucket=components.BUCKET, Prefix="staging/composites/")
+        assert staged["KeyCount"] == 0
 
         before = objects()
-        second = trigger()
-        plan = api.call("GET", f"{runs_path}/{second}/taskInstances/plan")
-        assert plan["state"] == "skipped" and first != second
+        run = api.call("POST", runs_path, {"logical_date": None, "conf": {"period": "2024-summer"}})
+        path = f"{runs_path}/{run['dag_run_id']}"
+        state = wait(
+            "the period run again",
+            lambda: (
+                api.call("GET", path)["state"] in ("success", "failed")
+                and api.call("GET", path)["state"]
+            ),
+            timeout=300,
+        )
+        assert state == "success"
+        assert api.call("GET", f"{path}/taskInstances/plan")["state"] == "skipped"
         assert objects() == before
     finally:
         api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": True})
