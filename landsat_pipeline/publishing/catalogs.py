@@ -23,6 +23,7 @@ from landsat_ops.products import (
     asset_key,
     asset_roles,
     expected_asset_keys,
+    extent_classes,
     product_bands,
     product_files,
 )
@@ -77,6 +78,7 @@ def _item_assets() -> dict:
             "type": COG_MEDIA_TYPE if cog else PNG_MEDIA_TYPE,
             "roles": asset_roles(key),
             **({"bands": product_bands(key.rsplit("_", 1)[0])} if cog else {}),
+            **({"classification:classes": extent_classes()} if key == "extent_tif" else {}),
         }
     return out
 
@@ -170,8 +172,13 @@ def collection_document(
     return {
         "type": "Collection",
         "stac_version": STAC_VERSION,
-        # eo: the cloud cover summary and the bands' common names; render: ``renders``.
-        "stac_extensions": [STAC_EXTENSIONS["eo"], STAC_EXTENSIONS["render"]],
+        # eo: the cloud cover summary and the bands' common names; render: ``renders``;
+        # classification: the extent's classes.
+        "stac_extensions": [
+            STAC_EXTENSIONS["eo"],
+            STAC_EXTENSIONS["render"],
+            STAC_EXTENSIONS["classification"],
+        ],
         "id": collection_id(path, row),
         "title": f"{title}: Landsat WRS-2 path {path:03d} row {row:03d}",
         "description": (
