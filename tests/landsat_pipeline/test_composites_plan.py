@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from tests.stac_schemas.validate import validate
 from tests.support.composite_scenes import (
     COMPOSITES,
     catalog_scenes,
@@ -157,6 +158,16 @@ def test_a_season_of_two_overlapping_path_rows_and_its_region_mosaic(bucket, tmp
         f"./{AREA}/collection.json",
     ]
     mosaics = json.loads(store.read_bytes(f"published/composites/{AREA}/collection.json"))
+    for document in (catalog, mosaics, json.loads(store.read_bytes("catalog.json"))):
+        validate(document)  # the official STAC 1.1 schemas
+    items = [
+        key
+        for key in store.list("published/composites/")
+        if key.endswith("_2024-summer.json") and key.count("/") in (4, 5)
+    ]
+    assert len(items) == 3
+    for key in items:
+        validate(json.loads(store.read_bytes(key)))  # the switched items
     (item_link,) = [link for link in mosaics["links"] if link["rel"] == "item"]
     assert item_link["href"] == f"./2024-summer/{AREA}_2024-summer.json"
     assert item_link["landsat_ops:scenes"] == 6
