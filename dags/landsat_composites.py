@@ -37,7 +37,8 @@ Tasks (XCom holds keys and tile dicts, never rasters):
    deleted. No clear pixel anywhere: fails, nothing published.
 4. `publish_catalog`: the composites' STAC collections, their catalog and gallery
    (`published/composites/catalog.json`, `index.html`), linked from the root catalog and
-   gallery; emits `landsat://composites/<area>`. Skipped when nothing changed.
+   gallery; emits `landsat://composites/<area>`. Skipped when nothing changed. Composite
+   versions no item names any more are deleted once older than the retention (24 h).
 """
 
 from __future__ import annotations
@@ -271,7 +272,10 @@ def landsat_composites():
 
         from landsat_pipeline.composites.plan import composite_areas
         from landsat_pipeline.hooks.bucket import open_bucket
-        from landsat_pipeline.publishing.composites import update_composite_catalogs
+        from landsat_pipeline.publishing.composites import (
+            collect_composite_garbage,
+            update_composite_catalogs,
+        )
 
         config = _config()
         with fail_on_config_error():
@@ -279,8 +283,10 @@ def landsat_composites():
         pulled = context["ti"].xcom_pull(task_ids="assemble_composite", default=None) or []
         # One mapped instance gives its value, several a list of them.
         published = [p for p in ([pulled] if isinstance(pulled, dict) else pulled) if p]
-        store, _ = open_bucket(config.storage.root, config.storage.aws_conn_id)
+        store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
         result = update_composite_catalogs(store, config, areas)
+        for version in collect_composite_garbage(store, client, config, areas):
+            log.info("removed the superseded composite version %s", version)
         if not published and not result["written"]:
             raise AirflowSkipException("no composite published and every document current")
         for outlet in _outlets:

@@ -48,7 +48,12 @@ from landsat_pipeline.publishing.documents import (
 )
 from landsat_pipeline.publishing.gallery import page
 
-__all__ = ["COMPOSITES_CHILD", "composite_collection", "update_composite_catalogs"]
+__all__ = [
+    "COMPOSITES_CHILD",
+    "collect_composite_garbage",
+    "composite_collection",
+    "update_composite_catalogs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +161,22 @@ def _collections(config, areas: Iterable[str]) -> list[tuple[str, str, str, str]
                 )
             )
     return out
+
+
+def collect_composite_garbage(store, client, config, areas: Iterable[str]) -> list[str]:
+    """Delete the composite versions of ``areas`` no item names any more (a composite made
+    again from a new scene supersedes its version), once older than the retention
+    (:func:`landsat_ops.render.garbage.collect_garbage`, as the scenes' in landsat_reconcile).
+    Returns the versions removed."""
+    from landsat_ops.render.garbage import collect_garbage
+    from landsat_ops.storage import open_store
+
+    removed = []
+    for key, *_ in _collections(config, areas):
+        folder = key.rsplit("/", 1)[0]
+        report = collect_garbage(open_store(store.uri(folder), client))
+        removed += [f"{folder}/{version}" for version in report.versions_removed]
+    return removed
 
 
 def update_composite_catalogs(store, config, areas: Iterable[str]) -> dict[str, Any]:

@@ -224,3 +224,48 @@ def test_a_period_without_scenes_is_empty_and_writes_nothing(bucket, tmp_path):
         f"{AREA} 2023-summer (2023-06-01..2023-09-30): no published scene of 226/010, 227/010"
     ]
     assert set(store.list("")) == keys
+
+
+def test_a_composite_made_again_supersedes_its_version_which_is_collected(
+    bucket, tmp_path, monkeypatch
+):
+    import dataclasses
+
+    from landsat_pipeline.composites.plan import choose_periods, plan_jobs
+    from landsat_pipeline.composites.tasks import assemble_job, run_tile
+    from landsat_pipeline.publishing.composites import collect_composite_garbage
+
+    config, store, _ = bucket
+    only_226 = dataclasses.replace(
+        config.areas[0],
+        path_rows=((226, 10),),
+        composites=dataclasses.replace(config.areas[0].composites, crs=None),
+    )
+    config = dataclasses.replace(config, areas=(only_226,))
+    item_key = "published/composites/226/010/2024-summer/p226r010_2024-summer.json"
+
+    def make(stat: str) -> str:
+        settings = dataclasses.replace(only_226.composites, stat=stat)
+        area = dataclasses.replace(only_226, composites=settings)
+        made = dataclasses.replace(config, areas=(area,))
+        plan = plan_jobs(made, store, choose_periods(made, period="2024-summer"), workdir=tmp_path)
+        (job,) = plan["jobs"]
+        assemble_job(made, job, [run_tile(made, tile) for tile in plan["tiles"]])
+        return json.loads(store.read_bytes(item_key))["assets"]["reflectance_tif"]["href"]
+
+    first, second = make("median"), make("medoid")  # another setting: another digest, version
+    assert first != second
+    folder = "published/composites/226/010/2024-summer/p226r010_2024-summer/"
+
+    def versions() -> set[str]:
+        return {key.split("/")[6] for key in store.list(folder)}
+
+    assert len(versions()) == 2
+    assert collect_composite_garbage(store, None, config, [AREA]) == []  # within the retention
+    monkeypatch.setenv("LANDSAT_OPS_RETENTION_SECONDS", "0")
+    removed = collect_composite_garbage(store, None, config, [AREA])
+    assert removed == [
+        f"published/composites/226/010/2024-summer/p226r010_2024-summer/{first.split('/')[2]}"
+    ]
+    assert versions() == {second.split("/")[2]}
+    assert store.exists(f"published/composites/226/010/2024-summer/{second.removeprefix('./')}")
