@@ -1,4 +1,4 @@
-"""Land a discovered scene's bands in the bucket: B1-B5, B7, the QA band and the MTL.
+"""Land a discovered scene's bands in the bucket: B1-B7, the QA band and the MTL.
 
 Each file is landed under ``landing/<product ID>/<USGS file name>`` (``..._SR_B4.TIF`` stays
 ``..._SR_B4.TIF``), keyed by the canonical product ID whatever the catalog's item id was.
@@ -48,9 +48,9 @@ __all__ = ["LANDED_ASSETS", "land_scene", "landed_name"]
 log = logging.getLogger(__name__)
 
 LANDED_ASSETS = (*(f"B{band}" for band in sorted(needed_bands(PRODUCTS))), "QA", "MTL")
-"""What is landed: the bands every product needs (``landsat_ops.products.needed_bands``: B1-B5
-and B7), the QA band and the MTL."""
-"""What the render needs (B6, the thermal bands and everything else stay at the source)."""
+"""What is landed: the bands every product needs (``landsat_ops.products.needed_bands``: B1-B7,
+B6 being the extent product's SWIR1), the QA band and the MTL. What the render needs and no more:
+the thermal bands, the angle bands and everything else stay at the source."""
 
 
 def landed_name(scene_id: str, key: str, href: str) -> str:

@@ -53,6 +53,8 @@ def test_roles_follow_best_practices(rendered):
     assert roles["truecolor_tif"] == roles["falsecolor_tif"] == ["visual"]
     assert roles["ndvi_tif"] == ["data"]
     assert roles["ndvi_visual_tif"] == ["visual"]  # the paletted NDVI, for display
+    assert roles["extent_tif"] == ["data"]  # classes: values, with a palette
+    assert roles["extent_png"] == ["overview"]
     for key in ("truecolor_png", "falsecolor_png", "ndvi_png"):
         assert roles[key] == ["overview"]
     assert roles["histograms_png"] == ["graphic"]  # a chart, never the scene's preview
@@ -136,6 +138,34 @@ def test_paletted_ndvi_opens_coloured_without_parameters(rendered):
     # Not a grey picture: the channels differ wherever NDVI is far from 0.
     far = has_data & (np.abs(values) > 0.2)
     assert (np.abs(red - green)[far] > 20).all()
+
+
+def test_extent_classes_open_coloured_without_parameters(rendered):
+    """The extent's class COG as titiler's ``/cog`` serves it with no query parameter: its own
+    colour table is applied, each class in the colour its ``classification:classes`` entry
+    names, no data transparent; the classes' values are the codes the item counted."""
+    from io import BytesIO
+
+    from PIL import Image
+    from rio_tiler.io import Reader
+
+    out, item, _ = rendered
+    asset = item["assets"]["extent_tif"]
+    hints = {c["value"]: c["color_hint"] for c in asset["classification:classes"]}
+    with Reader(str(out / asset["href"])) as cog:
+        assert cog.colormap and cog.colormap[0][3] == 0
+        img = cog.preview(max_size=256)
+        png = img.render(img_format="PNG", colormap=cog.colormap)
+    rgba = np.asarray(Image.open(BytesIO(png)).convert("RGBA")).astype(int)
+    classes = img.data[0]
+    assert rgba.shape[:2] == classes.shape
+    assert (rgba[..., 3][classes == 0] == 0).all() and (rgba[..., 3][classes > 0] == 255).all()
+    present = sorted(int(v) for v in np.unique(classes) if v)
+    assert present, "the scene has data"
+    for value in present:
+        colour = "".join(f"{c:02X}" for c in rgba[classes == value][0, :3])
+        assert colour == hints[value], f"class {value}"
+    assert set(present) <= {1, 2, 3, 4}
 
 
 def test_projection_fields_describe_each_assets_own_grid(rendered):

@@ -328,9 +328,6 @@ class SceneRenderer:
             return hists, valid, ndvi_counts, clear_hists, extent
 
         results = gather(pool, worker, self._stop)
-        if self.extent is not None:
-            self.extent.merge([r[4] for r in results])
-            self.properties.update(self.extent.properties())
         for b in self.hist_bands:
             self.histograms[b] = sum(hists[b] for hists, *_ in results)
             self.histograms[b][0] = 0  # fill is not a value
@@ -350,6 +347,9 @@ class SceneRenderer:
                 raise NoValidPixelsError(
                     f"{self.files.bands[b]}: band B{b} has no valid (non-zero) pixels"
                 )
+        if self.extent is not None:
+            self.extent.merge([r[4] for r in results])
+            self.properties.update(self.extent.properties())
 
     # -- pass 2 ---------------------------------------------------------------------
     def _make_stretches(self) -> None:

@@ -20,11 +20,13 @@ SID = "LC80200392015216LGN00"
 
 @pytest.fixture
 def scene(landsat_data, tmp_path) -> Path:
-    """A writable copy of the real 30 m crop (bands 1-5, 7 and the MTL)."""
+    """A writable copy of the real 30 m crop (bands 1-7, the QA band and the MTL)."""
     folder = tmp_path / SID
     folder.mkdir()
     for src in (landsat_data / CROP).iterdir():
-        if any(src.name.endswith(f"_B{n}.TIF") for n in (1, 2, 3, 4, 5, 7)) or "MTL" in src.name:
+        if any(src.name.endswith(f"_B{n}.TIF") for n in range(1, 8)) or src.name.endswith(
+            ("_BQA.TIF", "_MTL.txt")
+        ):
             shutil.copy(src, folder / src.name)
     return folder
 
@@ -73,7 +75,7 @@ def test_info(capsys, scene):
     info = json.loads(stdout)
     assert info["id"]["path"] == 20 and info["id"]["row"] == 39
     assert info["metadata"]["cloud_cover"] == pytest.approx(11.08)
-    assert set(info["bands"]) == {"B1", "B2", "B3", "B4", "B5", "B7"}
+    assert set(info["bands"]) == {"B1", "B2", "B3", "B4", "B5", "B6", "B7"}
 
 
 def test_console_script_runs():

@@ -135,9 +135,16 @@ def test_stac_fields_and_rows(landsat_data):
         "snow_ice_km2",
         "water_km2",
         "reflectance",
+        "thresholds",
         "polygons",
     }
     assert fields["reflectance"] == "surface" and fields["polygons"] == {}
+    assert fields["thresholds"] == {
+        "ndsi_min": 0.4,
+        "nir_min": 0.11,
+        "green_min": 0.10,
+        "water_mndwi_min": 0.0,
+    }
     (row,) = result.rows()
     assert row["region"] == "path_row" and row["acquired"] == "2015-07-10T14:34:35Z"
     assert (row["path"], row["row"]) == (5, 9)
@@ -170,9 +177,9 @@ def test_classify_strip_tests_and_guards():
     qa = _strip([c[3] for c in cases])
     counts = np.zeros(5, np.int64)
     codes = classify_strip(green, nir, swir, qa, clear_lut("c2"), k, counts=counts)
-    names = ["fill", "not_clear", "clear_other", "snow_ice", "water"]
+    names = ["fill", "clear_other", "snow_ice", "water", "not_clear"]  # the COG's values
     assert [names[c] for c in codes[0]] == [c[4] for c in cases]
-    assert counts.tolist() == [1, 1, 3, 1, 2]
+    assert counts.tolist() == [1, 3, 1, 2, 1]
     zero = green.copy()
     zero[0, 0] = 0  # a fill DN in one band is fill
     assert classify_strip(zero, nir, swir, qa, clear_lut("c2"), k)[0, 0] == 0

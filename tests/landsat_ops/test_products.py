@@ -39,7 +39,8 @@ def test_product_files_include_the_thumbnail_with_true_colour():
         product_files,
     )
 
-    assert len(product_files("X")) == 10  # with the thumbnail and the paletted NDVI
+    # with the thumbnail, the paletted NDVI and the extent's classes and preview
+    assert len(product_files("X")) == 12
     assert product_files("X", "truecolor") == [
         "X_truecolor.tif",
         "X_truecolor.png",
@@ -51,6 +52,59 @@ def test_product_files_include_the_thumbnail_with_true_colour():
     assert asset_roles("thumbnail") == ["thumbnail"]
     assert file_product("X_thumbnail.png", "X") == "truecolor"
     assert expected_asset_keys(["truecolor"]) == {"truecolor_tif", "truecolor_png", "thumbnail"}
+
+
+def test_the_extent_product_needs_b6_and_lists_its_classes():
+    from landsat_ops.products import (
+        DEFAULT_PRODUCTS,
+        PRODUCTS,
+        asset_roles,
+        expected_asset_keys,
+        extent_classes,
+        needed_bands,
+        product_files,
+    )
+
+    assert PRODUCTS.index("ndvi") < PRODUCTS.index("extent") < PRODUCTS.index("histograms")
+    assert "extent" in DEFAULT_PRODUCTS
+    assert needed_bands(["extent"]) == {3, 5, 6}
+    assert needed_bands(PRODUCTS) == {1, 2, 3, 4, 5, 6, 7}
+    assert 6 not in needed_bands(["truecolor", "falsecolor", "ndvi", "histograms"])
+    assert product_files("X", "extent") == ["X_extent.tif", "X_extent.png", "X.json"]
+    assert expected_asset_keys(["extent"]) == {"extent_tif", "extent_png"}
+    assert asset_roles("extent_tif") == ["data"] and asset_roles("extent_png") == ["overview"]
+    classes = extent_classes()
+    assert [(c["value"], c["name"]) for c in classes] == [
+        (0, "no_data"),
+        (1, "clear_other"),
+        (2, "snow_ice"),
+        (3, "water"),
+        (4, "not_clear"),
+    ]
+    assert classes[0]["nodata"] is True and all(len(c["color_hint"]) == 6 for c in classes)
+
+
+def test_render_options_carry_polygons_to_the_command_line(tmp_path):
+    from landsat_ops.errors import OptionError
+    from landsat_ops.extent.polygons import parse_polygons
+    from landsat_ops.products import RenderOptions
+
+    text = (
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+        '{"name":"fjord"},"geometry":{"type":"Polygon","coordinates":'
+        "[[[-22,70.5],[-21.9,70.5],[-21.9,70.55],[-22,70.55],[-22,70.5]]]}}]}"
+    )
+    options = RenderOptions(polygons=text, skip_outside=True)
+    assert [p.name for p in options.polygons] == ["fjord"]
+    args = options.cli_args(["polygons", "skip_outside"])
+    assert args[0] == "--polygons" and args[2:] == ["--skip-outside"]
+    assert tuple(parse_polygons(args[1])) == options.polygons  # the same polygons back
+    assert RenderOptions(polygons=options.polygons) == RenderOptions(polygons=text)
+    assert RenderOptions().cli_args(["polygons", "skip_outside"]) == []
+    with pytest.raises(OptionError, match="not valid JSON"):
+        RenderOptions(polygons="{nope")
+    with pytest.raises(OptionError, match="twice"):
+        RenderOptions(polygons=options.polygons * 2)
 
 
 def test_the_ndvi_product_includes_its_paletted_cog():

@@ -83,6 +83,8 @@ def test_all_products_written(crop_render):
         f"{sid}_ndvi.tif",
         f"{sid}_ndvi_visual.tif",
         f"{sid}_ndvi.png",
+        f"{sid}_extent.tif",
+        f"{sid}_extent.png",
         f"{sid}_histograms.png",
         f"{sid}.json",
     }
@@ -166,7 +168,7 @@ def test_stac_item_lists_products_with_checksums(crop_render):
     assert item["properties"]["grid:code"] == "WRS2-020039"
     assert not [k for k in item["properties"] if k.startswith("landsat:")]
     assert item["properties"]["landsat_ops:stretch"] == result.stretch
-    assert len(item["assets"]) == 9  # 8 products and the thumbnail
+    assert len(item["assets"]) == 11  # 10 products and the thumbnail
     for asset in item["assets"].values():
         path = out / asset["href"]
         assert asset["file:checksum"] == "1220" + hashlib.sha256(path.read_bytes()).hexdigest()

@@ -59,13 +59,15 @@ def source_files(folder: Path) -> dict[str, str]:
 def test_land_local_files_then_again_skips_all(store, tmp_path):
     assets = source_files(tmp_path / "source")
     result = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert len(result["uploaded"]) == 8 and result["skipped"] == []
+    assert len(result["uploaded"]) == 9 and result["skipped"] == []
     assert result["landing_uri"] == store.uri(f"landing/{SID}")
     landed = store.list(f"landing/{SID}/")
-    assert len(landed) == 8 and not any("_B6." in key for key in landed)
+    # B1-B7 (B6, SWIR1, for the extent product), the QA band and the MTL; no thermal band
+    assert len(landed) == 9 and f"landing/{SID}/{SID}_B6.TIF" in landed
+    assert not any("_B10." in key or "_B11." in key for key in landed)
     assert f"landing/{SID}/{SID}_QA_PIXEL.TIF" in landed
     again = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert again["uploaded"] == [] and len(again["skipped"]) == 8
+    assert again["uploaded"] == [] and len(again["skipped"]) == 9
 
 
 @pytest.fixture
@@ -90,7 +92,7 @@ def test_land_from_http_and_a_clear_error_on_404(store, http_root):
     local = source_files(root / "scene")
     assets = {key: f"{url}/scene/{Path(path).name}?token=secret" for key, path in local.items()}
     result = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert len(result["uploaded"]) == 8
+    assert len(result["uploaded"]) == 9
     data = store.read_bytes(f"landing/{SID}/{SID}_B4.TIF")
     assert data == Path(local["B4"]).read_bytes()
 
@@ -172,7 +174,7 @@ def test_sha512_checksum_and_alternate_href_when_the_first_fails(store, http_roo
         "size": len(b4),
     }
     result = land_scene({"scene_id": SID, "assets": assets, "sources": sources}, store)
-    assert len(result["uploaded"]) == 8
+    assert len(result["uploaded"]) == 9
     assert store.read_bytes(f"landing/{SID}/{SID}_B4.TIF") == b4
 
 
@@ -181,11 +183,11 @@ def test_a_rerun_downloads_nothing_and_a_changed_landed_file_is_fetched_again(st
     local = source_files(root / "scene")
     assets = {key: f"{url}/scene/{Path(path).name}" for key, path in local.items()}
     first = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert len(first["downloaded"]) == 8 and store.exists(landing_record_key(SID))
+    assert len(first["downloaded"]) == 9 and store.exists(landing_record_key(SID))
     for path in local.values():  # the source is gone: a re-run must not need it
         Path(path).unlink()
     again = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert again["downloaded"] == [] and again["uploaded"] == [] and len(again["skipped"]) == 8
+    assert again["downloaded"] == [] and again["uploaded"] == [] and len(again["skipped"]) == 9
 
     store.write_bytes(f"landing/{SID}/{SID}_B4.TIF", b"damaged")
     with pytest.raises(LandingError, match=rf"asset B4: {url}/scene/{SID}_B4.TIF: download failed"):
@@ -215,7 +217,7 @@ def test_a_truncated_band_without_file_size_is_refused_then_landed_once_fixed(st
 
     b3.write_bytes(whole)  # the source is fixed: the next run downloads and lands it
     result = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert len(result["downloaded"]) == 8
+    assert len(result["downloaded"]) == 9
     assert store.read_bytes(f"landing/{SID}/{SID}_B3.TIF") == whole
 
 
@@ -235,6 +237,6 @@ def test_a_record_of_an_earlier_weaker_check_is_not_trusted(store, http_root):
         del entry["verified"]
     store.write_bytes(key, json.dumps(record).encode())
     again = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert len(again["downloaded"]) == 8 and again["uploaded"] == []  # same bytes: no upload
+    assert len(again["downloaded"]) == 9 and again["uploaded"] == []  # same bytes: no upload
     third = land_scene({"scene_id": SID, "assets": assets}, store)
-    assert third["downloaded"] == [] and len(third["skipped"]) == 8
+    assert third["downloaded"] == [] and len(third["skipped"]) == 9
