@@ -81,6 +81,8 @@ def render_command(
     percentiles: Sequence[float] | None = None,
     ranges: Sequence[Sequence[float]] | str | None = None,
     preview_size: int | None = None,
+    polygons: Sequence | str | None = None,
+    skip_outside: bool | None = None,
 ) -> list[str]:
     """The full command line that renders one scene: ``["landsat-ops", "render", ...]``.
 
@@ -102,6 +104,11 @@ def render_command(
         Three ``(low, high)`` DN ranges for R, G, B, or the string ``R0:R1,G0:G1,B0:B1``.
     preview_size
         Longest side of the PNG previews, at least 16.
+    polygons, skip_outside
+        The area's named polygons whose extent the ``extent`` product reports (GeoJSON text
+        or :class:`~landsat_ops.extent.polygons.NamedPolygon` s; passed inline as
+        ``--polygons '<GeoJSON>'``, so the container needs no file), and whether a polygon off
+        the scene is left out (an area of several path/rows) rather than an error.
 
     Returns
     -------
@@ -122,6 +129,8 @@ def render_command(
             ("percentiles", percentiles),
             ("ranges", ranges),
             ("preview_size", preview_size),
+            ("polygons", polygons or None),
+            ("skip_outside", skip_outside),
         )
         if value is not None
     }

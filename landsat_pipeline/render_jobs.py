@@ -31,7 +31,23 @@ if TYPE_CHECKING:
     from landsat_pipeline.config import PipelineConfig, RemoteSettings
     from landsat_pipeline.xcom import Ec2LaunchArguments, EcsTaskArguments, Scene
 
-__all__ = ["ec2_launch_arguments", "ecs_task_arguments", "published_set_reason"]
+__all__ = [
+    "ec2_launch_arguments",
+    "ecs_task_arguments",
+    "published_set_reason",
+    "render_polygons",
+]
+
+
+def render_polygons(config: PipelineConfig, path: int, row: int) -> dict:
+    """The render's ``polygons`` and ``skip_outside`` for a path/row: its area's polygons
+    (``areas.<name>.polygons``), whose extent the ``extent`` product reports. In an area of
+    several path/rows a polygon off this one is left out; in an area of one it is an error
+    (the config is wrong), as in the analytics DAG."""
+    area = config.area(config.watch(path, row).area)
+    if not area.polygons:
+        return {}
+    return {"polygons": area.polygons, "skip_outside": len(area.path_rows) > 1}
 
 
 def _remote(config: PipelineConfig, backend: str) -> RemoteSettings:
@@ -55,6 +71,7 @@ def _command(config: PipelineConfig, store: Store, scene: Scene, landing_uri: st
         products=watch.products,
         percentiles=watch.percentiles,
         preview_size=watch.preview_size,
+        **render_polygons(config, scene["path"], scene["row"]),
     )
 
 

@@ -15,11 +15,12 @@ import pytest
 
 from landsat_ops.cli.render import render as render_command_cli
 from landsat_ops.errors import OptionError
-from landsat_ops.products import product_files
+from landsat_ops.products import RenderOptions, product_files
 from landsat_ops.storage import open_store
 from landsat_pipeline import remote
 from landsat_pipeline.publishing import product_set_problem
 
+REPO = Path(__file__).resolve().parents[2]
 SCENE = "s3://bucket/landing/LC80200392015216LGN00/"
 OUT = "s3://bucket/published/020/039/2015-08-04/"
 STATUS_URI = "s3://bucket/staging/_ec2-status/LC80200392015216LGN00.json"
@@ -68,6 +69,18 @@ def test_render_command_is_parsed_by_the_cli_as_intended():
     assert ctx.params["products"] == ("falsecolor", "histograms")
     assert ctx.params["percentiles"] == (2.0, 98.0)
     assert ctx.params["ranges"] == [(1.0, 2.0), (3.0, 4.0), (5.0, 6.0)]
+
+
+def test_render_command_carries_the_areas_polygons_inline():
+    from landsat_ops.extent.polygons import read_polygons
+
+    polygons = read_polygons(REPO / "dags" / "config" / "polygons" / "scoresby_sund.geojson")
+    command = remote.render_command(SCENE, OUT, polygons=polygons, skip_outside=True)
+    assert command[5] == "--polygons" and command[7:] == ["--skip-outside"]
+    ctx = render_command_cli.make_context("render", command[2:])
+    assert ctx.params["polygons"] == command[6] and ctx.params["skip_outside"] is True
+    assert RenderOptions(polygons=ctx.params["polygons"]).polygons == tuple(polygons)
+    assert remote.render_command(SCENE, OUT, polygons=()) == remote.render_command(SCENE, OUT)
 
 
 @pytest.mark.parametrize(
@@ -508,7 +521,8 @@ def test_product_files():
         "X_histograms.png",
         "X.json",
     ]
-    assert len(product_files("X")) == 10  # with the thumbnail and the paletted NDVI (issue 18)
+    # with the thumbnail, the paletted NDVI (issue 18) and the extent's classes and preview
+    assert len(product_files("X")) == 12
 
 
 def test_product_set_problem_on_a_local_store(tmp_path):
