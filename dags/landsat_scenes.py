@@ -299,6 +299,7 @@ def build_dag(watch: Watch, *, ec2_backend: bool = False):
             under published/, and the scene's item switched to it (landsat_ops)."""
             from landsat_ops.render import render_scene
             from landsat_pipeline.keys import published_prefix
+            from landsat_pipeline.render_jobs import render_polygons
 
             config, store, client = _bucket()
             with fail_on_config_error():
@@ -310,6 +311,7 @@ def build_dag(watch: Watch, *, ec2_backend: bool = False):
                 percentiles=watch_now.percentiles,
                 preview_size=watch_now.preview_size,
                 s3_client=client,
+                **render_polygons(config, scene["path"], scene["row"]),  # the extent's
             )
             return {
                 "backend": "local",
