@@ -14,8 +14,9 @@ For each pair, the path/rows' published scenes acquired in the period (from thei
 collections, :func:`landsat_pipeline.analytics.published_scenes`) whose bands are still landed
 make the jobs (:func:`plan_jobs`): one composite per path/row with scenes, and the area's
 region mosaic of all of them on the area's grid (``composites.crs``). A job whose published
-item already comes from the same scenes, grid and settings is current and left out: a re-run
-plans nothing and writes nothing. Each remaining job is cut into tiles; its description
+item already comes from the same scenes and settings (:func:`inputs_digest`) is current and
+left out, before any scene is opened: a re-run plans nothing, reads no band and writes
+nothing. Each remaining job is cut into tiles; its description
 (inputs, grid, tiles) is written to ``staging/composites/<id>/<digest>/job.json``, and only
 keys and tile dicts travel through XCom. The plan opens the period's scenes once (for an
 ``s3://`` bucket :func:`landsat_ops.composite.open_inputs` downloads their bands); the inputs
@@ -191,14 +192,14 @@ def readable_record(store: Store, inp, scene: Mapping[str, Any]) -> dict:
     return record
 
 
-def inputs_digest(scene_ids: Iterable[str], grid: Mapping, settings: Mapping) -> str:
-    """A short digest of what a composite is made of: its scenes, grid and settings (and the
-    landsat_ops version, whose engine makes it)."""
+def inputs_digest(scene_ids: Iterable[str], settings: Mapping) -> str:
+    """A short digest of what a composite is made of: its scenes (product IDs: a scene
+    processed again has another ID), its settings (the grid's CRS and resolution among them)
+    and the landsat_ops version, whose engine makes it. The grid itself follows from these."""
     from landsat_ops import __version__
 
     document = {
         "scenes": sorted(scene_ids),
-        "grid": dict(grid),
         "settings": dict(settings),
         "landsat_ops": __version__,
     }
@@ -249,35 +250,22 @@ def plan_jobs(
             names = ", ".join(f"{p:03d}/{r:03d}" for p, r in area.path_rows)
             empty.append(f"{area.name} {period.describe()}: no published scene of {names}")
             continue
-        refs = {
-            scene["scene_id"]: store.uri(landing_prefix(scene["scene_id"])) + "/"
-            for scenes in by_path_row.values()
-            for scene in scenes
-        }
-        # One open of the period's scenes: mixed collections are refused across the area.
-        opened = open_inputs(
-            list(refs.values()), workdir / area.name / period.label, s3_client=s3_client
-        )
-        by_id = {inp.scene_id: inp for inp in opened}
         scene_of = {s["scene_id"]: s for scenes in by_path_row.values() for s in scenes}
-        records = {sid: readable_record(store, inp, scene_of[sid]) for sid, inp in by_id.items()}
         common = {
             "stat": settings.stat,
             "products": list(settings.products),
             "period": {"label": period.label, "start": str(period.start), "end": str(period.end)},
         }
-        wanted = [
+        wanted = []  # (kind, path/row, scene IDs, grid settings, digest, keys): not current
+        candidates = [
             ("path_row", pr, [s["scene_id"] for s in scenes], None)
             for pr, scenes in sorted(by_path_row.items())
         ]
         if settings.crs:
-            wanted.append(("mosaic", None, sorted(refs), settings.crs))
-        for kind, path_row, scene_ids, crs in wanted:
-            inputs = [by_id[sid] for sid in scene_ids if sid in by_id]
-            grid = target_grid(
-                inputs, crs=crs, resolution=settings.resolution if crs else None
-            ).to_dict()
-            digest = inputs_digest(scene_ids, grid, {**common, "kind": kind})
+            candidates.append(("mosaic", None, sorted(scene_of), settings.crs))
+        for kind, path_row, scene_ids, crs in candidates:
+            grid_settings = {"crs": crs, "resolution": settings.resolution if crs else None}
+            digest = inputs_digest(scene_ids, {**common, **grid_settings, "kind": kind})
             keys = (
                 composite_keys(*path_row, period.label, digest)
                 if path_row
@@ -289,6 +277,17 @@ def plan_jobs(
                     "%s is current (published from the same %d scenes)", keys["id"], len(scene_ids)
                 )
                 continue
+            wanted.append((kind, path_row, scene_ids, grid_settings, digest, keys))
+        if not wanted:
+            continue  # every composite of the period is current: its scenes are not opened
+        refs = [store.uri(landing_prefix(sid)) + "/" for sid in sorted(scene_of)]
+        # One open of the period's scenes: mixed collections are refused across the area.
+        opened = open_inputs(refs, workdir / area.name / period.label, s3_client=s3_client)
+        by_id = {inp.scene_id: inp for inp in opened}
+        records = {sid: readable_record(store, inp, scene_of[sid]) for sid, inp in by_id.items()}
+        for kind, path_row, scene_ids, grid_settings, digest, keys in wanted:
+            inputs = [by_id[sid] for sid in scene_ids]
+            grid = target_grid(inputs, **grid_settings).to_dict()
             job_tiles = plan_tiles(Grid.from_dict(grid), settings.tile_size)
             spec_key = f"{keys['tiles']}/{JOB_FILE}"
             spec = {
@@ -297,7 +296,7 @@ def plan_jobs(
                 "area": area.name,
                 **common,
                 "digest": digest,
-                "inputs": [records[sid] for sid in sorted(scene_ids) if sid in records],
+                "inputs": [records[sid] for sid in sorted(scene_ids)],
                 "grid": grid,
                 "tiles": [t.to_dict() for t in job_tiles],
             }

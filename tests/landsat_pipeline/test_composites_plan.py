@@ -182,6 +182,7 @@ def test_a_season_of_two_overlapping_path_rows_and_its_region_mosaic(bucket, tmp
     keys = {k: store.info(k).sha256 for k in store.list("")}
     again = plan_jobs(config, store, pairs, workdir=tmp_path / "again")
     assert again["jobs"] == [] and len(again["current"]) == 3
+    assert not (tmp_path / "again").exists()  # no scene was opened
     assert not update_composite_catalogs(store, config, [AREA])["written"]
     assert {k: store.info(k).sha256 for k in store.list("")} == keys
 
