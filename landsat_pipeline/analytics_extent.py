@@ -6,9 +6,13 @@ The ``landsat_ndvi_timeseries`` DAG runs these beside the NDVI samples
 * :func:`scenes_to_measure`: the published scenes of every chosen area (with or without points)
   whose green, NIR, SWIR1 and QA bands are under ``landing/<ID>/``
   (:data:`EXTENT_LANDED`); the others are logged and left out.
-* :func:`measure_landed_scene`: one scene, over its path/row and the area's polygons
-  (:func:`landsat_ops.extent.measure_scene`, strips read in place, also on S3). XCom: one
-  small row per region.
+* :func:`measure_landed_scene`: one scene, over its path/row and the area's polygons: the
+  figures its render recorded in the published item (``landsat_ops:extent``, the ``extent``
+  product) when they cover the area's polygons as configured now (same
+  ``polygons_sha256``), one small read; else measured from the landed bands
+  (:func:`landsat_ops.extent.measure_scene`, strips read in place, also on S3: scenes
+  rendered without the extent product, or before the polygons changed). XCom: one small row
+  per region.
 * :func:`merge_extent_table`: ``published/analytics/<area>/extent.csv`` and ``.parquet``
   (a re-measured scene replaces its rows; rows of polygons no longer configured are dropped).
 * :func:`publish_extent_page`: ``extent.png`` (area over time per region) and ``extent.html``
@@ -35,12 +39,13 @@ from landsat_pipeline.analytics import gdal_session, scenes_to_sample
 from landsat_pipeline.config import PipelineConfig
 from landsat_pipeline.errors import AnalyticsError
 from landsat_pipeline.hooks.bucket import open_bucket
-from landsat_pipeline.keys import ANALYTICS_PREFIX, landing_prefix
+from landsat_pipeline.keys import ANALYTICS_PREFIX, landing_prefix, published_prefix
 
 __all__ = [
     "EXTENT_FILES",
     "EXTENT_LANDED",
     "extent_keys",
+    "item_extent",
     "measure_landed_scene",
     "merge_extent_table",
     "publish_extent_page",
@@ -97,29 +102,62 @@ def scenes_to_measure(
     )
 
 
+def item_extent(store, scene: Mapping[str, Any], polygons: Sequence) -> Any:
+    """The :class:`~landsat_ops.extent.SceneExtent` the scene's render recorded in its
+    published item, or None: no item, no ``landsat_ops:extent`` (rendered without the
+    ``extent`` product), or recorded for other polygons than ``polygons``."""
+    import json
+
+    from landsat_ops.extent.measure import SceneExtent
+    from landsat_ops.extent.polygons import polygons_digest
+
+    key = f"{published_prefix(scene['path'], scene['row'], scene['date'])}/{scene['scene_id']}.json"
+    if not store.exists(key):
+        return None
+    item = json.loads(store.read_bytes(key))
+    fields = (item.get("properties") or {}).get("landsat_ops:extent")
+    if not fields or item.get("id") != scene["scene_id"]:
+        return None
+    wanted = polygons_digest(polygons) if polygons else None
+    if fields.get("polygons_sha256") != wanted:
+        log.info("%s: its item's extent is of other polygons: measured again", scene["scene_id"])
+        return None
+    return SceneExtent.from_stac(item, int(scene["path"]), int(scene["row"]))
+
+
 def measure_landed_scene(scene: Mapping[str, Any], config: PipelineConfig) -> list[dict[str, Any]]:
-    """Measure one landed scene over its path/row and its area's polygons; its table rows.
+    """The extent of one scene over its path/row and its area's polygons; its table rows.
 
-    A polygon with no pixel on the scene fails the task (a config error) when the area has one
-    path/row; an area of several path/rows skips it on the path/rows it does not touch.
+    From the published item when its render recorded them for these polygons
+    (:func:`item_extent`), else measured from the landed bands. A polygon with no pixel on
+    the scene fails the task (a config error) when the area has one path/row; an area of
+    several path/rows skips it on the path/rows it does not touch (the render does the same
+    with the polygons the pipeline gives it).
     """
-    import rasterio
-
-    from landsat_ops.extent import measure_scene
-
     area = config.area(scene["area"])
     store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
-    session = gdal_session(config.storage.aws_conn_id) if config.storage.is_s3 else None
-    uri = scene.get("landing_uri") or store.uri(landing_prefix(scene["scene_id"])) + "/"
-    outside = "skip" if len(area.path_rows) > 1 else "error"
-    with rasterio.Env(session=session):
-        result = measure_scene(uri, area.polygons, outside=outside, s3_client=client)
+    result = item_extent(store, scene, area.polygons)
+    source = "its published item"
+    if result is None:
+        import rasterio
+
+        from landsat_ops.extent import measure_scene
+
+        session = gdal_session(config.storage.aws_conn_id) if config.storage.is_s3 else None
+        uri = scene.get("landing_uri") or store.uri(landing_prefix(scene["scene_id"])) + "/"
+        outside = "skip" if len(area.path_rows) > 1 else "error"
+        with rasterio.Env(session=session):
+            result = measure_scene(uri, area.polygons, outside=outside, s3_client=client)
+        source = f"the bands under {uri}"
     if result.scene_id != scene["scene_id"]:
-        raise AnalyticsError(f"{uri}: holds scene {result.scene_id}, expected {scene['scene_id']}")
+        raise AnalyticsError(
+            f"{source}: holds scene {result.scene_id}, expected {scene['scene_id']}"
+        )
     rows = result.rows()
     log.info(
-        "%s: %s",
+        "%s (from %s): %s",
         scene["scene_id"],
+        source,
         "; ".join(
             f"{r['region']}: snow/ice {r['snow_ice_km2']:.1f} km2, water {r['water_km2']:.1f} "
             f"km2, clear {r['clear_fraction']:.0%}"

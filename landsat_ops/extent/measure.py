@@ -42,7 +42,12 @@ from landsat_ops.extent.classify import (
     classify_strip,
     extent_coefficients,
 )
-from landsat_ops.extent.polygons import NamedPolygon, PolygonMask, polygon_masks
+from landsat_ops.extent.polygons import (
+    NamedPolygon,
+    PolygonMask,
+    polygon_masks,
+    polygons_digest,
+)
 
 __all__ = [
     "PATH_ROW",
@@ -142,6 +147,9 @@ class SceneExtent:
     reflectance: str
     pixel_m2: float
     regions: dict[str, dict[str, Any]]
+    polygons_sha256: str | None = None
+    """:func:`~landsat_ops.extent.polygons.polygons_digest` of the polygons asked for (also
+    those left out as off the scene); None without polygons."""
 
     def stac_properties(self) -> dict[str, Any]:
         """The ``landsat_ops:extent`` field set of the scene's STAC item (docs/extent.md)."""
@@ -154,7 +162,31 @@ class SceneExtent:
             for name, region in self.regions.items()
             if name != PATH_ROW
         }
+        if self.polygons_sha256 is not None:
+            fields["polygons_sha256"] = self.polygons_sha256
         return {"landsat_ops:extent": fields}
+
+    @classmethod
+    def from_stac(cls, item: dict[str, Any], path: int, row: int) -> SceneExtent:
+        """The extent a render recorded in a scene's STAC item (its ``landsat_ops:extent``,
+        ``datetime`` and ``eo:cloud_cover``): :meth:`rows` are the measured ones."""
+        fields = item["properties"]["landsat_ops:extent"]
+        when = dt.datetime.fromisoformat(item["properties"]["datetime"])
+        region_keys = ("region_km2", "observed_km2", "clear_km2", "clear_fraction")
+        region_keys += ("snow_ice_km2", "water_km2")
+        regions = {PATH_ROW: {k: fields[k] for k in region_keys}}
+        regions.update(fields.get("polygons") or {})
+        return cls(
+            scene_id=item["id"],
+            acquired=when.astimezone(dt.UTC).strftime(ACQUIRED_FORMAT),
+            path=path,
+            row=row,
+            scene_cloud_cover=item["properties"].get("eo:cloud_cover"),
+            reflectance=fields["reflectance"],
+            pixel_m2=0.0,
+            regions=regions,
+            polygons_sha256=fields.get("polygons_sha256"),
+        )
 
     def rows(self) -> list[dict[str, Any]]:
         """One table row per region (:data:`landsat_ops.extent.table.COLUMNS`)."""
@@ -256,7 +288,7 @@ def measure_scene(
         for window in strips(ref.width, ref.height):
             data = [read_window(bands[b], window) for b in (*EXTENT_BANDS, "QA")]
             count_strip(*data, table, coefficients, counter, window.row_off, codes[: window.height])
-    return scene_extent(files, meta, counter)
+    return scene_extent(files, meta, counter, polygons)
 
 
 def grid_counter(
@@ -294,8 +326,11 @@ def count_strip(green, nir, swir1, qa, clear_table, coefficients, counter, row_o
     return out
 
 
-def scene_extent(files, meta, counter: ExtentCounter) -> SceneExtent:
-    """The :class:`SceneExtent` of a scene (its files and MTL, or None) from its counts."""
+def scene_extent(
+    files, meta, counter: ExtentCounter, polygons: Sequence[NamedPolygon] = ()
+) -> SceneExtent:
+    """The :class:`SceneExtent` of a scene (its files and MTL, or None) from its counts over
+    ``polygons`` (those asked for)."""
     sid = files.scene_id
     if meta is not None:
         acquired = meta.acquired.astimezone(dt.UTC).strftime(ACQUIRED_FORMAT)
@@ -310,4 +345,5 @@ def scene_extent(files, meta, counter: ExtentCounter) -> SceneExtent:
         reflectance="surface" if files.surface_reflectance else "toa",
         pixel_m2=counter.pixel_m2,
         regions=counter.regions(),
+        polygons_sha256=polygons_digest(polygons) if polygons else None,
     )

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "as_polygons",
+    "polygons_digest",
     "polygons_geojson",
     "NamedPolygon",
     "PolygonError",
@@ -190,6 +191,13 @@ def polygons_geojson(polygons: Sequence[NamedPolygon]) -> str:
         for p in polygons
     ]
     return json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"))
+
+
+def polygons_digest(polygons: Sequence[NamedPolygon]) -> str:
+    """SHA-256 (hex) of the polygons' canonical GeoJSON: names, order and every vertex."""
+    import hashlib
+
+    return hashlib.sha256(polygons_geojson(polygons).encode()).hexdigest()
 
 
 def read_polygons(path: str | os.PathLike, *, s3_client=None) -> list[NamedPolygon]:

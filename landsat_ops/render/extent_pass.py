@@ -78,7 +78,7 @@ class ExtentPass:
         work: Path,
     ):
         check_extent_inputs(files)
-        self.files, self.meta = files, meta
+        self.files, self.meta, self.polygons = files, meta, tuple(polygons)
         where = str(files.folder)
         self.coefficients = extent_coefficients(files, meta, where=where)
         self.clear = clear_lut(files.qa_kind)
@@ -127,7 +127,7 @@ class ExtentPass:
 
     def properties(self) -> dict:
         """The item's ``landsat_ops:extent`` fields (the same as ``landsat-ops extent --stac``)."""
-        extent = scene_extent(self.files, self.meta, self.counter)
+        extent = scene_extent(self.files, self.meta, self.counter, self.polygons)
         whole = extent.regions["path_row"]
         logger.info(
             "%s: extent: %.1f%% clear, snow/ice %.2f km2, water %.2f km2 (%d polygons)",

@@ -62,11 +62,11 @@ def fetch_scene(
         )
         return files
     store, remote = locate_scene(scene, s3_client)
-    if "extent" in products:
+    remote.require(sorted(needed - {6}))
+    if "extent" in products:  # B6 and the QA band, with what to do without them
         from landsat_ops.render.extent_pass import check_extent_inputs
 
         check_extent_inputs(remote)
-    remote.require(needed)
     if store is None:
         return remote
     wanted = [remote.bands[b].name for b in sorted(needed)]

@@ -1,11 +1,13 @@
 """The extent half of the landsat_ndvi_timeseries DAG, with `dag.test()` against moto S3.
 
 A season of the demo region (226/010, June to August 2024, one every 16 days, 300 x 300 synthetic
-scenes) is landed and published into the moto bucket the way the scenes DAG leaves it, with
-the repository's polygons (dags/config/polygons/scoresby_sund.geojson). Landing today lands
-B1-B5 and B7 (landsat_pipeline.landing.LANDED_ASSETS); the extent also reads SWIR1 (B6), so
-the season is landed with B6 added to that list, as it must be for the extent to run in the
-pipeline. Without B6 the extent leaves the scenes out and the rest of the run goes on.
+scenes) is landed (B1-B7, the QA band and the MTL: landsat_pipeline.landing.LANDED_ASSETS) and
+published into the moto bucket the way the scenes DAG leaves it, with the repository's
+polygons (dags/config/polygons/scoresby_sund.geojson): half the season by the render's
+``extent`` product with the area's polygons (their items carry ``landsat_ops:extent``, which
+the DAG takes as it is), half with items without it (rendered before the product existed:
+the DAG measures their landed bands). Scenes landed before B6 was (no SWIR1) are left out
+and the rest of the run goes on.
 """
 
 from __future__ import annotations
@@ -72,24 +74,40 @@ def s3(aws_connection, s3_bucket, monkeypatch):
     return client, calls
 
 
-def publish_season(client, catalog: Path, *, with_swir1: bool, monkeypatch) -> list[dict]:
-    """Land (with or without B6) and publish every scene of ``catalog``; their XComs."""
+def publish_season(client, catalog: Path, *, with_swir1: bool, rendered: int = 0) -> list[dict]:
+    """Land and publish every scene of ``catalog``; their XComs. The first ``rendered`` are
+    published by the render's extent product (with the area's polygons), the others with a
+    bare item; without SWIR1 the landed B6 is removed again (a scene landed before it was)."""
     import landsat_pipeline.landing as landing
+    from landsat_ops.extent import read_polygons
+    from landsat_ops.render import render_scene
     from landsat_ops.storage import open_store
     from landsat_pipeline.discovery import discover, scene_to_xcom
     from landsat_pipeline.keys import published_prefix
     from landsat_pipeline.publishing import update_catalogs
 
-    if with_swir1:
-        monkeypatch.setattr(landing, "LANDED_ASSETS", tuple(sorted({*landing.LANDED_ASSETS, "B6"})))
+    assert "B6" in landing.LANDED_ASSETS  # the extent product's SWIR1 is landed
     store = open_store(f"s3://{BUCKET}", client)
     end = SEASON[1] + datetime.timedelta(days=1)
     scenes = [
         scene_to_xcom(s)
         for s in discover(str(catalog), path=PATH, row=ROW, start=SEASON[0], end=end)
     ]
-    for scene in scenes:
+    for i, scene in enumerate(scenes):
         landing.land_scene(scene, store)
+        if not with_swir1:
+            store.delete(f"landing/{scene['scene_id']}/{scene['scene_id']}_B6.TIF")
+        prefix = published_prefix(PATH, ROW, scene["date"])
+        if i < rendered:
+            render_scene(
+                catalog.parent / "scenes" / scene["scene_id"],
+                store.uri(prefix),
+                products="extent",
+                polygons=tuple(read_polygons(POLYGONS)),
+                preview_size=64,
+                s3_client=client,
+            )
+            continue
         item = {
             "type": "Feature",
             "stac_version": "1.1.0",
@@ -98,7 +116,7 @@ def publish_season(client, catalog: Path, *, with_swir1: bool, monkeypatch) -> l
             "assets": {},
             "links": [],
         }
-        key = f"{published_prefix(PATH, ROW, scene['date'])}/{scene['scene_id']}.json"
+        key = f"{prefix}/{scene['scene_id']}.json"
         store.write_bytes(key, json.dumps(item).encode(), "application/geo+json")
     update_catalogs(store, PATH, ROW, title="test")
     return scenes
@@ -127,14 +145,14 @@ def read(client, key: str) -> bytes:
 
 
 @pytest.mark.timeout(420)
-def test_a_season_gives_the_extent_table_plot_page_and_report(dag, s3, season, monkeypatch):
+def test_a_season_gives_the_extent_table_plot_page_and_report(dag, s3, season, monkeypatch, caplog):
     from PIL import Image
 
     from landsat_ops.extent import measure_scene, read_polygons
     from landsat_ops.extent.table import extent_from_csv, extent_from_parquet
 
     client, calls = s3
-    scenes = publish_season(client, season, with_swir1=True, monkeypatch=monkeypatch)
+    scenes = publish_season(client, season, with_swir1=True, rendered=3)
     assert len(scenes) == 6  # June to August: the catalog has an overpass every 16 days
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name, raising=False)  # the tasks get them from the connection only
@@ -145,6 +163,10 @@ def test_a_season_gives_the_extent_table_plot_page_and_report(dag, s3, season, m
     assert ran["measure_extent"] == ["success"] * len(scenes)
     assert ran["merge_extent"] == ran["plot_extent"] == ["success"]
     assert ran["publish_report"] == ["success"]
+    # The rendered half from their items (no band read), the others from their bands.
+    for i, scene in enumerate(scenes):
+        source = "its published item" if i < 3 else "the bands under"
+        assert f"{scene['scene_id']} (from {source}" in caplog.text
 
     # The table: what landsat_ops.extent measures in the catalog's own scene folders.
     polygons = read_polygons(POLYGONS)
@@ -201,7 +223,7 @@ def test_without_swir1_landed_the_extent_leaves_the_scenes_out(
     dag, s3, season, monkeypatch, caplog
 ):
     client, _ = s3
-    publish_season(client, season, with_swir1=False, monkeypatch=monkeypatch)
+    publish_season(client, season, with_swir1=False)
     dag_run = dag.test(run_conf={"start": "2024-06-01", "end": "2024-06-20"})
     assert dag_run.state == "success"
     ran = states(dag_run)
