@@ -36,8 +36,9 @@ from landsat_pipeline.publishing import product_set_problem
 BIN = Path(sys.executable).parent
 LANDSAT_OPS = BIN / "landsat-ops"  # the console script, as in the image (/opt/venv/bin)
 CROP = "rasters/LC80200392015216LGN00_crop30m"
-# What the pipeline lands for a scene: B1-B5, B7, the QA band and the MTL.
-LANDED = ("_B1.TIF", "_B2.TIF", "_B3.TIF", "_B4.TIF", "_B5.TIF", "_B7.TIF", "_BQA.TIF", "_MTL.txt")
+# What the pipeline lands for a scene: B1-B7, the QA band and the MTL.
+LANDED = ("_B1.TIF", "_B2.TIF", "_B3.TIF", "_B4.TIF", "_B5.TIF", "_B6.TIF", "_B7.TIF", "_BQA.TIF")
+LANDED += ("_MTL.txt",)
 
 
 @pytest.fixture

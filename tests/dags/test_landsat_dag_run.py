@@ -122,7 +122,8 @@ def test_whole_dag_on_s3_then_a_rerun_changes_nothing(dag, s3, catalog):
         name = asset["href"].removeprefix("./")
         assert asset["file:checksum"] == "1220" + first[prefix + name]["actual"]
     assert item["collection"] == "landsat-p226-r010"
-    assert not any("B6" in key for key in first)
+    assert f"landing/{SCENE_ID}/{SCENE_ID}_B6.TIF" in first  # the extent product's SWIR1
+    assert not any("_B10." in key or "_B11." in key for key in first)  # no thermal band
 
     collection = json.loads(
         client.get_object(Bucket=BUCKET, Key="published/226/010/collection.json")["Body"].read()

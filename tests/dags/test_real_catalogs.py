@@ -72,7 +72,8 @@ LOGICAL_DATE = datetime.datetime.combine(DAY, datetime.time(), datetime.UTC)
 SOURCE_CONN = "landsat_source"
 SOURCE_SECRET = "source-secret-key"
 NO_PERMISSION_KEY = "AKIANOREQUESTERPAYS"
-LANDED = ("SR_B1.TIF", "SR_B2.TIF", "SR_B3.TIF", "SR_B4.TIF", "SR_B5.TIF", "SR_B7.TIF")
+LANDED = ("SR_B1.TIF", "SR_B2.TIF", "SR_B3.TIF", "SR_B4.TIF", "SR_B5.TIF", "SR_B6.TIF")
+LANDED += ("SR_B7.TIF",)
 LANDED += ("QA_PIXEL.TIF", "MTL.txt")
 RENDERED = {
     "discover": "success",

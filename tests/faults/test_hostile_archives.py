@@ -416,7 +416,7 @@ def http_root(tmp_path):
     server.shutdown()
 
 
-LANDED = ("B1", "B2", "B3", "B4", "B5", "B7", "QA", "MTL")
+LANDED = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "QA", "MTL")
 
 
 def _served_scene(scene: Path, root: Path, url: str) -> tuple[dict, dict[str, Path]]:

@@ -180,7 +180,8 @@ def xcom(dag_run, task_id: str):
 DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"
 SCENE_DAY = datetime.date(2024, 6, 28)  # an overpass of 226/010 in the test catalog
 SCENE_ID = "LC08_L1TP_226010_20240628_20240708_02_T1"
-LANDED = ["B1.TIF", "B2.TIF", "B3.TIF", "B4.TIF", "B5.TIF", "B7.TIF", "MTL.txt", "QA_PIXEL.TIF"]
+LANDED = ["B1.TIF", "B2.TIF", "B3.TIF", "B4.TIF", "B5.TIF", "B6.TIF", "B7.TIF", "MTL.txt"]
+LANDED += ["QA_PIXEL.TIF"]  # B6: the extent product's SWIR1
 
 
 def logical_date(day: datetime.date) -> datetime.datetime:
