@@ -15,7 +15,7 @@ import pytest
 
 from landsat_ops.cli.render import render as render_command_cli
 from landsat_ops.errors import OptionError
-from landsat_ops.products import RenderOptions, product_files
+from landsat_ops.products import PRODUCTS, RenderOptions, product_files
 from landsat_ops.storage import open_store
 from landsat_pipeline import remote
 from landsat_pipeline.publishing import product_set_problem
@@ -530,9 +530,7 @@ def test_product_set_problem_on_a_local_store(tmp_path):
     folder = _published_set(store, tmp_path / "work")
     assert product_set_problem(store, ITEM) is None
     assert product_set_problem(store, ITEM, products=None) is None
-    assert (
-        product_set_problem(store, ITEM, ["truecolor", "falsecolor", "ndvi", "histograms"]) is None
-    )
+    assert product_set_problem(store, ITEM, list(PRODUCTS)) is None  # every product
     bucket = open_store(tmp_path / "bucket")
     assert product_set_problem(bucket, f"published/020/039/2015-08-04/{ITEM}") is None
     assert "does not exist" in product_set_problem(bucket, f"published/020/039/2015-08-05/{ITEM}")
@@ -541,7 +539,7 @@ def test_product_set_problem_on_a_local_store(tmp_path):
 
 
 def remote_products() -> list[str]:
-    return ["truecolor", "falsecolor", "ndvi", "histograms"]
+    return list(PRODUCTS)  # the set _published_set publishes by default
 
 
 def _rewrite_item(change):
