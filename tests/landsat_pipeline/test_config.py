@@ -30,7 +30,7 @@ def test_defaults_and_derived_names():
     assert watch.title == "fjord"
     assert watch.start_date == datetime.date(2013, 4, 11)
     assert watch.catchup is False
-    assert watch.products == ("truecolor", "falsecolor", "ndvi", "histograms")
+    assert watch.products == ("truecolor", "falsecolor", "ndvi", "extent", "histograms")
     assert watch.retries >= 2
     assert watch.wait_for_scene == datetime.timedelta(hours=72)
     assert config.catalog.url == "https://earth-search.aws.element84.com/v1"
