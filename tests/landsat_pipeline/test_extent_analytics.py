@@ -136,3 +136,36 @@ def test_a_polygon_off_the_path_row(tmp_path, bucket, scene):
     two = load_config(write_config(tmp_path, "far.geojson", path_rows=((226, 10), (225, 11))))
     (chosen,) = scenes_to_measure(two, bucket)["scenes"]
     assert [r["region"] for r in measure_landed_scene(chosen, two)][-1] == "jameson_land_se"
+
+
+def test_the_items_extent_is_taken_when_of_the_same_polygons(tmp_path, bucket, scene, caplog):
+    """A scene rendered with the extent product and the area's polygons: its rows come from
+    the item (equal to measuring the bands). Other polygons in the config since: measured."""
+    import logging
+
+    from landsat_ops.render import render_scene
+
+    config = load_config(write_config(tmp_path, str(POLYGONS)))
+    prefix = bucket.uri(f"published/226/010/{DAY}")
+    render_scene(scene, prefix, products="extent", polygons=POLYGONS.read_text(), preview_size=64)
+    (chosen,) = scenes_to_measure(config, bucket)["scenes"]
+    expected = measure_scene(scene, read_polygons(POLYGONS)).rows()
+    # The landed bands are gone: only the item can give the rows now.
+    landed = tmp_path / "bucket" / "landing" / scene.name
+    saved = tmp_path / "saved"
+    shutil.move(landed, saved)
+    with caplog.at_level(logging.INFO, logger="landsat_pipeline.analytics_extent"):
+        assert measure_landed_scene(chosen, config) == expected
+    assert f"{scene.name} (from its published item)" in caplog.text
+    shutil.move(saved, landed)
+    # One polygon less in the config: the item's figures are of other polygons, measured again.
+    kept = json.loads(POLYGONS.read_text())
+    kept["features"] = kept["features"][:1]
+    (tmp_path / "one.geojson").write_text(json.dumps(kept))
+    fewer = load_config(write_config(tmp_path, "one.geojson"))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="landsat_pipeline.analytics_extent"):
+        rows = measure_landed_scene(chosen, fewer)
+    assert [r["region"] for r in rows] == ["path_row", "hurry_inlet"]
+    assert rows == expected[:2]
+    assert "of other polygons: measured again" in caplog.text
