@@ -214,7 +214,7 @@ def test_cloudy_scene_is_skipped(dag, s3, pipeline_config, capfd):
 
 
 def test_endpoint_lost_mid_upload_fails_the_try_and_the_retry_completes(dag, s3, capfd):
-    """The S3 endpoint goes away after 3 of the 8 band uploads of the first try."""
+    """The S3 endpoint goes away after 3 of the 9 band uploads of the first try."""
     from airflow.sdk import get_current_context
     from botocore.exceptions import EndpointConnectionError
 
@@ -245,9 +245,9 @@ def test_endpoint_lost_mid_upload_fails_the_try_and_the_retry_completes(dag, s3,
     log = capfd.readouterr().out
     assert f"s3://{BUCKET}/landing/{SCENE_ID}/{SCENE_ID}_B4.TIF: cannot upload" in log
     assert "Could not connect to the endpoint URL" in log
-    # The retry uploaded the other 5 and skipped the 3 already there with the same checksum.
+    # The retry uploaded the other 6 and skipped the 3 already there with the same checksum.
     landed = xcom(dag_run, "upload_bands")
-    assert len(landed["uploaded"]) == 5 and len(landed["skipped"]) == 3
+    assert len(landed["uploaded"]) == 6 and len(landed["skipped"]) == 3
     final = objects(client)
     assert set(final) == expected_keys(version=xcom(dag_run, "publish")["version"])
     assert all(obj["sha256"] == obj["actual"] for obj in final.values())
