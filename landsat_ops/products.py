@@ -8,7 +8,9 @@ For scene ``<ID>`` and product ``<p>`` the files are ``<ID>_<p>.tif`` (a COG) an
 ``<p>_tif`` / ``<p>_png``. The true colour product also makes the item's small thumbnail,
 ``<ID>_thumbnail.png`` (asset ``thumbnail``, role ``thumbnail``), and the NDVI product an 8-bit
 paletted COG that opens coloured without parameters, ``<ID>_ndvi_visual.tif`` (asset
-``ndvi_visual_tif``, role ``visual``; :data:`PRODUCT_FILES`). The stretch modes of the
+``ndvi_visual_tif``, role ``visual``; :data:`PRODUCT_FILES`). The ``extent`` product's
+``<ID>_extent.tif`` is a paletted COG of snow/ice and water classes (role ``data``,
+:data:`EXTENT_CLASSES`; it reads B6 too, :data:`EXTENT_BANDS`). The stretch modes of the
 colour composites (``natural``, ``linear``, manual ranges) are named and parametrised here
 too. This module is pure Python (no numpy, no GDAL), so the DAG files may import it at parse
 time.
