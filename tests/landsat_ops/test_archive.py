@@ -574,7 +574,7 @@ def test_an_earthexplorer_tar_of_a_real_set_renders_with_the_cli(landsat_data, t
         outputs[name] = files_of(tmp_path / name)
     assert outputs["tar"] == outputs["folder"]
     products = [name for name in outputs["tar"] if name.endswith((".tif", ".png"))]
-    assert len(products) == 8 and f"{L2}.json" in outputs["tar"]  # the switched item
+    assert len(products) == 11 and f"{L2}.json" in outputs["tar"]  # the switched item
     assert not any(workdir.iterdir())
 
 

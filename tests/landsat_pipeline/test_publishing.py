@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from landsat_demo.product_sets import publish_product_set
+from landsat_ops.products import PRODUCTS as PRODUCT_SET
 from landsat_ops.products import product_files
 from landsat_ops.render.destination import current_folder
 from landsat_ops.storage import open_store
@@ -24,7 +25,7 @@ from landsat_pipeline.errors import PublishError
 from landsat_pipeline.publishing import product_set_problem, publish_scene, published_status
 from tests.support.scenes import scene
 
-PRODUCTS = ("truecolor", "falsecolor", "ndvi", "histograms")
+PRODUCTS = PRODUCT_SET  # every product: what a render writes by default
 
 
 PREFIX = "published/226/010/2024-06-28"

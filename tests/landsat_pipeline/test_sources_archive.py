@@ -98,13 +98,13 @@ def _render_and_rerun(scene, store, options, proxy_or_server, tmp_path):
 
     first = land_scene(scene, store, sources=options)
     assert first["landing_uri"] == store.uri(f"landing/{PID}")
-    assert sorted(first["downloaded"]) == sorted(first["uploaded"]) and len(first["uploaded"]) == 8
+    assert sorted(first["downloaded"]) == sorted(first["uploaded"]) and len(first["uploaded"]) == 9
     landed = [key.rsplit("/", 1)[1] for key in store.list(f"landing/{PID}/")]
     assert f"{PID}_SR_B4.TIF" in landed and f"{PID}_QA_PIXEL.TIF" in landed
-    assert f"{PID}_MTL.txt" in landed and len(landed) == 8
+    assert f"{PID}_MTL.txt" in landed and len(landed) == 9
     gets = proxy_or_server.gets()
     again = land_scene(scene, store, sources=options)
-    assert again["downloaded"] == [] and again["uploaded"] == [] and len(again["skipped"]) == 8
+    assert again["downloaded"] == [] and again["uploaded"] == [] and len(again["skipped"]) == 9
     assert proxy_or_server.gets() == gets  # a re-run fetches nothing
     local = tmp_path / "landed"
     for key in store.list(f"landing/{PID}/"):
