@@ -47,6 +47,11 @@ def _catalog_seed(path: int, row: int, at: datetime.datetime) -> int:
     return int(f"{at:%Y%m%d}") * 1_000_000 + path * 1000 + row
 
 
+def _terrain_seed(path: int, row: int) -> int:
+    """One land per path/row: every date of a catalog shows the same place."""
+    return path * 1000 + row
+
+
 def _catalog_cloud_cover(seed: int) -> float:
     return round(float(np.random.default_rng([seed, 54321]).uniform(0.0, 80.0)), 1)
 
@@ -132,7 +137,8 @@ def make_catalog(
 ) -> Path:
     """Make small synthetic scenes of every overpass in [start, end] and a STAC catalog.
 
-    Scenes go to ``root/scenes/<product ID>/`` (seeded by the date, cloud cover 0-80 % varying
+    Scenes go to ``root/scenes/<product ID>/``: one land per path/row, the weather seeded by the
+    date (cloud cover 0-80 % varying
     from date to date); the catalog is ``root/catalog.json`` with one collection
     ``landsat-c2-l1`` and one item per scene: Earth Search style properties (``platform``
     ``"landsat-8"``, ``eo:cloud_cover``, ``landsat:wrs_path`` ``"226"``, ``landsat:wrs_row``
@@ -187,6 +193,7 @@ def make_catalog(
                 height=height,
                 seed=seed,
                 cloud_cover=_catalog_cloud_cover(seed),
+                terrain_seed=_terrain_seed(path, row),
             )
         items.append(scene_item(folder))
 

@@ -146,8 +146,13 @@ class SceneModel:
         winter: float,
         sun_azimuth: float,
         sun_elevation: float,
+        terrain_seed: int | None = None,
     ) -> None:
+        # The terrain (elevation, moisture, shading, texture) comes from `terrain_seed`, the
+        # weather (cloud, sea ice, sensor noise) from `seed`: scenes of one place on other
+        # dates share their land and differ in cloud, sea ice and the season's snow.
         self.width, self.height, self.seed = width, height, seed
+        terrain = seed if terrain_seed is None else terrain_seed
         # (band, class) DN per unit weight: five land covers, then cloud.
         scale = _DN_PER_REFLECTANCE * math.sin(math.radians(sun_elevation))
         self.spectra = (np.vstack([_SPECTRA, _CLOUD_SPECTRUM]).T * scale).astype(np.float32)
@@ -157,20 +162,20 @@ class SceneModel:
         ys = np.arange(0, height + 2 * self.step, self.step, dtype=np.float64)
         xs = np.arange(0, width + 2 * self.step, self.step, dtype=np.float64)
         finest = 2.0 * self.step
-        rng = np.random.default_rng([seed, 0])
+        rng = np.random.default_rng([terrain, 0])
 
-        elevation = _fbm(seed, 1, _ELEVATION, size, ys, xs, finest)
+        elevation = _fbm(terrain, 1, _ELEVATION, size, ys, xs, finest)
         slope_angle = rng.uniform(0, 2 * math.pi)
         ramp = (np.cos(slope_angle) * (xs / width - 0.5))[None, :] + (
             np.sin(slope_angle) * (ys / height - 0.5)
         )[:, None]
         elevation += (1.1 * ramp).astype(np.float32)  # land on one side, open sea on the other
         self.elevation = elevation
-        self.moisture = _fbm(seed, 2, _MOISTURE, size, ys, xs, finest)
+        self.moisture = _fbm(terrain, 2, _MOISTURE, size, ys, xs, finest)
         self.sea_ice = _fbm(seed, 3, _SEA_ICE, size, ys, xs, finest)
         self.cloud = _fbm(seed, 4, _CLOUD, size, ys, xs, finest)
-        self.shading = _fbm(seed, 5, _SHADING, size, ys, xs, finest)
-        self.detail = _detail_tile(seed)
+        self.shading = _fbm(terrain, 5, _SHADING, size, ys, xs, finest)
+        self.detail = _detail_tile(terrain)
         self.detail_offsets = rng.integers(0, 512, (4, 2))
 
         # Thresholds from the field values inside the footprint, so the class shares are

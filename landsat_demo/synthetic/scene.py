@@ -77,6 +77,7 @@ def make_scene(
     height: int = FULL_HEIGHT,
     seed: int = 0,
     cloud_cover: float | None = None,
+    terrain_seed: int | None = None,
 ) -> Path:
     """Write a synthetic Landsat 8 Collection 2 Level-1 scene folder and return its path.
 
@@ -99,6 +100,11 @@ def make_scene(
     cloud_cover : float, optional
         Target cloud cover, percent of the valid pixels (0-100). Default: 5-30 %, from the
         seed. The MTL ``CLOUD_COVER`` is the share actually written, within a few percent.
+    terrain_seed : int, optional
+        Seed of the land (elevation, moisture, shading, texture); default ``seed``. Scenes of
+        one place on several dates share it, so that they show the same land under other
+        clouds, sea ice and snow (what composites and time-lapses need); ``seed`` then sets
+        only the weather and the sensor noise.
 
     Returns
     -------
@@ -152,6 +158,7 @@ def make_scene(
             *_climate(lat, at.date()),
             sun_azimuth,
             sun_elevation,
+            terrain_seed=terrain_seed,
         )
         counts = _write_rasters(partial, product_id, model, crs, transform)
         cover = 100.0 * counts["cloud"] / max(counts["valid"], 1)
