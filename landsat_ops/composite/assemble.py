@@ -354,9 +354,12 @@ class _Products:
             "reflectance", nodata=float("nan"), descriptions=[f"B{b}" for b in BANDS]
         )
         written.append(reflectance)
-        preview = read_preview(reflectance, preview_size)
-        self.valid_preview = np.isfinite(preview[BANDS.index(4)])
-        written.append(self._cog("count", nodata=None, descriptions=["count"]))
+        count = self._cog("count", nodata=None, descriptions=["count"])
+        written.append(count)
+        # The footprint from the count (one uint16 band): a decimated read of the 6-band
+        # pixel-interleaved reflectance would decode each of its 6 MB blocks once per row of
+        # the preview whenever a row of blocks outgrows GDAL's 32 MB block cache.
+        self.valid_preview = read_preview(count, preview_size)[0] > 0
         rows = self.strip_rows()
         dn = np.empty((3, rows, width), np.uint16)
         for name in self.composites:
