@@ -535,3 +535,34 @@ def test_catalog_max_scenes_and_narrower_rerun(tmp_path):
     assert [p.name for p in item_dirs] == [items[0].id]  # stale items removed
     first_two = [product_id_for(226, 10, at) for at in overpass_datetimes(226, 10, START, END)[:2]]
     assert sorted(os.listdir(tmp_path / "scenes")) == first_two  # the 05-19 scene was reused
+
+
+def test_one_terrain_seed_is_one_place_under_other_weather(tmp_path):
+    """Scenes of one place (terrain_seed) on two dates show the same land under other clouds:
+    their SWIR1 (land against sea, untouched by the sea ice, which is weather) agrees where
+    both are clear; another terrain seed is another landscape."""
+    from landsat_ops.scene.qa import clear_mask
+
+    def scene(seed: int, terrain: int, day: int):
+        folder = make_scene(
+            tmp_path / f"{seed}-{terrain}",
+            acquired=datetime.datetime(2024, 7, day, 13, 20),
+            width=200,
+            height=200,
+            seed=seed,
+            cloud_cover=30.0,
+            terrain_seed=terrain,
+        )
+        files = find_scene_files(folder)
+        with rasterio.open(files.bands[6]) as swir1, rasterio.open(files.qa) as qa:
+            return swir1.read(1).astype(float), clear_mask(qa.read(1), files.qa_kind)
+
+    swir_a, clear_a = scene(1, 7, 14)
+    swir_b, clear_b = scene(2, 7, 30)
+    swir_c, clear_c = scene(2, 8, 30)
+    both = clear_a & clear_b
+    assert both.sum() > 5000
+    assert not np.array_equal(clear_a, clear_b)  # other clouds
+    assert np.corrcoef(swir_a[both], swir_b[both])[0, 1] > 0.9  # the same land
+    other = clear_a & clear_c
+    assert np.corrcoef(swir_a[other], swir_c[other])[0, 1] < 0.6  # another place
