@@ -37,7 +37,7 @@ scene of that path/row is published; ``landsat://composites/<area>`` each time a
 the area is.
 
 Composite periods are labelled ``2024-summer`` (a season) or ``2024-07`` (a month):
-:mod:`landsat_pipeline.composites.periods`.
+:mod:`landsat_ops.periods`.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from landsat_pipeline.composites.periods import (
+from landsat_ops.periods import (
     Period,
     period_of_label,
     periods_containing,

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from landsat_pipeline.composites.periods import PeriodSpec, check_specs, parse_period
+from landsat_ops.periods import PeriodSpec, check_specs, parse_period
 from landsat_pipeline.config.checker import Checker
 
 __all__ = [

@@ -119,10 +119,10 @@ def test_periods_of_a_season_of_months_and_across_new_year():
     "text, fragment",
     [
         pytest.param("summer", "expected NAME=", id="no-rule"),
-        pytest.param("summer=06-01-09-30", "is not MM-DD..MM-DD", id="bad-rule"),
+        pytest.param("summer=06-01-09-30", "not MM-DD..MM-DD nor months", id="bad-rule"),
         pytest.param("summer=06-31..09-30", "06-31 is not a day", id="bad-day"),
-        pytest.param("Summer=06-01..09-30", "expected NAME=", id="bad-name"),
-        pytest.param("x=06-01..06-01", "one day", id="one-day"),
+        pytest.param("Summer=06-01..09-30", "is not lowercase letters", id="bad-name"),
+        pytest.param("x=06-01..06-01", "a single day", id="one-day"),
     ],
 )
 def test_bad_period_specs_are_one_line(text, fragment):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from landsat_pipeline.composites.periods import (
+from landsat_ops.periods import (
     PeriodSpec,
     parse_period,
     period_of_label,

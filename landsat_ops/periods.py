@@ -1,14 +1,17 @@
-"""Composite periods: a season of every year (``summer: "06-01..09-30"``) or every month.
+"""Periods: a season of every year (``summer: "06-01..09-30"``) or every month.
 
-An area's ``composites.periods`` (dags/config/areas.yaml) maps a period name to its days:
+The one definition the composites (their labels and keys), the time-lapses (one frame per
+period) and the pipeline's config share. An area's ``composites.periods``
+(dags/config/areas.yaml) maps a period name to its days:
 
 * ``"MM-DD..MM-DD"``: the same days of every year, both ends included. A range whose end comes
   before its start crosses the new year (``winter: "12-01..02-28"``) and belongs to the year
   it starts in. ``02-29`` as an end means the last day of February.
 * ``months``: every calendar month.
 
-One concrete period has a **label**, which keys its composites (:mod:`landsat_pipeline.keys`):
-``<year>-<name>`` for a season (``2024-summer``), ``<year>-<MM>`` for a month (``2024-07``).
+One concrete period has a **label**, which keys its composites (:mod:`landsat_pipeline.keys`)
+and names a time-lapse's frame: ``<year>-<name>`` for a season (``2024-summer``),
+``<year>-<MM>`` for a month (``2024-07``).
 
 Only the standard library is used: the config parser imports this module at parse time.
 """
@@ -27,7 +30,9 @@ __all__ = [
     "PeriodSpec",
     "check_specs",
     "parse_period",
+    "parse_period_text",
     "period_of_label",
+    "periods_between",
     "periods_containing",
     "periods_ending_within",
 ]
@@ -62,6 +67,15 @@ class PeriodSpec:
             return MONTHS
         return "{:02d}-{:02d}..{:02d}-{:02d}".format(*self.start, *self.end)
 
+    def __str__(self) -> str:
+        return f"{self.name}={self.describe()}"
+
+    def periods(self, year: int) -> list[Period]:
+        """The periods that start in ``year``: its season, or its twelve months."""
+        if self.monthly:
+            return [_month(year, month, self.name) for month in range(1, 13)]
+        return [self.of_year(year)]
+
     def of_year(self, year: int) -> Period:
         """The season of ``year`` (not for monthly specs)."""
         if self.monthly:
@@ -83,6 +97,16 @@ class Period:
 
     def __contains__(self, day: datetime.date) -> bool:
         return self.start <= day <= self.end
+
+    def holds(self, day: datetime.date) -> bool:
+        """Whether ``day`` falls in the period (both ends included)."""
+        return day in self
+
+    @property
+    def title(self) -> str:
+        """What a time-lapse frame of it shows: ``2024 summer``, or ``2024-07`` for a month."""
+        year, _, rest = self.label.partition("-")
+        return self.label if rest.isdigit() else f"{year} {rest}"
 
     def describe(self) -> str:
         return f"{self.label} ({self.start}..{self.end})"
@@ -126,6 +150,22 @@ def parse_period(name: object, value: object) -> PeriodSpec:
     if start == end:
         raise ValueError("a single day, not a range of days")
     return PeriodSpec(name, start, end)
+
+
+def parse_period_text(text: str) -> PeriodSpec:
+    """A spec written on one line, ``summer=06-01..09-30`` or ``monthly=months`` (also
+    ``name: rule``); ValueError saying what is wrong."""
+    name, sep, rule = str(text).replace(":", "=", 1).partition("=")
+    if not sep:
+        raise ValueError("expected NAME=MM-DD..MM-DD or NAME=months, e.g. summer=06-01..09-30")
+    return parse_period(name.strip(), rule.strip().strip("\"'"))
+
+
+def periods_between(spec: PeriodSpec, first_year: int, last_year: int) -> list[Period]:
+    """Every period of ``spec`` starting in ``first_year`` .. ``last_year``, oldest first."""
+    if first_year > last_year:
+        raise ValueError(f"years {first_year}-{last_year}: the first is after the last")
+    return [p for year in range(first_year, last_year + 1) for p in spec.periods(year)]
 
 
 def check_specs(specs: Sequence[PeriodSpec]) -> None:
