@@ -231,3 +231,20 @@ def test_level1_reflectance_is_sun_corrected_toa(tmp_path):
         np.testing.assert_array_equal(data[i][clear], toa[clear])
         assert np.isnan(data[i][~clear]).all()
     assert inputs[0].level == "L1" and clear.any() and not clear.all()
+
+
+@pytest.mark.parametrize(
+    ("kind", "clear", "cirrus"),
+    [
+        pytest.param("c2", 21824, 21824 | 1 << 2, id="c2-bit-2"),
+        pytest.param("c1", 2720, 2720 | 3 << 11, id="c1-bits-11-12"),
+        pytest.param("pre-collection", 20480, 20480 | 3 << 12, id="pre-collection-bits-12-13"),
+    ],
+)
+def test_cirrus_is_not_clear_for_a_composite_in_every_qa_layout(kind, clear, cirrus):
+    from landsat_ops.composite.clear import composite_clear_lut
+    from landsat_ops.scene.qa import clear_mask
+
+    qa = np.array([clear, cirrus], np.uint16)
+    assert clear_mask(qa, kind).tolist() == [True, True]  # the renderer's rule keeps cirrus
+    assert composite_clear_lut(kind)[qa].tolist() == [1, 0]
