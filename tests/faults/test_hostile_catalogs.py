@@ -265,7 +265,7 @@ def test_a_valid_item_lands_under_the_same_policy(scene_folder, data, tmp_path, 
         config = _config(tmp_path, replay, data.url)
         (scene,) = discover(replay.url, **WINDOW)
         store, landed = _land(scene, config)
-    assert len(landed["downloaded"]) == 8 and data.gets() == 8
+    assert len(landed["downloaded"]) == 9 and data.gets() == 9  # B1-B7, QA, MTL
     assert loopback_only == []
 
 

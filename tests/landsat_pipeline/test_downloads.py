@@ -83,7 +83,7 @@ def test_downloads_become_a_catalog_the_pipeline_discovers(downloads, tmp_path):
 
     bucket = open_store(tmp_path / "bucket")
     landed = land_scene({"scene_id": scene.scene_id, "assets": dict(scene.assets)}, bucket)
-    assert len(landed["uploaded"]) == 8
+    assert len(landed["uploaded"]) == 9  # B1-B7, QA, MTL
     names = {key.rsplit("/", 1)[-1] for key in bucket.list(f"landing/{L2}/")}
     assert f"{L2}_SR_B4.TIF" in names and f"{L2}_QA_PIXEL.TIF" in names
 
@@ -193,7 +193,7 @@ def test_every_asset_has_its_size_and_checksum_and_landing_checks_them(downloads
     assert bucket.list("landing/") == []
     band.write_bytes(data)
     landed = land_scene(xcom, bucket)
-    assert len(landed["uploaded"]) == 8
+    assert len(landed["uploaded"]) == 9  # B1-B7, QA, MTL
 
 
 def test_a_product_folder_with_a_truncated_band_is_refused(downloads, tmp_path, capsys):
