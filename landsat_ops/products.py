@@ -432,6 +432,10 @@ class RenderOptions:
                 f"compression must be one of {', '.join(COMPRESSIONS)}, got {self.compression!r}"
             )
         normalise("polygons", as_polygons(self.polygons))
+        if self.polygons and "extent" not in self.products:
+            raise OptionError(
+                "polygons: only the extent product measures polygons (add extent to products)"
+            )
         if not isinstance(self.skip_outside, bool):
             raise OptionError(f"skip_outside: expected true or false, got {self.skip_outside!r}")
 

@@ -43,9 +43,11 @@ def render_polygons(config: PipelineConfig, path: int, row: int) -> dict:
     """The render's ``polygons`` and ``skip_outside`` for a path/row: its area's polygons
     (``areas.<name>.polygons``), whose extent the ``extent`` product reports. In an area of
     several path/rows a polygon off this one is left out; in an area of one it is an error
-    (the config is wrong), as in the analytics DAG."""
-    area = config.area(config.watch(path, row).area)
-    if not area.polygons:
+    (the config is wrong), as in the analytics DAG. Nothing when the path/row's products
+    leave ``extent`` out."""
+    watch = config.watch(path, row)
+    area = config.area(watch.area)
+    if not area.polygons or "extent" not in watch.products:
         return {}
     return {"polygons": area.polygons, "skip_outside": len(area.path_rows) > 1}
 

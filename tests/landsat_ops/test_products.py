@@ -105,6 +105,8 @@ def test_render_options_carry_polygons_to_the_command_line(tmp_path):
         RenderOptions(polygons="{nope")
     with pytest.raises(OptionError, match="twice"):
         RenderOptions(polygons=options.polygons * 2)
+    with pytest.raises(OptionError, match="only the extent product"):
+        RenderOptions(products="truecolor", polygons=text)
 
 
 def test_the_ndvi_product_includes_its_paletted_cog():

@@ -169,3 +169,18 @@ def test_the_items_extent_is_taken_when_of_the_same_polygons(tmp_path, bucket, s
     assert [r["region"] for r in rows] == ["path_row", "hurry_inlet"]
     assert rows == expected[:2]
     assert "of other polygons: measured again" in caplog.text
+
+
+def test_the_render_gets_the_areas_polygons(tmp_path):
+    from landsat_pipeline.render_jobs import render_polygons
+
+    polygons = tuple(read_polygons(POLYGONS))
+    one = load_config(write_config(tmp_path, str(POLYGONS)))
+    assert render_polygons(one, 226, 10) == {"polygons": polygons, "skip_outside": False}
+    two = load_config(write_config(tmp_path, str(POLYGONS), path_rows=((226, 10), (225, 11))))
+    assert render_polygons(two, 225, 11) == {"polygons": polygons, "skip_outside": True}
+    assert render_polygons(load_config(write_config(tmp_path, None)), 226, 10) == {}
+    document = json.loads(write_config(tmp_path, str(POLYGONS)).read_text())
+    document["defaults"] = {"products": ["truecolor"]}  # no extent product: no polygons
+    (tmp_path / "areas.yaml").write_text(json.dumps(document))
+    assert render_polygons(load_config(tmp_path / "areas.yaml"), 226, 10) == {}
