@@ -257,6 +257,9 @@ def publish_extent_page(config: PipelineConfig, area_name: str) -> dict[str, str
         },
     )
     _write_if_changed(store, keys["extent_html"], page, "text/html; charset=utf-8")
+    from landsat_pipeline.publishing.root import link_from_root, page_link
+
+    link_from_root(store, page_link(keys["extent_html"], title))
     return {
         "area": area.name,
         "extent_png": store.uri(keys["extent_png"]),

@@ -165,6 +165,10 @@ def build_timelapse(config: PipelineConfig, job: TimelapseJob) -> TimelapseMade:
             title=job["title"],
             crs=job["crs"],
         )
+    from landsat_pipeline.publishing.root import link_from_root, page_link
+
+    page_key = f"{job['out_prefix']}/index.html"
+    link_from_root(store, page_link(page_key, f"Time-lapse: {job['title']}"))
     return TimelapseMade(
         name=job["name"],
         item_uri=result.item_uri,

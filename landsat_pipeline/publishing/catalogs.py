@@ -211,7 +211,9 @@ def collection_document(
     }
 
 
-def catalog_document(children: list[dict]) -> dict:
+def catalog_document(children: list[dict], related: list[dict] = ()) -> dict:
+    """The root catalog: its path/row collections (and the composites' catalog) as ``child``
+    links, the pages published beside them (time-lapses, extent) as ``related`` links."""
     return {
         "type": "Catalog",
         "stac_version": STAC_VERSION,
@@ -222,6 +224,7 @@ def catalog_document(children: list[dict]) -> dict:
             {"rel": "root", "href": "./catalog.json", "type": "application/json"},
             {"rel": "alternate", "href": "./index.html", "type": "text/html", "title": "Gallery"},
             *sorted(children, key=lambda link: link["href"]),
+            *sorted(related, key=lambda link: link["href"]),
         ],
     }
 
@@ -303,7 +306,7 @@ def update_catalogs(
 
     def with_child(current: dict | None) -> dict:
         children = [link for link in links_of(current, "child") if link["href"] != child["href"]]
-        holder["catalog"] = catalog_document([*children, child])
+        holder["catalog"] = catalog_document([*children, child], links_of(current, "related"))
         return holder["catalog"]
 
     written |= store.update(CATALOG_KEY, json_update(with_child), "application/json")

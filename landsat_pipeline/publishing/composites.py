@@ -36,12 +36,10 @@ from landsat_pipeline.publishing.catalogs import (
     LICENSE_LINK,
     PROVIDERS,
     STAC_VERSION,
-    catalog_document,
     item_link,
 )
 from landsat_pipeline.publishing.documents import (
     dumps,
-    json_update,
     links_of,
     read_json,
     write_if_changed,
@@ -238,8 +236,7 @@ def update_composite_catalogs(store, config, areas: Iterable[str]) -> dict[str, 
 
 def _link_from_root(store, total: int) -> bool:
     """The root catalog's child link to the composites' catalog (root gallery rebuilt with it)."""
-    from landsat_pipeline.keys import GALLERY_KEY
-    from landsat_pipeline.publishing.gallery import gallery_html
+    from landsat_pipeline.publishing.root import link_from_root
 
     child = {
         "rel": "child",
@@ -248,19 +245,7 @@ def _link_from_root(store, total: int) -> bool:
         "title": "Composites and region mosaics",
         COMPOSITES_CHILD: total,
     }
-    current = read_json(store, CATALOG_KEY)
-    if any(link == child for link in links_of(current, "child")):
-        return False
-    holder: dict[str, dict] = {}
-
-    def with_child(document: dict | None) -> dict:
-        others = [link for link in links_of(document, "child") if link["href"] != child["href"]]
-        holder["catalog"] = catalog_document([*others, child])
-        return holder["catalog"]
-
-    written = store.update(CATALOG_KEY, json_update(with_child), "application/json")
-    page_html = gallery_html(holder["catalog"]).encode()
-    return written | write_if_changed(store, GALLERY_KEY, page_html, "text/html; charset=utf-8")
+    return link_from_root(store, child)
 
 
 def _card(link: Mapping, base: str) -> str:

@@ -69,9 +69,17 @@ def gallery_html(catalog: Mapping) -> str:
             + "</figcaption></figure>"
         )
     total = sum(child.get("landsat_ops:scenes", 0) for child in children)
+    # Pages published beside the scenes (landsat_pipeline.publishing.root): time-lapses, extent.
+    pages = "".join(
+        f'<li><a href="{html.escape(link["href"].removeprefix("./"))}">'
+        f"{html.escape(link.get('title') or link['href'])}</a></li>\n"
+        for link in links_of(catalog, "related")
+        if link.get("type") == "text/html"
+    )
     body = (
         f'<p>{_scenes(total)} in {len(cards)} path/rows. STAC: <a href="catalog.json">'
         "catalog.json</a>.</p>\n"
+        + (f"<ul>\n{pages}</ul>\n" if pages else "")
         + "".join(
             f'<p><a href="{html.escape(c["href"].removeprefix("./").rsplit("/", 1)[0])}/'
             f'index.html">{html.escape(c["title"])}</a> ({c["landsat_ops:composites"]})</p>\n'

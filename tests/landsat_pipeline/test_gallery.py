@@ -88,6 +88,32 @@ def test_gallery_pages_read_well(bucket):
     assert (bucket / "published/226/010/2023.html").read_text().count("<figure>") == 1
 
 
+def test_pages_beside_the_scenes_are_linked_from_the_root_and_stay(bucket):
+    """A time-lapse or extent page links itself from the root catalog (a ``related`` link) and
+    the root gallery lists it; the next scene published keeps the link; linking again writes
+    nothing."""
+    from landsat_pipeline.publishing.root import link_from_root, page_link
+
+    store = open_store(bucket)
+    link = page_link("published/timelapse/226/010/index.html", "Time-lapse: Fjord, summer")
+    assert link_from_root(store, link) is True
+    assert link_from_root(store, link) is False
+    publish_product_set(store, scene("2024-07-30", "20240809")["scene_id"], "2024-07-30")
+    publish_scene(store, scene("2024-07-30", "20240809"), title="Fjord")
+    catalog = json.loads((bucket / "catalog.json").read_text())
+    validate(catalog)
+    assert [l for l in catalog["links"] if l["rel"] == "related"] == [link]  # noqa: E741
+    assert "5 scenes in 2 path/rows" in (bucket / "index.html").read_text()
+    assert (
+        '<a href="published/timelapse/226/010/index.html">Time-lapse: Fjord, summer</a>'
+        in (bucket / "index.html").read_text()
+    )
+    renamed = {**link, "title": "Time-lapse: Fjord, every summer"}
+    assert link_from_root(store, renamed) is True
+    catalog = json.loads((bucket / "catalog.json").read_text())
+    assert [l for l in catalog["links"] if l["rel"] == "related"] == [renamed]  # noqa: E741
+
+
 class _Links(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
