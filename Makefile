@@ -27,18 +27,30 @@ $(VENV)/.installed: requirements/dev.lock requirements/bootstrap.txt pyproject.t
 demo: install airflow-init
 	$(BIN)/python -m landsat_demo
 
-# NDVI at the points of interest of every published scene: first the scenes DAG for every
-# overpass of the sample season not published yet (python -m landsat_demo --season, so the series has
-# more than one acquisition), then one run of the landsat_ndvi_timeseries DAG with `airflow dags
-# test`: the table, plots and the papermill report in
-# demo-output/bucket/published/analytics/<area>/ (docs/analytics.md).
+# The archive through time on the sample season: first the scenes DAG for every overpass of the
+# season not published yet (python -m landsat_demo --season), then one `airflow dags test` run
+# each of landsat_ndvi_timeseries (NDVI at the points, snow/ice and water extent, the papermill
+# report: demo-output/bucket/published/analytics/<area>/, docs/analytics.md, docs/extent.md),
+# landsat_composites (the 2024 summer composite and the area's mosaic on EPSG:3413:
+# published/composites/, docs/composites.md) and landsat_timelapses (published/timelapse/,
+# docs/timelapse.md).
 report: install airflow-init
 	$(BIN)/python -m landsat_demo --season
-	$(BIN)/airflow dags test landsat_ndvi_timeseries > demo-output/ndvi-timeseries.log 2>&1 || \
-	  { tail -40 demo-output/ndvi-timeseries.log; exit 1; }
-	@grep -q "DagRun Finished.*state=success" demo-output/ndvi-timeseries.log || \
-	  { echo "the run did not succeed; see demo-output/ndvi-timeseries.log"; exit 1; }
-	@ls -1 demo-output/bucket/published/analytics/*/*
+	$(call dag_test,landsat_ndvi_timeseries,{},ndvi-timeseries)
+	$(call dag_test,landsat_composites,{"period": "2024-summer"},composites)
+	$(call dag_test,landsat_timelapses,{},timelapses)
+	@ls -1 demo-output/bucket/published/analytics/*/* demo-output/bucket/published/composites/index.html \
+	  demo-output/bucket/published/timelapse/*/*/index.html
+	@echo "gallery: demo-output/bucket/index.html (open it in a browser)"
+
+# One `airflow dags test` run of DAG $(1) with conf $(2), its log in demo-output/$(3).log; fails
+# with the log's tail unless the run succeeded.
+define dag_test
+	$(BIN)/airflow dags test $(1) -c '$(2)' > demo-output/$(3).log 2>&1 || \
+	  { tail -40 demo-output/$(3).log; exit 1; }
+	@grep -q "DagRun Finished.*state=success" demo-output/$(3).log || \
+	  { echo "the $(1) run did not succeed; see demo-output/$(3).log"; exit 1; }
+endef
 
 # Airflow's home in .airflow/ (git-ignored): per-machine secrets (Fernet key, JWT secret,
 # the UI password) made once, the SQLite database migrated, the pools of dags/config/pools.json.
