@@ -1,7 +1,8 @@
 """Compiled kernels of the composite (numba): masked reflectance, per-band median, medoid.
 
 Each loops over a tile's chunk once with the GIL released (the tiles of a composite run in
-several threads), cached on disk like :mod:`landsat_ops.raster.kernels` (the same decorator).
+several threads), cached on disk (:func:`landsat_ops.raster.jit.compiled`, as every kernel of
+the package).
 ``np.nanmedian`` over a ``(N, rows, cols)`` stack sorts with temporaries the size of the stack
 and is several times slower; the numpy references the tests hold them to are
 :func:`median_reference` and :func:`medoid_reference`.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landsat_ops.raster.kernels import _compiled
+from landsat_ops.raster.jit import compiled
 
 __all__ = [
     "clear_reflectance",
@@ -22,7 +23,7 @@ __all__ = [
 ]
 
 
-@_compiled("void(uint16[:, ::1], uint8[:, ::1], float64, float64, float32[:, ::1])")
+@compiled("void(uint16[:, ::1], uint8[:, ::1], float64, float64, float32[:, ::1])")
 def clear_reflectance(dn, clear, mult, add, out):  # pragma: no cover - compiled
     """``out = float32(DN * mult + add)`` (in float64, then rounded to float32) where ``clear``
     is non-zero and the DN is not fill (0); NaN elsewhere."""
@@ -37,7 +38,7 @@ def clear_reflectance(dn, clear, mult, add, out):  # pragma: no cover - compiled
                 out[y, x] = nan
 
 
-@_compiled("void(float32[:, :, ::1], int64, float32[:, ::1])")
+@compiled("void(float32[:, :, ::1], int64, float32[:, ::1])")
 def masked_median(stack, n, out):  # pragma: no cover - compiled
     """Per pixel, the median of the finite values among ``stack[:n, y, x]`` into ``out`` (NaN
     when there is none): the middle value, or the mean of the two middle values (in float32,
@@ -65,7 +66,7 @@ def masked_median(stack, n, out):  # pragma: no cover - compiled
                 out[y, x] = (buffer[k // 2 - 1] + buffer[k // 2]) / np.float32(2.0)
 
 
-@_compiled("void(float32[:, :, :, ::1], int64, float32[:, :, ::1], int16[:, ::1])")
+@compiled("void(float32[:, :, :, ::1], int64, float32[:, :, ::1], int16[:, ::1])")
 def medoid(stack, n, out, chosen):  # pragma: no cover - compiled
     """Per pixel, the observation among ``stack[:n, :, y, x]`` (``(N, bands, rows, cols)``)
     whose bands are all finite and whose summed Euclidean distance to the other such

@@ -17,35 +17,12 @@ machine pays for compilation (a few seconds); later imports load it in a fractio
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from numba import njit
+
+from landsat_ops.raster.jit import compiled
 
 
-def _compiled(signature: str):
-    """``njit`` for one signature, GIL released, cached on disk when a cache folder is writable.
-
-    Without one (a read-only install, no writable home, ``NUMBA_CACHE_DIR`` unset) numba
-    refuses ``cache=True``; the kernel is then compiled for this process only, with a warning.
-    """
-
-    def decorate(function):
-        try:
-            return njit(signature, nogil=True, cache=True)(function)
-        except RuntimeError as exc:  # "cannot cache function ...: no locator available"
-            warnings.warn(
-                f"landsat_ops.raster.kernels: {exc}; compiling without a cache (set "
-                "NUMBA_CACHE_DIR to a writable folder to keep compiled kernels between runs)",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            return njit(signature, nogil=True)(function)
-
-    return decorate
-
-
-@_compiled("void(uint16[:, ::1], int64[::1])")
+@compiled("void(uint16[:, ::1], int64[::1])")
 def histogram_u16(band, hist):  # pragma: no cover - compiled (checked against numpy in tests)
     """Add the counts of every value of a 2-D uint16 ``band`` to ``hist`` (int64[65536]).
 
@@ -57,7 +34,7 @@ def histogram_u16(band, hist):  # pragma: no cover - compiled (checked against n
             hist[band[y, x]] += 1
 
 
-@_compiled("void(uint16[:, ::1], uint16[:, ::1], uint8[::1], int64[::1])")
+@compiled("void(uint16[:, ::1], uint16[:, ::1], uint8[::1], int64[::1])")
 def histogram_clear_u16(band, qa, clear, hist):  # pragma: no cover - compiled
     """Add the counts of the values of ``band`` whose QA pixel is clear (``clear[qa] != 0``).
 
@@ -71,7 +48,7 @@ def histogram_clear_u16(band, qa, clear, hist):  # pragma: no cover - compiled
                 hist[band[y, x]] += 1
 
 
-@_compiled(
+@compiled(
     "void(uint16[:, ::1], uint16[:, ::1], uint16[:, ::1], uint8[::1], uint8[::1], uint8[::1], "
     "uint8[:, :, ::1])"
 )
@@ -97,7 +74,7 @@ def stretch_rgb(red, green, blue, lut_r, lut_g, lut_b, out):  # pragma: no cover
                 out[2, y, x] = lut_b[b]
 
 
-@_compiled(
+@compiled(
     "void(uint16[:, ::1], uint16[:, ::1], uint16[:, ::1], uint8[::1], uint8[::1], uint8[::1], "
     "uint8[:, ::1], uint8[:, :, ::1])"
 )
@@ -127,7 +104,7 @@ def natural_rgb(red, green, blue, lut_r, lut_g, lut_b, table, out):  # pragma: n
             out[2, y, x] = row[b]
 
 
-@_compiled(
+@compiled(
     "int64(uint16[:, ::1], uint16[:, ::1], float32, float32, float32, float32, float32[:, ::1], "
     "int64[::1], float64, float64)"
 )
@@ -172,7 +149,7 @@ def ndvi_u16(
     return valid
 
 
-@_compiled("void(float32[:, ::1], uint8[:, ::1])")
+@compiled("void(float32[:, ::1], uint8[:, ::1])")
 def ndvi_levels(values, out):  # pragma: no cover - compiled
     """NDVI (float32, NaN = no data) -> the palette levels of ``<ID>_ndvi_visual.tif`` in
     ``out``: ``128 + round(127 ndvi)`` (half up) within 1..255, 0 where not finite;
@@ -188,7 +165,7 @@ def ndvi_levels(values, out):  # pragma: no cover - compiled
                 out[y, x] = 0
 
 
-@_compiled("void(float32[:, :, ::1], int64, float64[:, :, ::1], int32[:, :, ::1])")
+@compiled("void(float32[:, :, ::1], int64, float64[:, :, ::1], int32[:, :, ::1])")
 def cell_sums_f32(data, step, sums, counts):  # pragma: no cover - compiled
     """Add each ``step x step`` cell's valid pixels of float32 ``data`` (no data: NaN, any
     non-finite) to ``sums``/``counts``, ``(count, ceil(rows/step), ceil(cols/step))`` and
@@ -205,9 +182,7 @@ def cell_sums_f32(data, step, sums, counts):  # pragma: no cover - compiled
                     counts[k, cy, cx] += 1
 
 
-@_compiled(
-    "void(float64[:, :, ::1], int32[:, :, ::1], int64, float64[:, :, ::1], int32[:, :, ::1])"
-)
+@compiled("void(float64[:, :, ::1], int32[:, :, ::1], int64, float64[:, :, ::1], int32[:, :, ::1])")
 def block_sums_f64(sums, counts, step, out_sums, out_counts):  # pragma: no cover - compiled
     """Sums and counts over ``step x step`` cells of float64 cell sums and int32 counts
     (adding into the out arrays, ``(count, ceil(rows/step), ceil(cols/step))``, zeroed by
@@ -234,7 +209,7 @@ def block_sums_f64(sums, counts, step, out_sums, out_counts):  # pragma: no cove
 # the float64 sums of the reference) and a strip's overviews need no float64 temporaries.
 
 
-@_compiled("void(int32[::1], int32[::1], int64, int32[:, ::1], int32[:, ::1], int64)")
+@compiled("void(int32[::1], int32[::1], int64, int32[:, ::1], int32[:, ::1], int64)")
 def _cells_of_rows(row_sums, row_counts, step, sums, counts, cy):  # pragma: no cover
     """Add each ``step``-wide run of the row accumulators into cell row ``cy`` (overwriting
     it); the accumulators are ``step`` longer than the data, zero there."""
@@ -255,7 +230,7 @@ def _cells_of_rows(row_sums, row_counts, step, sums, counts, cy):  # pragma: no 
         counts[cy, cx] = count
 
 
-@_compiled("void(uint8[:, :, ::1], int64, int32[:, :, ::1], int32[:, :, ::1])")
+@compiled("void(uint8[:, :, ::1], int64, int32[:, :, ::1], int32[:, :, ::1])")
 def cell_sums_u8(data, step, sums, counts):  # pragma: no cover - compiled
     """Sums and counts of each ``step x step`` cell's valid (non-0) pixels of 8-bit ``data``
     into int32 ``sums``/``counts``, ``(count, ceil(rows/step), ceil(cols/step))``, which are
@@ -281,7 +256,7 @@ def cell_sums_u8(data, step, sums, counts):  # pragma: no cover - compiled
             _cells_of_rows(row_sums, row_counts, step, sums[k], counts[k], cy)
 
 
-@_compiled("void(int32[:, :, ::1], int32[:, :, ::1], int64, int32[:, :, ::1], int32[:, :, ::1])")
+@compiled("void(int32[:, :, ::1], int32[:, :, ::1], int64, int32[:, :, ::1], int32[:, :, ::1])")
 def block_sums_int(sums, counts, step, out_sums, out_counts):  # pragma: no cover - compiled
     """Sums and counts over ``step x step`` cells of cell sums and counts (overwriting the out
     arrays, ``(count, ceil(rows/step), ceil(cols/step))``): the next level of a pyramid.
@@ -302,7 +277,7 @@ def block_sums_int(sums, counts, step, out_sums, out_counts):  # pragma: no cove
             _cells_of_rows(row_sums, row_counts, step, out_sums[k], out_counts[k], cy)
 
 
-@_compiled("void(int32[:, :, ::1], int32[:, :, ::1], uint8[:, :, ::1])")
+@compiled("void(int32[:, :, ::1], int32[:, :, ::1], uint8[:, :, ::1])")
 def cell_means_u8(sums, counts, out):  # pragma: no cover - compiled
     """Each cell's mean rounded to nearest (half to even, as ``np.rint``), 0 where it has no
     valid pixel: :func:`landsat_ops.raster.ops.pyramid_from_sums` for 8-bit data."""
@@ -317,7 +292,7 @@ def cell_means_u8(sums, counts, out):  # pragma: no cover - compiled
                     out[k, y, x] = np.uint8(np.rint(np.float64(sums[k, y, x]) / np.float64(n)))
 
 
-@_compiled("void(float64[:, :, ::1], int32[:, :, ::1], float32[:, :, ::1])")
+@compiled("void(float64[:, :, ::1], int32[:, :, ::1], float32[:, :, ::1])")
 def cell_means_f32(sums, counts, out):  # pragma: no cover - compiled
     """Each cell's mean as float32, NaN where it has no valid pixel (the float32 case of
     :func:`landsat_ops.raster.ops.pyramid_from_sums`)."""
