@@ -51,7 +51,7 @@ def _section(item: Mapping) -> str:
     parts = [
         f'<section id="{name}">',
         f"<h2>{_esc(props.get('title') or item.get('id'))}</h2>",
-        f"<p>{len(frames)} frames, {_esc(info.get('period', ''))}, "
+        f"<p>{len(frames)} frame{'' if len(frames) == 1 else 's'}, {_esc(info.get('period', ''))}, "
         f"{_esc(info.get('seconds_per_frame', 1))} s each; "
         f'<a href="{name}.json">STAC item</a></p>',
         '<div class="pair">',
