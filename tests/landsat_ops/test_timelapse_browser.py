@@ -9,10 +9,8 @@ Skipped with the reason where Chromium is not installed (``.ci/run`` installs it
 
 from __future__ import annotations
 
-import functools
 import http.server
 import json
-import shutil
 import subprocess
 import threading
 
@@ -20,20 +18,9 @@ import pytest
 
 from landsat_ops.storage import open_store
 from landsat_ops.timelapse import make_timelapse, parse_period_spec
+from tests.support.browser import AUTOPLAY, chromium_command, needs_chromium, serving
 from tests.support.timelapse import publish_scene
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 OUT = "published/timelapse/226/010"
 HARNESS = """<!DOCTYPE html><html><body>
 <iframe id="page" src="/%s/index.html" width="1280" height="2400"></iframe>
@@ -104,7 +91,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.mark.browser
 @pytest.mark.timeout(180)
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+@needs_chromium
 def test_the_timelapse_page_plays_in_a_browser(tmp_path):
     root = tmp_path / "bucket"
     for day in ("2014-07-10", "2016-07-15", "2017-08-01"):
@@ -121,27 +108,22 @@ def test_the_timelapse_page_plays_in_a_browser(tmp_path):
     results: list = []
     done = threading.Event()
     handler = type("Handler", (_Handler,), {"results": results, "done": done})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/__harness.html"
-    browser = subprocess.Popen(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", url],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        finished = done.wait(90)
-    finally:
-        browser.terminate()
+    with serving(root, handler) as base:
+        browser = subprocess.Popen(
+            chromium_command(tmp_path / "profile", AUTOPLAY, base + "__harness.html"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
-            _, stderr = browser.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            browser.kill()
-            _, stderr = browser.communicate()
-        server.shutdown()
+            finished = done.wait(90)
+        finally:
+            browser.terminate()
+            try:
+                _, stderr = browser.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                browser.kill()
+                _, stderr = browser.communicate()
     assert finished, f"the harness reported nothing; chromium said: {stderr[-2000:]}"
     (seen,) = results
     assert [v["variant"] for v in seen["videos"]] == ["truecolor", "falsecolor"]

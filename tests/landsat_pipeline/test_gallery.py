@@ -10,13 +10,10 @@
 
 from __future__ import annotations
 
-import functools
 import html.parser
 import http.server
 import json
-import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -28,19 +25,8 @@ from landsat_ops.raster.png import write_png
 from landsat_ops.storage import open_store
 from landsat_pipeline.publishing import publish_scene
 from tests.stac_schemas.validate import validate
+from tests.support.browser import chromium_command, needs_chromium, serving
 from tests.support.scenes import scene
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -135,34 +121,25 @@ class _Recorder(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+@needs_chromium
 @pytest.mark.parametrize("page", ["index.html", "published/226/010/index.html"])
 def test_the_gallery_in_a_browser(bucket, tmp_path, page):
     served: list[tuple[str, int]] = []
     handler = type("Handler", (_Recorder,), {"served": served})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(bucket))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     shot = tmp_path / "gallery.png"
-    try:
+    with serving(bucket, handler) as base:
         result = subprocess.run(
-            [
-                CHROMIUM,
-                *FLAGS,
-                f"--user-data-dir={tmp_path / 'profile'}",
+            chromium_command(
+                tmp_path / "profile",
                 "--window-size=1280,900",
                 "--virtual-time-budget=5000",
                 f"--screenshot={shot}",
                 base + page,
-            ],
+            ),
             capture_output=True,
             text=True,
             timeout=120,
         )
-    finally:
-        server.shutdown()
     assert shot.is_file() and shot.stat().st_size > 5000, result.stderr[-2000:]
 
     parsed = _Links()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from landsat_pipeline.gaps import (
     gap_report_year_html,
     scenes_to_reconcile,
 )
+from tests.support.browser import chromium_command, needs_chromium
 
 UTC = datetime.UTC
 
@@ -186,10 +186,7 @@ def test_year_pages_link_their_neighbours_and_the_index():
     assert 'href="gaps-2025.html"' not in pages["gaps-2024.html"]
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+@needs_chromium
 @pytest.mark.parametrize("wanted", [None, ("cloudy",), ("missing", "unpublished")])
 def test_the_status_filter_in_a_browser(tmp_path, wanted):
     """The page's script hides the rows of unticked statuses; ``#status=`` preselects them."""
@@ -198,20 +195,7 @@ def test_the_status_filter_in_a_browser(tmp_path, wanted):
     page.write_text(gap_report_pages(report)["gaps-2023.html"])
     url = page.as_uri() + (f"#status={','.join(wanted)}" if wanted else "")
     dom = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=2000",
-            "--dump-dom",
-            url,
-        ],
+        chromium_command(tmp_path / "profile", "--virtual-time-budget=2000", "--dump-dom", url),
         capture_output=True,
         text=True,
         timeout=120,
