@@ -4,4 +4,12 @@ Test modules import its names from there (``from tests.support.dagenv import BUC
 from this conftest: every folder's conftest.py is imported as the module ``conftest``.
 """
 
-from tests.support.dagenv import airflow_db, aws_connection, catalog, pipeline_config  # noqa: F401
+from tests.support.dagenv import (  # noqa: F401
+    airflow_db,
+    aws_connection,
+    catalog,
+    no_env_credentials,
+    pipeline_config,
+    s3_calls,
+    s3_client,
+)

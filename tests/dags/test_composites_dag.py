@@ -15,15 +15,17 @@ import json
 
 import pytest
 
-from tests.support.composite_scenes import COMPOSITES, catalog_scenes, publish_scenes
+from tests.support.composite_scenes import COMPOSITES
 from tests.support.dagenv import (
     BUCKET,
-    CATALOG_END,
-    CATALOG_START,
     PATH,
     REPO,
     ROW,
+    drop_env_credentials,
+    load_dag,
+    publish_catalog_scenes,
     task_instances,
+    task_states,
     xcom,
 )
 
@@ -41,49 +43,18 @@ def objects(client) -> dict[str, tuple[str, object]]:
 
 
 @pytest.fixture
-def published(aws_connection, s3_bucket, catalog, pipeline_config, monkeypatch):
+def published(s3_client, catalog, pipeline_config, monkeypatch):
     """The catalog's scenes landed and published; the config has the area's composites."""
-    import boto3
-
-    from landsat_ops.storage import open_store
-
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_DEFAULT",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": aws_connection, "region_name": "us-east-1"},
-            }
-        ),
-    )
     pipeline_config(area={"composites": NO_MOSAIC})
-    client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
-    scenes = catalog_scenes(catalog, PATH, ROW, CATALOG_START, CATALOG_END)
-    assert len(scenes) == 3
-    publish_scenes(open_store(f"s3://{BUCKET}", client), scenes)
+    scenes = publish_catalog_scenes(s3_client, catalog)
     # The tasks reach the bucket through the connection alone (boto3 and GDAL's /vsis3/).
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    return client, scenes
+    drop_env_credentials(monkeypatch)
+    return s3_client, scenes
 
 
 @pytest.fixture
 def dag(airflow_db, published):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(REPO / "dags" / "landsat_composites.py"))
-    assert bag.import_errors == {}
-    return bag.get_dag(DAG_ID)
-
-
-def states(dag_run) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for task, state, _, _ in task_instances(dag_run):
-        out.setdefault(task, []).append(state)
-    return out
+    return load_dag(DAG_ID)
 
 
 def run(dag, day: datetime.date, **conf):
@@ -99,7 +70,7 @@ def test_a_season_is_composited_from_mapped_tiles_and_a_rerun_writes_nothing(dag
     before = set(objects(client))
     dag_run = run(dag, datetime.date(2024, 10, 1), period="2024-summer")
     assert dag_run.state == "success", task_instances(dag_run)
-    got = states(dag_run)
+    got = task_states(dag_run)
     assert got["composite_tile"] == ["success"] * 4  # 2 x 2 tiles
     assert got["assemble_composite"] == ["success"]
     assert got["publish_catalog"] == ["success"]
@@ -152,7 +123,7 @@ def test_a_season_is_composited_from_mapped_tiles_and_a_rerun_writes_nothing(dag
     # The same run again: the plan finds both composites current; nothing is written.
     again = run(dag, datetime.date(2024, 10, 1), period="2024-summer")
     assert again.state == "success"
-    got = states(again)
+    got = task_states(again)
     assert got["plan"] == ["skipped"]
     assert got["publish_catalog"] == ["skipped"]
     assert objects(client) == after
@@ -181,7 +152,7 @@ def test_a_period_without_scenes_is_skipped_and_writes_nothing(dag, published):
     before = objects(client)
     dag_run = run(dag, datetime.date(2023, 10, 1), period="2023-summer")
     assert dag_run.state == "success"
-    got = states(dag_run)
+    got = task_states(dag_run)
     assert got["plan"] == ["skipped"]
     assert set(got) == {"plan", "list_tiles", "list_jobs", "composite_tile"} | {
         "assemble_composite",

@@ -21,12 +21,12 @@ import pytest
 
 from tests.support.dagenv import (
     BUCKET,
-    CATALOG_END,
-    CATALOG_START,
     PATH,
     REPO,
     ROW,
-    task_instances,
+    load_dag,
+    publish_catalog_scenes,
+    task_states,
 )
 
 DAG_ID = "landsat_ndvi_timeseries"
@@ -45,84 +45,10 @@ def repo_points() -> list[dict]:
 
 
 @pytest.fixture
-def s3(aws_connection, s3_bucket, monkeypatch):
-    """A verification client; the tasks get endpoint and credentials from the connection only.
-
-    Returns the client and the list of S3 calls the tasks' clients made.
-    """
-    import boto3
-
-    import landsat_pipeline.hooks.bucket as bucket_module
-
-    client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_DEFAULT",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": aws_connection, "region_name": "us-east-1"},
-            }
-        ),
-    )
-    calls: list[tuple[str, str]] = []
-    real = bucket_module.s3_client
-
-    def recording_client(aws_conn_id):
-        task_client = real(aws_conn_id)
-
-        def before_send(request, **kwargs):
-            calls.append((kwargs["event_name"].rsplit(".", 1)[-1], request.url))
-
-        task_client.meta.events.register("before-send.s3", before_send)
-        return task_client
-
-    monkeypatch.setattr(bucket_module, "s3_client", recording_client)
-    return client, calls
-
-
-@pytest.fixture
-def no_env_credentials(monkeypatch):
-    """Unset the environment's AWS endpoint and credentials (use while the DAG runs)."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-
-
-def catalog_scenes(catalog) -> list[dict]:
-    """The discover-task XCom of every scene of the test catalog, oldest first."""
-    from landsat_pipeline.discovery import discover, scene_to_xcom
-
-    found = discover(
-        str(catalog),
-        path=PATH,
-        row=ROW,
-        start=CATALOG_START,
-        end=CATALOG_END + datetime.timedelta(days=1),
-    )
-    return [scene_to_xcom(scene) for scene in found]
-
-
-def publish(store, client, scenes: list[dict]) -> None:
-    """Land the scenes' bands and publish an item per scene plus the collection."""
-    from landsat_pipeline.keys import published_prefix
-    from landsat_pipeline.landing import land_scene
-    from landsat_pipeline.publishing import update_catalogs
-
-    for scene in scenes:
-        land_scene(scene, store)
-        item = {
-            "type": "Feature",
-            "stac_version": "1.1.0",
-            "id": scene["scene_id"],
-            "properties": {"datetime": scene["acquired"], "eo:cloud_cover": scene["cloud_cover"]},
-            "assets": {},
-            "links": [],
-        }
-        key = f"{published_prefix(PATH, ROW, scene['date'])}/{scene['scene_id']}.json"
-        store.write_bytes(key, json.dumps(item).encode(), "application/geo+json")
-    update_catalogs(store, PATH, ROW, title="test")
+def s3(s3_client, s3_calls):
+    """A verification client (the tasks get endpoint and credentials from the connection only)
+    and the list of S3 calls the tasks' clients made."""
+    return s3_client, s3_calls
 
 
 @pytest.fixture
@@ -138,32 +64,16 @@ def published_one(s3, catalog, pipeline_config):
 
 
 def publish_catalog(s3, catalog, pipeline_config, *, count: int) -> list[dict]:
-    from landsat_ops.storage import open_store
-
     client, calls = s3
     pipeline_config(area={"points": [*repo_points(), OUTSIDE]})
-    scenes = catalog_scenes(catalog)[:count]
-    assert len(scenes) == count
-    publish(open_store(f"s3://{BUCKET}", client), client, scenes)
+    scenes = publish_catalog_scenes(client, catalog, count=count)
     calls.clear()
     return scenes
 
 
 @pytest.fixture
 def dag(airflow_db, pipeline_config):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(REPO / "dags" / "landsat_ndvi_timeseries.py"))
-    assert bag.import_errors == {}
-    return bag.get_dag(DAG_ID)
-
-
-def run_states(dag_run) -> dict[str, list[str]]:
-    """Task ID -> the states of its task instances (one per map index)."""
-    out: dict[str, list[str]] = {}
-    for task, state, _, _ in task_instances(dag_run):
-        out.setdefault(task, []).append(state)
-    return out
+    return load_dag(DAG_ID)
 
 
 def read(client, key: str) -> bytes:
@@ -200,7 +110,7 @@ def test_table_plots_and_report_then_a_rerun_changes_nothing(
     client, calls = s3
     dag_run = dag.test()
     assert dag_run.state == "success"
-    states = run_states(dag_run)
+    states = task_states(dag_run)
     assert states == {
         "list_scenes": ["success"],
         "list_areas": ["success"],
@@ -296,7 +206,7 @@ def test_a_range_run_replaces_the_rows_of_its_scenes_only(
         run_conf={"start": middle["date"], "end": middle["date"], "area": AREA},
     )
     assert dag_run.state == "success"
-    assert run_states(dag_run)["sample_scene"] == ["success"]  # only the scene of the range
+    assert task_states(dag_run)["sample_scene"] == ["success"]  # only the scene of the range
     assert table_from_csv(read(client, f"{PREFIX}/ndvi_timeseries.csv")) == table
 
 
@@ -304,7 +214,7 @@ def test_no_published_scene_in_the_range_skips_the_rest(dag, published, s3, no_e
     client, _ = s3
     dag_run = dag.test(run_conf={"start": "2020-01-01", "end": "2020-12-31"})
     assert dag_run.state == "success"
-    states = run_states(dag_run)
+    states = task_states(dag_run)
     assert states["list_scenes"] == ["success"]
     assert states["merge_table"] == ["skipped"] and states["report_local"] == ["skipped"]
     assert states["publish_report"] == ["skipped"]
@@ -314,7 +224,7 @@ def test_no_published_scene_in_the_range_skips_the_rest(dag, published, s3, no_e
 def test_a_reversed_range_fails_at_once(dag, published, capfd):
     dag_run = dag.test(run_conf={"start": "2024-07-01", "end": "2024-06-01"})
     assert dag_run.state == "failed"
-    assert run_states(dag_run)["list_scenes"] == ["failed"]  # not retried: a bad Param
+    assert task_states(dag_run)["list_scenes"] == ["failed"]  # not retried: a bad Param
     assert "start 2024-07-01 is after end 2024-06-01" in capfd.readouterr().out
 
 
@@ -396,11 +306,7 @@ def ec2_config(published_one, pipeline_config, aws_connection, monkeypatch):
 @pytest.fixture
 def ec2_dag(airflow_db, ec2_config):
     """The DAG parsed with the remote.ec2 section: it has the ec2 report chain."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(REPO / "dags" / "landsat_ndvi_timeseries.py"))
-    assert bag.import_errors == {}
-    return bag.get_dag(DAG_ID)
+    return load_dag(DAG_ID)
 
 
 def test_ec2_report_chain_only_with_remote_ec2(dag, ec2_dag):
@@ -429,7 +335,7 @@ def test_ec2_report_without_the_remote_section_fails_at_the_branch(
     dag = DagBag(dag_folder=str(REPO / "dags" / "landsat_ndvi_timeseries.py")).get_dag(DAG_ID)
     dag_run = dag.test(run_conf={"report_backend": "ec2"})
     assert dag_run.state == "failed"
-    assert run_states(dag_run)["choose_report"] == ["failed"]
+    assert task_states(dag_run)["choose_report"] == ["failed"]
     assert "report_backend 'ec2' needs the config's remote.ec2 section" in capfd.readouterr().out
 
 
@@ -461,7 +367,7 @@ def test_ec2_report_instance_is_terminated_by_the_teardown(
     monkeypatch.setattr(EC2CreateInstanceOperator, "execute", create_and_finish_the_job)
     dag_run = ec2_dag.test(run_conf={"report_backend": "ec2"})
 
-    states = run_states(dag_run)
+    states = task_states(dag_run)
     assert states["report_local"] == ["skipped"]
     assert states["prepare_report_ec2"] == ["success"]
     assert states["create_report_instance"] == ["success"]
@@ -496,7 +402,7 @@ def test_ec2_report_without_report_image_fails_clearly(ec2_dag, ec2_config, s3, 
     monkeypatch.delenv("LANDSAT_PIPELINE_REPORT_IMAGE")
     dag_run = ec2_dag.test(run_conf={"report_backend": "ec2"})
     assert dag_run.state == "failed"
-    states = run_states(dag_run)
+    states = task_states(dag_run)
     assert states["prepare_report_ec2"] == ["failed"]  # once: a config error is not retried
     assert states["create_report_instance"] == ["upstream_failed"]
     assert ec2_config.describe_instances()["Reservations"] == []

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from tests.support.dagenv import BUCKET, PATH, REPO, ROW, task_instances
+from tests.support.dagenv import BUCKET, PATH, REPO, ROW, load_dag, task_instances
 from tests.support.timelapse import decode_mp4, decode_webp
 
 DAG_ID = "landsat_timelapses"
@@ -22,26 +22,7 @@ NAME = f"p{PATH:03d}r{ROW:03d}_summer"
 
 
 @pytest.fixture
-def client(aws_connection, s3_bucket, monkeypatch):
-    """A verification client; the connection alone carries the endpoint and credentials."""
-    import boto3
-
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_DEFAULT",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": aws_connection, "region_name": "us-east-1"},
-            }
-        ),
-    )
-    return boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
-
-
-@pytest.fixture
-def published(client, catalog, pipeline_config) -> list[dict]:
+def published(s3_client, catalog, pipeline_config) -> list[dict]:
     """The catalog's scenes rendered (true and false colour) into published/226/010/<date>/."""
     from landsat_ops.render.run import render_scene
 
@@ -50,28 +31,21 @@ def published(client, catalog, pipeline_config) -> list[dict]:
         date = f"{folder.name[17:21]}-{folder.name[21:23]}-{folder.name[23:25]}"
         dest = f"s3://{BUCKET}/published/{PATH:03d}/{ROW:03d}/{date}/"
         render_scene(
-            folder, dest, products=("truecolor", "falsecolor"), preview_size=64, s3_client=client
+            folder,
+            dest,
+            products=("truecolor", "falsecolor"),
+            preview_size=64,
+            s3_client=s3_client,
         )
         key = f"published/{PATH:03d}/{ROW:03d}/{date}/{folder.name}.json"
-        items.append(json.loads(client.get_object(Bucket=BUCKET, Key=key)["Body"].read()))
+        items.append(json.loads(_read(s3_client, key)))
     assert len(items) == 3
     return items
 
 
 @pytest.fixture
 def dag(airflow_db, pipeline_config):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(REPO / "dags" / "landsat_timelapses.py"))
-    assert bag.import_errors == {}
-    return bag.get_dag(DAG_ID)
-
-
-@pytest.fixture
-def no_env_credentials(monkeypatch):
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    return load_dag(DAG_ID)
 
 
 def test_the_jobs_of_the_repository_config_and_of_asset_events():
@@ -102,13 +76,13 @@ def _read(client, key: str) -> bytes:
 
 
 def test_the_dag_builds_the_timelapse_of_the_published_scenes(
-    dag, published, client, no_env_credentials, tmp_path
+    dag, published, s3_client, no_env_credentials, tmp_path
 ):
     dag_run = dag.test()
     states = {(task, state) for task, state, _, _ in task_instances(dag_run)}
     assert states == {("list_timelapses", "success"), ("make_timelapse", "success")}, states
 
-    item = json.loads(_read(client, f"{OUT}/{NAME}.json"))
+    item = json.loads(_read(s3_client, f"{OUT}/{NAME}.json"))
     (frame,) = item["properties"]["landsat_ops:timelapse"]["frames"]  # one summer: 2024
     assert frame["label"] == "2024-summer" and frame["kind"] == "scene"
     # The clearest of the three scenes, by the render's own clear fraction.
@@ -126,14 +100,14 @@ def test_the_dag_builds_the_timelapse_of_the_published_scenes(
         for ext, decode in (("mp4", decode_mp4), ("webp", decode_webp)):
             href = item["assets"][f"{variant}_{ext}"]["href"]
             path = tmp_path / f"{variant}.{ext}"
-            path.write_bytes(_read(client, f"{OUT}/{href.removeprefix('./')}"))
+            path.write_bytes(_read(s3_client, f"{OUT}/{href.removeprefix('./')}"))
             frames = decode(path)[1]
             assert len(frames) == 1 and frames[0].shape == (300, 300, 3)  # the scene's 30 m
-    page = _read(client, f"{OUT}/index.html").decode()
+    page = _read(s3_client, f"{OUT}/index.html").decode()
     assert item["assets"]["truecolor_mp4"]["href"] in page and "<video controls" in page
 
     # Nothing new: a second run publishes the same version, the item is not rewritten.
-    before = client.head_object(Bucket=BUCKET, Key=f"{OUT}/{NAME}.json")["ETag"]
+    before = s3_client.head_object(Bucket=BUCKET, Key=f"{OUT}/{NAME}.json")["ETag"]
     again = dag.test()
     assert {s for _, s, _, _ in task_instances(again)} == {"success"}
-    assert client.head_object(Bucket=BUCKET, Key=f"{OUT}/{NAME}.json")["ETag"] == before
+    assert s3_client.head_object(Bucket=BUCKET, Key=f"{OUT}/{NAME}.json")["ETag"] == before

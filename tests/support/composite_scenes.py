@@ -1,5 +1,6 @@
-"""Published scenes for the composites tests: small synthetic catalogs landed and published into
-a bucket the way the scenes DAGs leave them, and a second path/row that overlaps the first.
+"""Published scenes for the composites tests and the DAG tests (``tests.support.dagenv``):
+small synthetic catalogs landed and published into a bucket the way the scenes DAGs leave them,
+and a second path/row that overlaps the first.
 
 The synthetic scenes (``landsat_demo.synthetic``, 300 x 300 px) of 226/010 cover 9 km around
 the WRS-2 scene centre; real neighbouring path/rows overlap by tens of kilometres, miniatures

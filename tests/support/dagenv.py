@@ -147,6 +147,95 @@ def aws_connection(aws_env, monkeypatch):
     return aws_env
 
 
+@pytest.fixture
+def s3_client(aws_connection, s3_bucket, monkeypatch):
+    """A client of the moto bucket for the test's own reads and set-up; the connection
+    aws_default alone carries the endpoint and the credentials (login and password), so the
+    tasks need no AWS_* variable (:func:`no_env_credentials`)."""
+    import boto3
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "testing",
+                "password": "testing",
+                "extra": {"endpoint_url": aws_connection, "region_name": "us-east-1"},
+            }
+        ),
+    )
+    return boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
+
+
+@pytest.fixture
+def s3_calls(monkeypatch) -> list[tuple[str, str]]:
+    """``(operation, URL)`` of every S3 request the tasks' clients send (the clients of
+    ``landsat_pipeline.hooks.bucket.s3_client``), in order; the test may clear it."""
+    import landsat_pipeline.hooks.bucket as bucket_module
+
+    calls: list[tuple[str, str]] = []
+    real = bucket_module.s3_client
+
+    def recording_client(aws_conn_id):
+        task_client = real(aws_conn_id)
+
+        def before_send(request, **kwargs):
+            calls.append((kwargs["event_name"].rsplit(".", 1)[-1], request.url))
+
+        task_client.meta.events.register("before-send.s3", before_send)
+        return task_client
+
+    monkeypatch.setattr(bucket_module, "s3_client", recording_client)
+    return calls
+
+
+def drop_env_credentials(monkeypatch) -> None:
+    """Unset the environment's AWS endpoint and credentials: the tasks (boto3 and GDAL's
+    ``/vsis3/``) then reach the bucket through the connection alone. Clients made before keep
+    theirs."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+
+
+@pytest.fixture
+def no_env_credentials(monkeypatch):
+    """:func:`drop_env_credentials` for the test (request it after :func:`s3_client`)."""
+    drop_env_credentials(monkeypatch)
+
+
+def publish_catalog_scenes(client, catalog: Path, *, count: int = 3) -> list[dict]:
+    """Land and publish the first ``count`` scenes of the test catalog into the moto bucket as
+    the scenes DAG leaves them (:func:`tests.support.composite_scenes.publish_scenes`); their
+    discover-task XComs, oldest first."""
+    from landsat_ops.storage import open_store
+    from tests.support.composite_scenes import catalog_scenes, publish_scenes
+
+    scenes = catalog_scenes(catalog, PATH, ROW, CATALOG_START, CATALOG_END)[:count]
+    assert len(scenes) == count
+    publish_scenes(open_store(f"s3://{BUCKET}", client), scenes)
+    return scenes
+
+
+def load_dag(dag_id: str):
+    """The DAG ``dag_id`` parsed from its own file ``dags/<dag_id>.py`` with the current
+    pipeline config; any import error fails the test."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags" / f"{dag_id}.py"))
+    assert bag.import_errors == {}
+    return bag.get_dag(dag_id)
+
+
+def task_states(dag_run) -> dict[str, list[str]]:
+    """Task ID -> the states of its task instances in ``dag_run`` (one per map index)."""
+    out: dict[str, list[str]] = {}
+    for task, state, _, _ in task_instances(dag_run):
+        out.setdefault(task, []).append(state)
+    return out
+
+
 def task_instances(dag_run) -> list[tuple[str, str, int, int]]:
     """``(task_id, state, try_number, map_index)`` of every task instance of ``dag_run``, in
     map index order."""
