@@ -19,9 +19,9 @@ from tests.support.composite_scenes import COMPOSITES
 from tests.support.dagenv import (
     BUCKET,
     PATH,
-    REPO,
     ROW,
     drop_env_credentials,
+    import_dag_file,
     load_dag,
     publish_catalog_scenes,
     task_instances,
@@ -200,22 +200,7 @@ def test_the_dag_is_scheduled_on_the_areas_assets_or_monthly_and_maps_tiles_on_t
 
 
 def test_parsing_the_dag_file_imports_no_heavy_module():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, time\n"
-        f"sys.path[:0] = [{str(REPO / 'plugins')!r}, {str(REPO / 'dags')!r}]\n"
-        "import airflow.sdk\n"
-        "start = time.perf_counter()\n"
-        "import landsat_composites\n"
-        "elapsed = time.perf_counter() - start\n"
-        "heavy = ['numpy', 'rasterio', 'landsat_ops.composite', 'pystac', 'numba']\n"
-        "print(repr(([m for m in heavy if m in sys.modules], elapsed)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    loaded, elapsed = eval(done.stdout.strip().splitlines()[-1])
+    heavy = ["numpy", "rasterio", "landsat_ops.composite", "pystac", "numba"]
+    loaded, elapsed = import_dag_file("landsat_composites", heavy)
     assert loaded == []
     assert elapsed < 5, f"the DAG file took {elapsed:.1f} s to import"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.support.dagenv import PATH, REPO, ROW
+from tests.support.dagenv import PATH, REPO, ROW, import_dag_file
 
 DAG_ID = f"landsat_p{PATH:03d}_r{ROW:03d}"
 
@@ -120,29 +118,6 @@ def test_dag_serializes(dag):
     data = DagSerialization.to_dict(dag)
     restored = DagSerialization.from_dict(data)
     assert restored.timetable.serialize() == dag.timetable.serialize()
-
-
-def import_dag_file(module: str, heavy: list[str]) -> tuple[list[str], float]:
-    """Import a DAG file in a fresh interpreter: the ``heavy`` modules it loaded, and the time.
-
-    The interpreter inherits this session's environment (conftest.py): its own AIRFLOW_HOME
-    and pipeline config. ``airflow.sdk`` is imported before the clock starts, as in the DAG
-    processor.
-    """
-    code = (
-        "import sys, time\n"
-        f"sys.path[:0] = [{str(REPO / 'plugins')!r}, {str(REPO / 'dags')!r}]\n"
-        "import airflow.sdk\n"
-        "start = time.perf_counter()\n"
-        f"import {module}\n"
-        "elapsed = time.perf_counter() - start\n"
-        f"heavy = {heavy!r}\n"
-        "print(repr(([m for m in heavy if m in sys.modules], elapsed)))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    return eval(out.stdout.strip().splitlines()[-1])
 
 
 def test_parse_is_cheap_and_imports_no_heavy_module():

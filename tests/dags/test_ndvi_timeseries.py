@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from tests.support.dagenv import (
     PATH,
     REPO,
     ROW,
+    import_dag_file,
     load_dag,
     publish_catalog_scenes,
     task_states,
@@ -530,20 +529,8 @@ def test_parse_does_no_pixel_work_imports():
 
     (Nor papermill nor the data stack: tests/dags/test_dag_integrity.py.)
     """
-    code = (
-        "import sys, time\n"
-        f"sys.path[:0] = [{str(REPO / 'plugins')!r}, {str(REPO / 'dags')!r}]\n"
-        "import airflow.sdk\n"
-        "start = time.perf_counter()\n"
-        "import landsat_ndvi_timeseries\n"
-        "elapsed = time.perf_counter() - start\n"
-        "heavy = ['rasterio', 'matplotlib', 'landsat_ops.sampling', 'landsat_ops.timeseries',\n"
-        "         'nbconvert', 'landsat_ops.render']\n"
-        "print(repr(([m for m in heavy if m in sys.modules], elapsed)))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    loaded, elapsed = eval(out.stdout.strip().splitlines()[-1])
+    heavy = ["rasterio", "matplotlib", "landsat_ops.sampling", "landsat_ops.timeseries"]
+    heavy += ["nbconvert", "landsat_ops.render"]
+    loaded, elapsed = import_dag_file("landsat_ndvi_timeseries", heavy)
     assert loaded == []
     assert elapsed < 15, f"the DAG file took {elapsed:.1f} s to import"

@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -234,6 +235,29 @@ def task_states(dag_run) -> dict[str, list[str]]:
     for task, state, _, _ in task_instances(dag_run):
         out.setdefault(task, []).append(state)
     return out
+
+
+def import_dag_file(module: str, heavy: list[str]) -> tuple[list[str], float]:
+    """Import a DAG file in a fresh interpreter: the ``heavy`` modules it loaded, and the time.
+
+    The interpreter inherits this session's environment (conftest.py): its own AIRFLOW_HOME
+    and pipeline config. ``airflow.sdk`` is imported before the clock starts, as in the DAG
+    processor.
+    """
+    code = (
+        "import sys, time\n"
+        f"sys.path[:0] = [{str(REPO / 'plugins')!r}, {str(REPO / 'dags')!r}]\n"
+        "import airflow.sdk\n"
+        "start = time.perf_counter()\n"
+        f"import {module}\n"
+        "elapsed = time.perf_counter() - start\n"
+        f"heavy = {heavy!r}\n"
+        "print(repr(([m for m in heavy if m in sys.modules], elapsed)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return eval(out.stdout.strip().splitlines()[-1])
 
 
 def task_instances(dag_run) -> list[tuple[str, str, int, int]]:
