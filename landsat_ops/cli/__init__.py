@@ -31,6 +31,7 @@ from landsat_ops.cli import (
     analytics,
     cleanup,
     composite,
+    composite_tile,
     extent,
     overpass,
     render,
@@ -66,6 +67,7 @@ for _command in (
     syncrun.sync_run_command,
     cleanup.cleanup,
     composite.composite,
+    composite_tile.composite_tile,
 ):
     cli.add_command(_command)
 
