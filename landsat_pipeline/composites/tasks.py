@@ -78,19 +78,18 @@ def bucket_reads(config: PipelineConfig, client):
 
 
 def run_tile(config: PipelineConfig, task: TileTask) -> StagedTile:
-    """Compute one tile from the windows of the landed bands; stage it in the bucket."""
-    from landsat_ops.composite import Grid, Tile, write_composite_tile
-    from landsat_ops.raster.bands import gdal_env
+    """Compute one tile from the windows of the landed bands; stage it in the bucket
+    (:func:`landsat_ops.composite.staged.stage_tile`, what ``landsat-ops composite-tile``
+    runs in the ``ecs`` backend's containers)."""
+    from landsat_ops.composite import Tile
+    from landsat_ops.composite.staged import stage_tile
 
     store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
     spec = job_spec(store, task["spec"])
-    grid, tile = Grid.from_dict(spec["grid"]), Tile.from_dict(task["tile"])
-    inputs = read_inputs(spec)
-    with tempfile.TemporaryDirectory(prefix="landsat-tile-") as work:
-        out = Path(work) / Path(task["key"]).name
-        with bucket_reads(config, client), gdal_env():
-            summary = write_composite_tile(inputs, grid, tile, out, stat=spec["stat"])
-        store.put_file(out, task["key"], content_type="image/tiff")
+    tile = Tile.from_dict(task["tile"])
+    summary = stage_tile(
+        spec, tile, store.uri(task["key"]), s3_client=client, reads=bucket_reads(config, client)
+    )
     record = summary.to_dict()
     record["path"] = store.uri(task["key"])
     log.info(
@@ -99,7 +98,7 @@ def run_tile(config: PipelineConfig, task: TileTask) -> StagedTile:
         tile.name,
         summary.clear_pixels,
         len(summary.observations),
-        len(inputs),
+        len(spec["inputs"]),
         record["path"],
     )
     return {
