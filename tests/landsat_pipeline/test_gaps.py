@@ -186,6 +186,7 @@ def test_year_pages_link_their_neighbours_and_the_index():
     assert 'href="gaps-2025.html"' not in pages["gaps-2024.html"]
 
 
+@pytest.mark.browser
 @needs_chromium
 @pytest.mark.parametrize("wanted", [None, ("cloudy",), ("missing", "unpublished")])
 def test_the_status_filter_in_a_browser(tmp_path, wanted):
