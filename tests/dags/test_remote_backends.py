@@ -66,7 +66,7 @@ COMMAND = [
     "--out",
     OUT_URI,
     "--products",
-    "truecolor,falsecolor,ndvi,histograms",
+    "truecolor,falsecolor,ndvi,extent,histograms",
     "--percentiles",
     "2,98",
     "--preview-size",
@@ -466,7 +466,7 @@ def test_ecs_skips_the_launch_when_a_previous_try_published_the_set(
     assert aws["ecs"].list_tasks(cluster=CLUSTER)["taskArns"] == []
     assert set(objects(aws["s3"])) == expected_keys(version=xcom(dag_run, "publish")["version"])
     log = capfd.readouterr().out
-    assert f"s3://{BUCKET}/{ITEM_KEY} and its 9 products are complete" in log
+    assert f"s3://{BUCKET}/{ITEM_KEY} and its 11 products are complete" in log
     assert "(published by a previous try): not launching a render again" in log
 
 
@@ -620,7 +620,7 @@ def test_ec2_renders_on_a_throwaway_instance_then_publishes(dag, aws, instance):
     assert xcom(dag_run, "prepare_ec2")["expected"] == {
         "kind": "render",
         "scene_id": SCENE_ID,
-        "products": ["truecolor", "falsecolor", "ndvi", "histograms"],
+        "products": ["truecolor", "falsecolor", "ndvi", "extent", "histograms"],
         "item_key": ITEM_KEY,
         "item_before": None,  # nothing published at launch
     }
