@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.dagenv import BUCKET, PATH, REPO, ROW, task_instances
+from tests.support.dagenv import BUCKET, PATH, REPO, ROW, task_states
 
 DAG_ID = "landsat_ndvi_timeseries"
 AREA = "scoresby_sund"
@@ -133,13 +133,6 @@ def dag(airflow_db, pipeline_config):
     return bag.get_dag(DAG_ID)
 
 
-def states(dag_run) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for task, state, _, _ in task_instances(dag_run):
-        out.setdefault(task, []).append(state)
-    return out
-
-
 def read(client, key: str) -> bytes:
     return client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
 
@@ -159,7 +152,7 @@ def test_a_season_gives_the_extent_table_plot_page_and_report(dag, s3, season, m
 
     dag_run = dag.test()
     assert dag_run.state == "success"
-    ran = states(dag_run)
+    ran = task_states(dag_run)
     assert ran["measure_extent"] == ["success"] * len(scenes)
     assert ran["merge_extent"] == ran["plot_extent"] == ["success"]
     assert ran["publish_report"] == ["success"]
@@ -226,7 +219,7 @@ def test_without_swir1_landed_the_extent_leaves_the_scenes_out(
     publish_season(client, season, with_swir1=False)
     dag_run = dag.test(run_conf={"start": "2024-06-01", "end": "2024-06-20"})
     assert dag_run.state == "success"
-    ran = states(dag_run)
+    ran = task_states(dag_run)
     assert ran["list_extent_scenes"] == ["success"]
     assert ran["measure_extent"] == ran["merge_extent"] == ["skipped"]
     assert ran["publish_report"] == ["success"]  # the NDVI report goes on
