@@ -27,10 +27,17 @@ Tasks (XCom holds keys and tile dicts, never rasters):
    the chosen periods: the run is skipped, saying so. Unreadable scenes or Level-1 and
    Level-2 scenes in one period: the task fails at once, naming them; nothing is published.
    `list_tiles` and `list_jobs` hand its tiles and jobs to the mapped tasks.
-2. `composite_tile`: mapped over every tile of every job (dynamic task mapping), on the
-   render queue (`render_queue`) and in the `landsat_render` pool: reads the landed bands
-   from `landing/<ID>/` in the bucket (so any worker can run it) and stages its tile.
-3. `assemble_composite`: mapped over the jobs: its tiles into the COGs, previews and STAC
+2. `choose_tiles` branches on the `render_backend` Param (`local` default, `ecs`):
+   - `local`: `composite_tile`, mapped over every tile of every job (dynamic task mapping),
+     on the render queue (`render_queue`) and in the `landsat_render` pool: reads the landed
+     bands from `landing/<ID>/` in the bucket (so any worker can run it) and stages its tile.
+   - `ecs`: `prepare_ecs_tiles` builds each tile's container command
+     (`landsat-ops composite-tile JOB --tile N --out TILE`, the same work) and the `run_task`
+     arguments from the config's `remote` section (without `remote.ecs` the run fails there at
+     once, naming the key); `composite_tile_ecs`, the project's ECS operator mapped over the
+     tiles' overrides, runs one ECS Fargate task of the render image per tile.
+3. `assemble_composite` (after either backend): mapped over the jobs: checks that every
+   tile of its plan is staged in the bucket, then its tiles into the COGs, previews and STAC
    item, published as a new immutable version behind one switched item
    (`published/composites/<PPP>/<RRR>/<label>/p<PPP>r<RRR>_<label>.json`,
    `published/composites/<area>/<label>/<area>_<label>.json`); then its staged tiles are
@@ -73,10 +80,15 @@ from landsat_pipeline.keys import (
     published_asset_name,
     published_asset_uri,
 )
+from landsat_pipeline.operators.ecs import RenderEcsTaskOperator
 
 CONFIG_PATH = str(config_path(Path(__file__).parent / "config" / "areas.yaml"))
 RENDER_POOL = "landsat_render"
 PUBLISH_POOL = "landsat_publish"
+RENDER_BACKENDS = ("local", "ecs")
+"""Where the tiles are computed: Airflow workers, or ECS Fargate tasks of the render image."""
+TILE_TASKS = {"local": "composite_tile", "ecs": "prepare_ecs_tiles"}
+"""Render backend -> the first task of its tile step; ``choose_tiles`` follows one of them."""
 MONTHLY = "0 0 1 * *"
 """The time schedule: one run per calendar month (UTC), for the periods ending in it."""
 
@@ -149,6 +161,16 @@ _retry_delay = min((w.retry_delay for w in _watched), default=datetime.timedelta
             False,
             type="boolean",
             description="Make the composites again even when they are current.",
+        ),
+        "render_backend": Param(
+            "local",
+            type="string",
+            enum=list(RENDER_BACKENDS),
+            description=(
+                "Where the tiles are computed: local (mapped Airflow tasks on the render "
+                "queue) or ecs (one ECS Fargate task of the render image per tile; needs the "
+                "config's remote.ecs section)."
+            ),
         ),
     },
 )
@@ -243,14 +265,43 @@ def landsat_composites():
         with fail_on_config_error(CompositeError):
             return run_tile(config, tile)
 
+    @task.branch
+    def choose_tiles(params: dict | None = None) -> str:
+        """Follow the tile step of the render_backend Param."""
+        backend = (params or {}).get("render_backend", "local")
+        if backend not in TILE_TASKS:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(
+                f"render_backend {backend!r}: expected one of {', '.join(RENDER_BACKENDS)}"
+            )
+        log.info("tiles computed by the %s backend", backend)
+        return TILE_TASKS[backend]
+
+    @task(multiple_outputs=True)
+    def prepare_ecs_tiles(tiles: list[TileTask]) -> dict:
+        """Each tile's container command and the run_task arguments (config remote.ecs)."""
+        from landsat_pipeline.composites.ecs import ecs_tile_arguments
+        from landsat_pipeline.hooks.bucket import open_bucket
+
+        config = _config()
+        with fail_on_config_error():
+            arguments = ecs_tile_arguments(
+                config, open_bucket(config.storage.root, config.storage.aws_conn_id)[0], tiles
+            )
+        for command in arguments["commands"]:
+            log.info("tile command: %s", " ".join(command))
+        return arguments
+
     @task(
         multiple_outputs=False,
         queue=_queue,
         pool=RENDER_POOL,
         execution_timeout=datetime.timedelta(hours=2),
         map_index_template="{{ task.op_kwargs['job']['id'] }}",
+        trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,  # after either tile step
     )
-    def assemble_composite(job: CompositeJob, staged=None) -> PublishedComposite:
+    def assemble_composite(job: CompositeJob) -> PublishedComposite:
         """A composite's tiles into its COGs, previews and item; published, tiles deleted."""
         from landsat_ops.composite import CompositeError
         from landsat_pipeline.composites.tasks import assemble_job
@@ -258,7 +309,7 @@ def landsat_composites():
 
         config = _config()
         with fail_on_config_error(CompositeError, PublishError):
-            return assemble_job(config, job, list(staged or []))
+            return assemble_job(config, job)  # every tile of the plan staged in the bucket
 
     @task(
         multiple_outputs=False,
@@ -307,13 +358,47 @@ def landsat_composites():
         return planned["tiles"]
 
     @task
+    def list_ecs_overrides(overrides: list[dict]) -> list[dict]:
+        """The tiles' ECS overrides (what composite_tile_ecs is mapped over)."""
+        return overrides
+
+    @task
     def list_jobs(planned: CompositePlan) -> list[CompositeJob]:
         """The jobs (what assemble_composite is mapped over)."""
         return planned["jobs"]
 
     planned = plan()
-    staged = composite_tile.expand(tile=list_tiles(planned))
-    assembled = assemble_composite.partial(staged=staged).expand(job=list_jobs(planned))
+    tiles = list_tiles(planned)
+    route = choose_tiles()
+    staged = composite_tile.expand(tile=tiles)
+    # The ECS arguments come from prepare_ecs_tiles' XCom: the config's remote section is read
+    # at run time, so the DAG loads (and local works) without it.
+    ecs = prepare_ecs_tiles(tiles)
+    staged_ecs = RenderEcsTaskOperator.partial(
+        task_id="composite_tile_ecs",
+        launch_type="FARGATE",
+        reattach=True,  # a retry finds the task a lost worker left running
+        cluster=ecs["cluster"],
+        task_definition=ecs["task_definition"],
+        network_configuration=ecs["network_configuration"],
+        tags=ecs["tags"],
+        container_name=ecs["container_name"],
+        awslogs_group=ecs["awslogs_group"],
+        awslogs_region=ecs["region_name"],
+        awslogs_stream_prefix=ecs["awslogs_stream_prefix"],
+        number_logs_exception=ecs["number_logs_exception"],
+        aws_conn_id=ecs["aws_conn_id"],
+        region_name=ecs["region_name"],
+        deferrable=ecs["deferrable"],
+        waiter_delay=ecs["waiter_delay"],
+        waiter_max_attempts=ecs["waiter_max_attempts"],
+        map_index_template="{{ task.overrides['containerOverrides'][0]['command'][-1]"
+        ".split('/')[-1] }}",
+        doc_md="One tile per ECS Fargate task of the render image: landsat-ops composite-tile.",
+    ).expand(overrides=list_ecs_overrides(ecs["overrides"]))
+    tiles >> route >> [staged, ecs]
+    assembled = assemble_composite.expand(job=list_jobs(planned))
+    [staged, staged_ecs] >> assembled
     assembled >> publish_catalog()
 
 

@@ -47,6 +47,8 @@ class TileTask(TypedDict):
 
     job: str
     spec: str
+    index: int
+    """The tile's number in its job's ``tiles`` (``landsat-ops composite-tile --tile``)."""
     tile: dict
     """``{col_off, row_off, width, height}`` (:class:`landsat_ops.composite.Tile`)."""
     key: str

@@ -318,10 +318,11 @@ def plan_jobs(
                 {
                     "job": keys["id"],
                     "spec": spec_key,
+                    "index": i,
                     "tile": t.to_dict(),
                     "key": f"{keys['tiles']}/{t.name}.tif",
                 }
-                for t in job_tiles
+                for i, t in enumerate(job_tiles)
             )
             log.info(
                 "%s: %d scenes, grid %s %dx%d, %d tiles",

@@ -109,14 +109,21 @@ def run_tile(config: PipelineConfig, task: TileTask) -> StagedTile:
     }
 
 
-def _tiles_of(job: CompositeJob, spec: Mapping, staged: Iterable[StagedTile | None]) -> list[str]:
-    """The staged tile keys of ``job``, checked to be every tile of its plan."""
+def _tiles_of(
+    store, job: CompositeJob, spec: Mapping, staged: Iterable[StagedTile | None] | None
+) -> list[str]:
+    """The staged tile keys of ``job``, checked to be every tile of its plan: those the local
+    tile tasks reported (``staged``), or, without reports (``staged`` None: the ``ecs``
+    backend's containers staged them), those in the bucket."""
     from landsat_ops.composite import Tile
 
-    keys = sorted({t["key"] for t in staged if t and t.get("job") == job["id"]})
     base = spec_prefix(job["spec"])
     expected = sorted(f"{base}/{Tile.from_dict(t).name}.tif" for t in spec["tiles"])
-    missing = sorted(set(expected) - set(keys))
+    if staged is None:
+        keys = {key for key in expected if store.exists(key)}
+    else:
+        keys = {t["key"] for t in staged if t and t.get("job") == job["id"]}
+    missing = sorted(set(expected) - keys)
     if missing:
         raise PublishError(
             f"{job['id']}: {len(missing)} of {len(expected)} tiles were not staged "
@@ -131,14 +138,17 @@ def spec_prefix(spec_key: str) -> str:
 
 
 def assemble_job(
-    config: PipelineConfig, job: CompositeJob, staged: Iterable[StagedTile | None]
+    config: PipelineConfig, job: CompositeJob, staged: Iterable[StagedTile | None] | None = None
 ) -> PublishedComposite:
-    """Assemble a job's tiles, publish the composite, delete its staged tiles."""
+    """Assemble a job's tiles, publish the composite, delete its staged tiles.
+
+    ``staged``: what the local tile tasks returned; None: the tiles are looked for in the
+    bucket (the ``ecs`` backend's containers report nothing else)."""
     from landsat_ops.composite import Grid, assemble, publish_composite
 
     store, client = open_bucket(config.storage.root, config.storage.aws_conn_id)
     spec = job_spec(store, job["spec"])
-    tile_keys = _tiles_of(job, spec, staged)
+    tile_keys = _tiles_of(store, job, spec, staged)
     grid = Grid.from_dict(spec["grid"])
     with tempfile.TemporaryDirectory(prefix="landsat-assemble-") as work:
         root = Path(work)

@@ -155,9 +155,14 @@ def test_a_period_without_scenes_is_skipped_and_writes_nothing(dag, published):
     got = task_states(dag_run)
     assert got["plan"] == ["skipped"]
     assert set(got) == {"plan", "list_tiles", "list_jobs", "composite_tile"} | {
+        "choose_tiles",
+        "prepare_ecs_tiles",
+        "list_ecs_overrides",
+        "composite_tile_ecs",
         "assemble_composite",
         "publish_catalog",
     }
+    assert {state for states in got.values() for state in states} == {"skipped"}
     assert objects(client) == before
 
 
@@ -183,7 +188,12 @@ def test_the_dag_is_scheduled_on_the_areas_assets_or_monthly_and_maps_tiles_on_t
     assert "landsat://published/p226_r010" in str(dag.timetable.asset_condition)
     assert dag.catchup is False and dag.max_active_runs == 1
     assert {"landsat", "composites", "area:scoresby_sund"} <= set(dag.tags)
-    assert dag.params.dump() == {"period": None, "area": None, "force": False}
+    assert dag.params.dump() == {
+        "period": None,
+        "area": None,
+        "force": False,
+        "render_backend": "local",
+    }
     for task in dag.tasks:
         assert task.retries >= 2, task.task_id
     order = [t.task_id for t in dag.topological_sort()]

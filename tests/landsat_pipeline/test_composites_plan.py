@@ -104,7 +104,11 @@ def test_a_season_of_two_overlapping_path_rows_and_its_region_mosaic(bucket, tmp
     ]
     assert plan["empty"] == [] and plan["current"] == []
     assert len(plan["tiles"]) == 12
-    assert all(set(t) == {"job", "spec", "tile", "key"} for t in plan["tiles"])  # small XCom
+    assert all(set(t) == {"job", "spec", "index", "tile", "key"} for t in plan["tiles"])  # small
+    for job in plan["jobs"]:  # index: the tile's place in its job.json (composite-tile --tile)
+        assert [t["index"] for t in plan["tiles"] if t["job"] == job["id"]] == list(
+            range(job["tiles"])
+        )
     spec = json.loads(store.read_bytes(plan["jobs"][2]["spec"]))
     assert spec["grid"]["crs"] == "EPSG:3413" and len(spec["inputs"]) == 6
 
