@@ -20,13 +20,12 @@ pixel is neither class) where ``green + SWIR1 <= 0``.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
-from numba import njit
 
 from landsat_ops.errors import SceneError
+from landsat_ops.raster.jit import compiled
 from landsat_ops.scene import Metadata, SceneFiles
 from landsat_ops.scene.rescaling import SR_ADD, SR_MULT
 
@@ -102,22 +101,7 @@ def extent_coefficients(
     return {b: (meta.reflectance_mult[b], meta.reflectance_add[b], mu) for b in EXTENT_BANDS}
 
 
-def _compiled(signature: str):
-    """``njit`` for one signature, GIL released, cached on disk when possible."""
-
-    def decorate(function):
-        try:
-            return njit(signature, nogil=True, cache=True)(function)
-        except RuntimeError as exc:  # no writable cache folder
-            warnings.warn(
-                f"landsat_ops.extent: {exc}; compiling without a cache", RuntimeWarning, 2
-            )
-            return njit(signature, nogil=True)(function)
-
-    return decorate
-
-
-@_compiled(
+@compiled(
     "void(uint16[:, ::1], uint16[:, ::1], uint16[:, ::1], uint16[:, ::1], uint8[::1], "
     "float64[::1], uint8[:, ::1], int64[::1])"
 )
