@@ -207,6 +207,7 @@ OLI_BANDS = {
     3: ("green", 0.56, 0.06),
     4: ("red", 0.65, 0.04),
     5: ("nir08", 0.86, 0.03),
+    6: ("swir16", 1.61, 0.09),
     7: ("swir22", 2.2, 0.19),
 }
 """OLI band -> (STAC eo common name, centre wavelength and full width at half maximum in um)."""
