@@ -217,9 +217,8 @@ def compose(
         A label recorded in the item (``landsat_ops:period``), e.g. ``2024-summer``.
     """
     from landsat_ops.raster.cog import COMPRESSIONS
-    from landsat_ops.render.destination import check_destination
-    from landsat_ops.render.scratch import clean_scratch, scratch_folder, scratch_root
-    from landsat_ops.storage import open_store
+    from landsat_ops.render.destination import prepare_run
+    from landsat_ops.render.scratch import scratch_folder
 
     stat = validate_stat(stat)
     products = validate_products(products)
@@ -230,11 +229,7 @@ def compose(
         raise CompositeError(f"compression: expected one of {', '.join(COMPRESSIONS)}")
     if crs is None and resolution is not None:
         raise CompositeError("--resolution needs --crs (the target grid's CRS)")
-    out_store = open_store(str(dest), s3_client)
-    check_destination(out_store)
-    root = scratch_root(workdir)
-    for path in clean_scratch(root):
-        logger.info("removed the scratch folder of a dead run: %s", path)
+    out_store, root = prepare_run(dest, s3_client, workdir)
     started = time.perf_counter()
     with scratch_folder(root) as work:
         try:

@@ -129,6 +129,25 @@ def check_destination(store: Store) -> None:
         raise StorageError(f"{path}: destination is not a writable folder")
 
 
+def prepare_run(dest, s3_client=None, workdir=None):
+    """What every publishing run does first: open and check the destination (one line when
+    it cannot be written), find the scratch root (``--workdir`` or the system's temporary
+    folder) and remove the scratch folders killed runs left there.
+
+    Returns ``(store, scratch root)``; make the run's own folder with
+    :func:`landsat_ops.render.scratch.scratch_folder`.
+    """
+    from landsat_ops.render.scratch import clean_scratch, scratch_root
+    from landsat_ops.storage import open_store
+
+    store = open_store(str(dest), s3_client)
+    check_destination(store)
+    root = scratch_root(workdir)
+    for path in clean_scratch(root):
+        logger.info("removed the scratch folder of a dead run: %s", path)
+    return store, root
+
+
 def _dumps(document: Mapping) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode()
 

@@ -19,14 +19,14 @@ from pathlib import Path
 
 from landsat_ops.errors import StorageError
 from landsat_ops.products import RenderOptions
-from landsat_ops.render.destination import check_destination, publish_version
+from landsat_ops.render.destination import prepare_run, publish_version
 from landsat_ops.render.fetch import ProgressFn, fetch_scene
 from landsat_ops.render.renderer import SceneRenderer
-from landsat_ops.render.scratch import clean_scratch, scratch_folder, scratch_root
+from landsat_ops.render.scratch import scratch_folder
 from landsat_ops.render.stac_item import build_item
 from landsat_ops.scene import read_mtl
 from landsat_ops.scene.mtl import check_mtl_belongs
-from landsat_ops.storage import open_store, sha256_from_multihash
+from landsat_ops.storage import sha256_from_multihash
 
 __all__ = ["RenderResult", "render_scene"]
 
@@ -86,11 +86,7 @@ def render_scene(
     elif choices:
         raise TypeError(f"render_scene: give options or {', '.join(choices)}, not both")
     progress = progress or (lambda step, done, total: None)
-    out_store = open_store(out, s3_client)
-    check_destination(out_store)
-    root = scratch_root(workdir)
-    for path in clean_scratch(root):
-        logger.info("removed the scratch folder of a dead run: %s", path)
+    out_store, root = prepare_run(out, s3_client, workdir)
     started = time.perf_counter()
 
     with scratch_folder(root) as work:
