@@ -7,7 +7,8 @@ that itself: :mod:`landsat_ops.render.destination`); ``publish`` then proceeds a
 render. The DAG's ``prepare_<backend>`` tasks return these arguments, read
 from the config's ``remote`` section at run time; the operators take them from XCom:
 
-* :func:`ecs_task_arguments`: :class:`~landsat_pipeline.operators.ecs.RenderEcsTaskOperator`'s.
+* :func:`ecs_task_arguments`: :class:`~landsat_pipeline.operators.ecs.RenderEcsTaskOperator`'s
+  (:func:`ecs_operator_arguments`: those every ECS task shares, also the composites DAG's).
 * :func:`ec2_launch_arguments`: ``EC2CreateInstanceOperator``'s, and
   :class:`~landsat_pipeline.sensors.ec2.Ec2JobSensor`'s. The instance reports
   ``{"exit_code": N, "instance_id": ..., "image": ...}`` to
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ec2_launch_arguments",
+    "ecs_operator_arguments",
     "ecs_task_arguments",
     "published_set_reason",
     "render_polygons",
@@ -77,29 +79,20 @@ def _command(config: PipelineConfig, store: Store, scene: Scene, landing_uri: st
     )
 
 
-def ecs_task_arguments(
-    config: PipelineConfig, store: Store, scene: Scene, landing_uri: str
-) -> EcsTaskArguments:
-    """The arguments of ``RenderEcsTaskOperator`` that render ``scene`` (``remote.ecs``).
-
-    Returns ``command`` (the full contract command line, for the record) and the operator's
-    ``cluster``, ``task_definition``, ``overrides``, ``network_configuration``,
+def ecs_operator_arguments(config: PipelineConfig) -> dict:
+    """The ``RenderEcsTaskOperator`` arguments every ECS task of this config shares
+    (``remote.ecs``): ``cluster``, ``task_definition``, ``network_configuration``,
     ``container_name``, ``awslogs_group``, ``awslogs_stream_prefix``, ``region_name``,
-    ``aws_conn_id``, ``deferrable``, ``waiter_delay``, ``waiter_max_attempts``,
-    ``number_logs_exception`` and ``tags``.
+    ``aws_conn_id``, ``deferrable``, ``waiter_delay``, ``waiter_max_attempts`` and
+    ``number_logs_exception``.
 
     :raises ConfigError: no ``remote.ecs`` settings, or the bucket is a local folder.
     """
-    from landsat_pipeline import remote
-
     settings = _remote(config, "ecs")
     ecs = settings.ecs
-    command = _command(config, store, scene, landing_uri)
     return {
-        "command": command,
         "cluster": ecs.cluster,
         "task_definition": ecs.task_definition,
-        "overrides": remote.ecs_overrides(command, ecs.container_name),
         "network_configuration": {
             "awsvpcConfiguration": {
                 "subnets": list(ecs.subnets),
@@ -116,6 +109,27 @@ def ecs_task_arguments(
         "waiter_delay": ecs.poll_seconds,
         "waiter_max_attempts": math.ceil(ecs.timeout_minutes * 60 / ecs.poll_seconds),
         "number_logs_exception": ecs.log_lines,
+    }
+
+
+def ecs_task_arguments(
+    config: PipelineConfig, store: Store, scene: Scene, landing_uri: str
+) -> EcsTaskArguments:
+    """The arguments of ``RenderEcsTaskOperator`` that render ``scene`` (``remote.ecs``).
+
+    Returns ``command`` (the full contract command line, for the record), ``overrides``,
+    ``tags`` and the shared arguments of :func:`ecs_operator_arguments`.
+
+    :raises ConfigError: no ``remote.ecs`` settings, or the bucket is a local folder.
+    """
+    from landsat_pipeline import remote
+
+    shared = ecs_operator_arguments(config)
+    command = _command(config, store, scene, landing_uri)
+    return {
+        "command": command,
+        **shared,
+        "overrides": remote.ecs_overrides(command, shared["container_name"]),
         "tags": {"landsat-ops:scene": scene["scene_id"]},
     }
 
