@@ -66,6 +66,7 @@ from airflow.sdk import (
     task,
 )
 
+from landsat_pipeline.composites.ecs import OPERATOR_ARGUMENTS
 from landsat_pipeline.composites.jobs import (
     CompositeJob,
     CompositePlan,
@@ -378,20 +379,8 @@ def landsat_composites():
         task_id="composite_tile_ecs",
         launch_type="FARGATE",
         reattach=True,  # a retry finds the task a lost worker left running
-        cluster=ecs["cluster"],
-        task_definition=ecs["task_definition"],
-        network_configuration=ecs["network_configuration"],
-        tags=ecs["tags"],
-        container_name=ecs["container_name"],
-        awslogs_group=ecs["awslogs_group"],
         awslogs_region=ecs["region_name"],
-        awslogs_stream_prefix=ecs["awslogs_stream_prefix"],
-        number_logs_exception=ecs["number_logs_exception"],
-        aws_conn_id=ecs["aws_conn_id"],
-        region_name=ecs["region_name"],
-        deferrable=ecs["deferrable"],
-        waiter_delay=ecs["waiter_delay"],
-        waiter_max_attempts=ecs["waiter_max_attempts"],
+        **{name: ecs[name] for name in OPERATOR_ARGUMENTS},
         map_index_template="{{ task.overrides['containerOverrides'][0]['command'][-1]"
         ".split('/')[-1] }}",
         doc_md="One tile per ECS Fargate task of the render image: landsat-ops composite-tile.",

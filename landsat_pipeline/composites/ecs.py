@@ -10,18 +10,15 @@ writing the tile where the assemble task looks for it. The DAG maps
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-from landsat_pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
     from landsat_ops.storage import Store
     from landsat_pipeline.composites.jobs import TileTask
     from landsat_pipeline.config import PipelineConfig
 
-__all__ = ["ecs_tile_arguments", "tile_command"]
+__all__ = ["OPERATOR_ARGUMENTS", "ecs_tile_arguments", "tile_command"]
 
 
 def tile_command(store: Store, tile: TileTask) -> list[str]:
@@ -44,44 +41,39 @@ def ecs_tile_arguments(
     """The arguments of the mapped ``RenderEcsTaskOperator`` of a run's tiles (``remote.ecs``).
 
     Returns ``commands`` and ``overrides`` (one per tile, in the plan's order: what the
-    operator is expanded over) and the operator's common ``cluster``, ``task_definition``,
-    ``network_configuration``, ``container_name``, ``awslogs_group``,
-    ``awslogs_stream_prefix``, ``region_name``, ``aws_conn_id``, ``deferrable``,
-    ``waiter_delay``, ``waiter_max_attempts``, ``number_logs_exception`` and ``tags``.
+    operator is expanded over), ``tags`` and the arguments every ECS task shares
+    (:func:`landsat_pipeline.render_jobs.ecs_operator_arguments`).
 
     :raises ConfigError: no ``remote.ecs`` settings, or the bucket is a local folder (which a
         container cannot reach).
     """
     from landsat_pipeline import remote
+    from landsat_pipeline.render_jobs import ecs_operator_arguments
 
-    settings = config.remote_settings("ecs")
-    if not config.storage.is_s3:
-        raise ConfigError(
-            f"{config.source}: storage.root is the local folder {config.storage.root!r}, which "
-            "the ecs render backend cannot reach (expected s3://bucket/prefix)"
-        )
-    ecs = settings.ecs
+    shared = ecs_operator_arguments(config)
     commands = [tile_command(store, tile) for tile in tiles]
     return {
         "commands": commands,
-        "overrides": [remote.ecs_overrides(c, ecs.container_name) for c in commands],
-        "cluster": ecs.cluster,
-        "task_definition": ecs.task_definition,
-        "network_configuration": {
-            "awsvpcConfiguration": {
-                "subnets": list(ecs.subnets),
-                "securityGroups": list(ecs.security_groups),
-                "assignPublicIp": "ENABLED" if ecs.assign_public_ip else "DISABLED",
-            }
-        },
-        "container_name": ecs.container_name,
-        "awslogs_group": settings.log_group,
-        "awslogs_stream_prefix": ecs.log_stream_prefix,
-        "region_name": settings.region,
-        "aws_conn_id": settings.aws_conn_id,
-        "deferrable": ecs.deferrable,
-        "waiter_delay": ecs.poll_seconds,
-        "waiter_max_attempts": math.ceil(ecs.timeout_minutes * 60 / ecs.poll_seconds),
-        "number_logs_exception": ecs.log_lines,
+        "overrides": [remote.ecs_overrides(c, shared["container_name"]) for c in commands],
+        **shared,
         "tags": {"landsat-ops:dag": "landsat_composites"},
     }
+
+
+OPERATOR_ARGUMENTS = (
+    "cluster",
+    "task_definition",
+    "network_configuration",
+    "tags",
+    "container_name",
+    "awslogs_group",
+    "awslogs_stream_prefix",
+    "number_logs_exception",
+    "aws_conn_id",
+    "region_name",
+    "deferrable",
+    "waiter_delay",
+    "waiter_max_attempts",
+)
+"""The keys of :func:`ecs_tile_arguments` that are ``RenderEcsTaskOperator`` arguments of the
+same name (its ``awslogs_region`` is ``region_name``)."""
