@@ -2,7 +2,7 @@
 
 :func:`assemble` streams the tile files in full-width strips (never the whole grid):
 
-1. *Strips*: the reflectance (6 float32 bands, NaN = no clear observation) and the count go
+1. *Strips*: the reflectance (7 float32 bands, NaN = no clear observation) and the count go
    to raw rasters with their average overviews (:class:`landsat_ops.render.cog.RawRaster`);
    NDVI is computed from the reflectance; the reflectance of the colour composites' bands is
    encoded as uint16 on the Collection 2 Level-2 scale (``DN = (rho + 0.2) / 2.75e-05``,
@@ -57,7 +57,7 @@ logger = logging.getLogger(__name__)
 COMPOSITE_PRODUCTS = ("truecolor", "falsecolor", "ndvi")
 """What ``--products`` may name; the reflectance and count COGs are always made."""
 STRIP_BYTES = 64 * 1024 * 1024
-"""Bound of one strip of the 7 tile bands (float32) while assembling."""
+"""Bound of one strip of the 8 tile bands (float32) while assembling."""
 WORKERS = min(
     4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 )
@@ -138,7 +138,7 @@ def assemble(
 ) -> Path:
     """Write the composite's COGs, previews and STAC item into ``out_dir``; return the item.
 
-    Files: ``<id>_reflectance.tif`` (B1, B2, B3, B4, B5, B7, float32 reflectance, NaN = no
+    Files: ``<id>_reflectance.tif`` (B1, B2, B3, B4, B5, B6, B7, float32 reflectance, NaN = no
     clear observation), ``<id>_count.tif`` (uint16 clear observations), for each product
     ``<id>_<product>.tif`` and ``.png``, ``<id>_thumbnail.png`` with the true colour, and
     ``<id>.json``.
@@ -356,8 +356,8 @@ class _Products:
         written.append(reflectance)
         count = self._cog("count", nodata=None, descriptions=["count"])
         written.append(count)
-        # The footprint from the count (one uint16 band): a decimated read of the 6-band
-        # pixel-interleaved reflectance would decode each of its 6 MB blocks once per row of
+        # The footprint from the count (one uint16 band): a decimated read of the 7-band
+        # pixel-interleaved reflectance would decode each of its 7 MB blocks once per row of
         # the preview whenever a row of blocks outgrows GDAL's 32 MB block cache.
         self.valid_preview = read_preview(count, preview_size)[0] > 0
         rows = self.strip_rows()

@@ -2,7 +2,7 @@
 
 Each input is what ``landsat-ops render`` accepts (a scene folder, an ``s3://`` prefix, a
 product archive): :func:`landsat_ops.render.fetch.fetch_scene` finds its files, downloading
-(``s3://``) or extracting (archives) only bands B1-B5, B7, the QA band and the MTL. An input
+(``s3://``) or extracting (archives) only bands B1-B7, the QA band and the MTL. An input
 carries what a tile needs to read it: its band files, its QA layout, its grid, and the
 rescaling of each band's DN to reflectance:
 
@@ -32,10 +32,10 @@ from landsat_ops.scene.rescaling import SR_ADD, SR_MULT
 
 __all__ = ["BANDS", "CompositeInput", "open_inputs", "reflectance_coefficients", "target_grid"]
 
-BANDS = BANDS_NEEDED
-"""The OLI bands a composite holds: B1 (coastal), B2, B3, B4, B5 (NIR), B7 (SWIR2): those of
-the true colour, the false colour and the NDVI."""
-_FETCHED_PRODUCTS = ("truecolor", "falsecolor", "ndvi")  # needs B1-B5, B7 and the QA band
+BANDS = tuple(sorted({*BANDS_NEEDED, 6}))
+"""The OLI bands a composite holds: B1 (coastal), B2, B3, B4, B5 (NIR), B6 (SWIR1), B7 (SWIR2):
+those of the true colour, the false colour, the NDVI and the snow/ice and water extent."""
+_FETCHED_PRODUCTS = ("truecolor", "falsecolor", "ndvi", "extent")  # B1-B7 and the QA band
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class CompositeInput:
 
 
 def reflectance_coefficients(files, meta) -> tuple[dict[int, tuple[float, float]], float | None]:
-    """``({band: (mult, add)}, sun elevation)`` of a scene's B1-B5, B7 (see the module doc).
+    """``({band: (mult, add)}, sun elevation)`` of a scene's B1-B7 (see the module doc).
 
     Raises
     ------

@@ -43,7 +43,7 @@ __all__ = ["COMPOSITE_ASSETS", "build_composite_item", "count_statistics"]
 
 COMPOSITE_ASSETS = {
     "reflectance_tif": (
-        "Reflectance B1, B2, B3, B4, B5, B7 of the composite (float32 COG, NaN = no clear "
+        "Reflectance B1, B2, B3, B4, B5, B6, B7 of the composite (float32 COG, NaN = no clear "
         "observation)",
         ["data", "reflectance"],
     ),

@@ -9,12 +9,12 @@ stack of N observations of a chunk stays within :data:`CHUNK_BYTES` whatever N i
    cirrus or cloud shadow); a scene with no clear pixel in the chunk is not read further;
 2. ``median``: one band at a time, each clear scene's DN -> reflectance (NaN where not clear)
    into an ``(n, rows, cols)`` stack, whose per-pixel median a compiled kernel takes
-   (:func:`landsat_ops.composite.kernels.masked_median`); ``medoid``: the six bands of every
-   clear scene at once (``(n, 6, rows, cols)``), and per pixel the observation with the
+   (:func:`landsat_ops.composite.kernels.masked_median`); ``medoid``: the seven bands of every
+   clear scene at once (``(n, 7, rows, cols)``), and per pixel the observation with the
    smallest summed distance to the others (:func:`~landsat_ops.composite.kernels.medoid`);
 3. ``count``: the number of clear observations of each pixel.
 
-The tile file is a GeoTIFF of 7 float32 bands, B1, B2, B3, B4, B5, B7 (reflectance, NaN =
+The tile file is a GeoTIFF of 8 float32 bands, B1, B2, B3, B4, B5, B6, B7 (reflectance, NaN =
 no clear observation) and ``count`` (a whole number stored as float32), ZSTD-compressed
 (or not, for a tile read back on the same machine); its
 tag ``LANDSAT_OPS_TILE`` holds the :class:`TileSummary` (what
@@ -124,7 +124,7 @@ def write_composite_tile(
     ``readers``: open datasets to reuse (one per thread); by default opened and closed here.
     ``compress``: the tile file's compression, ZSTD level 1 (a tile that travels to another
     worker) or None (a tile read back on the same machine: cheaper to write and read).
-    Memory: the tile's output (7 float32 bands) plus at most :data:`CHUNK_BYTES`, whatever
+    Memory: the tile's output (8 float32 bands) plus at most :data:`CHUNK_BYTES`, whatever
     the number of scenes.
     """
     from landsat_ops.composite import kernels

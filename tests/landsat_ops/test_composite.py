@@ -92,7 +92,7 @@ def test_median_count_and_nodata_equal_numpy(stack, tmp_path):
 
 
 def test_cirrus_shadow_and_dilated_cloud_are_left_out(tmp_path):
-    dn = np.full((2, 6, 8, 8), 20000, np.uint16)
+    dn = np.full((2, 7, 8, 8), 20000, np.uint16)
     dn[1] = 30000
     qa = np.full((2, 8, 8), QA_CLEAR, np.uint16)
     qa[1, :, :4] = QA_CIRRUS
@@ -102,8 +102,8 @@ def test_cirrus_shadow_and_dilated_cloud_are_left_out(tmp_path):
     summary = write_composite_tile(inputs, grid, Tile(0, 0, 8, 8), tmp_path / "t.tif")
     data = read_cog(tmp_path / "t.tif")
     one, both = reflectance(np.array([20000]))[0], (reflectance(np.array([20000, 30000]))).mean()
-    assert (data[:6, :, :4] == one).all() and np.allclose(data[:6, :, 4:], both)
-    assert (data[6, :, :4] == 1).all() and (data[6, :, 4:] == 2).all()
+    assert (data[:7, :, :4] == one).all() and np.allclose(data[:7, :, 4:], both)
+    assert (data[7, :, :4] == 1).all() and (data[7, :, 4:] == 2).all()
     assert summary.clear_pixels == 64 and sorted(summary.observations.values()) == [32, 64]
     assert read_tile_summary(tmp_path / "t.tif").observations == summary.observations
 
@@ -117,7 +117,7 @@ def test_tiles_give_the_same_composite_as_one_tile(stack, tmp_path):
     )
     tiles = plan_tiles(grid, 64)
     assert len(tiles) == 9 and sum(t.width * t.height for t in tiles) == 150 * 130
-    whole = np.full((7, grid.height, grid.width), -1.0, np.float32)
+    whole = np.full((8, grid.height, grid.width), -1.0, np.float32)
     for tile in tiles:
         path = tmp_path / f"{tile.name}.tif"
         write_composite_tile(inputs, grid, tile, path)
@@ -141,8 +141,8 @@ def test_memory_chunks_give_the_same_tile(stack, tmp_path, monkeypatch):
     summary = write_composite_tile(inputs, grid, Tile(0, 0, 150, 130), tmp_path / "t.tif")
     median, count = expected_median(dn, qa)
     data = read_cog(summary.path)
-    np.testing.assert_array_equal(data[:6], median)
-    np.testing.assert_array_equal(data[6], count)
+    np.testing.assert_array_equal(data[:7], median)
+    np.testing.assert_array_equal(data[7], count)
 
 
 def test_medoid_keeps_one_observations_bands(stack, tmp_path):
@@ -157,10 +157,10 @@ def test_medoid_keeps_one_observations_bands(stack, tmp_path):
     obs = np.where((np.isin(qa, (21824, 21952, 13600)))[:, None], reflectance(dn), np.nan)
     chosen = kernels.medoid_reference(obs)
     rows, cols = np.nonzero(chosen >= 0)
-    np.testing.assert_array_equal(data[:6, rows, cols], obs[chosen[rows, cols], :, rows, cols].T)
-    assert np.isnan(data[:6][:, chosen < 0]).all()
-    np.testing.assert_array_equal(data[6], count)
-    # Each output pixel is one scene's six bands, not a mix of dates.
+    np.testing.assert_array_equal(data[:7, rows, cols], obs[chosen[rows, cols], :, rows, cols].T)
+    assert np.isnan(data[:7][:, chosen < 0]).all()
+    np.testing.assert_array_equal(data[7], count)
+    # Each output pixel is one scene's seven bands, not a mix of dates.
     assert (chosen[count > 2] >= 0).all()
 
 
@@ -173,7 +173,7 @@ def test_assemble_refuses_missing_tiles_and_no_clear_pixel(stack, tmp_path):
     with pytest.raises(CompositeError, match="tile is missing"):
         assemble(paths[:-1], grid, tmp_path / "o", composite_id="x", products="ndvi", inputs=inputs)
     cloudy = np.full((1, 20, 20), 55052, np.uint16)
-    scene = write_scene(tmp_path / "c", DAYS[5], np.full((6, 20, 20), 9000, np.uint16), cloudy[0])
+    scene = write_scene(tmp_path / "c", DAYS[5], np.full((7, 20, 20), 9000, np.uint16), cloudy[0])
     one = open_inputs([scene], tmp_path / "w2")
     g = target_grid(one)
     t = write_composite_tile(one, g, Tile(0, 0, 20, 20), tmp_path / "c.tif")
@@ -225,7 +225,7 @@ def test_level1_reflectance_is_sun_corrected_toa(tmp_path):
     qa = read_cog(next(folder.glob("*_QA_PIXEL.TIF")))[0]
     clear = (qa & 0b11111) == 0
     mu = math.sin(math.radians(meta.sun_elevation))
-    for i, b in enumerate((1, 2, 3, 4, 5, 7)):
+    for i, b in enumerate((1, 2, 3, 4, 5, 6, 7)):
         dn = read_cog(next(folder.glob(f"*_B{b}.TIF")))[0].astype(np.float64)
         toa = (dn * meta.reflectance_mult[b] / mu + meta.reflectance_add[b] / mu).astype(np.float32)
         np.testing.assert_array_equal(data[i][clear], toa[clear])

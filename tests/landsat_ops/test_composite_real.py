@@ -19,7 +19,7 @@ SCENES = {
     "greenland": "LC08_L2SP_005009_20150710_20200908_02_T2",  # snow and ice, very bright
     "tropics": "LC08_L2SP_008059_20191201_20200825_02_T1",  # vegetation and cloud
 }
-BANDS = (1, 2, 3, 4, 5, 7)
+BANDS = (1, 2, 3, 4, 5, 6, 7)
 
 
 @pytest.mark.parametrize("name", SCENES)

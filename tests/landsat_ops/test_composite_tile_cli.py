@@ -63,8 +63,8 @@ def test_a_tile_equals_the_engines_tile_and_twice_changes_nothing(job, tmp_path,
     median, count = expected_median(job["dn"], job["qa"])
     rows = slice(tile.row_off, tile.row_off + tile.height)
     window = rows, slice(tile.col_off, tile.col_off + tile.width)
-    np.testing.assert_array_equal(pixels[6], count[window].astype(np.float32))
-    np.testing.assert_allclose(pixels[:6], median[(slice(None), *window)], rtol=1e-6)
+    np.testing.assert_array_equal(pixels[7], count[window].astype(np.float32))
+    np.testing.assert_allclose(pixels[:7], median[(slice(None), *window)], rtol=1e-6)
     assert summary["clear_pixels"] == int((count[window] > 0).sum())
 
     before = out.stat().st_mtime_ns, out.read_bytes()

@@ -76,14 +76,14 @@ def test_warped_composite_equals_a_reproject_of_each_source(two_zones, tmp_path)
     qa = np.stack([_warp(q, c, t, grid, 1) for _, q, c, t in sources])
     assert (qa != 1).sum(axis=(1, 2)).min() > 500  # every source lands on the grid
     median, count = expected_median(dn, qa)
-    whole = np.full((7, grid.height, grid.width), -1.0, np.float32)
+    whole = np.full((8, grid.height, grid.width), -1.0, np.float32)
     for tile in plan_tiles(grid, 64):
         path = tmp_path / f"{tile.name}.tif"
         write_composite_tile(inputs, grid, tile, path)
         rows = slice(tile.row_off, tile.row_off + tile.height)
         whole[:, rows, tile.col_off : tile.col_off + tile.width] = read_cog(path)
-    np.testing.assert_array_equal(whole[:6], median)
-    np.testing.assert_array_equal(whole[6], count)
+    np.testing.assert_array_equal(whole[:7], median)
+    np.testing.assert_array_equal(whole[7], count)
     assert count.max() == 3  # the zones' scenes overlap: observations pooled, not painted over
 
 
@@ -100,4 +100,4 @@ def test_one_zone_with_its_own_crs_keeps_the_native_grid(two_zones, tmp_path):
     median, count = expected_median(
         np.stack([s[0] for s in sources[:2]]), np.stack([s[1] for s in sources[:2]])
     )
-    np.testing.assert_array_equal(read_cog(summary.path)[:6], median)
+    np.testing.assert_array_equal(read_cog(summary.path)[:7], median)

@@ -1,6 +1,6 @@
 """Tiny synthetic Level-2 scenes with known clear pixels, for the composite tests.
 
-:func:`write_scene` writes ``<ID>_SR_B1.TIF`` ... ``_SR_B7.TIF`` (B1-B5, B7) and
+:func:`write_scene` writes ``<ID>_SR_B1.TIF`` ... ``_SR_B7.TIF`` (B1-B7) and
 ``<ID>_QA_PIXEL.TIF`` (uint16, 0 = fill) in a folder named by the product ID, with no MTL: a
 Level-2 scene's reflectance is then ``DN * 2.75e-05 - 0.2`` (the Collection 2 constants).
 :func:`expected_median` is the independent numpy reference: ``np.nanmedian`` of the clear
@@ -17,7 +17,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 
-BANDS = (1, 2, 3, 4, 5, 7)
+BANDS = (1, 2, 3, 4, 5, 6, 7)
 QA_CLEAR = 21824  # Collection 2 QA_PIXEL: clear land
 QA_WATER = 21952  # clear water
 QA_SNOW = 13600  # snow/ice (clear for a composite: the surface)
@@ -46,7 +46,7 @@ def write_scene(
     crs: str = "EPSG:32627",
     transform: Affine | None = None,
 ) -> Path:
-    """A Level-2 scene folder; ``dn`` is ``(6, rows, cols)`` uint16 for B1-B5, B7."""
+    """A Level-2 scene folder; ``dn`` is ``(7, rows, cols)`` uint16 for B1-B7."""
     transform = transform or Affine(30.0, 0.0, 500000.0, 0.0, -30.0, 7800000.0)
     sid = scene_id(date, path, row)
     folder = Path(root) / sid
@@ -69,7 +69,7 @@ def write_scene(
 
 
 def random_stack(n: int, rows: int, cols: int, seed: int = 0, clear_share: float = 0.5):
-    """``n`` scenes' DN ``(n, 6, rows, cols)`` and QA ``(n, rows, cols)``: each pixel clear
+    """``n`` scenes' DN ``(n, 7, rows, cols)`` and QA ``(n, rows, cols)``: each pixel clear
     (one of :data:`CLEAR`) with probability ``clear_share``, else one of :data:`NOT_CLEAR`;
     fill (QA 1, DN 0) in a corner of every scene, and one pixel clear in no scene."""
     rng = np.random.default_rng(seed)
@@ -97,7 +97,7 @@ def clear_of(qa: np.ndarray) -> np.ndarray:
 
 
 def expected_median(dn: np.ndarray, qa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(median (6, rows, cols), count)`` of the clear reflectances of ``n`` scenes."""
+    """``(median (7, rows, cols), count)`` of the clear reflectances of ``n`` scenes."""
     clear = clear_of(qa) & (dn != 0).all(axis=1)
     values = np.where(clear[:, np.newaxis], reflectance(dn), np.nan)
     with warnings.catch_warnings():
