@@ -67,12 +67,16 @@ from airflow.providers.amazon.aws.operators.ec2 import (
     EC2CreateInstanceOperator,
     EC2TerminateInstanceOperator,
 )
-from airflow.sdk import Asset, AssetAny, Param, dag, task
+from airflow.sdk import AssetAny, Param, dag, task
 
 from landsat_pipeline.analytics import SAMPLE_RADIUS
+from landsat_pipeline.area_dags import (
+    area_default_args,
+    area_param,
+    published_assets,
+)
 from landsat_pipeline.config import PipelineConfig, config_path, load_config
 from landsat_pipeline.errors import AnalyticsError, fail_on_config_error
-from landsat_pipeline.keys import published_asset_name, published_asset_uri
 from landsat_pipeline.report_jobs import REPORT_BACKENDS
 from landsat_pipeline.sensors.ec2 import Ec2JobSensor
 from landsat_pipeline.xcom import (
@@ -107,17 +111,8 @@ def _events(triggering_asset_events) -> list[dict]:
 
 
 _parsed = load_config(CONFIG_PATH)
-_assets = [
-    Asset(
-        uri=published_asset_uri(w.path, w.row),
-        name=published_asset_name(w.path, w.row),
-        extra={"path": w.path, "row": w.row},
-    )
-    for w in _parsed.watches
-]
+_assets = published_assets(_parsed)
 _ec2_reports = _parsed.remote is not None and _parsed.remote.ec2 is not None
-_retries = max(w.retries for w in _parsed.watches)
-_retry_delay = min(w.retry_delay for w in _parsed.watches)
 
 
 @dag(
@@ -130,20 +125,9 @@ _retry_delay = min(w.retry_delay for w in _parsed.watches)
     catchup=False,
     max_active_runs=1,  # one merge of an area's table at a time
     tags=["landsat", "analytics", *sorted(f"area:{a.name}" for a in _parsed.areas)],
-    default_args={
-        "owner": "landsat-ops",
-        "retries": _retries,
-        "retry_delay": _retry_delay,
-        "retry_exponential_backoff": True,
-        "max_retry_delay": datetime.timedelta(hours=1),
-    },
+    default_args=area_default_args(_parsed),
     params={
-        "area": Param(
-            None,
-            type=["null", "string"],
-            enum=[None, *(a.name for a in _parsed.areas)],
-            description="Only this area (default: every area with points).",
-        ),
+        "area": area_param(_parsed, "Only this area (default: every area with points)."),
         "start": Param(
             None,
             type=["null", "string"],

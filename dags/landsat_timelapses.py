@@ -30,15 +30,16 @@ import logging
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Asset, AssetAny, Param, dag, task
+from airflow.sdk import AssetAny, dag, task
 
+from landsat_pipeline.area_dags import (
+    area_default_args,
+    area_param,
+    composites_assets,
+    published_assets,
+)
 from landsat_pipeline.config import PipelineConfig, config_path, load_config
 from landsat_pipeline.errors import fail_on_config_error
-from landsat_pipeline.keys import (
-    composites_asset_uri,
-    published_asset_name,
-    published_asset_uri,
-)
 
 CONFIG_PATH = str(config_path(Path(__file__).parent / "config" / "areas.yaml"))
 
@@ -52,19 +53,7 @@ def _config() -> PipelineConfig:
 
 
 _parsed = load_config(CONFIG_PATH)
-_assets = [
-    Asset(
-        uri=published_asset_uri(w.path, w.row),
-        name=published_asset_name(w.path, w.row),
-        extra={"path": w.path, "row": w.row},
-    )
-    for w in _parsed.watches
-] + [
-    Asset(uri=composites_asset_uri(a.name), name=f"landsat_composites_{a.name}")
-    for a in _parsed.areas
-]
-_retries = max(w.retries for w in _parsed.watches)
-_retry_delay = min(w.retry_delay for w in _parsed.watches)
+_assets = published_assets(_parsed) + composites_assets(_parsed)
 
 
 @dag(
@@ -77,20 +66,9 @@ _retry_delay = min(w.retry_delay for w in _parsed.watches)
     catchup=False,
     max_active_runs=1,  # one switch of a time-lapse's item at a time
     tags=["landsat", "timelapse", *sorted(f"area:{a.name}" for a in _parsed.areas)],
-    default_args={
-        "owner": "landsat-ops",
-        "retries": _retries,
-        "retry_delay": _retry_delay,
-        "retry_exponential_backoff": True,
-        "max_retry_delay": datetime.timedelta(hours=1),
-    },
+    default_args=area_default_args(_parsed),
     params={
-        "area": Param(
-            None,
-            type=["null", "string"],
-            enum=[None, *(a.name for a in _parsed.areas)],
-            description="Only this area (manual runs; default: every area).",
-        ),
+        "area": area_param(_parsed, "Only this area (manual runs; default: every area)."),
     },
 )
 def landsat_timelapses():
