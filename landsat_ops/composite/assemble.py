@@ -37,6 +37,8 @@ from landsat_ops.composite.errors import CompositeError
 from landsat_ops.composite.grid import Grid, Tile
 from landsat_ops.composite.inputs import BANDS, CompositeInput
 from landsat_ops.composite.tile import TILE_BANDS, TILE_BLOCK, TILE_TAG, TileSummary, validate_stat
+from landsat_ops.extent.classify import EXTENT_BANDS
+from landsat_ops.extent.measure import ExtentCounter, count_reflectance_strip
 from landsat_ops.products import (
     COMPOSITES,
     DEFAULT_PERCENTILES,
@@ -185,6 +187,7 @@ def assemble(
         stretches=maker.stretches,
         valid_preview=maker.valid_preview,
         period=period,
+        extent=maker.extent.regions(),
     )
     item_path = out_dir / f"{composite_id}.json"
     item_path.write_text(json.dumps(item, indent=2) + "\n")
@@ -219,6 +222,8 @@ class _Products:
             for b in self.dn_bands
         }
         self.histograms = {b: np.zeros(DN_LEVELS, np.int64) for b in self.dn_bands}
+        a, b, _, d, e, _ = grid.transform
+        self.extent = ExtentCounter((h, w), abs(a * e - b * d))
         self.count_histogram = np.zeros(1, np.int64)
         self.stretches: dict = {}
         self.valid_preview = None
@@ -257,13 +262,16 @@ class _Products:
             ]
             results = [future.result() for future in futures]
         for b in self.dn_bands:
-            self.histograms[b] = sum(hists[b] for hists, _ in results)
+            self.histograms[b] = sum(hists[b] for hists, _, _ in results)
             self.histograms[b][0] = 0
-        counts = sum(count for _, count in results)
+        counts = sum(count for _, count, _ in results)
+        for _, _, extent in results:
+            self.extent.merge(extent)
         self.count_histogram = counts[: int(np.flatnonzero(counts).max()) + 1]
 
-    def _strip_worker(self, summaries, starts) -> tuple[dict, np.ndarray]:
-        """The strips starting at ``starts``: their histograms and count histogram."""
+    def _strip_worker(self, summaries, starts) -> tuple[dict, np.ndarray, ExtentCounter]:
+        """The strips starting at ``starts``: their histograms, count histogram and extent
+        counts (the median reflectance's classes, :mod:`landsat_ops.extent`)."""
         import rasterio
         from rasterio.windows import Window
 
@@ -276,6 +284,8 @@ class _Products:
         dn = np.empty((rows, width), np.uint16)
         histograms = {b: np.zeros(DN_LEVELS, np.int64) for b in self.dn_bands}
         count_histogram = np.zeros(DN_LEVELS, np.int64)
+        extent = self.extent.partial()
+        codes = np.empty((rows, width), np.uint8)
         for r0 in starts:
             h = min(rows, self.grid.height - r0)
             data = np.full((len(TILE_BANDS), h, width), np.nan, np.float32)
@@ -293,6 +303,8 @@ class _Products:
             count = np.nan_to_num(data[len(BANDS)]).astype(np.uint16)
             self.rasters["count"].write_strip(count[np.newaxis], r0)
             kernels.histogram_u16(count, count_histogram)
+            green, nir, swir1 = (data[BANDS.index(b)] for b in EXTENT_BANDS)
+            count_reflectance_strip(green, nir, swir1, extent, r0, codes[:h])
             if "ndvi" in self.rasters:
                 red, nir = data[BANDS.index(4)], data[BANDS.index(5)]
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -302,7 +314,7 @@ class _Products:
                 band = encode_dn(data[BANDS.index(b)], dn[:h])
                 kernels.histogram_u16(band, histograms[b])
                 pwrite(self.spools[b], band, r0 * width * 2)
-        return histograms, count_histogram
+        return histograms, count_histogram, extent
 
     def plan(self, level: str, sun_elevation: float | None) -> None:
         """The stretch of each colour composite (see the module docstring)."""

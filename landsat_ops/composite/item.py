@@ -85,8 +85,12 @@ def build_composite_item(
     stretches: Mapping,
     valid_preview: np.ndarray | None,
     period: str | None = None,
+    extent: Mapping[str, Mapping] | None = None,
 ) -> dict:
-    """The composite's STAC item (a dict, hrefs ``./<file>``)."""
+    """The composite's STAC item (a dict, hrefs ``./<file>``).
+
+    ``extent``: :meth:`landsat_ops.extent.ExtentCounter.regions` of the composite's median
+    reflectance, recorded as ``landsat_ops:extent`` (a scene's field set)."""
     import pystac
     from rasterio.warp import transform_geom
 
@@ -144,6 +148,8 @@ def build_composite_item(
         properties["grid:code"] = f"WRS2-{path:03d}{row:03d}"
     if period:
         properties["landsat_ops:period"] = period
+    if extent is not None:
+        properties.update(_extent_fields(extent, level))
     item = pystac.Item(
         id=composite_id,
         geometry=geometry,
@@ -215,6 +221,24 @@ def _bands(product: str) -> list[dict]:
             )
         return out
     return product_bands(product)
+
+
+def _extent_fields(regions: Mapping[str, Mapping], level: str) -> dict:
+    """``landsat_ops:extent`` of the composite: a scene's fields
+    (:meth:`landsat_ops.extent.SceneExtent.stac_properties`), of its median reflectance."""
+    from landsat_ops.extent.measure import SceneExtent
+
+    extent = SceneExtent(
+        scene_id="",
+        acquired="",
+        path=0,
+        row=0,
+        scene_cloud_cover=None,
+        reflectance="surface" if level == "L2" else "toa",
+        pixel_m2=0.0,
+        regions=dict(regions),
+    )
+    return extent.stac_properties()
 
 
 def _satellite(scene_id: str) -> int:

@@ -53,6 +53,7 @@ __all__ = [
     "PATH_ROW",
     "ExtentCounter",
     "SceneExtent",
+    "count_reflectance_strip",
     "count_strip",
     "grid_counter",
     "measure_scene",
@@ -324,6 +325,33 @@ def count_strip(green, nir, swir1, qa, clear_table, coefficients, counter, row_o
     )
     counter.add(out, row_off, counted=True)
     return out
+
+
+def count_reflectance_strip(green, nir, swir1, counter, row_off, out):
+    """:func:`count_strip` of a strip of green, NIR and SWIR1 *reflectance* (float; NaN = no
+    data, e.g. a composite's median where no observation was clear); returns ``out``.
+
+    The reflectance is put on the Collection 2 Level-2 scale (``DN = (rho + 0.2) / 2.75e-05``,
+    rounded, 1..65535; within 1.4e-05 of the reflectance) and classified by the one kernel
+    with Level-2 coefficients, so the thresholds and tests are exactly a scene's. A pixel
+    whose three bands are finite is clear; any NaN makes it fill.
+    """
+    from landsat_ops.scene.rescaling import SR_ADD, SR_MULT
+
+    bands = [np.asarray(a, np.float64) for a in (green, nir, swir1)]
+    finite = np.isfinite(bands[0]) & np.isfinite(bands[1]) & np.isfinite(bands[2])
+    dns = []
+    for band in bands:
+        with np.errstate(invalid="ignore"):
+            scaled = np.clip(np.rint((band - SR_ADD) / SR_MULT), 1, 65535)
+        dns.append(np.where(finite, scaled, 0).astype(np.uint16))
+    qa = (~finite).astype(np.uint16)  # bit 0: fill
+    coefficients = {b: (SR_MULT, SR_ADD, 1.0) for b in EXTENT_BANDS}
+    return count_strip(*dns, qa, _ALL_CLEAR, coefficients, counter, row_off, out)
+
+
+_ALL_CLEAR = np.ones(1 << 16, np.uint8)
+"""The clear table of :func:`count_reflectance_strip`: every QA value but fill is clear."""
 
 
 def scene_extent(

@@ -1,0 +1,100 @@
+"""The snow/ice and water extent of a composite: its median reflectance classified (issue 20)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from landsat_ops.composite import compose
+from landsat_ops.extent.classify import THRESHOLDS
+from tests.support.composites import (
+    BANDS,
+    QA_CLEAR,
+    QA_CLOUD,
+    expected_median,
+    random_stack,
+    write_scene,
+)
+
+DAYS = [dt.date(2024, 7, 1) + dt.timedelta(days=16 * i) for i in range(3)]
+PIXEL_KM2 = 30.0 * 30.0 / 1e6
+
+
+def _dn(rho: float) -> int:
+    return round((rho + 0.2) / 2.75e-05)
+
+
+def _surface(green: float, nir: float, swir1: float) -> np.ndarray:
+    """DN of B1-B7 (0.1 in the bands the extent does not read)."""
+    values = {b: 0.1 for b in BANDS} | {3: green, 5: nir, 6: swir1}
+    return np.array([_dn(values[b]) for b in BANDS], np.uint16)
+
+
+SNOW = _surface(0.8, 0.7, 0.05)
+WATER = _surface(0.08, 0.02, 0.01)
+OTHER = _surface(0.08, 0.35, 0.2)
+
+
+def _item(dest) -> dict:
+    from landsat_ops.render.destination import current_folder
+
+    return json.loads(next(current_folder(dest).glob("*.json")).read_text())
+
+
+def test_the_median_of_clear_observations_is_classified(tmp_path):
+    # Columns 0-3 snow in every scene, 4-7 water, 8-11 snow once and bare twice (the median is
+    # bare: one snowy date does not make the period snowy); row 0 cloudy in every scene.
+    dn = np.empty((3, len(BANDS), 8, 12), np.uint16)
+    dn[:, :, :, :4] = SNOW[None, :, None, None]
+    dn[:, :, :, 4:8] = WATER[None, :, None, None]
+    dn[:, :, :, 8:] = OTHER[None, :, None, None]
+    dn[0, :, :, 8:] = SNOW[:, None, None]
+    qa = np.full((3, 8, 12), QA_CLEAR, np.uint16)
+    qa[:, 0] = QA_CLOUD
+    folders = [write_scene(tmp_path / "s", day, dn[i], qa[i]) for i, day in enumerate(DAYS)]
+    compose(folders, tmp_path / "out", products="ndvi", workdir=tmp_path, period="2024-summer")
+    extent = _item(tmp_path / "out")["properties"]["landsat_ops:extent"]
+    assert extent["snow_ice_km2"] == pytest.approx(7 * 4 * PIXEL_KM2)
+    assert extent["water_km2"] == pytest.approx(7 * 4 * PIXEL_KM2)
+    assert extent["clear_km2"] == extent["region_km2"] == pytest.approx(7 * 12 * PIXEL_KM2)
+    assert extent["clear_fraction"] == 1.0
+    assert extent["reflectance"] == "surface" and extent["thresholds"] == THRESHOLDS
+    assert extent["polygons"] == {}
+
+
+def _classify(green, nir, swir1):
+    """An independent numpy classification: 2 snow/ice, 3 water, 1 other, 0 no data."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (green - swir1) / (green + swir1)
+    finite = np.isfinite(green) & np.isfinite(nir) & np.isfinite(swir1)
+    snow = (ratio > 0.4) & (nir > 0.11) & (green > 0.10)
+    water = ~snow & (ratio > 0.0) & (nir <= 0.11)
+    return np.where(~finite, 0, np.where(snow, 2, np.where(water, 3, 1)))
+
+
+def test_the_extent_equals_a_numpy_classification_of_the_median(tmp_path):
+    dn, qa = random_stack(4, 70, 140, seed=5)
+    # Spread green, NIR and SWIR1 so that all three classes occur.
+    rng = np.random.default_rng(9)
+    dn[:, BANDS.index(6)] = rng.integers(7300, 20000, size=dn[:, 0].shape)
+    dn[:, BANDS.index(5)] = rng.integers(7300, 14000, size=dn[:, 0].shape)
+    dn[:, :, :3, :4] = 0
+    days = [dt.date(2024, 7, 1) + dt.timedelta(days=16 * i) for i in range(4)]
+    folders = [write_scene(tmp_path / "s", day, dn[i], qa[i]) for i, day in enumerate(days)]
+    compose(folders, tmp_path / "out", products="ndvi", workdir=tmp_path, tile_size=64)
+    extent = _item(tmp_path / "out")["properties"]["landsat_ops:extent"]
+    median, count = expected_median(dn, qa)
+    # The composite classifies its float32 median on the Level-2 DN scale (within 1.4e-5).
+    on_scale = [
+        (np.rint((median[BANDS.index(b)].astype(np.float64) + 0.2) / 2.75e-05)) * 2.75e-05 - 0.2
+        for b in (3, 5, 6)
+    ]
+    classes = _classify(*on_scale)
+    assert ((classes > 0) == (count > 0)).all()
+    assert {2, 3, 1} <= set(np.unique(classes))
+    assert extent["snow_ice_km2"] == pytest.approx((classes == 2).sum() * PIXEL_KM2)
+    assert extent["water_km2"] == pytest.approx((classes == 3).sum() * PIXEL_KM2)
+    assert extent["clear_km2"] == pytest.approx((count > 0).sum() * PIXEL_KM2)
