@@ -14,7 +14,15 @@ column                 type        meaning
 ``snow_ice_km2``       float       clear snow/ice
 ``water_km2``          float       clear water
 ``scene_cloud_cover``  float/None  the MTL's ``CLOUD_COVER``, percent
+``kind``               str         ``scene``, or ``composite`` (a period's composite: its ID
+                                   in ``scene_id``, its median reflectance classified; path
+                                   and row 0 when it spans several path/rows; ``acquired``
+                                   the middle of ``start`` and ``end``)
+``period``             str/None    a composite's period label
+``start``, ``end``     str/None    a composite's first and last acquisition (as ``acquired``)
 =====================  ==========  ==========================================================
+
+A table written before the last four columns existed reads as scene rows.
 
 :func:`merge_extent_rows` replaces every row of the scenes it is given (a re-measured scene
 never duplicates); rows are sorted by ``acquired``, then ``scene_id`` and ``region``.
@@ -33,6 +41,8 @@ from landsat_ops.errors import OptionError, StorageError
 __all__ = [
     "COLUMNS",
     "DEFAULT_CLEAR_THRESHOLD",
+    "KINDS",
+    "composite_rows",
     "extent_from_csv",
     "extent_from_parquet",
     "extent_to_csv",
@@ -55,10 +65,18 @@ COLUMNS = (
     "snow_ice_km2",
     "water_km2",
     "scene_cloud_cover",
+    "kind",
+    "period",
+    "start",
+    "end",
 )
-_TEXT = ("scene_id", "acquired", "region")
+KINDS = ("scene", "composite")
+_TEXT = ("scene_id", "acquired", "region", "kind")
 _INT = ("path", "row")
-_OPTIONAL = ("scene_cloud_cover",)
+_OPTIONAL = ("scene_cloud_cover", "period", "start", "end")
+_OPTIONAL_TEXT = ("period", "start", "end")
+_ADDED = {"kind": "scene", "period": None, "start": None, "end": None}
+"""Columns added later, and their value in an older table."""
 DEFAULT_CLEAR_THRESHOLD = 0.8
 """Below this clear fraction a point is drawn hollow and left out of the trend."""
 
@@ -66,15 +84,19 @@ DEFAULT_CLEAR_THRESHOLD = 0.8
 def _checked(values: Mapping[str, Any], where: str) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for column in COLUMNS:
-        if column not in values:
+        if column not in values and column not in _ADDED:
             raise ValueError(f"{where}: no column {column}")
-        value = values[column]
+        value = values.get(column, _ADDED.get(column))
         if column in _TEXT:
             if not isinstance(value, str) or not value:
                 raise ValueError(f"{where}: {column} is {value!r} (expected text)")
+            if column == "kind" and value not in KINDS:
+                raise ValueError(f"{where}: kind is {value!r} (expected {' or '.join(KINDS)})")
             row[column] = value
         elif value in (None, "") and column in _OPTIONAL:
             row[column] = None
+        elif column in _OPTIONAL_TEXT:
+            row[column] = str(value)
         else:
             try:
                 row[column] = int(value) if column in _INT else float(value)
@@ -86,6 +108,45 @@ def _checked(values: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 def _order(row: Mapping[str, Any]) -> tuple:
     return (row["acquired"], row["scene_id"], row["region"] != "path_row", row["region"])
+
+
+def composite_rows(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows (kind ``composite``) of a composite's STAC item: its ``landsat_ops:extent``,
+    ``landsat_ops:period``, ``start_datetime``/``end_datetime`` and ``grid:code``; none for a
+    composite made before composites carried their extent."""
+    import datetime as dt
+
+    props = item["properties"]
+    fields = props.get("landsat_ops:extent")
+    if not fields:
+        return []
+    when = [dt.datetime.fromisoformat(props[k]).astimezone(dt.UTC) for k in _RANGE]
+    start, end = (t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in when)
+    middle = (when[0] + (when[1] - when[0]) / 2).strftime("%Y-%m-%dT%H:%M:%SZ")
+    code = props.get("grid:code", "")
+    path, row = (int(code[5:8]), int(code[8:11])) if code.startswith("WRS2-") else (0, 0)
+    keys = ("region_km2", "observed_km2", "clear_km2", "clear_fraction", "snow_ice_km2")
+    regions = {"path_row": {k: fields[k] for k in (*keys, "water_km2")}}
+    regions.update(fields.get("polygons") or {})
+    return [
+        {
+            "scene_id": item["id"],
+            "acquired": middle,
+            "path": path,
+            "row": row,
+            "region": name,
+            **{k: region[k] for k in (*keys, "water_km2")},
+            "scene_cloud_cover": None,
+            "kind": "composite",
+            "period": props.get("landsat_ops:period"),
+            "start": start,
+            "end": end,
+        }
+        for name, region in regions.items()
+    ]
+
+
+_RANGE = ("start_datetime", "end_datetime")
 
 
 def merge_extent_rows(
@@ -122,7 +183,7 @@ def extent_from_csv(data: bytes | str, source: str = "<table>") -> list[dict[str
     except UnicodeDecodeError:
         raise StorageError(f"{source}: not UTF-8 text (expected an extent CSV table)") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or []) and c not in _ADDED]
     if missing:
         raise StorageError(f"{source}: line 1: no column {', '.join(missing)}")
     try:
@@ -134,7 +195,7 @@ def extent_from_csv(data: bytes | str, source: str = "<table>") -> list[dict[str
 def _schema():
     import pyarrow as pa
 
-    types = {c: pa.string() for c in _TEXT} | {c: pa.int32() for c in _INT}
+    types = {c: pa.string() for c in (*_TEXT, *_OPTIONAL_TEXT)} | {c: pa.int32() for c in _INT}
     return pa.schema([(c, types.get(c, pa.float64())) for c in COLUMNS])
 
 
@@ -159,7 +220,7 @@ def extent_from_parquet(data: bytes, source: str = "<table>") -> list[dict[str, 
         arrow = pq.read_table(io.BytesIO(data))
     except (pa.ArrowException, OSError) as exc:
         raise StorageError(f"{source}: not a Parquet table ({exc})") from None
-    missing = [c for c in COLUMNS if c not in arrow.column_names]
+    missing = [c for c in COLUMNS if c not in arrow.column_names and c not in _ADDED]
     if missing:
         raise StorageError(f"{source}: no column {', '.join(missing)}")
     try:

@@ -98,3 +98,36 @@ def test_the_extent_equals_a_numpy_classification_of_the_median(tmp_path):
     assert extent["snow_ice_km2"] == pytest.approx((classes == 2).sum() * PIXEL_KM2)
     assert extent["water_km2"] == pytest.approx((classes == 3).sum() * PIXEL_KM2)
     assert extent["clear_km2"] == pytest.approx((count > 0).sum() * PIXEL_KM2)
+
+
+def test_composite_rows_join_the_scene_rows_of_the_table(tmp_path):
+    from landsat_ops.extent.table import (
+        COLUMNS,
+        composite_rows,
+        extent_from_csv,
+        extent_from_parquet,
+        extent_to_csv,
+        extent_to_parquet,
+        merge_extent_rows,
+    )
+
+    dn = np.stack([np.broadcast_to(SNOW[:, None, None], (len(BANDS), 6, 8))] * 2)
+    qa = np.full((2, 6, 8), QA_CLEAR, np.uint16)
+    folders = [write_scene(tmp_path / "s", day, dn[i], qa[i]) for i, day in enumerate(DAYS[:2])]
+    compose(folders, tmp_path / "out", products="ndvi", workdir=tmp_path, period="2024-07")
+    item = _item(tmp_path / "out")
+    (row,) = composite_rows(item)
+    assert row["kind"] == "composite" and row["period"] == "2024-07"
+    assert (row["start"], row["end"]) == ("2024-07-01T00:00:00Z", "2024-07-17T00:00:00Z")
+    assert row["acquired"] == "2024-07-09T00:00:00Z" and (row["path"], row["row"]) == (226, 10)
+    assert row["snow_ice_km2"] == pytest.approx(48 * PIXEL_KM2) and row["water_km2"] == 0
+    scene = {c: row[c] for c in COLUMNS[:12]} | {"scene_id": "LC08_X", "scene_cloud_cover": 3.0}
+    table = merge_extent_rows([scene], [row])
+    assert [r["kind"] for r in table] == ["scene", "composite"]
+    assert table[0]["period"] is None
+    assert extent_from_csv(extent_to_csv(table)) == table
+    assert extent_from_parquet(extent_to_parquet(table)) == table
+    # A table written before composites had rows reads as scene rows.
+    old = "\n".join([",".join(COLUMNS[:12]), ",".join(str(scene[c]) for c in COLUMNS[:12])])
+    assert extent_from_csv(old) == [table[0]]
+    assert composite_rows({"properties": {}}) == []
