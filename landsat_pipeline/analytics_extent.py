@@ -14,7 +14,10 @@ The ``landsat_ndvi_timeseries`` DAG runs these beside the NDVI samples
   rendered without the extent product, or before the polygons changed). XCom: one small row
   per region.
 * :func:`merge_extent_table`: ``published/analytics/<area>/extent.csv`` and ``.parquet``
-  (a re-measured scene replaces its rows; rows of polygons no longer configured are dropped).
+  (a re-measured scene replaces its rows; rows of polygons no longer configured are dropped),
+  with the rows of the area's path/row composites (kind ``composite``, one per period: the
+  ``landsat_ops:extent`` of their published items, :func:`composite_extent_rows`; no band
+  read).
 * :func:`publish_extent_page`: ``extent.png`` (area over time per region) and ``extent.html``
   (the gallery's page: the plot, the latest clear values, the table's files).
 
@@ -39,11 +42,17 @@ from landsat_pipeline.analytics import gdal_session, scenes_to_sample
 from landsat_pipeline.config import PipelineConfig
 from landsat_pipeline.errors import AnalyticsError
 from landsat_pipeline.hooks.bucket import open_bucket
-from landsat_pipeline.keys import ANALYTICS_PREFIX, landing_prefix, published_prefix
+from landsat_pipeline.keys import (
+    ANALYTICS_PREFIX,
+    COMPOSITES_PREFIX,
+    landing_prefix,
+    published_prefix,
+)
 
 __all__ = [
     "EXTENT_FILES",
     "EXTENT_LANDED",
+    "composite_extent_rows",
     "extent_keys",
     "item_extent",
     "measure_landed_scene",
@@ -167,6 +176,25 @@ def measure_landed_scene(scene: Mapping[str, Any], config: PipelineConfig) -> li
     return rows
 
 
+def composite_extent_rows(store, path_rows: Iterable[tuple[int, int]]) -> list[dict[str, Any]]:
+    """The table rows of the published composites of ``path_rows`` (every period): the
+    ``landsat_ops:extent`` their items record (:func:`landsat_ops.extent.table.composite_rows`);
+    a composite published before composites carried their extent gives none."""
+    import json
+
+    from landsat_ops.extent.table import composite_rows
+
+    rows: list[dict[str, Any]] = []
+    for path, row in sorted(set(path_rows)):
+        prefix = f"{COMPOSITES_PREFIX}/{path:03d}/{row:03d}/"
+        for key in store.list(prefix):
+            parts = key[len(prefix) :].split("/")
+            if len(parts) != 2 or parts[1] != f"p{path:03d}r{row:03d}_{parts[0]}.json":
+                continue  # the collection, version folders: only the switched items
+            rows += composite_rows(json.loads(store.read_bytes(key)))
+    return rows
+
+
 def merge_extent_table(
     config: PipelineConfig, area_name: str, measured: Iterable[Iterable[Mapping[str, Any]]]
 ) -> dict[str, Any]:
@@ -197,6 +225,7 @@ def merge_extent_table(
         for row in scene_rows or []
         if (int(row["path"]), int(row["row"])) in path_rows
     ]
+    new_rows += composite_extent_rows(store, path_rows)
     existing = read_extent_table(store.uri(keys["extent_csv"]), s3_client=client, missing_ok=True)
     table = merge_extent_rows(existing, new_rows)
     regions = {"path_row", *(p.name for p in area.polygons)}
