@@ -56,7 +56,6 @@ from pathlib import Path
 
 import pendulum
 from airflow.sdk import (
-    Asset,
     AssetAny,
     AssetOrTimeSchedule,
     CronDataIntervalTimetable,
@@ -66,6 +65,12 @@ from airflow.sdk import (
     task,
 )
 
+from landsat_pipeline.area_dags import (
+    area_default_args,
+    area_param,
+    composites_assets,
+    published_assets,
+)
 from landsat_pipeline.composites.ecs import OPERATOR_ARGUMENTS
 from landsat_pipeline.composites.jobs import (
     CompositeJob,
@@ -76,11 +81,6 @@ from landsat_pipeline.composites.jobs import (
 )
 from landsat_pipeline.config import PipelineConfig, config_path, load_config
 from landsat_pipeline.errors import fail_on_config_error
-from landsat_pipeline.keys import (
-    composites_asset_uri,
-    published_asset_name,
-    published_asset_uri,
-)
 from landsat_pipeline.operators.ecs import RenderEcsTaskOperator
 
 CONFIG_PATH = str(config_path(Path(__file__).parent / "config" / "areas.yaml"))
@@ -105,22 +105,10 @@ def _config() -> PipelineConfig:
 _parsed = load_config(CONFIG_PATH)
 _areas = [a for a in _parsed.areas if a.composites is not None]
 _watched = [w for w in _parsed.watches if any(w.area == a.name for a in _areas)]
-_published = [
-    Asset(
-        uri=published_asset_uri(path, row),
-        name=published_asset_name(path, row),
-        extra={"path": path, "row": row},
-    )
-    for area in _areas
-    for path, row in area.path_rows
-]
-_outlets = [
-    Asset(uri=composites_asset_uri(a.name), name=f"landsat_composites_{a.name}") for a in _areas
-]
+_published = published_assets(_parsed, _areas)
+_outlets = composites_assets(_areas)
 _monthly = CronDataIntervalTimetable(MONTHLY, timezone="UTC")
 _queue = min((w.render_queue for w in _watched), default="render")
-_retries = max((w.retries for w in _watched), default=3)
-_retry_delay = min((w.retry_delay for w in _watched), default=datetime.timedelta(minutes=5))
 
 
 @dag(
@@ -135,13 +123,7 @@ _retry_delay = min((w.retry_delay for w in _watched), default=datetime.timedelta
     catchup=False,
     max_active_runs=1,  # one writer of the staging folders and the composites' catalog
     tags=["landsat", "composites", *sorted(f"area:{a.name}" for a in _areas)],
-    default_args={
-        "owner": "landsat-ops",
-        "retries": _retries,
-        "retry_delay": _retry_delay,
-        "retry_exponential_backoff": True,
-        "max_retry_delay": datetime.timedelta(hours=1),
-    },
+    default_args=area_default_args(_parsed, _areas),
     params={
         "period": Param(
             None,
@@ -152,12 +134,7 @@ _retry_delay = min((w.retry_delay for w in _watched), default=datetime.timedelta
                 "of the run's logical date, or of its asset events)."
             ),
         ),
-        "area": Param(
-            None,
-            type=["null", "string"],
-            enum=[None, *(a.name for a in _areas)],
-            description="Only this area (default: every area with composites).",
-        ),
+        "area": area_param(_areas, "Only this area (default: every area with composites)."),
         "force": Param(
             False,
             type="boolean",

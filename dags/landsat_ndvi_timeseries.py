@@ -127,7 +127,7 @@ _ec2_reports = _parsed.remote is not None and _parsed.remote.ec2 is not None
     tags=["landsat", "analytics", *sorted(f"area:{a.name}" for a in _parsed.areas)],
     default_args=area_default_args(_parsed),
     params={
-        "area": area_param(_parsed, "Only this area (default: every area with points)."),
+        "area": area_param(_parsed.areas, "Only this area (default: every area with points)."),
         "start": Param(
             None,
             type=["null", "string"],

@@ -53,7 +53,7 @@ def _config() -> PipelineConfig:
 
 
 _parsed = load_config(CONFIG_PATH)
-_assets = published_assets(_parsed) + composites_assets(_parsed)
+_assets = published_assets(_parsed) + composites_assets(_parsed.areas)
 
 
 @dag(
@@ -68,7 +68,7 @@ _assets = published_assets(_parsed) + composites_assets(_parsed)
     tags=["landsat", "timelapse", *sorted(f"area:{a.name}" for a in _parsed.areas)],
     default_args=area_default_args(_parsed),
     params={
-        "area": area_param(_parsed, "Only this area (manual runs; default: every area)."),
+        "area": area_param(_parsed.areas, "Only this area (manual runs; default: every area)."),
     },
 )
 def landsat_timelapses():
