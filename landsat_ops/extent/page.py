@@ -40,7 +40,7 @@ def extent_page(
     regions.sort(key=lambda r: r != "path_row")
     body = []
     for region in regions:
-        series = [r for r in rows if r["region"] == region]
+        series = [r for r in rows if r["region"] == region and r.get("kind") != "composite"]
         clear = [r for r in series if r["clear_fraction"] >= clear_threshold]
         last = clear[-1] if clear else None
         body.append(

@@ -1,6 +1,9 @@
 """The extent over time (matplotlib's Agg canvas, no pyplot state): one panel per region, one
 line per class, points below the clear-fraction threshold hollow and left out of the line and
-of the trend, the clear fraction as grey bars, a least-squares trend over the clear points."""
+of the trend, the clear fraction as grey bars, a least-squares trend over the clear points.
+The composites' rows (kind ``composite``: a period's median reflectance classified) are
+diamonds at the middle of their period, with a bar over its first to last acquisition; they are
+neither joined to the scenes' line nor in the trend."""
 
 from __future__ import annotations
 
@@ -23,8 +26,28 @@ CLASS_STYLES = {
 _SECONDS_PER_YEAR = 365.2425 * 86400
 
 
-def _time(row: Mapping[str, Any]) -> dt.datetime:
-    return dt.datetime.strptime(row["acquired"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+def _time(row: Mapping[str, Any], column: str = "acquired") -> dt.datetime:
+    return dt.datetime.strptime(row[column], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+
+
+def _composites(axes, series: Sequence[Mapping[str, Any]], column: str, colour: str) -> None:
+    """A class's composite points: a diamond per period, a bar over its dates."""
+    for r in series:
+        middle = _time(r)
+        start, end = (_time(r, c) if r.get(c) else middle for c in ("start", "end"))
+        axes.errorbar(
+            [middle],
+            [r[column]],
+            xerr=[[middle - start], [end - middle]],
+            fmt="D",
+            ms=7,
+            color=colour,
+            mec="black",
+            mew=0.8,
+            elinewidth=1.0,
+            capsize=3,
+            zorder=3,
+        )
 
 
 def trend_per_year(times: Sequence[dt.datetime], values: Sequence[float]) -> float | None:
@@ -88,6 +111,8 @@ def plot_extent(
     axes_list = figure.subplots(len(regions), 1, sharex=True, squeeze=False)[:, 0]
     for axes, region in zip(axes_list, regions, strict=True):
         series = [r for r in rows if r["region"] == region]
+        periods = [r for r in series if r.get("kind") == "composite"]
+        series = [r for r in series if r.get("kind") != "composite"]
         times = [_time(r) for r in series]
         clear = [r["clear_fraction"] >= clear_threshold for r in series]
         cover = axes.twinx()
@@ -99,6 +124,7 @@ def plot_extent(
         axes.patch.set_visible(False)
         handles = []
         for column, (label, colour, marker) in CLASS_STYLES.items():
+            _composites(axes, periods, column, colour)
             values = [r[column] for r in series]
             good = [(t, v) for t, v, c in zip(times, values, clear, strict=True) if c]
             poor = [(t, v) for t, v, c in zip(times, values, clear, strict=True) if not c]
@@ -145,9 +171,15 @@ def plot_extent(
                 label=f"clear < {clear_threshold:.0%} (lower bound)",
             ),
         ]
+        if periods:
+            handles.append(
+                Line2D(
+                    [], [], marker="D", color="0.3", mec="black", label="composite (period median)"
+                )
+            )
         if any("trend" in h.get_label() for h in handles):
             handles.append(Line2D([], [], ls="--", color="0.3", label="trend (clear points)"))
-        region_km2 = series[-1]["region_km2"] if series else 0
+        region_km2 = (series or periods)[-1]["region_km2"] if series or periods else 0
         name = "whole path/row (footprint)" if region == "path_row" else region.replace("_", " ")
         axes.set_title(f"{name}: {region_km2:,.0f} km²", loc="left", fontsize="medium")
         axes.set_ylabel("area (km²)")

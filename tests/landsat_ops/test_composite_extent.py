@@ -131,3 +131,39 @@ def test_composite_rows_join_the_scene_rows_of_the_table(tmp_path):
     old = "\n".join([",".join(COLUMNS[:12]), ",".join(str(scene[c]) for c in COLUMNS[:12])])
     assert extent_from_csv(old) == [table[0]]
     assert composite_rows({"properties": {}}) == []
+
+
+def _row(sid, when, snow, **extra):
+    return {
+        "scene_id": sid,
+        "acquired": when,
+        "path": 226,
+        "row": 10,
+        "region": "path_row",
+        "region_km2": 100.0,
+        "observed_km2": 100.0,
+        "clear_km2": 100.0,
+        "clear_fraction": 1.0,
+        "snow_ice_km2": snow,
+        "water_km2": 5.0,
+        "scene_cloud_cover": None,
+        **extra,
+    }
+
+
+def test_the_plot_draws_composites_apart_and_the_page_lists_scenes(tmp_path):
+    from PIL import Image
+
+    from landsat_ops.extent.page import extent_page
+    from landsat_ops.extent.plots import plot_extent
+
+    scenes = [_row(f"S{i}", f"2024-07-{1 + 8 * i:02d}T12:00:00Z", 50.0 - i) for i in range(4)]
+    period = {"kind": "composite", "period": "2024-07"}
+    period |= {"start": "2024-07-20T12:00:00Z", "end": "2024-08-05T12:00:00Z"}
+    composite = _row("p226r010_2024-07", "2024-07-28T12:00:00Z", 20.0, **period)
+    plot_extent(scenes, tmp_path / "a.png")
+    plot_extent([*scenes, composite], tmp_path / "b.png")
+    a, b = (np.asarray(Image.open(tmp_path / n).convert("RGB")) for n in ("a.png", "b.png"))
+    assert a.shape == b.shape and (a != b).any(axis=2).sum() > 200  # the diamonds, the bars
+    page = extent_page([*scenes, composite], title="t").decode()
+    assert "2024-07-25" in page and "2024-07-28" not in page  # the latest clear *scene*
