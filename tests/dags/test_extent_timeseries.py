@@ -19,7 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.dagenv import BUCKET, PATH, REPO, ROW, task_states
+from tests.support.dagenv import (
+    BUCKET,
+    PATH,
+    REPO,
+    ROW,
+    drop_env_credentials,
+    load_dag,
+    task_states,
+)
 
 DAG_ID = "landsat_ndvi_timeseries"
 AREA = "scoresby_sund"
@@ -41,37 +49,10 @@ def season(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def s3(aws_connection, s3_bucket, monkeypatch):
-    """The moto bucket through the Airflow connection only; a client and the tasks' S3 calls."""
-    import boto3
-
-    import landsat_pipeline.hooks.bucket as bucket_module
-
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_DEFAULT",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": aws_connection, "region_name": "us-east-1"},
-            }
-        ),
-    )
-    calls: list[tuple[str, str]] = []
-    real = bucket_module.s3_client
-
-    def recording_client(aws_conn_id):
-        client = real(aws_conn_id)
-        client.meta.events.register(
-            "before-send.s3",
-            lambda request, **kw: calls.append((kw["event_name"].rsplit(".", 1)[-1], request.url)),
-        )
-        return client
-
-    monkeypatch.setattr(bucket_module, "s3_client", recording_client)
-    client = boto3.client("s3", endpoint_url=aws_connection, region_name="us-east-1")
-    return client, calls
+def s3(s3_client, s3_calls):
+    """A verification client (the tasks get endpoint and credentials from the connection only)
+    and the list of S3 calls the tasks' clients made."""
+    return s3_client, s3_calls
 
 
 def publish_season(client, catalog: Path, *, with_swir1: bool, rendered: int = 0) -> list[dict]:
@@ -124,13 +105,9 @@ def publish_season(client, catalog: Path, *, with_swir1: bool, rendered: int = 0
 
 @pytest.fixture
 def dag(airflow_db, pipeline_config):
-    from airflow.dag_processing.dagbag import DagBag
-
     points = [{"id": "hurry_inlet_w", "lon": -22.74, "lat": 70.80}]
     pipeline_config(area={"points": points, "polygons": str(POLYGONS)})
-    bag = DagBag(dag_folder=str(REPO / "dags" / "landsat_ndvi_timeseries.py"))
-    assert bag.import_errors == {}
-    return bag.get_dag(DAG_ID)
+    return load_dag(DAG_ID)
 
 
 def read(client, key: str) -> bytes:
@@ -147,8 +124,7 @@ def test_a_season_gives_the_extent_table_plot_page_and_report(dag, s3, season, m
     client, calls = s3
     scenes = publish_season(client, season, with_swir1=True, rendered=3)
     assert len(scenes) == 6  # June to August: the catalog has an overpass every 16 days
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name, raising=False)  # the tasks get them from the connection only
+    drop_env_credentials(monkeypatch)  # the tasks get them from the connection only
 
     dag_run = dag.test()
     assert dag_run.state == "success"
