@@ -40,7 +40,8 @@ def extent_page(
     regions.sort(key=lambda r: r != "path_row")
     body = []
     for region in regions:
-        series = [r for r in rows if r["region"] == region and r.get("kind") != "composite"]
+        every = [r for r in rows if r["region"] == region]
+        series = [r for r in every if r.get("kind") != "composite"]  # the scenes'
         clear = [r for r in series if r["clear_fraction"] >= clear_threshold]
         last = clear[-1] if clear else None
         body.append(
@@ -49,7 +50,7 @@ def extent_page(
                 f"<td>{c}</td>"
                 for c in (
                     escape("whole path/row" if region == "path_row" else region),
-                    _cell(series[-1]["region_km2"], 0),
+                    _cell((series or every)[-1]["region_km2"], 0),
                     len(series),
                     len(clear),
                     escape(last["acquired"][:10]) if last else "none",
