@@ -215,6 +215,8 @@ class _Products:
             "reflectance": RawRaster(work / "reflectance", len(BANDS), "float32", w, h, np.nan),
             "count": RawRaster(work / "count", 1, "uint16", w, h, COUNT_NODATA_FOR_OVERVIEWS),
         }
+        self.rasters["extent"] = RawRaster(work / "extent", 1, "uint8", w, h)
+        self.extent_factors = [f for f, *_ in self.rasters["extent"].levels[1:]]
         if "ndvi" in products:
             self.rasters["ndvi"] = RawRaster(work / "ndvi", 1, "float32", w, h, np.nan)
         self.spools = {
@@ -304,7 +306,10 @@ class _Products:
             self.rasters["count"].write_strip(count[np.newaxis], r0)
             kernels.histogram_u16(count, count_histogram)
             green, nir, swir1 = (data[BANDS.index(b)] for b in EXTENT_BANDS)
-            count_reflectance_strip(green, nir, swir1, extent, r0, codes[:h])
+            classes = count_reflectance_strip(green, nir, swir1, extent, r0, codes[:h])
+            levels = [classes[np.newaxis]]  # overviews: nearest (class codes)
+            levels += [classes[np.newaxis, ::f, ::f] for f in self.extent_factors]
+            self.rasters["extent"].write_levels(levels, r0)
             if "ndvi" in self.rasters:
                 red, nir = data[BANDS.index(4)], data[BANDS.index(5)]
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -357,6 +362,7 @@ class _Products:
         from landsat_ops.raster import kernels, ops
         from landsat_ops.raster.png import preview_shape, read_preview, write_png
         from landsat_ops.render.cog import RawRaster
+        from landsat_ops.render.extent_pass import EXTENT_PALETTE, ExtentPass
         from landsat_ops.render.scratch import pread
 
         self.plan(level, sun_elevation)
@@ -368,6 +374,9 @@ class _Products:
         written.append(reflectance)
         count = self._cog("count", nodata=None, descriptions=["count"])
         written.append(count)
+        extent = self._cog("extent", nodata=0, colorinterp=["Palette"], colortable=EXTENT_PALETTE)
+        codes = read_preview(extent, preview_size)[0]
+        written += [extent, ExtentPass.write_preview(codes, self.out / f"{self.id}_extent.png")]
         # The footprint from the count (one uint16 band): a decimated read of the 7-band
         # pixel-interleaved reflectance would decode each of its 7 MB blocks once per row of
         # the preview whenever a row of blocks outgrows GDAL's 32 MB block cache.
@@ -408,7 +417,7 @@ class _Products:
             written += [cog, write_png(rgba, self.out / f"{self.id}_ndvi.png")]
         return written
 
-    def _cog(self, name, *, nodata, colorinterp=None, descriptions=None) -> Path:
+    def _cog(self, name, *, nodata, colorinterp=None, descriptions=None, colortable=None) -> Path:
         raster = self.rasters.pop(name)
         started = time.perf_counter()
         if descriptions is None:
@@ -422,6 +431,7 @@ class _Products:
                 colorinterp=colorinterp,
                 compression=self.compression,
                 descriptions=descriptions,
+                colortable=colortable,
             )
         finally:
             raster.close()

@@ -159,13 +159,15 @@ def build_composite_item(
     )
     for inp in used:
         item.add_link(pystac.Link("derived_from", inp.ref, title=inp.scene_id))
-    made = {path.name[len(composite_id) + 1 :] for path in written}
+    names = {path.name for path in written}
+    made = {name[len(composite_id) + 1 :] for name in names}
     renders = {name: RENDERS[name] for name in RENDERS if f"{name}.tif" in made}
     if renders:  # every product's render names its one COG
         properties["renders"] = renders
     extensions = ["file", "projection", "eo"]
     extensions += ["grid"] if "grid:code" in properties else []
     extensions += ["render"] if renders else []
+    extensions += ["classification"] if f"{composite_id}_extent.tif" in names else []
     item.stac_extensions = [STAC_EXTENSIONS[name] for name in extensions]
     for path in written:
         key = asset_key(path.name, composite_id)
@@ -174,6 +176,10 @@ def build_composite_item(
         extra: dict = {}
         if is_cog:
             extra["bands"] = _bands(product)
+        if product == "extent" and is_cog:
+            from landsat_ops.extent.legend import extent_classes
+
+            extra["classification:classes"] = extent_classes()
         extra.update(asset_projection(path, grid_record, key))
         title, roles = COMPOSITE_ASSETS.get(key, (ASSET_TITLES.get(key, key), asset_roles(key)))
         item.add_asset(

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import rasterio
 
 from landsat_ops.composite import compose
 from landsat_ops.extent.classify import THRESHOLDS
@@ -98,6 +99,18 @@ def test_the_extent_equals_a_numpy_classification_of_the_median(tmp_path):
     assert extent["snow_ice_km2"] == pytest.approx((classes == 2).sum() * PIXEL_KM2)
     assert extent["water_km2"] == pytest.approx((classes == 3).sum() * PIXEL_KM2)
     assert extent["clear_km2"] == pytest.approx((count > 0).sum() * PIXEL_KM2)
+    # The paletted class COG holds the same codes, its overviews nearest samples of them.
+    from landsat_ops.render.destination import current_folder
+
+    folder = current_folder(tmp_path / "out")
+    with rasterio.open(next(folder.glob("*_extent.tif"))) as ds:
+        np.testing.assert_array_equal(ds.read(1), classes)
+        assert ds.colorinterp[0].name == "palette" and ds.nodata == 0
+        assert ds.colormap(1)[2] == (170, 230, 255, 255)
+    item = _item(tmp_path / "out")
+    asset = item["assets"]["extent_tif"]
+    assert [c["name"] for c in asset["classification:classes"]][2] == "snow_ice"
+    assert "extent_png" in item["assets"]
 
 
 def test_composite_rows_join_the_scene_rows_of_the_table(tmp_path):
