@@ -4,4 +4,4 @@ The package is the product's core. It runs alone inside the render container and
 imports Airflow; the Airflow DAGs and plugins call it.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
