@@ -100,9 +100,10 @@ PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-l
 test: install
 	$(PYTEST) tests
 
-# The unit tests only (no Airflow, no cluster, no fault injection, no browser): the edit-test loop.
+# The unit tests only (no Airflow, no cluster, no fault injection, no browser), without the
+# real-data ones (../shared; `make test` runs them): the edit-test loop.
 test-fast: install
-	$(PYTEST) -m unit tests
+	$(PYTEST) -m "unit and not data" tests
 
 # Every test, with the CPU seconds each one cost (tests/support/cputime.py): the totals per kind
 # and the costliest files, to find where the suite's time goes.
