@@ -240,18 +240,13 @@ def read_extent_table(
     uri: str | os.PathLike, *, s3_client=None, missing_ok: bool = False
 ) -> list[dict[str, Any]]:
     """Read an extent table (``.csv`` or ``.parquet``, local or ``s3://``)."""
-    from landsat_ops.sampling.rows import store_and_name
+    from landsat_ops.sampling.rows import read_table_bytes
 
-    uri = str(uri)
-    suffix = _suffix(uri)
-    store, name = store_and_name(uri, s3_client)
-    if not store.exists(name):
-        if missing_ok:
-            return []
-        raise StorageError(f"{store.uri(name)}: no such table (expected a {suffix} file)")
-    data = store.read_bytes(name)
-    reader = extent_from_csv if suffix == ".csv" else extent_from_parquet
-    return reader(data, store.uri(name))
+    suffix = _suffix(str(uri))
+    data, where = read_table_bytes(uri, suffix, s3_client=s3_client, missing_ok=missing_ok)
+    if data is None:
+        return []
+    return (extent_from_csv if suffix == ".csv" else extent_from_parquet)(data, where)
 
 
 def write_extent_table(

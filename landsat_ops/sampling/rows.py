@@ -10,7 +10,7 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
-from landsat_ops.errors import OptionError
+from landsat_ops.errors import OptionError, StorageError
 from landsat_ops.storage import Store, is_s3, open_store
 
 __all__ = [
@@ -89,6 +89,20 @@ def samples_csv(rows: Iterable[SampleRow]) -> str:
     for row in rows:
         writer.writerow([csv_cell(v) for v in astuple(row)])
     return buffer.getvalue()
+
+
+def read_table_bytes(
+    uri: str | os.PathLike, suffix: str, *, s3_client=None, missing_ok: bool = False
+) -> tuple[bytes | None, str]:
+    """The bytes of a table file (local or ``s3://``) and its full URI; ``(None, uri)`` when
+    it does not exist and ``missing_ok`` (a first merge), else a one-line StorageError naming
+    the ``suffix`` expected."""
+    store, name = store_and_name(uri, s3_client)
+    if not store.exists(name):
+        if missing_ok:
+            return None, store.uri(name)
+        raise StorageError(f"{store.uri(name)}: no such table (expected a {suffix} file)")
+    return store.read_bytes(name), store.uri(name)
 
 
 def store_and_name(uri: str | os.PathLike, s3_client=None) -> tuple[Store, str]:

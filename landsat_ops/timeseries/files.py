@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from landsat_ops.errors import OptionError, StorageError
-from landsat_ops.sampling.rows import ACQUIRED_FORMAT, csv_cell, store_and_name
+from landsat_ops.sampling.rows import ACQUIRED_FORMAT, csv_cell, read_table_bytes, store_and_name
 from landsat_ops.timeseries.table import COLUMNS, Table, checked_row, row_order
 
 __all__ = [
@@ -140,17 +140,11 @@ def read_table(uri: str | os.PathLike, *, s3_client=None, missing_ok: bool = Fal
     StorageError
         Missing (unless ``missing_ok``), unreadable or malformed file.
     """
-    uri = str(uri)
-    suffix = _format(uri)
-    store, name = store_and_name(uri, s3_client)
-    if not store.exists(name):
-        if missing_ok:
-            return []
-        raise StorageError(f"{store.uri(name)}: no such table (expected a {suffix} file)")
-    data = store.read_bytes(name)
-    if suffix == ".csv":
-        return table_from_csv(data, store.uri(name))
-    return table_from_parquet(data, store.uri(name))
+    suffix = _format(str(uri))
+    data, where = read_table_bytes(uri, suffix, s3_client=s3_client, missing_ok=missing_ok)
+    if data is None:
+        return []
+    return (table_from_csv if suffix == ".csv" else table_from_parquet)(data, where)
 
 
 def write_table(
