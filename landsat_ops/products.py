@@ -38,6 +38,8 @@ from landsat_ops.option_checks import (
 )
 
 __all__ = [
+    "COMPOSITE_PRODUCTS",
+    "COMPOSITE_STATS",
     "COMPRESSIONS",
     "DEFAULT_COMPRESSION",
     "RenderOptions",
@@ -170,6 +172,12 @@ def needed_bands(products: Iterable[str]) -> set[int]:
 NDVI_RANGE = (-1.0, 1.0)
 NDVI_COLORMAP = "RdYlGn"
 NDVI_BINS = 200
+
+COMPOSITE_PRODUCTS = ("truecolor", "falsecolor", "ndvi")
+"""What ``landsat-ops composite --products`` (and an area's ``composites.products``) may name;
+a composite's reflectance and count COGs are always made (:mod:`landsat_ops.composite`)."""
+COMPOSITE_STATS = ("median", "medoid")
+"""Per-pixel statistics of a composite's clear observations (``--stat``)."""
 
 NDVI_VISUAL = "ndvi_visual"
 NDVI_VISUAL_FILE = f"{NDVI_VISUAL}.tif"

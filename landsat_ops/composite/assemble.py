@@ -40,6 +40,7 @@ from landsat_ops.composite.tile import TILE_BANDS, TILE_BLOCK, TILE_TAG, TileSum
 from landsat_ops.extent.classify import EXTENT_BANDS
 from landsat_ops.extent.measure import ExtentCounter, count_reflectance_strip
 from landsat_ops.products import (
+    COMPOSITE_PRODUCTS,
     COMPOSITES,
     DEFAULT_PERCENTILES,
     DEFAULT_PREVIEW_SIZE,
@@ -56,8 +57,6 @@ __all__ = ["COMPOSITE_PRODUCTS", "STRIP_BYTES", "assemble", "validate_products"]
 
 logger = logging.getLogger(__name__)
 
-COMPOSITE_PRODUCTS = ("truecolor", "falsecolor", "ndvi")
-"""What ``--products`` may name; the reflectance and count COGs are always made."""
 STRIP_BYTES = 64 * 1024 * 1024
 """Bound of one strip of the 8 tile bands (float32) while assembling."""
 WORKERS = min(

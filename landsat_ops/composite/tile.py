@@ -35,6 +35,7 @@ from landsat_ops.composite.errors import CompositeError
 from landsat_ops.composite.grid import Grid, Tile
 from landsat_ops.composite.inputs import BANDS, CompositeInput
 from landsat_ops.composite.reading import SceneReaders, place
+from landsat_ops.products import COMPOSITE_STATS
 
 __all__ = [
     "CHUNK_BYTES",
@@ -48,7 +49,7 @@ __all__ = [
     "write_composite_tile",
 ]
 
-STATS = ("median", "medoid")
+STATS = COMPOSITE_STATS
 """``median``: each band's median of the clear observations (bands may come from different
 dates); ``medoid``: the one clear observation closest to all others (its bands together)."""
 TILE_BANDS = (*(f"B{b}" for b in BANDS), "count")

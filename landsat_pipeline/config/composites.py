@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from landsat_ops.periods import PeriodSpec, check_specs, parse_period
+from landsat_ops.products import COMPOSITE_PRODUCTS, COMPOSITE_STATS
 from landsat_pipeline.config.checker import Checker
 
 __all__ = [
@@ -30,10 +31,6 @@ __all__ = [
     "parse_composites",
 ]
 
-COMPOSITE_PRODUCTS = ("truecolor", "falsecolor", "ndvi")
-"""Products a composite can have (``landsat-ops composite --products``)."""
-COMPOSITE_STATS = ("median", "medoid")
-"""Per-pixel statistics of the clear observations (``landsat-ops composite --stat``)."""
 _DEFAULTS: dict[str, Any] = {
     "crs": None,
     "resolution": 30,

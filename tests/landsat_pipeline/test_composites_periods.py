@@ -179,14 +179,3 @@ def test_a_bad_composites_section_is_one_line_naming_the_key(tmp_path, composite
     message = str(error.value)
     assert "\n" not in message
     assert f"{tmp_path / 'areas.yaml'}: {key} " in message and says in message, message
-
-
-def test_the_config_offers_what_the_engine_computes():
-    """The config's lists are checked at parse time without importing the engine (numpy):
-    they must stay the engine's own."""
-    from landsat_ops.composite import COMPOSITE_PRODUCTS, STATS
-    from landsat_pipeline.config.composites import COMPOSITE_PRODUCTS as OFFERED
-    from landsat_pipeline.config.composites import COMPOSITE_STATS
-
-    assert OFFERED == tuple(COMPOSITE_PRODUCTS)
-    assert COMPOSITE_STATS == tuple(STATS)
