@@ -200,6 +200,10 @@ class SceneExtent:
                 "region": name,
                 **{k: v for k, v in region.items() if k != "pixels"},
                 "scene_cloud_cover": self.scene_cloud_cover,
+                "kind": "scene",
+                "period": None,
+                "start": None,
+                "end": None,
             }
             for name, region in self.regions.items()
         ]
