@@ -29,13 +29,15 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests/support/peak_rss.py: the command's own peak RSS
+from tests.support import peak_rss  # noqa: E402
+
 BENCH = Path(os.environ.get("LANDSAT_BENCH_DIR", ROOT / ".bench"))
 PY = sys.executable
 CLI = str(Path(PY).with_name("landsat-ops"))
@@ -47,16 +49,13 @@ def measure(cmd: list[str]) -> tuple[float, float, str, str]:
     """Run ``cmd``: (wall seconds, peak RSS MB of the process and its children, stderr,
     stdout)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as errors:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=errors, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
+        run = peak_rss.run(cmd, stdout=out, stderr=errors)
         out.seek(0)
         errors.seek(0)
         output, err = out.read(), errors.read()
-    if os.waitstatus_to_exitcode(status) != 0:
+    if run.returncode != 0:
         raise SystemExit(f"bench: command failed: {' '.join(cmd)}\n{err}")
-    return wall, usage.ru_maxrss / 1024, err, output
+    return run.wall, run.rss_mb, err, output
 
 
 def ensure_scenes(root: Path, n: int, width: int, height: int) -> list[Path]:

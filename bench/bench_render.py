@@ -33,6 +33,9 @@ from pathlib import Path
 import decode_bands  # bench/decode_bands.py: which bands case (a) decodes
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests/support/peak_rss.py: the command's own peak RSS
+from tests.support import peak_rss  # noqa: E402
+
 BENCH = ROOT / ".bench"
 PY = sys.executable
 CLI = str(Path(PY).with_name("landsat-ops"))
@@ -42,13 +45,10 @@ def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, floa
     """Run ``cmd``; return (wall seconds, peak RSS in MB, CPU seconds) of the process and its
     children. CPU seconds (user + system) vary less than the wall time on a shared machine.
     """
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
+    run = peak_rss.run(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
+    if run.returncode != 0:
         raise SystemExit(f"bench: command failed: {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    return run.wall, run.rss_mb, run.cpu
 
 
 def ensure_scene(width: int, height: int) -> Path:

@@ -26,10 +26,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests/support/peak_rss.py: the command's own peak RSS
+from tests.support import peak_rss  # noqa: E402
+
 BENCH = ROOT / ".bench"
 PY = sys.executable
 CLI = str(Path(PY).with_name("landsat-ops"))
@@ -47,15 +49,12 @@ def measure(cmd: list[str]) -> tuple[float, float]:
     Its stdout is discarded; its stderr is shown only when it fails.
     """
     with tempfile.TemporaryFile() as stderr:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
+        run = peak_rss.run(cmd, stdout=subprocess.DEVNULL, stderr=stderr)
+        if run.returncode != 0:
             stderr.seek(0)
             sys.stderr.write(stderr.read().decode(errors="replace"))
             raise SystemExit(f"bench_sample: command failed: {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024
+    return run.wall, run.rss_mb
 
 
 def best_of(n: int, cmd: list[str]) -> tuple[float, float]:

@@ -26,6 +26,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests/support/peak_rss.py: the command's own peak RSS
+from tests.support import peak_rss  # noqa: E402
+
 BENCH = ROOT / ".bench"
 CLI = str(Path(sys.executable).with_name("landsat-ops"))
 YEARS = range(2015, 2025)
@@ -110,14 +113,13 @@ def write_composite(root: Path, year: int, side: int, land: np.ndarray) -> None:
 
 def measure(cmd: list[str]) -> tuple[float, float]:
     """Run ``cmd``; (wall seconds, peak RSS in MB of it and its children, ffmpeg included)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = proc.stderr.read()
-    if os.waitstatus_to_exitcode(status) != 0:
+    with tempfile.TemporaryFile("w+") as errors:
+        run = peak_rss.run(cmd, stdout=subprocess.DEVNULL, stderr=errors)
+        errors.seek(0)
+        stderr = errors.read()
+    if run.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{stderr}")
-    return wall, usage.ru_maxrss / 1024
+    return run.wall, run.rss_mb
 
 
 def main() -> None:

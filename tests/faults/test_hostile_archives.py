@@ -6,9 +6,10 @@ bands whose TIFF header claims 100000 x 100000 pixels, MTL values no product can
 (``REFLECTANCE_MULT_BAND_4 = 1e308``), and a truncated band served by a catalog without
 ``file:size``. Renders run the real ``landsat-ops`` console script in a child process whose
 files may not grow past :data:`FILE_LIMIT` (``RLIMIT_FSIZE``: a run that wrote a bomb out
-would fail with "File too large" instead of the expected line) and whose peak memory is read
-back with ``wait4``. Every refusal must be: exit 2, exactly one ``landsat-ops: error:`` line
-naming the file and what is wrong, nothing published, nothing left in the scratch folder.
+would fail with "File too large" instead of the expected line) and whose own peak memory is
+read back (tests/support/peak_rss.py). Every refusal must be: exit 2, exactly one
+``landsat-ops: error:`` line naming the file and what is wrong, nothing published, nothing left
+in the scratch folder.
 Each input counts once in "hostile inputs: N refused of N tried" (``make faults``).
 """
 
@@ -33,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import peak_rss
 from tests.support.faultlib import LANDSAT_OPS, assert_one_line, hostile
 
 MIB = 1024 * 1024
@@ -53,27 +55,24 @@ def _limits() -> None:  # in the child, before exec
 
 
 def render(*args: object, env: dict | None = None, tmp: Path) -> tuple[int, str, float, float]:
-    """Run ``landsat-ops -q render ARGS``; returns (exit code, stderr, peak RSS in MB, seconds)."""
+    """Run ``landsat-ops -q render ARGS``; returns (exit code, stderr, peak RSS in MB, seconds).
+
+    The peak is the render's own (tests/support/peak_rss.py): ``wait4`` on a child of this
+    worker would report the worker's own size when it is the larger.
+    """
     err_path = tmp / f"stderr-{time.monotonic_ns()}.txt"
-    started = time.monotonic()
     with open(err_path, "wb") as err:
-        child = subprocess.Popen(
+        run = peak_rss.run(
             [LANDSAT_OPS, "-q", "render", *map(str, args)],
+            env={**os.environ, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=err,
-            env={**os.environ, **(env or {})},
-            preexec_fn=_limits,
+            fsize=FILE_LIMIT,
+            timeout=120,
         )
-        timer = threading.Timer(120, child.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(child.pid, 0)
-        finally:
-            timer.cancel()
-    child.returncode = os.waitstatus_to_exitcode(status)
     text = err_path.read_text()
     err_path.unlink()
-    return child.returncode, text, usage.ru_maxrss / 1024, time.monotonic() - started
+    return run.returncode, text, run.rss_mb, run.wall
 
 
 def refused(code: int, err: str, *fragments: str, out: Path, work: Path) -> bool:
