@@ -22,6 +22,7 @@ import pytest
 
 from landsat_ops.storage import open_store
 from tests.support.faultlib import (
+    FAULT_PRODUCTS,
     assert_one_line,
     changes,
     collect,
@@ -215,7 +216,7 @@ def _signal_at(sig: str, point: str, n: int, scene, dest, work) -> subprocess.Co
     return subprocess.run(
         [sys.executable, str(Path(__file__).with_name("killat.py")), sig, point, str(n), "--"]
         + ["-q", "render", str(scene), "--out", str(dest), "--percentiles", "1,99"]
-        + ["--workdir", str(work)],
+        + ["--workdir", str(work), "--products", FAULT_PRODUCTS],
         capture_output=True,
         text=True,
         timeout=120,
