@@ -358,19 +358,33 @@ class _Products:
 
     def finish(self, level: str, sun_elevation: float | None, preview_size: int) -> list[Path]:
         """Stretch the composites, encode every COG, write the previews; the files written."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.plan(level, sun_elevation)
+        # The 7-band float32 reflectance is the largest COG by far (~1.4 GB for a full scene)
+        # and its encoding keeps GDAL's threads only ~60 % busy: it runs on a thread of its
+        # own while the other products are made (their work releases the GIL too). Leaving
+        # the pool waits for it, an error or not: its raw file is deleted only afterwards.
+        with ThreadPoolExecutor(1, thread_name_prefix="assemble-cog") as pool:
+            reflectance = pool.submit(
+                self._cog,
+                "reflectance",
+                nodata=float("nan"),
+                descriptions=[f"B{b}" for b in BANDS],
+            )
+            others = self._products(preview_size)
+        return [reflectance.result(), *others]
+
+    def _products(self, preview_size: int) -> list[Path]:
+        """Every file of :meth:`finish` but the reflectance COG."""
         from landsat_ops.raster import kernels, ops
         from landsat_ops.raster.png import preview_shape, read_preview, write_png
         from landsat_ops.render.cog import RawRaster
         from landsat_ops.render.extent_pass import EXTENT_PALETTE, ExtentPass
         from landsat_ops.render.scratch import pread
 
-        self.plan(level, sun_elevation)
         grid, width = self.grid, self.grid.width
         written = []
-        reflectance = self._cog(
-            "reflectance", nodata=float("nan"), descriptions=[f"B{b}" for b in BANDS]
-        )
-        written.append(reflectance)
         count = self._cog("count", nodata=None, descriptions=["count"])
         written.append(count)
         extent = self._cog("extent", nodata=0, colorinterp=["Palette"], colortable=EXTENT_PALETTE)
