@@ -246,6 +246,7 @@ STAC_EXTENSIONS = {
     "grid": "https://stac-extensions.github.io/grid/v1.1.0/schema.json",
     "landsat": "https://stac-extensions.github.io/landsat/v2.0.0/schema.json",
     "classification": "https://stac-extensions.github.io/classification/v1.1.0/schema.json",
+    "raster": "https://stac-extensions.github.io/raster/v2.0.0/schema.json",
 }
 """Every extension an item or a collection may declare (tests/stac_schemas holds each schema)."""
 

@@ -37,14 +37,15 @@ from landsat_ops.products import (
     asset_roles,
     product_bands,
 )
+from landsat_ops.scene.rescaling import SR_ADD, SR_MULT
 from landsat_ops.storage import sha256_file, sha256_multihash
 
 __all__ = ["COMPOSITE_ASSETS", "build_composite_item", "count_statistics"]
 
 COMPOSITE_ASSETS = {
     "reflectance_tif": (
-        "Reflectance B1, B2, B3, B4, B5, B6, B7 of the composite (float32 COG, NaN = no clear "
-        "observation)",
+        "Reflectance B1, B2, B3, B4, B5, B6, B7 of the composite (uint16 COG on the Collection 2 "
+        "Level-2 scale: reflectance = DN x 2.75e-05 - 0.2; 0 = no clear observation)",
         ["data", "reflectance"],
     ),
     "count_tif": ("Clear observations per pixel (uint16 COG)", ["data"]),
@@ -168,6 +169,7 @@ def build_composite_item(
     extensions += ["grid"] if "grid:code" in properties else []
     extensions += ["render"] if renders else []
     extensions += ["classification"] if f"{composite_id}_extent.tif" in names else []
+    extensions += ["raster"] if f"{composite_id}_reflectance.tif" in names else []
     item.stac_extensions = [STAC_EXTENSIONS[name] for name in extensions]
     for path in written:
         key = asset_key(path.name, composite_id)
@@ -221,8 +223,10 @@ def _bands(product: str) -> list[dict]:
                     "eo:common_name": common,
                     "eo:center_wavelength": centre,
                     "eo:full_width_half_max": width,
-                    "data_type": "float32",
-                    "nodata": "nan",
+                    "data_type": "uint16",
+                    "nodata": 0,
+                    "raster:scale": SR_MULT,
+                    "raster:offset": SR_ADD,
                 }
             )
         return out

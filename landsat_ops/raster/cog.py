@@ -51,6 +51,7 @@ def raw_vrt(
     descriptions: Sequence[str] | None = None,
     metadata: Sequence[dict] | None = None,
     colortable: np.ndarray | None = None,
+    scale_offset: tuple[float, float] | None = None,
 ) -> Path:
     """Write a VRT that presents a raw band-sequential file as a georeferenced raster.
 
@@ -62,7 +63,9 @@ def raw_vrt(
     ``descriptions`` and ``metadata`` (per band: key -> value, e.g. ``STATISTICS_MEAN``) are
     copied by GDAL into the COG's band descriptions and tags. ``colortable`` (``(n, 4)``
     RGBA, 8-bit data) is every band's palette: GDAL copies it into the COG, whose band then
-    opens coloured (colour interpretation ``Palette``).
+    opens coloured (colour interpretation ``Palette``). ``scale_offset`` is every band's
+    ``(scale, offset)``: value = stored x scale + offset (GDAL's band scale and offset, which
+    the COG keeps and rasterio reads as ``scales`` and ``offsets``).
     """
     size = np.dtype(dtype).itemsize
     gdal_type = _VRT_TYPES[dtype]
@@ -80,6 +83,8 @@ def raw_vrt(
             extra += f"<NoDataValue>{'nan' if math.isnan(nodata) else repr(nodata)}</NoDataValue>"
         if colorinterp:
             extra += f"<ColorInterp>{colorinterp[i]}</ColorInterp>"
+        if scale_offset is not None:
+            extra += f"<Offset>{scale_offset[1]!r}</Offset><Scale>{scale_offset[0]!r}</Scale>"
         if colortable is not None:
             entries = "".join(
                 f'<Entry c1="{r}" c2="{g}" c3="{b}" c4="{a}"/>' for r, g, b, a in colortable

@@ -106,7 +106,14 @@ class RawRaster:
         return out
 
     def vrt(
-        self, crs, transform, nodata, colorinterp=None, descriptions=None, colortable=None
+        self,
+        crs,
+        transform,
+        nodata,
+        colorinterp=None,
+        descriptions=None,
+        colortable=None,
+        scale_offset=None,
     ) -> Path:
         """VRTs of every level; returns the full-resolution one (with the others as overviews)."""
         overviews = []
@@ -128,6 +135,7 @@ class RawRaster:
                 descriptions=descriptions if factor == 1 else None,
                 metadata=statistics if factor == 1 else None,
                 colortable=colortable if factor == 1 else None,
+                scale_offset=scale_offset,
             )
             overviews.append(path)
         return overviews[-1]
@@ -143,11 +151,13 @@ class RawRaster:
         compression: str,
         descriptions: list[str] | None = None,
         colortable: np.ndarray | None = None,
+        scale_offset: tuple[float, float] | None = None,
     ) -> Path:
         """Encode the raster and its overviews (described by VRTs) as the COG ``target``.
 
-        Each band gets its description, statistics tags (:meth:`statistics`) and, when given,
-        the colour table ``colortable`` (``(256, 4)`` RGBA; 8-bit rasters).
+        Each band gets its description, statistics tags (:meth:`statistics`, of the stored
+        values) and, when given, the colour table ``colortable`` (``(256, 4)`` RGBA; 8-bit
+        rasters) and the ``(scale, offset)`` of its values (:func:`landsat_ops.raster.cog.raw_vrt`).
         """
         vrt = self.vrt(
             crs,
@@ -156,6 +166,7 @@ class RawRaster:
             colorinterp=colorinterp,
             descriptions=descriptions,
             colortable=colortable,
+            scale_offset=scale_offset,
         )
         return to_cog(vrt, target, compression=compression)
 

@@ -109,3 +109,28 @@ def expected_median(dn: np.ndarray, qa: np.ndarray) -> tuple[np.ndarray, np.ndar
 def read_cog(path: Path) -> np.ndarray:
     with rasterio.open(path) as ds:
         return ds.read()
+
+
+L2_SCALE, L2_OFFSET = 2.75e-05, -0.2
+"""The Collection 2 Level-2 scale a composite's reflectance COG is stored on."""
+
+
+def level2_dn(values: np.ndarray) -> np.ndarray:
+    """Reflectance -> the uint16 a composite stores (rounded, 1..65535; 0 where NaN)."""
+    with np.errstate(invalid="ignore"):
+        dn = np.clip(np.rint((values.astype(np.float64) - L2_OFFSET) / L2_SCALE), 1, 65535)
+    return np.where(np.isfinite(values), dn, 0).astype(np.uint16)
+
+
+def read_reflectance(path) -> tuple[np.ndarray, np.ndarray]:
+    """``(stored uint16, reflectance float32 with NaN)`` of a composite's reflectance COG.
+
+    Asserts what a reader relies on: uint16, no data 0, and every band's scale and offset
+    those of Level-2 (rasterio's ``scales``/``offsets``; titiler's ``unscale``)."""
+    with rasterio.open(path) as ds:
+        assert ds.dtypes == ("uint16",) * ds.count and ds.nodata == 0, (ds.dtypes, ds.nodata)
+        assert ds.scales == (L2_SCALE,) * ds.count, ds.scales
+        assert ds.offsets == (L2_OFFSET,) * ds.count, ds.offsets
+        dn = ds.read()
+    values = (dn * L2_SCALE + L2_OFFSET).astype(np.float32)
+    return dn, np.where(dn == 0, np.float32(np.nan), values)
