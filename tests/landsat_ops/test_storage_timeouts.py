@@ -62,6 +62,7 @@ def bounded(monkeypatch, silent_endpoint):
     return silent_endpoint
 
 
+@pytest.mark.faults  # waits out the timeouts: not in `make test-fast`
 def test_a_stalled_request_fails_within_the_bounds(bounded):
     store = open_store("s3://silent-bucket/prefix")
     started = time.monotonic()
@@ -70,6 +71,7 @@ def test_a_stalled_request_fails_within_the_bounds(bounded):
     assert time.monotonic() - started < 15  # 2 attempts x 1 s, plus backoff
 
 
+@pytest.mark.faults  # waits out the timeouts: not in `make test-fast`
 def test_the_cli_says_it_in_one_line(bounded, tmp_path):
     cli = Path(sys.executable).with_name("landsat-ops")
     started = time.monotonic()

@@ -400,6 +400,7 @@ def silent_server():
     server.sock.close()
 
 
+@pytest.mark.faults  # waits out the timeouts: not in `make test-fast`
 def test_a_silent_http_endpoint_fails_in_bounded_time(tmp_path, silent_server):
     options = SourceOptions(
         timeout=(1.0, 1.0),
@@ -426,6 +427,7 @@ def test_a_silent_http_endpoint_fails_in_bounded_time(tmp_path, silent_server):
     assert "download failed (ReadTimeout: nothing received for 1 s; 2 tries in 4 s)" in message
 
 
+@pytest.mark.faults  # waits out the timeouts: not in `make test-fast`
 def test_a_body_stalled_mid_way_fails_in_bounded_time(tmp_path):
     def stall(h):
         h.send_response(200)
@@ -455,6 +457,7 @@ def test_a_body_stalled_mid_way_fails_in_bounded_time(tmp_path):
         assert not list(tmp_path.iterdir())  # no partial file left
 
 
+@pytest.mark.faults  # waits out the timeouts: not in `make test-fast`
 def test_a_silent_s3_source_fails_after_two_attempts(tmp_path, silent_server):
     client = _client_at(silent_server.url)
     started = time.monotonic()
