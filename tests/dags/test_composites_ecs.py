@@ -18,10 +18,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
@@ -37,14 +33,9 @@ from tests.support.dagenv import (
     task_states,
     xcom,
 )
+from tests.support.fargate import CLUSTER, CONTAINER, FAMILY, LOG_GROUP, REGION, FakeFargate
 
 DAG_ID = "landsat_composites"
-REGION = "us-east-1"
-CLUSTER = "landsat-ops"
-FAMILY = "landsat-ops-render"
-CONTAINER = "landsat-ops"
-LOG_GROUP = "/landsat-ops/render"
-LANDSAT_OPS = Path(sys.executable).parent / "landsat-ops"  # the console script, the ENTRYPOINT
 COMPOSITE = f"p{PATH:03d}r{ROW:03d}_2024-summer"
 ITEM = f"published/composites/{PATH:03d}/{ROW:03d}/2024-summer/{COMPOSITE}.json"
 NO_MOSAIC = {k: v for k, v in COMPOSITES.items() if k != "crs"}
@@ -98,80 +89,6 @@ def aws(s3_client, aws_connection):
             },
         },
     }
-
-
-class FakeFargate:
-    """Records the tile tasks' ECS calls; plays each task's container; says how it stopped."""
-
-    def __init__(self, aws):
-        self.aws = aws
-        self.run_task: list[dict] = []
-        self.exit_codes: dict[str, int] = {}  # task ARN -> the container's exit code
-        self.outputs: list[list[str]] = []
-
-    def attach(self, client) -> None:
-        """Hook the operator's ECS client once: record calls, answer describe_tasks."""
-        if getattr(client, "_fake_fargate", False):
-            return
-        client._fake_fargate = True
-        client.describe_tasks = self.describe_tasks
-        client.meta.events.register("before-parameter-build.ecs.RunTask", self._record)
-        client.meta.events.register("after-call.ecs.RunTask", self._started)
-
-    def _record(self, params, **kwargs):
-        self.run_task.append(json.loads(json.dumps(params)))
-
-    def _started(self, parsed, **kwargs):
-        """moto started the task: run its container, log its output, stop the task."""
-        arn = parsed["tasks"][0]["taskArn"]
-        (override,) = self.run_task[-1]["overrides"]["containerOverrides"]
-        env = {k: os.environ[k] for k in ("PATH", "HOME", "TMPDIR", "LANG") if k in os.environ}
-        env.update(
-            AWS_ENDPOINT_URL=self.aws["endpoint"],  # the task role's credentials, stood in
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION=REGION,
-        )
-        done = subprocess.run(
-            [str(LANDSAT_OPS), *override["command"]],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        lines = (done.stdout + done.stderr).splitlines() or ["-"]
-        self.exit_codes[arn] = done.returncode
-        self.outputs.append(lines)
-        stream = f"render/{CONTAINER}/{arn.rsplit('/', 1)[-1]}"
-        logs = self.aws["logs"]
-        logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
-        now = int(time.time() * 1000)
-        events = [{"timestamp": now + i, "message": line} for i, line in enumerate(lines)]
-        logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=events)
-        self.aws["ecs"].stop_task(cluster=CLUSTER, task=arn, reason="Essential container exited")
-
-    def describe_tasks(self, *, cluster, tasks, **kwargs):
-        return {
-            "tasks": [
-                {
-                    "taskArn": arn,
-                    "lastStatus": "STOPPED",
-                    "desiredStatus": "STOPPED",
-                    "stopCode": "EssentialContainerExited",
-                    "stoppedReason": "Essential container in task exited",
-                    "containers": [
-                        {
-                            "taskArn": arn,
-                            "name": CONTAINER,
-                            "lastStatus": "STOPPED",
-                            "exitCode": self.exit_codes[arn],
-                        }
-                    ],
-                }
-                for arn in tasks
-            ],
-            "failures": [],
-        }
 
 
 @pytest.fixture
@@ -254,7 +171,7 @@ def test_ecs_tiles_run_the_composite_tile_command_and_equal_the_local_backend(
         assert call["launchType"] == "FARGATE"
         assert (call["cluster"], call["taskDefinition"]) == (CLUSTER, FAMILY)
         assert call["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
-    assert set(fargate.exit_codes.values()) == {0}
+    assert {code for _, code in fargate.stopped.values()} == {0}
     assert all('"clear_pixels"' in "\n".join(lines) for lines in fargate.outputs)
     after_ecs = keys(client)
     assert not any(key.startswith("staging/") for key in after_ecs), "staged tiles left behind"

@@ -24,10 +24,6 @@ import base64
 import datetime
 import importlib.util
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -44,16 +40,20 @@ from tests.support.dagenv import (
     run_states,
     xcom,
 )
+from tests.support.fargate import (
+    CLUSTER,
+    CONTAINER,
+    FAMILY,
+    LOG_GROUP,
+    REGION,
+    FakeFargate,
+    put_log_lines,
+    run_container,
+)
 
-REGION = "us-east-1"
-CLUSTER = "landsat-ops"
-FAMILY = "landsat-ops-render"
-CONTAINER = "landsat-ops"
-LOG_GROUP = "/landsat-ops/render"
 AMI = "ami-0123456789abcdef0"
 PROFILE = "landsat-ops-render-instance"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/landsat-ops-render:0.1.0"
-LANDSAT_OPS = Path(sys.executable).parent / "landsat-ops"  # the console script, the ENTRYPOINT
 LANDING_URI = f"s3://{BUCKET}/landing/{SCENE_ID}/"
 OUT_URI = f"s3://{BUCKET}/published/226/010/{SCENE_DAY}/"  # the render switches the item there
 ITEM_KEY = f"published/226/010/{SCENE_DAY}/{SCENE_ID}.json"
@@ -183,39 +183,6 @@ def dag(airflow_db, catalog, aws, pipeline_config):
     return bag.get_dag(DAG_ID)
 
 
-def _container_env(endpoint: str) -> dict[str, str]:
-    """A task's environment: PATH and the AWS endpoint and dummy keys (the task role)."""
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "TMPDIR", "LANG") if k in os.environ}
-    env["PATH"] = os.pathsep.join([str(LANDSAT_OPS.parent), env.get("PATH", "")])
-    env.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-    )
-    return env
-
-
-def run_container(aws, args: list[str]) -> tuple[int, list[str]]:
-    """Run the image's ENTRYPOINT with ``args`` as the container would; exit code, output lines."""
-    done = subprocess.run(
-        [str(LANDSAT_OPS), *args],
-        env=_container_env(aws["endpoint"]),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return done.returncode, (done.stdout + done.stderr).splitlines()
-
-
-def put_log_lines(aws, stream: str, lines: list[str]) -> None:
-    """Write ``lines`` to a CloudWatch Logs stream of the log group in moto, as awslogs does."""
-    aws["logs"].create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
-    now = int(time.time() * 1000)
-    events = [{"timestamp": now + i, "message": line} for i, line in enumerate(lines or ["-"])]
-    aws["logs"].put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=events)
-
-
 def test_task_graph_of_the_remote_backends(airflow_db, aws, pipeline_config):
     """Each backend is one branch of choose_render; publish waits on render_<backend> only."""
     from airflow.dag_processing.dagbag import DagBag
@@ -276,79 +243,11 @@ def test_without_remote_ec2_the_dag_has_no_ec2_chain(airflow_db, pipeline_config
 
 
 # -- ecs ---------------------------------------------------------------------------------------
-class FakeFargate:
-    """Records the ECS calls of the render task; plays the container; stubs describe_tasks."""
-
-    def __init__(self, aws):
-        from botocore.stub import Stubber
-
-        self.aws = aws
-        self.exit_code = 0  # 0: run the real command; else: a scripted failure
-        self.run_task: list[dict] = []
-        self.calls: list[str] = []
-        self.describer = _client("ecs", aws["endpoint"])
-        self.stubber = Stubber(self.describer)
-        self.stubber.activate()
-
-    def attach(self, client) -> None:
-        """Hook the operator's ECS client (once): record calls, route describe_tasks to the stub."""
-        if getattr(client, "_fake_fargate", False):
-            return
-        client._fake_fargate = True
-        client.describe_tasks = self.describer.describe_tasks
-        client.meta.events.register("before-parameter-build.ecs", self._record)
-        client.meta.events.register("after-call.ecs.RunTask", self._started)
-
-    def _record(self, params, model, **kwargs):
-        self.calls.append(model.name)
-        if model.name == "RunTask":
-            self.run_task.append(json.loads(json.dumps(params)))
-
-    def _started(self, parsed, **kwargs):
-        """moto started the task: run its container, log its output, queue how it stopped."""
-        task = parsed["tasks"][0]
-        arn, task_id = task["taskArn"], task["taskArn"].rsplit("/", 1)[-1]
-        (override,) = self.run_task[-1]["overrides"]["containerOverrides"]
-        if self.exit_code == 0:
-            exit_code, lines = run_container(self.aws, override["command"])
-            assert exit_code == 0, lines
-        else:
-            exit_code, lines = self.exit_code, FAILED_LOG
-        put_log_lines(self.aws, f"render/{CONTAINER}/{task_id}", lines)
-        # The container has exited: no longer a RUNNING task to reattach to.
-        self.aws["ecs"].stop_task(cluster=CLUSTER, task=arn, reason="Essential container exited")
-        stopped = {
-            "tasks": [
-                {
-                    "taskArn": arn,
-                    "clusterArn": task["clusterArn"],
-                    "lastStatus": "STOPPED",
-                    "desiredStatus": "STOPPED",
-                    "stopCode": "EssentialContainerExited",
-                    "stoppedReason": "Essential container in task exited",
-                    "containers": [
-                        {
-                            "taskArn": arn,
-                            "name": CONTAINER,
-                            "lastStatus": "STOPPED",
-                            "exitCode": exit_code,
-                        }
-                    ],
-                }
-            ],
-            "failures": [],
-        }
-        for _ in range(3):  # the waiter, then the success checks
-            self.stubber.add_response(
-                "describe_tasks", stopped, {"cluster": CLUSTER, "tasks": [arn]}
-            )
-
-
 @pytest.fixture
 def fargate(aws, monkeypatch):
     from landsat_pipeline.operators.ecs import RenderEcsTaskOperator
 
-    fake = FakeFargate(aws)
+    fake = FakeFargate(aws, failed_lines=FAILED_LOG)
 
     def client(self):
         conn = self.hook.conn
@@ -492,23 +391,15 @@ def test_a_deferred_ecs_task_that_exits_1_fails_with_its_log_lines(aws, fargate)
         region_name=REGION,
         deferrable=True,
     )
-    stopped = {
-        "tasks": [
-            {
-                "taskArn": arn,
-                "lastStatus": "STOPPED",
-                "containers": [{"name": CONTAINER, "lastStatus": "STOPPED", "exitCode": 1}],
-            }
-        ]
-    }
-    fargate.stubber.add_response("describe_tasks", stopped, {"cluster": CLUSTER, "tasks": [arn]})
+    # The task stopped with exit code 1 (as describe_tasks will say).
+    fargate.stopped[arn] = (f"arn:aws:ecs:{REGION}:123456789012:cluster/{CLUSTER}", 1)
     event = {"status": "success", "task_arn": arn, "cluster": CLUSTER}
     with pytest.raises(AirflowException) as failure:
         operator.execute_complete(context={}, event=event)
     message = str(failure.value)
     assert message.startswith(
         f"ECS task 0123456789abcdef in cluster {CLUSTER}: container {CONTAINER} stopped with "
-        "exit code 1."
+        "exit code 1 (Essential container in task exited)."
     )
     assert message.endswith("line 5\nline 6\nline 7\nline 8")
     assert "line 4" not in message
