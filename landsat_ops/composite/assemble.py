@@ -144,10 +144,10 @@ def assemble(
 ) -> Path:
     """Write the composite's COGs, previews and STAC item into ``out_dir``; return the item.
 
-    Files: ``<id>_reflectance.tif`` (B1, B2, B3, B4, B5, B6, B7, float32 reflectance, NaN = no
-    clear observation), ``<id>_count.tif`` (uint16 clear observations), for each product
-    ``<id>_<product>.tif`` and ``.png``, ``<id>_thumbnail.png`` with the true colour, and
-    ``<id>.json``.
+    Files: ``<id>_reflectance.tif`` (B1, B2, B3, B4, B5, B6, B7 reflectance as uint16 on the
+    Level-2 scale, 0 = no clear observation), ``<id>_count.tif`` (uint16 clear observations),
+    for each product ``<id>_<product>.tif`` and ``.png``, ``<id>_thumbnail.png`` with the true
+    colour, and ``<id>.json``.
 
     Raises
     ------
@@ -377,8 +377,8 @@ class _Products:
         from concurrent.futures import ThreadPoolExecutor
 
         self.plan(level, sun_elevation)
-        # The 7-band float32 reflectance is the largest COG by far (~1.4 GB for a full scene)
-        # and its encoding keeps GDAL's threads only ~60 % busy: it runs on a thread of its
+        # The 7-band reflectance is the largest COG by far (~0.5 GB for a full scene) and
+        # its encoding keeps GDAL's threads only ~60 % busy: it runs on a thread of its
         # own while the other products are made (their work releases the GIL too). Leaving
         # the pool waits for it, an error or not: its raw file is deleted only afterwards.
         with ThreadPoolExecutor(1, thread_name_prefix="assemble-cog") as pool:
