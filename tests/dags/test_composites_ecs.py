@@ -33,7 +33,15 @@ from tests.support.dagenv import (
     task_states,
     xcom,
 )
-from tests.support.fargate import CLUSTER, CONTAINER, FAMILY, LOG_GROUP, REGION, FakeFargate
+from tests.support.fargate import (
+    CLUSTER,
+    CONTAINER,
+    FAMILY,
+    LOG_GROUP,
+    REGION,
+    FakeFargate,
+    ecs_stack,
+)
 
 DAG_ID = "landsat_composites"
 COMPOSITE = f"p{PATH:03d}r{ROW:03d}_2024-summer"
@@ -45,35 +53,12 @@ NO_MOSAIC = {k: v for k, v in COMPOSITES.items() if k != "crs"}
 def aws(s3_client, aws_connection):
     """The stack's ECS side in moto: VPC, subnet, security group, cluster, task definition
     and log group; the clients the test verifies with (made before the credentials go)."""
-    import boto3
-
-    def client(service: str):
-        return boto3.client(service, endpoint_url=aws_connection, region_name=REGION)
-
-    ec2, ecs, logs = client("ec2"), client("ecs"), client("logs")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # moto's awsvpc
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(
-        GroupName="landsat-ops-render", Description="render: no inbound", VpcId=vpc
-    )["GroupId"]
-    ecs.create_cluster(clusterName=CLUSTER)
-    ecs.register_task_definition(
-        family=FAMILY,
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="1024",
-        memory="2048",
-        containerDefinitions=[
-            {"name": CONTAINER, "image": "landsat-ops-render:test", "cpu": 1024, "memory": 2048}
-        ],
-    )
-    logs.create_log_group(logGroupName=LOG_GROUP)
+    stack = ecs_stack(aws_connection)
     return {
         "endpoint": aws_connection,
         "s3": s3_client,
-        "ecs": ecs,
-        "logs": logs,
+        "ecs": stack["ecs"],
+        "logs": stack["logs"],
         "remote": {
             "region": REGION,
             "log_group": LOG_GROUP,
@@ -81,8 +66,8 @@ def aws(s3_client, aws_connection):
                 "cluster": CLUSTER,
                 "task_definition": FAMILY,
                 "container_name": CONTAINER,
-                "subnets": [subnet],
-                "security_groups": [group],
+                "subnets": [stack["subnet"]],
+                "security_groups": [stack["security_group"]],
                 "deferrable": False,
                 "poll_seconds": 1,
                 "log_lines": 5,

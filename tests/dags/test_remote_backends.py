@@ -47,6 +47,7 @@ from tests.support.fargate import (
     LOG_GROUP,
     REGION,
     FakeFargate,
+    ecs_stack,
     put_log_lines,
     run_container,
 )
@@ -88,52 +89,20 @@ def aws(aws_connection, s3_bucket, monkeypatch):
     ``AWS_ENDPOINT_URL`` is unset afterwards: the tasks must use the connection's endpoint.
     """
     endpoint = aws_connection
-    ec2, ecs, iam, logs = (_client(s, endpoint) for s in ("ec2", "ecs", "iam", "logs"))
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(
-        GroupName="landsat-ops-render", Description="render: no inbound", VpcId=vpc
-    )["GroupId"]
-    ecs.create_cluster(clusterName=CLUSTER)
-    ecs.register_task_definition(
-        family=FAMILY,
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="1024",
-        memory="2048",
-        containerDefinitions=[
-            {
-                "name": CONTAINER,
-                "image": IMAGE,
-                "essential": True,
-                "cpu": 1024,
-                "memory": 2048,  # moto needs container-level sizes
-                "command": ["--help"],
-                "logConfiguration": {
-                    "logDriver": "awslogs",
-                    "options": {
-                        "awslogs-group": LOG_GROUP,
-                        "awslogs-region": REGION,
-                        "awslogs-stream-prefix": "render",
-                    },
-                },
-            }
-        ],
-    )
-    logs.create_log_group(logGroupName=LOG_GROUP)
+    stack = ecs_stack(endpoint, IMAGE)
+    iam = _client("iam", endpoint)
     iam.create_role(RoleName=PROFILE, AssumeRolePolicyDocument="{}")
     iam.create_instance_profile(InstanceProfileName=PROFILE)
     iam.add_role_to_instance_profile(InstanceProfileName=PROFILE, RoleName=PROFILE)
     monkeypatch.delenv("AWS_ENDPOINT_URL")
     return {
         "endpoint": endpoint,
-        "subnet": subnet,
-        "security_group": group,
+        "subnet": stack["subnet"],
+        "security_group": stack["security_group"],
         "s3": _client("s3", endpoint),
-        "ec2": ec2,
-        "ecs": ecs,
-        "logs": logs,
+        "ec2": stack["ec2"],
+        "ecs": stack["ecs"],
+        "logs": stack["logs"],
     }
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "REGION",
     "FakeFargate",
     "container_env",
+    "ecs_stack",
     "put_log_lines",
     "run_container",
 ]
@@ -140,3 +141,50 @@ class FakeFargate:
                 }
             )
         return {"tasks": described, "failures": []}
+
+
+def ecs_stack(endpoint: str, image: str = "landsat-ops-render:test") -> dict:
+    """The stack's ECS side in moto (deploy/cloudformation.yaml): a VPC with a subnet and a
+    security group without inbound rules, the cluster, the Fargate task definition with its
+    awslogs configuration, and the log group. Returns the ``ec2``, ``ecs`` and ``logs`` clients
+    (for the test's own checks) and the ``subnet`` and ``security_group`` IDs."""
+    import boto3
+
+    ec2, ecs, logs = (
+        boto3.client(service, endpoint_url=endpoint, region_name=REGION)
+        for service in ("ec2", "ecs", "logs")
+    )
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # moto's awsvpc
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(
+        GroupName="landsat-ops-render", Description="render: no inbound", VpcId=vpc
+    )["GroupId"]
+    ecs.create_cluster(clusterName=CLUSTER)
+    ecs.register_task_definition(
+        family=FAMILY,
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="2048",
+        containerDefinitions=[
+            {
+                "name": CONTAINER,
+                "image": image,
+                "essential": True,
+                "cpu": 1024,
+                "memory": 2048,  # moto needs container-level sizes
+                "command": ["--help"],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": LOG_GROUP,
+                        "awslogs-region": REGION,
+                        "awslogs-stream-prefix": "render",
+                    },
+                },
+            }
+        ],
+    )
+    logs.create_log_group(logGroupName=LOG_GROUP)
+    return {"ec2": ec2, "ecs": ecs, "logs": logs, "subnet": subnet, "security_group": group}
