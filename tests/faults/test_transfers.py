@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from landsat_ops.storage import open_store
+from tests.support import forkserver
 from tests.support.faultlib import (
     FAULT_PRODUCTS,
     assert_one_line,
@@ -43,7 +44,7 @@ THRESHOLD = "200000"
 and the NDVI COG (357 KB, the same), above every other product (< 190 KB)."""
 
 
-def _render(*args, out: str, percentiles: str = "1,99", **kwargs) -> subprocess.Popen:
+def _render(*args, out: str, percentiles: str = "1,99", **kwargs) -> forkserver.ForkedProcess:
     return start("-q", "render", *args, "--out", out, "--percentiles", percentiles, **kwargs)
 
 
@@ -213,14 +214,12 @@ POINTS = [
 def _signal_at(sig: str, point: str, n: int, scene, dest, work) -> subprocess.CompletedProcess:
     """A render of 1-99 % to ``dest`` that sends itself ``sig`` at ``point`` (killat.py)."""
     fault()
-    return subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("killat.py")), sig, point, str(n), "--"]
-        + ["-q", "render", str(scene), "--out", str(dest), "--percentiles", "1,99"]
-        + ["--workdir", str(work), "--products", FAULT_PRODUCTS],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    args = [sys.executable, str(Path(__file__).with_name("killat.py")), sig, point, str(n), "--"]
+    args += ["-q", "render", str(scene), "--out", str(dest), "--percentiles", "1,99"]
+    args += ["--workdir", str(work), "--products", FAULT_PRODUCTS]
+    process = forkserver.popen(args, text=True)  # a real process, forked warm
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
 
 
 def _published_and_clean(scene, tmp_path):

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from tests.support import forkserver
 
 __all__ = [
     "CLUSTER",
@@ -53,15 +54,14 @@ def container_env(endpoint: str) -> dict[str, str]:
 
 
 def run_container(aws, args: list[str]) -> tuple[int, list[str]]:
-    """Run the image's ENTRYPOINT with ``args`` as the container would; exit code, output lines."""
-    done = subprocess.run(
-        [str(LANDSAT_OPS), *args],
-        env=container_env(aws["endpoint"]),
-        capture_output=True,
-        text=True,
-        timeout=300,
+    """Run the image's ENTRYPOINT with ``args`` as the container would (a process of its own
+    with the task's environment, forked warm by tests/support/forkserver.py); exit code,
+    output lines."""
+    process = forkserver.popen(
+        [str(LANDSAT_OPS), *args], env=container_env(aws["endpoint"]), text=True
     )
-    return done.returncode, (done.stdout + done.stderr).splitlines()
+    out, err = process.communicate(timeout=300)
+    return process.returncode, (out + err).splitlines()
 
 
 def put_log_lines(aws, stream: str, lines: list[str]) -> None:
