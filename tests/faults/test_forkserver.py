@@ -1,6 +1,7 @@
 """The fault tests' process launcher (tests/support/forkserver.py): a forked ``landsat-ops``
 behaves as an exec'd one where the tests look (exit code, stdout, stderr, signals, pid,
-environment, working folder), and the server it is forked from holds no thread."""
+environment, working folder, import path), and the server it is forked from holds no
+thread."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from tests.support import forkserver
 
 SCRIPT = """
 import os, sys, time
-print(os.getpid(), os.getcwd(), os.environ.get("FORKSERVER_PROBE"), sys.argv[1:], flush=True)
+print(os.getpid(), sys.path[0], os.getcwd(), os.environ.get("FORKSERVER_PROBE"), sys.argv[1:],
+      flush=True)
 print("to stderr", file=sys.stderr)
 if sys.argv[1:] == ["sleep"]:
     time.sleep(60)
@@ -50,12 +52,15 @@ def test_pid_environment_folder_arguments_and_exit_code(tmp_path):
     script = tmp_path / "probe.py"
     script.write_text(SCRIPT)
     env = {**os.environ, "FORKSERVER_PROBE": "seen"}
-    process = forkserver.popen([sys.executable, str(script), "7"], env=env, cwd=tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    process = forkserver.popen([sys.executable, str(script), "7"], env=env, cwd=work)
     out, err = process.communicate(timeout=60)
-    pid, cwd, probe, argv = out.decode().split(" ", 3)
+    pid, path, cwd, probe, argv = out.decode().split(" ", 4)
     assert process.returncode == 7 and err == b"to stderr\n"
     assert int(pid) == process.pid != os.getpid()
-    assert (cwd, probe, argv.strip()) == (str(tmp_path), "seen", "['7']")
+    assert (cwd, probe, argv.strip()) == (str(work), "seen", "['7']")
+    assert path == str(tmp_path)  # the script's folder, as Python puts it first
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])

@@ -140,14 +140,17 @@ def _child(request: dict, fds: list[int], held: list[socket.socket]) -> object:
     os.environ.clear()
     os.environ.update(request["env"])
     argv = request["argv"]
-    if Path(argv[0]).name == "landsat-ops":
+    script = argv[0] if Path(argv[0]).name == "landsat-ops" else argv[1]
+    # As Python sets it for a script: its folder first on the path (not the server's folder).
+    sys.path[0] = str(Path(script).resolve().parent)
+    if script == argv[0]:
         from landsat_ops.cli import main
 
         sys.argv = argv
         return main()
     # [python, script.py, args...]: the script as __main__
     sys.argv = argv[1:]
-    runpy.run_path(argv[1], run_name="__main__")
+    runpy.run_path(script, run_name="__main__")
     return 0
 
 
