@@ -170,7 +170,9 @@ def _main() -> None:
 
 class _Server:
     def __init__(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="forkserver-")
+        # A Unix socket's path holds at most 107 bytes: a long TMPDIR falls back to /tmp.
+        root = tempfile.gettempdir()
+        self.folder = tempfile.mkdtemp(prefix="forkserver-", dir=root if len(root) < 64 else "/tmp")
         self.path = os.path.join(self.folder, "socket")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.forkserver", self.path],
